@@ -1,0 +1,153 @@
+"""The error classes of weave_lite.
+
+Every error a user can see derives from :class:`WeaveError`.  Errors about an
+expression carry the source text and the offending span, and their message is
+written for people: one line saying what is wrong, then the expression with a
+caret line under the offending part::
+
+    unknown op `cout`; did you mean `count`?
+      rows.cout
+           ^^^^
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Span:
+    """A half-open character range ``[start, end)`` of an expression's source text.
+
+    ``line`` and ``column`` are 1-based and locate ``start``.
+    """
+
+    start: int
+    end: int
+    line: int = 1
+    column: int = 1
+
+
+def caret_snippet(source: str, span: Span | None) -> str:
+    """Return the source line holding ``span`` with a caret line under it.
+
+    Long lines are cut to a window around the span so that the snippet stays
+    readable for 1 MB expressions too.
+    """
+    if span is None or source is None:
+        return ""
+    line_start = source.rfind("\n", 0, span.start) + 1
+    line_end = source.find("\n", span.start)
+    if line_end == -1:
+        line_end = len(source)
+    line = source[line_start:line_end]
+    col = span.start - line_start
+    width = max(1, min(span.end, line_end) - span.start)
+    window = 100
+    if len(line) > window:
+        lo = max(0, col - window // 2)
+        hi = min(len(line), lo + window)
+        prefix = "..." if lo > 0 else ""
+        suffix = "..." if hi < len(line) else ""
+        line = prefix + line[lo:hi] + suffix
+        col = col - lo + len(prefix)
+        width = min(width, hi - (span.start - line_start))
+    return f"  {line}\n  {' ' * col}{'^' * max(1, width)}"
+
+
+class WeaveError(Exception):
+    """Root of every weave_lite error."""
+
+
+class ExpressionError(WeaveError):
+    """An error tied to a place in an expression's source text."""
+
+    def __init__(self, message: str, *, source: str | None = None, span: Span | None = None):
+        self.message = message
+        self.source = source
+        self.span = span
+        super().__init__(self._render())
+
+    def _render(self) -> str:
+        snippet = caret_snippet(self.source, self.span) if self.source is not None else ""
+        return f"{self.message}\n{snippet}" if snippet else self.message
+
+    def with_source(self, source: str) -> "ExpressionError":
+        """Attach the expression text (when the error was raised below the parser)."""
+        if self.source is None:
+            self.source = source
+            self.args = (self._render(),)
+        return self
+
+    def __str__(self) -> str:
+        return self._render()
+
+
+class ParseError(ExpressionError):
+    """The expression text is not valid syntax.
+
+    ``line`` and ``column`` are 1-based; ``expected`` lists what would have been
+    valid at that point.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        source: str | None = None,
+        span: Span | None = None,
+        expected: tuple[str, ...] = (),
+    ):
+        self.expected = tuple(expected)
+        super().__init__(message, source=source, span=span)
+
+    @property
+    def line(self) -> int:
+        return self.span.line if self.span else 1
+
+    @property
+    def column(self) -> int:
+        return self.span.column if self.span else 1
+
+
+class UnknownOpError(ExpressionError):
+    """An op name that does not exist; ``suggestions`` holds the closest names."""
+
+    def __init__(self, message: str, *, suggestions: tuple[str, ...] = (), **kw):
+        self.suggestions = tuple(suggestions)
+        super().__init__(message, **kw)
+
+
+class WeaveTypeError(ExpressionError, TypeError):
+    """An op applied to arguments of types it does not accept."""
+
+
+class UnknownColumnError(WeaveTypeError, KeyError):
+    """A column or dict key that the input's type does not have."""
+
+    def __init__(self, message: str, *, suggestions: tuple[str, ...] = (), **kw):
+        self.suggestions = tuple(suggestions)
+        super().__init__(message, **kw)
+
+    def __str__(self) -> str:  # KeyError would otherwise quote the message
+        return self._render()
+
+
+class UnboundVariableError(ExpressionError, NameError):
+    """A free variable that was not bound through ``vars=``."""
+
+
+class TableNotFoundError(WeaveError, LookupError):
+    """A table name that does not exist under the data root (or in ``tables=``)."""
+
+
+class InvalidNameError(WeaveError, ValueError):
+    """A table, project or entity name that is not allowed."""
+
+
+class BackgroundWriterError(WeaveError, RuntimeError):
+    """The background writer of a StreamTable failed; the cause is chained."""
+
+
+class ResourceLimitError(ExpressionError):
+    """An expression too large or too deeply nested to be evaluated safely."""
