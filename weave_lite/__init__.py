@@ -1,1 +1,27 @@
+"""weave_lite: an embedded engine for streaming tables of ML production data.
 
+Stream rows into named tables on local disk (:class:`StreamTable`), explore them with panel
+expressions (:func:`evaluate`, :func:`compile`), and keep whylogs-style streaming profiles
+(:mod:`weave_lite.profiles`).
+"""
+
+from weave_lite.errors import (
+    ParseError,
+    TableNotFoundError,
+    UnboundVariableError,
+    UnknownOpError,
+    WeaveError,
+    WeaveTypeError,
+)
+from weave_lite.stream_table import StreamTable
+
+__all__ = [
+    "StreamTable",
+    "WeaveError",
+    "ParseError",
+    "UnknownOpError",
+    "WeaveTypeError",
+    "TableNotFoundError",
+    "UnboundVariableError",
+]
+__version__ = "0.1.0"

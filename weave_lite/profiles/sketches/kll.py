@@ -1,0 +1,548 @@
+"""KLL quantile sketch (Karnin, Lang, Liberty 2016) with Numba kernels.
+
+The layout and the compaction schedule follow Apache DataSketches' ``KllDoublesSketch``:
+
+- all retained items live in one float64 array; level ``h`` occupies
+  ``items[levels[h]:levels[h+1]]`` and every item there stands for ``2**h`` stream values;
+- level capacities decrease geometrically downwards: ``max(m, round(k * (2/3)**depth))`` where
+  ``depth`` is the distance from the top level, so the sketch retains about ``3k`` items;
+- level 0 grows downwards into free space at the start of the array; when there is none, the
+  lowest level at or above its capacity is sorted (level 0 only; the others are kept sorted),
+  halved by keeping every other item from a random offset (a seeded xorshift generator, so a
+  profile is reproducible), and merged into the level above;
+- ``merge`` folds the other sketch's level 0 in item by item, then merges the higher levels
+  pairwise and compresses them in one pass (``_general_compress``).
+
+The default ``k = 1024`` (whylogs' "large" KLL) gives a normalised rank error of about 0.2%
+(99% confidence); the accuracy tests check <= 0.5% on 1M values.
+
+Only finite values are inserted: NaN and +-inf are skipped (the column profile counts them).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from .._binio import BinReader, BinWriter, FormatError
+
+DEFAULT_K = 1024
+MIN_WIDTH = 8  # m: no level is ever smaller than this
+_MAXL = 62  # levels array length is _MAXL + 2; 2**62 items is more than any stream
+
+# meta slots
+_NUM_LEVELS = 0
+_N = 1
+_L0_SORTED = 2
+_K = 3
+_M = 4
+_META_LEN = 5
+
+_POW3 = np.array([3**i for i in range(31)], dtype=np.int64)
+
+
+# --------------------------------------------------------------------------- capacities
+@njit(cache=True, nogil=True)
+def _cap_aux_aux(k, depth):
+    twok = k << 1
+    tmp = (twok << depth) // _POW3[depth]
+    return (tmp + 1) >> 1
+
+
+@njit(cache=True, nogil=True)
+def _cap_aux(k, depth):
+    if depth <= 30:
+        return _cap_aux_aux(k, depth)
+    half = depth // 2
+    rest = depth - half
+    return _cap_aux_aux(_cap_aux_aux(k, half), rest)
+
+
+@njit(cache=True, nogil=True)
+def _level_capacity(k, num_levels, height, m):
+    c = _cap_aux(k, num_levels - height - 1)
+    return c if c > m else m
+
+
+@njit(cache=True, nogil=True)
+def _total_capacity(k, m, num_levels):
+    t = 0
+    for h in range(num_levels):
+        t += _level_capacity(k, num_levels, h, m)
+    return t
+
+
+# --------------------------------------------------------------------------- helpers
+@njit(cache=True, nogil=True)
+def _rand_bit(rng):
+    x = rng[0]
+    x ^= x >> np.uint64(12)
+    x ^= x << np.uint64(25)
+    x ^= x >> np.uint64(27)
+    rng[0] = x
+    return np.int64((x * np.uint64(2685821657736338717)) >> np.uint64(63))
+
+
+@njit(cache=True, nogil=True)
+def _halve_down(buf, start, length, rng):
+    half = length // 2
+    j = start + _rand_bit(rng)
+    for i in range(start, start + half):
+        buf[i] = buf[j]
+        j += 2
+
+
+@njit(cache=True, nogil=True)
+def _halve_up(buf, start, length, rng):
+    half = length // 2
+    j = start + length - 1 - _rand_bit(rng)
+    for i in range(start + length - 1, start + half - 1, -1):
+        buf[i] = buf[j]
+        j -= 2
+
+
+@njit(cache=True, nogil=True)
+def _merge_sorted(a, sa, la, b, sb, lb, c, sc):
+    lima = sa + la
+    limb = sb + lb
+    ia = sa
+    ib = sb
+    for ic in range(sc, sc + la + lb):
+        if ia == lima:
+            c[ic] = b[ib]
+            ib += 1
+        elif ib == limb:
+            c[ic] = a[ia]
+            ia += 1
+        elif a[ia] < b[ib]:
+            c[ic] = a[ia]
+            ia += 1
+        else:
+            c[ic] = b[ib]
+            ib += 1
+
+
+@njit(cache=True, nogil=True)
+def _sort_range(buf, start, stop):
+    # insertion sort for the small level-0 runs, numpy's sort otherwise
+    n = stop - start
+    if n <= 32:
+        for i in range(start + 1, stop):
+            v = buf[i]
+            j = i - 1
+            while j >= start and buf[j] > v:
+                buf[j + 1] = buf[j]
+                j -= 1
+            buf[j + 1] = v
+    else:
+        buf[start:stop] = np.sort(buf[start:stop])
+
+
+@njit(cache=True, nogil=True)
+def _find_level_to_compact(levels, num_levels, k, m):
+    level = 0
+    while True:
+        pop = levels[level + 1] - levels[level]
+        if pop >= _level_capacity(k, num_levels, level, m) or level == num_levels - 1:
+            return level
+        level += 1
+
+
+@njit(cache=True, nogil=True)
+def _add_empty_top_level(items, levels, meta):
+    k = meta[_K]
+    m = meta[_M]
+    nl = meta[_NUM_LEVELS]
+    cur_total = levels[nl]
+    delta = _level_capacity(k, nl + 1, 0, m)
+    new_total = cur_total + delta
+    new_items = np.empty(new_total, dtype=np.float64)
+    new_items[delta:] = items[:cur_total]
+    for lvl in range(nl + 1):
+        levels[lvl] += delta
+    levels[nl + 1] = new_total
+    meta[_NUM_LEVELS] = nl + 1
+    return new_items
+
+
+@njit(cache=True, nogil=True)
+def _compress_while_updating(items, levels, meta, rng):
+    k = meta[_K]
+    m = meta[_M]
+    nl = meta[_NUM_LEVELS]
+    level = _find_level_to_compact(levels, nl, k, m)
+    if level == nl - 1:
+        items = _add_empty_top_level(items, levels, meta)
+    raw_beg = levels[level]
+    raw_lim = levels[level + 1]
+    pop_above = levels[level + 2] - raw_lim
+    raw_pop = raw_lim - raw_beg
+    odd = raw_pop & 1
+    adj_beg = raw_beg + odd
+    adj_pop = raw_pop - odd
+    half = adj_pop // 2
+    if level == 0:
+        _sort_range(items, adj_beg, adj_beg + adj_pop)
+    if pop_above == 0:
+        _halve_up(items, adj_beg, adj_pop, rng)
+    else:
+        _halve_down(items, adj_beg, adj_pop, rng)
+        _merge_sorted(items, adj_beg, half, items, raw_lim, pop_above, items, adj_beg + half)
+    levels[level + 1] -= half
+    if odd:
+        levels[level] = levels[level + 1] - 1
+        items[levels[level]] = items[raw_beg]
+    else:
+        levels[level] = levels[level + 1]
+    if level > 0:
+        lo = levels[0]
+        amount = raw_beg - lo
+        for i in range(amount - 1, -1, -1):
+            items[lo + half + i] = items[lo + i]
+        for lvl in range(level):
+            levels[lvl] += half
+    return items
+
+
+@njit(cache=True, nogil=True)
+def _insert(items, levels, meta, rng, v):
+    if levels[0] == 0:
+        items = _compress_while_updating(items, levels, meta, rng)
+    p = levels[0] - 1
+    levels[0] = p
+    items[p] = v
+    meta[_L0_SORTED] = 0
+    return items
+
+
+# --------------------------------------------------------------------------- kernels
+@njit(cache=True, nogil=True)
+def kll_update(items, levels, meta, rng, mm, values):
+    """Insert every finite value of ``values`` (float64); return the (maybe new) items array."""
+    lo = mm[0]
+    hi = mm[1]
+    added = 0
+    for i in range(values.shape[0]):
+        v = values[i]
+        if not np.isfinite(v):
+            continue
+        if v < lo:
+            lo = v
+        if v > hi:
+            hi = v
+        items = _insert(items, levels, meta, rng, v)
+        added += 1
+    mm[0] = lo
+    mm[1] = hi
+    meta[_N] += added
+    return items
+
+
+@njit(cache=True, nogil=True)
+def _general_compress(k, m, num_levels_in, buf, in_levels, out_levels, l0_sorted, rng):
+    num_levels = num_levels_in
+    current = in_levels[num_levels] - in_levels[0]
+    target = _total_capacity(k, m, num_levels)
+    out_levels[0] = 0
+    cur = -1
+    done = False
+    while not done:
+        cur += 1
+        if cur == num_levels - 1:
+            in_levels[cur + 2] = in_levels[cur + 1]
+        raw_beg = in_levels[cur]
+        raw_lim = in_levels[cur + 1]
+        raw_pop = raw_lim - raw_beg
+        if current < target or raw_pop < _level_capacity(k, num_levels, cur, m):
+            o = out_levels[cur]
+            for i in range(raw_pop):
+                buf[o + i] = buf[raw_beg + i]
+            out_levels[cur + 1] = o + raw_pop
+        else:
+            pop_above = in_levels[cur + 2] - raw_lim
+            odd = raw_pop & 1
+            adj_beg = raw_beg + odd
+            adj_pop = raw_pop - odd
+            half = adj_pop // 2
+            if odd:
+                buf[out_levels[cur]] = buf[raw_beg]
+                out_levels[cur + 1] = out_levels[cur] + 1
+            else:
+                out_levels[cur + 1] = out_levels[cur]
+            if cur == 0 and not l0_sorted:
+                _sort_range(buf, adj_beg, adj_beg + adj_pop)
+            if pop_above == 0:
+                _halve_up(buf, adj_beg, adj_pop, rng)
+            else:
+                _halve_down(buf, adj_beg, adj_pop, rng)
+                _merge_sorted(buf, adj_beg, half, buf, raw_lim, pop_above, buf, adj_beg + half)
+            current -= half
+            in_levels[cur + 1] -= half
+            if cur == num_levels - 1:
+                num_levels += 1
+                target += _level_capacity(k, num_levels, 0, m)
+        if cur == num_levels - 1:
+            done = True
+    return num_levels, target, current
+
+
+@njit(cache=True, nogil=True)
+def kll_merge(items, levels, meta, rng, mm, o_items, o_levels, o_meta, o_mm):
+    """Merge the other sketch (``o_*``) into this one; return the new items array."""
+    if o_meta[_N] == 0:
+        return items
+    final_n = meta[_N] + o_meta[_N]
+    for i in range(o_levels[0], o_levels[1]):
+        items = _insert(items, levels, meta, rng, o_items[i])
+    o_nl = o_meta[_NUM_LEVELS]
+    if o_nl > 1:
+        k = meta[_K]
+        m = meta[_M]
+        my_nl = meta[_NUM_LEVELS]
+        retained = levels[my_nl] - levels[0]
+        space = retained + (o_levels[o_nl] - o_levels[1])
+        work = np.empty(space, dtype=np.float64)
+        wl = np.zeros(_MAXL + 2, dtype=np.int64)
+        ol = np.zeros(_MAXL + 2, dtype=np.int64)
+        prov = my_nl if my_nl > o_nl else o_nl
+        # level 0: this sketch's (the other's level 0 was inserted above)
+        pop0 = levels[1] - levels[0]
+        for i in range(pop0):
+            work[i] = items[levels[0] + i]
+        wl[1] = pop0
+        for lvl in range(1, prov):
+            sp = levels[lvl + 1] - levels[lvl] if lvl < my_nl else 0
+            op = o_levels[lvl + 1] - o_levels[lvl] if lvl < o_nl else 0
+            wl[lvl + 1] = wl[lvl] + sp + op
+            if sp > 0 and op == 0:
+                for i in range(sp):
+                    work[wl[lvl] + i] = items[levels[lvl] + i]
+            elif sp == 0 and op > 0:
+                for i in range(op):
+                    work[wl[lvl] + i] = o_items[o_levels[lvl] + i]
+            elif sp > 0 and op > 0:
+                _merge_sorted(items, levels[lvl], sp, o_items, o_levels[lvl], op, work, wl[lvl])
+        nl, target, pop = _general_compress(k, m, prov, work, wl, ol, meta[_L0_SORTED] != 0, rng)
+        new_items = np.empty(target, dtype=np.float64)
+        free = target - pop
+        for i in range(pop):
+            new_items[free + i] = work[ol[0] + i]
+        shift = free - ol[0]
+        for lvl in range(nl + 1):
+            levels[lvl] = ol[lvl] + shift
+        for lvl in range(nl + 1, _MAXL + 2):
+            levels[lvl] = 0
+        meta[_NUM_LEVELS] = nl
+        items = new_items
+    meta[_N] = final_n
+    if o_mm[0] < mm[0]:
+        mm[0] = o_mm[0]
+    if o_mm[1] > mm[1]:
+        mm[1] = o_mm[1]
+    return items
+
+
+@njit(cache=True, nogil=True)
+def kll_sorted_view(items, levels, meta):
+    """Return (values, cumulative weights) of the retained items, sorted by value."""
+    nl = meta[_NUM_LEVELS]
+    lo = levels[0]
+    n_ret = levels[nl] - lo
+    vals = np.empty(n_ret, dtype=np.float64)
+    wts = np.empty(n_ret, dtype=np.int64)
+    for lvl in range(nl):
+        w = np.int64(1) << lvl
+        for i in range(levels[lvl], levels[lvl + 1]):
+            vals[i - lo] = items[i]
+            wts[i - lo] = w
+    order = np.argsort(vals, kind="mergesort")
+    sv = np.empty(n_ret, dtype=np.float64)
+    cw = np.empty(n_ret, dtype=np.int64)
+    acc = 0
+    for j in range(n_ret):
+        sv[j] = vals[order[j]]
+        acc += wts[order[j]]
+        cw[j] = acc
+    return sv, cw
+
+
+# --------------------------------------------------------------------------- Python face
+class KLLSketch:
+    """A mergeable quantile sketch over float64 values.
+
+    >>> s = KLLSketch()
+    >>> s.update(np.arange(1000, dtype=np.float64))
+    >>> s.quantile(0.5)
+    499.0
+    """
+
+    __slots__ = ("items", "levels", "meta", "rng", "mm", "_view")
+
+    def __init__(self, k: int = DEFAULT_K, seed: int = 0x5EED_CAFE_F00D) -> None:
+        if not 8 <= k <= 65535:
+            msg = f"kll k must be in [8, 65535], got {k}"
+            raise ValueError(msg)
+        self.items = np.empty(k, dtype=np.float64)
+        self.levels = np.zeros(_MAXL + 2, dtype=np.int64)
+        self.levels[0] = k
+        self.levels[1] = k
+        self.meta = np.zeros(_META_LEN, dtype=np.int64)
+        self.meta[_NUM_LEVELS] = 1
+        self.meta[_K] = k
+        self.meta[_M] = MIN_WIDTH
+        self.meta[_L0_SORTED] = 0
+        self.rng = np.array([seed or 1], dtype=np.uint64)
+        self.mm = np.array([np.inf, -np.inf], dtype=np.float64)
+        self._view = None
+
+    # -- properties
+    @property
+    def k(self) -> int:
+        return int(self.meta[_K])
+
+    @property
+    def n(self) -> int:
+        """Number of (finite) values the sketch has seen."""
+        return int(self.meta[_N])
+
+    @property
+    def num_retained(self) -> int:
+        nl = int(self.meta[_NUM_LEVELS])
+        return int(self.levels[nl] - self.levels[0])
+
+    @property
+    def min(self) -> float | None:
+        return float(self.mm[0]) if self.n else None
+
+    @property
+    def max(self) -> float | None:
+        return float(self.mm[1]) if self.n else None
+
+    def is_empty(self) -> bool:
+        return self.n == 0
+
+    # -- updates
+    def update(self, values: np.ndarray) -> None:
+        """Insert the finite values of a 1-d numeric array (converted to float64)."""
+        values = np.ascontiguousarray(values, dtype=np.float64)
+        if values.shape[0] == 0:
+            return
+        self.items = kll_update(self.items, self.levels, self.meta, self.rng, self.mm, values)
+        self._view = None
+
+    def merge(self, other: "KLLSketch") -> "KLLSketch":
+        """Merge ``other`` into this sketch in place and return ``self``."""
+        if other.k != self.k:
+            msg = f"cannot merge kll sketches of different k ({self.k} and {other.k})"
+            raise ValueError(msg)
+        if other.n == 0:
+            return self
+        self.items = kll_merge(
+            self.items, self.levels, self.meta, self.rng, self.mm,
+            other.items, other.levels, other.meta, other.mm,
+        )
+        self._view = None
+        return self
+
+    def copy(self) -> "KLLSketch":
+        c = KLLSketch.__new__(KLLSketch)
+        c.items = self.items.copy()
+        c.levels = self.levels.copy()
+        c.meta = self.meta.copy()
+        c.rng = self.rng.copy()
+        c.mm = self.mm.copy()
+        c._view = self._view
+        return c
+
+    # -- queries
+    def _sorted_view(self):
+        if self._view is None:
+            self._view = kll_sorted_view(self.items, self.levels, self.meta)
+        return self._view
+
+    def quantiles(self, qs) -> np.ndarray:
+        """Quantiles at the fractions ``qs`` (each in [0, 1]); NaN when the sketch is empty.
+
+        The quantile at ``q`` is the smallest retained value whose cumulative weight reaches
+        ``ceil(q * n)``; ``q = 0`` and ``q = 1`` give the exact minimum and maximum.
+        """
+        qs = np.atleast_1d(np.asarray(qs, dtype=np.float64))
+        if np.any(~((qs >= 0.0) & (qs <= 1.0))):
+            msg = f"quantile fractions must be in [0, 1], got {qs.tolist()}"
+            raise ValueError(msg)
+        out = np.full(qs.shape[0], np.nan)
+        n = self.n
+        if n == 0:
+            return out
+        sv, cw = self._sorted_view()
+        target = np.maximum(1, np.ceil(qs * n)).astype(np.int64)
+        idx = np.minimum(np.searchsorted(cw, target, side="left"), sv.shape[0] - 1)
+        out = sv[idx]
+        out = np.where(qs == 0.0, self.mm[0], out)
+        out = np.where(qs == 1.0, self.mm[1], out)
+        return out
+
+    def quantile(self, q: float) -> float | None:
+        v = float(self.quantiles([q])[0])
+        return None if np.isnan(v) else v
+
+    def rank(self, value: float) -> float:
+        """Estimated fraction of values ``<= value``."""
+        n = self.n
+        if n == 0:
+            return float("nan")
+        sv, cw = self._sorted_view()
+        i = np.searchsorted(sv, value, side="right")
+        return float(cw[i - 1] / n) if i > 0 else 0.0
+
+    # -- serialisation
+    def to_bytes(self) -> bytes:
+        w = BinWriter()
+        nl = int(self.meta[_NUM_LEVELS])
+        w.u32(self.k)
+        w.u32(int(self.meta[_M]))
+        w.u32(nl)
+        w.i64(int(self.meta[_N]))
+        w.u8(int(self.meta[_L0_SORTED]))
+        w.u64(int(self.rng[0]))
+        w.f64(float(self.mm[0]))
+        w.f64(float(self.mm[1]))
+        base = int(self.levels[0])
+        w.array(self.levels[: nl + 1] - base, "<i8")
+        w.array(self.items[base : int(self.levels[nl])], "<f8")
+        return w.getvalue()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> "KLLSketch":
+        r = BinReader(data)
+        k = r.u32()
+        m = r.u32()
+        nl = r.u32()
+        n = r.i64()
+        l0s = r.u8()
+        seed = r.u64()
+        lo = r.f64()
+        hi = r.f64()
+        rel = r.array("<i8")
+        vals = r.array("<f8")
+        if not (8 <= k <= 65535) or nl < 1 or nl > _MAXL or rel.shape[0] != nl + 1:
+            msg = "corrupt kll sketch"
+            raise FormatError(msg)
+        total = int(_total_capacity(np.int64(k), np.int64(m), np.int64(nl)))
+        pop = vals.shape[0]
+        if pop != rel[-1] or pop > total or np.any(np.diff(rel) < 0):
+            msg = "corrupt kll sketch"
+            raise FormatError(msg)
+        s = cls(k=k, seed=seed or 1)
+        s.meta[_M] = m
+        s.meta[_NUM_LEVELS] = nl
+        s.meta[_N] = n
+        s.meta[_L0_SORTED] = l0s
+        s.items = np.empty(total, dtype=np.float64)
+        free = total - pop
+        s.items[free:] = vals
+        s.levels[:] = 0
+        s.levels[: nl + 1] = rel + free
+        s.mm[0] = lo
+        s.mm[1] = hi
+        return s

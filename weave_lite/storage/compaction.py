@@ -1,0 +1,135 @@
+"""Compaction (merge small segments) and vacuum (delete files nothing needs any more).
+
+Compaction picks runs of *contiguous* small live segments, writes each run as one segment
+(conformed to the run's unified schema, rows in the same order) and commits a replace entry.
+Because the run is contiguous and appends only add at the end, the table's row order, and so
+every query's result, is unchanged.  Writers are never blocked (appends do not conflict with a
+replace) and neither are readers (a snapshot keeps naming the old files, which vacuum deletes
+only after ``retention_seconds``).  A kill -9 at any point leaves either the old segments live
+or the new one, never both; an unfinished merged file is an orphan that vacuum removes.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Callable
+
+import pyarrow as pa
+
+from weave_lite.storage.log import LOG_DIR, SEGMENT_DIR, ConflictError, LogState
+from weave_lite.storage.segments import SegmentInfo, compute_stats
+from weave_lite.storage.table import TableLog, conform_table
+from weave_lite.storage.values import unify_schemas
+
+DEFAULT_TARGET_BYTES = 128 * 1024 * 1024
+DEFAULT_RETENTION_SECONDS = 3600.0
+
+
+@dataclass
+class CompactionResult:
+    """What one ``compact`` call did."""
+
+    runs_merged: int = 0
+    segments_before: int = 0
+    segments_after: int = 0
+    files_deleted: int = 0
+
+
+def plan_runs(segments: list[SegmentInfo], target_bytes: int) -> list[list[SegmentInfo]]:
+    """Contiguous runs of small segments, each of at most ``target_bytes`` and >= 2 segments."""
+    runs: list[list[SegmentInfo]] = []
+    current: list[SegmentInfo] = []
+    size = 0
+    for seg in segments:
+        small = seg.bytes < target_bytes // 2
+        if small and size + seg.bytes <= target_bytes:
+            current.append(seg)
+            size += seg.bytes
+            continue
+        if len(current) >= 2:
+            runs.append(current)
+        current, size = ([seg], seg.bytes) if small else ([], 0)
+    if len(current) >= 2:
+        runs.append(current)
+    return runs
+
+
+def compact(
+    table: TableLog,
+    *,
+    target_bytes: int = DEFAULT_TARGET_BYTES,
+    retention_seconds: float = DEFAULT_RETENTION_SECONDS,
+    progress: Callable[[int, int], None] | None = None,
+) -> CompactionResult:
+    """Merge small segments of ``table``; then vacuum files older than the retention period."""
+    state = table.refresh()
+    result = CompactionResult(segments_before=len(state.segments))
+    runs = plan_runs(state.segments, target_bytes)
+    for i, run in enumerate(runs):
+        if _merge_run(table, run):
+            result.runs_merged += 1
+        if progress is not None:
+            progress(i + 1, len(runs))
+    result.files_deleted = vacuum(table, retention_seconds)
+    result.segments_after = len(table.refresh().segments)
+    return result
+
+
+def _merge_run(table: TableLog, run: list[SegmentInfo]) -> bool:
+    schema = unify_schemas(s.schema for s in run)
+    parts = [conform_table(table.read_segment(s), schema) for s in run]
+    merged = pa.concat_tables(parts).combine_chunks()
+    batches = merged.to_batches(max_chunksize=65_536)
+    rel = f"{SEGMENT_DIR}/{uuid.uuid4().hex}.arrow"
+    size = table.fs.write_segment(rel, batches, schema)
+    info = SegmentInfo(rel, merged.num_rows, size, schema, compute_stats(merged), compacted=True)
+    removed = [s.path for s in run]
+    entry = {"op": "compact", "add": [info.to_json()], "remove": removed}
+
+    def check(before: LogState) -> None:
+        live = [s.path for s in before.segments]
+        try:
+            start = live.index(removed[0])
+        except ValueError:
+            raise ConflictError("segments already compacted") from None
+        if live[start : start + len(removed)] != removed:
+            raise ConflictError("segments already compacted")
+
+    try:
+        table.log.commit(entry, known=table.refresh().version, check=check)
+    except ConflictError:
+        table.fs.delete(rel)
+        return False
+    return True
+
+
+def vacuum(table: TableLog, retention_seconds: float = DEFAULT_RETENTION_SECONDS) -> int:
+    """Delete segment files removed (or never committed) more than ``retention_seconds`` ago."""
+    state = table.refresh()
+    cutoff = time.time() - retention_seconds
+    live = state.live_paths()
+    deleted = 0
+    for name in table.fs.list_dir(SEGMENT_DIR):
+        rel = f"{SEGMENT_DIR}/{name}"
+        if rel in live:
+            continue
+        removed_at = state.tombstones.get(rel)
+        try:
+            old = (removed_at / 1e6 if removed_at is not None else table.fs.mtime(rel)) < cutoff
+        except FileNotFoundError:
+            continue
+        if old:
+            table.fs.delete(rel)
+            deleted += 1
+    # Temp files of commits whose writer died between write and link.
+    for name in table.fs.list_dir(LOG_DIR):
+        if name.startswith(".tmp-"):
+            rel = f"{LOG_DIR}/{name}"
+            try:
+                if table.fs.mtime(rel) < cutoff:
+                    table.fs.delete(rel)
+            except FileNotFoundError:
+                pass
+    return deleted

@@ -1,0 +1,131 @@
+"""Segment metadata: what a commit records about each immutable Arrow IPC segment.
+
+For every segment the log keeps its row count, size, schema and per-column statistics
+(min, max, null count) so that a reader knows the table's schema without opening files and a
+scan can skip segments that a filter excludes (for example a time range on ``timestamp``).
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as _dt
+from dataclasses import dataclass, field
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+# Strings longer than this get no min/max statistics (a truncated max would be wrong).
+_MAX_STAT_STRING = 256
+
+
+@dataclass(frozen=True)
+class ColumnStats:
+    """Statistics of one column of one segment; ``min``/``max`` are ``None`` when unknown."""
+
+    null_count: int
+    min: Any = None
+    max: Any = None
+
+
+@dataclass(frozen=True)
+class SegmentInfo:
+    """One committed segment: where it is and what is in it."""
+
+    path: str
+    rows: int
+    bytes: int
+    schema: pa.Schema = field(compare=False)
+    stats: dict[str, ColumnStats] = field(compare=False, default_factory=dict)
+    # The commit version that added the segment (by append or by compaction).
+    version: int = 0
+    # True when the segment was written by compaction (its rows were already visible).
+    compacted: bool = False
+
+    def to_json(self) -> dict:
+        return {
+            "path": self.path,
+            "rows": self.rows,
+            "bytes": self.bytes,
+            "schema": base64.b64encode(self.schema.serialize().to_pybytes()).decode("ascii"),
+            "stats": {
+                name: {"nulls": s.null_count, "min": _encode(s.min), "max": _encode(s.max)}
+                for name, s in self.stats.items()
+            },
+            "compacted": self.compacted,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict, version: int) -> "SegmentInfo":
+        schema = pa.ipc.read_schema(pa.py_buffer(base64.b64decode(data["schema"])))
+        stats = {}
+        for name, s in data["stats"].items():
+            t = schema.field(name).type if schema.get_field_index(name) >= 0 else pa.null()
+            stats[name] = ColumnStats(s["nulls"], _decode(s["min"], t), _decode(s["max"], t))
+        return cls(
+            path=data["path"],
+            rows=data["rows"],
+            bytes=data["bytes"],
+            schema=schema,
+            stats=stats,
+            version=data.get("version", version),
+            compacted=data.get("compacted", False),
+        )
+
+
+def compute_stats(batch: pa.RecordBatch | pa.Table) -> dict[str, ColumnStats]:
+    """Per-column null counts, and min/max for orderable scalar columns (NaN ignored)."""
+    stats: dict[str, ColumnStats] = {}
+    for name, column in zip(batch.schema.names, batch.columns):
+        t = column.type
+        lo = hi = None
+        if _orderable(t) and len(column) > column.null_count:
+            mm = pc.min_max(column)
+            lo, hi = mm["min"].as_py(), mm["max"].as_py()
+            if isinstance(lo, float) and (lo != lo or hi != hi):  # all NaN
+                lo = hi = None
+            if isinstance(lo, str) and (len(lo) > _MAX_STAT_STRING or len(hi) > _MAX_STAT_STRING):
+                lo = hi = None
+        stats[name] = ColumnStats(column.null_count, lo, hi)
+    return stats
+
+
+def _orderable(t: pa.DataType) -> bool:
+    return (
+        pa.types.is_integer(t)
+        or pa.types.is_floating(t)
+        or pa.types.is_string(t)
+        or pa.types.is_boolean(t)
+        or pa.types.is_timestamp(t)
+        or pa.types.is_date(t)
+    )
+
+
+def _encode(value: Any) -> Any:
+    """Statistics as JSON: timestamps as epoch microseconds, dates as epoch days."""
+    if isinstance(value, _dt.datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=_dt.timezone.utc)
+        delta = value - _EPOCH
+        return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+    if isinstance(value, _dt.date):
+        return (value - _EPOCH.date()).days
+    if isinstance(value, float) and value in (float("inf"), float("-inf")):
+        return "inf" if value > 0 else "-inf"
+    return value
+
+
+def _decode(value: Any, t: pa.DataType) -> Any:
+    if value is None:
+        return None
+    if pa.types.is_timestamp(t):
+        ts = _EPOCH + _dt.timedelta(microseconds=value)
+        return ts if t.tz is not None else ts.replace(tzinfo=None)
+    if pa.types.is_date(t):
+        return _EPOCH.date() + _dt.timedelta(days=value)
+    if value in ("inf", "-inf") and pa.types.is_floating(t):
+        return float(value)
+    return value
+
+
+_EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc)

@@ -1,0 +1,206 @@
+"""A table on disk: appends, snapshots, polling.
+
+This is the storage layer's whole surface for the rest of weave_lite:
+
+* :meth:`TableLog.append` writes one immutable segment and commits it;
+* :meth:`TableLog.snapshot` pins a version; a :class:`Snapshot` lists its segments (with
+  statistics), knows the table's unified schema, and reads segments as memory-mapped Arrow;
+* :meth:`TableLog.poll` / :meth:`TableLog.changes_since` tell a live reader, with one ``stat``
+  when nothing changed, which segments were appended after the version it holds.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Iterator, Sequence
+
+import pyarrow as pa
+
+from weave_lite.errors import TableNotFoundError
+from weave_lite.storage.filesystem import LogFileSystem
+from weave_lite.storage.log import SEGMENT_DIR, CommitLog, LogState, apply_entry
+from weave_lite.storage.names import TableName, data_root
+from weave_lite.storage.segments import SegmentInfo, compute_stats
+from weave_lite.storage.values import conform, unify_schemas
+
+
+class TableLog:
+    """One table's append-only columnar log under ``<root>/<entity>/<project>/<table>/``.
+
+    Safe to share between threads; any number of processes may open the same table.
+    """
+
+    def __init__(self, name: TableName, root: str | Path | None = None):
+        self.name = name
+        self.root = data_root(root)
+        self.path = name.path(self.root)
+        self.fs = LogFileSystem(self.path)
+        self.log = CommitLog(self.fs)
+        self._lock = threading.Lock()
+        self._state = LogState()
+        self._segment_cache: OrderedDict[str, pa.Table] = OrderedDict()
+
+    @classmethod
+    def open(cls, name: str | TableName, root: str | Path | None = None) -> "TableLog":
+        """Open an existing table; :class:`TableNotFoundError` when there is none."""
+        table_name = name if isinstance(name, TableName) else TableName.parse(name)
+        log = cls(table_name, root)
+        if not log.exists():
+            raise TableNotFoundError(f"no table `{table_name}` under {log.root}")
+        return log
+
+    def exists(self) -> bool:
+        return self.log.exists()
+
+    def create(self) -> None:
+        """Create the table's folders (idempotent); an empty table is a valid table."""
+        self.log.create()
+
+    # -- writing -------------------------------------------------------------------------------
+
+    def append(self, batch: pa.RecordBatch | pa.Table) -> int:
+        """Write ``batch`` as one new segment and commit it; return the commit version."""
+        if isinstance(batch, pa.Table):
+            batches = batch.to_batches()
+        else:
+            batches = [batch]
+        if not self.exists():
+            self.create()
+        rel = f"{SEGMENT_DIR}/{uuid.uuid4().hex}.arrow"
+        size = self.fs.write_segment(rel, batches, batch.schema)
+        info = SegmentInfo(rel, batch.num_rows, size, batch.schema, compute_stats(batch))
+        entry = {"op": "append", "add": [info.to_json()]}
+        version = self.log.commit(entry, known=self._state.version)
+        return version
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def refresh(self) -> LogState:
+        """Bring the cached state up to the newest commit and return it."""
+        with self._lock:
+            latest = self.log.latest_version(self._state.version)
+            if latest != self._state.version:
+                self._state = self.log.load(upto=latest, base=self._state)
+            return self._state
+
+    def snapshot(self, version: int | None = None) -> "Snapshot":
+        """A consistent view of the table at ``version`` (default: the newest)."""
+        if version is None:
+            state = self.refresh()
+        else:
+            state = self.log.load(upto=version)
+        return Snapshot(self, state.version, tuple(state.segments))
+
+    def poll(self, snapshot: "Snapshot") -> "Snapshot | None":
+        """A newer snapshot if anything was committed after ``snapshot``, else ``None``.
+
+        Costs one ``stat`` when nothing changed.
+        """
+        if self.log.latest_version(snapshot.version) == snapshot.version:
+            return None
+        return self.snapshot()
+
+    def changes_since(self, version: int) -> tuple["Snapshot", list[SegmentInfo]]:
+        """The newest snapshot and the segments *appended* after ``version``, in commit order.
+
+        Segments written by compaction are not listed (their rows were visible already); an
+        appended segment that a later compaction merged is still listed, and stays readable
+        for the retention period of vacuum.
+        """
+        snap = self.snapshot()
+        appended: list[SegmentInfo] = []
+        for v in range(version + 1, snap.version + 1):
+            entry = self.log.read_entry(v)
+            if entry.get("op") == "append":
+                appended.extend(SegmentInfo.from_json(s, v) for s in entry["add"])
+        return snap, appended
+
+    def read_segment(self, segment: SegmentInfo) -> pa.Table:
+        """The segment's rows as a memory-mapped table (cached; segments are immutable)."""
+        with self._lock:
+            table = self._segment_cache.get(segment.path)
+            if table is not None:
+                self._segment_cache.move_to_end(segment.path)
+                return table
+        table = self.fs.read_segment(segment.path)
+        with self._lock:
+            self._segment_cache[segment.path] = table
+            while len(self._segment_cache) > 1024:
+                self._segment_cache.popitem(last=False)
+        return table
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The table at one committed version. Immutable: later commits never change it."""
+
+    table: TableLog
+    version: int
+    segments: tuple[SegmentInfo, ...]
+    _cache: dict = field(default_factory=dict, compare=False, repr=False)
+
+    @cached_property
+    def schema(self) -> pa.Schema:
+        """The unified schema of every live segment (SPEC section 2)."""
+        return unify_schemas(s.schema for s in self.segments)
+
+    @property
+    def num_rows(self) -> int:
+        return sum(s.rows for s in self.segments)
+
+    def read(self, segment: SegmentInfo, columns: Sequence[str] | None = None) -> pa.Table:
+        """One segment conformed to the snapshot's schema, optionally projected."""
+        return conform_table(self.table.read_segment(segment), self.schema, columns)
+
+    def batches(self, columns: Sequence[str] | None = None) -> Iterator[pa.RecordBatch]:
+        for segment in self.segments:
+            yield from self.read(segment, columns).to_batches()
+
+    def to_arrow(self, columns: Sequence[str] | None = None) -> pa.Table:
+        """All rows, oldest first, as one Arrow table."""
+        schema = _project(self.schema, columns)
+        parts = [self.read(s, columns) for s in self.segments]
+        if not parts:
+            return schema.empty_table()
+        return pa.concat_tables(parts)
+
+
+def _project(schema: pa.Schema, columns: Sequence[str] | None) -> pa.Schema:
+    if columns is None:
+        return schema
+    return pa.schema([schema.field(c) for c in columns])
+
+
+def conform_table(table: pa.Table, schema: pa.Schema, columns: Sequence[str] | None = None) -> pa.Table:
+    """Conform a segment's table to ``schema`` (projected to ``columns``)."""
+    target = _project(schema, columns)
+    arrays = []
+    for f in target:
+        idx = table.schema.get_field_index(f.name)
+        col = table.column(idx) if idx >= 0 else pa.nulls(table.num_rows, type=f.type)
+        arrays.append(conform(col, f.type))
+    return pa.Table.from_arrays(arrays, schema=target)
+
+
+def open_table(name: str, root: str | Path | None = None) -> TableLog:
+    """Open the existing table ``"e/p/t"`` under the data root."""
+    return TableLog.open(name, root)
+
+
+def list_tables(root: str | Path | None = None) -> list[TableName]:
+    """Every table under the data root."""
+    base = data_root(root)
+    found = []
+    if not base.is_dir():
+        return found
+    for entity in sorted(p for p in base.iterdir() if p.is_dir() and not p.name.startswith("_")):
+        for project in sorted(p for p in entity.iterdir() if p.is_dir()):
+            for table in sorted(p for p in project.iterdir() if p.is_dir()):
+                if (table / "_log").is_dir():
+                    found.append(TableName(entity.name, project.name, table.name))
+    return found

@@ -1,0 +1,190 @@
+"""StreamTable: stream rows from an application into a named table on local disk.
+
+>>> st = StreamTable("acme/prod/predictions", root=tmp)      # doctest: +SKIP
+>>> st.log({"model": "m1", "latency_ms": 12.5})              # doctest: +SKIP
+>>> st.finish()                                              # doctest: +SKIP
+
+``log`` validates in the caller and enqueues; a background thread batches rows into Arrow
+segments and commits them to the table's append-only log.  ``flush`` is a durability barrier
+and ``finish`` also stops the thread; both re-raise background errors.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from weave_lite.row_validation import normalize_rows
+from weave_lite.storage.names import TableName
+from weave_lite.storage.table import TableLog
+from weave_lite.storage.values import UTC_TIMESTAMP, normalize_batch
+from weave_lite.writer import BackgroundWriter, BatchItem, RowsItem, client_id_column
+
+DEFAULT_PORT = 8765
+
+
+def panel_url(name: TableName) -> str:
+    """The URL of a table's panel on the local panel server (``weave-lite serve``)."""
+    port = os.environ.get("WEAVE_LITE_PORT", str(DEFAULT_PORT))
+    return f"http://127.0.0.1:{port}/#/table/{name}"
+
+
+class StreamTable:
+    """A named table that rows are streamed into.
+
+    ``table_name`` is ``"t"``, ``"p/t"`` or ``"e/p/t"``; missing parts come from
+    ``project_name``/``entity_name``, then ``$WEAVE_LITE_PROJECT`` (else ``"default"``) and
+    ``$WEAVE_LITE_ENTITY`` (else the OS login name).  Data lives under ``root``
+    (else ``$WEAVE_LITE_ROOT``, else ``~/.weave_lite``).
+
+    ``batch_rows`` and ``batch_interval`` tune the background writer: it commits when that many
+    rows wait or that many seconds passed, whichever comes first.
+    """
+
+    def __init__(
+        self,
+        table_name: str,
+        project_name: str | None = None,
+        entity_name: str | None = None,
+        *,
+        root: str | os.PathLike | None = None,
+        batch_rows: int = 10_000,
+        batch_interval: float = 0.05,
+    ):
+        self.name = TableName.parse(table_name, project_name, entity_name)
+        self._table = TableLog(self.name, root)
+        self.client_id = uuid.uuid4().hex
+        self._batch_rows = batch_rows
+        self._batch_interval = batch_interval
+        self._writer: BackgroundWriter | None = None
+        self._start_lock = threading.Lock()
+        self._logged_once = False
+
+    # -- names ---------------------------------------------------------------------------------
+
+    @property
+    def root(self) -> Path:
+        return self._table.root
+
+    @property
+    def path(self) -> Path:
+        """The table's folder on disk."""
+        return self._table.path
+
+    @property
+    def url(self) -> str:
+        return panel_url(self.name)
+
+    def __repr__(self) -> str:
+        return f"StreamTable({str(self.name)!r}, root={str(self.root)!r})"
+
+    # -- logging -------------------------------------------------------------------------------
+
+    def log(self, row_or_rows: Any) -> str | None:
+        """Log one row (a dict) or many (a list of dicts, an Arrow table/batch, a DataFrame).
+
+        Validates in the caller (``TypeError`` naming the key and type; nothing of the call is
+        logged then), stamps ``timestamp`` and ``_client_id``, and enqueues.  Returns the
+        table's panel URL on the first call, ``None`` after.
+        """
+        now = time.time_ns() // 1000
+        if _is_bulk(row_or_rows):
+            batch = self._bulk_batch(row_or_rows, now)
+            item, n = BatchItem(batch), batch.num_rows
+        else:
+            rows = normalize_rows(row_or_rows)
+            has_ts = False
+            for r in rows:
+                if "timestamp" in r:
+                    has_ts = True
+                    break
+            item, n = RowsItem(rows, now, has_ts), len(rows)
+        writer = self._writer
+        if writer is None or not writer.alive:
+            writer = self._start_writer()
+        writer.enqueue(item, n)
+        if not self._logged_once:
+            self._logged_once = True
+            return self.url
+        return None
+
+    def _bulk_batch(self, data: Any, now_us: int) -> pa.RecordBatch:
+        if not isinstance(data, (pa.Table, pa.RecordBatch)):
+            data = pa.Table.from_pandas(data, preserve_index=False)
+        batch = normalize_batch(data)
+        n = batch.num_rows
+        names = list(batch.schema.names)
+        arrays = list(batch.columns)
+        if "timestamp" not in names:
+            names.append("timestamp")
+            arrays.append(pa.array([now_us], pa.int64()).take([0] * n).cast(UTC_TIMESTAMP) if n else pa.array([], UTC_TIMESTAMP))
+        if "_client_id" in names:
+            arrays[names.index("_client_id")] = client_id_column(self.client_id, n)
+        else:
+            names.append("_client_id")
+            arrays.append(client_id_column(self.client_id, n))
+        return pa.RecordBatch.from_arrays(arrays, names=names)
+
+    def _start_writer(self) -> BackgroundWriter:
+        with self._start_lock:
+            if self._writer is None or not self._writer.alive:
+                if not self._table.exists():
+                    self._table.create()
+                self._writer = BackgroundWriter(
+                    self._table,
+                    self.client_id,
+                    batch_rows=self._batch_rows,
+                    interval=self._batch_interval,
+                )
+            return self._writer
+
+    def flush(self) -> None:
+        """Block until every row logged so far is durable; logging may go on afterwards."""
+        writer = self._writer
+        if writer is not None and writer.alive:
+            writer.flush()
+
+    def finish(self) -> None:
+        """Flush and stop the background writer (a later ``log`` starts it again). Idempotent."""
+        writer = self._writer
+        if writer is not None and writer.alive:
+            writer.stop()
+
+    def __enter__(self) -> "StreamTable":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.finish()
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def rows(self):
+        """A lazy node for ``stream_table("e/p/t").rows()``; chain ops, then ``.evaluate()``."""
+        from weave_lite.api import stream_table_rows
+
+        return stream_table_rows(str(self.name), root=self.root)
+
+    def to_arrow(self) -> pa.Table:
+        """Every committed row, oldest first."""
+        if not self._table.exists():
+            return pa.table({})
+        return self._table.snapshot().to_arrow()
+
+    def _repr_html_(self) -> str:
+        from weave_lite.display import table_html
+
+        return table_html(self.to_arrow(), title=str(self.name))
+
+
+def _is_bulk(data: Any) -> bool:
+    if isinstance(data, (pa.Table, pa.RecordBatch)):
+        return True
+    module = type(data).__module__
+    return module.startswith("pandas") and type(data).__name__ == "DataFrame"
+

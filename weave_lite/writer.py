@@ -1,0 +1,230 @@
+"""The background writer of a StreamTable: batches enqueued rows into segments and commits them.
+
+The caller's ``log`` only validates and appends to a deque (thread-safe, no lock).  This thread
+wakes every ``interval`` seconds, or as soon as ``batch_rows`` rows are waiting, or when a flush
+is requested; it turns everything waiting into one Arrow batch, writes it as one segment and
+commits it.  Rows of one writer are committed in the order they were enqueued.
+
+Failures (a full disk, say) never lose rows silently: the rows stay pending and are retried on
+the next cycle, ``flush``/``finish`` re-raise the error, and ``log`` raises it while the writer
+is failing so that the caller knows.
+"""
+
+from __future__ import annotations
+
+import atexit
+import datetime as dt
+import sys
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+import pyarrow as pa
+
+from weave_lite.errors import BackgroundWriterError
+from weave_lite.storage.table import TableLog
+from weave_lite.storage.values import (
+    UTC_TIMESTAMP,
+    column_to_array,
+    conform_batch,
+    rows_to_batch,
+    unify_schemas,
+)
+
+# Cap on rows per segment when a backlog has built up (bounds the writer's memory).
+MAX_SEGMENT_ROWS = 1_000_000
+_EPOCH_UTC = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+
+
+@dataclass(slots=True)
+class RowsItem:
+    """Rows from one ``log`` call: validated copies and the call's time in epoch microseconds."""
+
+    rows: list[dict]
+    time_us: int
+    has_timestamp: bool
+
+
+@dataclass(slots=True)
+class BatchItem:
+    """A ready Arrow batch from the bulk path (already carries ``timestamp`` and ``_client_id``)."""
+
+    batch: pa.RecordBatch
+
+
+@dataclass(slots=True)
+class FlushItem:
+    """A durability barrier: set once everything enqueued before it is committed."""
+
+    done: threading.Event
+
+
+class BackgroundWriter:
+    """One thread that commits the rows of one StreamTable object."""
+
+    def __init__(
+        self,
+        table: TableLog,
+        client_id: str,
+        *,
+        batch_rows: int = 10_000,
+        interval: float = 0.05,
+        on_commit: Callable[[pa.RecordBatch], None] | None = None,
+    ):
+        self.table = table
+        self.client_id = client_id
+        self.batch_rows = batch_rows
+        self.interval = interval
+        self.on_commit = on_commit
+        self._queue: deque = deque()
+        self._pending_rows = 0  # approximate (a hint for waking early)
+        self._wake = threading.Event()
+        self._stop = False
+        self._error: BaseException | None = None
+        self._retry: list = []  # items whose commit failed, retried first
+        self._thread = threading.Thread(target=self._run, name=f"weave_lite-writer-{table.name}", daemon=True)
+        self._thread.start()
+        _RUNNING.add(self)
+
+    # -- caller side ---------------------------------------------------------------------------
+
+    def enqueue(self, item: RowsItem | BatchItem, rows: int) -> None:
+        if self._error is not None:
+            raise BackgroundWriterError(f"the background writer of `{self.table.name}` is failing: {self._error}") from self._error
+        self._queue.append(item)
+        self._pending_rows += rows
+        if self._pending_rows >= self.batch_rows:
+            self._wake.set()
+
+    def flush(self, timeout: float | None = None) -> None:
+        """Block until everything enqueued so far is durable; re-raise a background error."""
+        done = threading.Event()
+        self._queue.append(FlushItem(done))
+        self._wake.set()
+        while not done.wait(0.1):
+            if not self._thread.is_alive():
+                raise BackgroundWriterError(f"the background writer of `{self.table.name}` died") from self._error
+        if self._error is not None:
+            raise BackgroundWriterError(f"could not commit rows to `{self.table.name}`: {self._error}") from self._error
+
+    def stop(self) -> None:
+        """Flush, then end the thread."""
+        try:
+            self.flush()
+        finally:
+            self._stop = True
+            self._wake.set()
+            self._thread.join()
+            _RUNNING.discard(self)
+
+    @property
+    def alive(self) -> bool:
+        return self._thread.is_alive() and not self._stop
+
+    # -- writer thread -------------------------------------------------------------------------
+
+    def _run(self) -> None:
+        while True:
+            self._wake.wait(self.interval)
+            self._wake.clear()
+            self._drain()
+            if self._stop and not self._queue:
+                return
+
+    def _drain(self) -> None:
+        """Commit everything waiting, releasing flush barriers as their rows become durable."""
+        while True:
+            items = self._retry
+            self._retry = []
+            barriers: list[FlushItem] = []
+            rows = 0
+            while self._queue and rows < MAX_SEGMENT_ROWS:
+                item = self._queue.popleft()
+                if isinstance(item, FlushItem):
+                    barriers.append(item)
+                    break  # commit what precedes the barrier, then release it
+                items.append(item)
+                rows += len(item.rows) if isinstance(item, RowsItem) else item.batch.num_rows
+            self._pending_rows = max(0, self._pending_rows - rows)
+            if items:
+                try:
+                    batch = self._build(items)
+                    self.table.append(batch)
+                    self._error = None
+                except BaseException as exc:  # keep the rows; report through flush/log
+                    self._retry = items
+                    self._error = exc
+                    for b in barriers:
+                        b.done.set()
+                    return
+                if self.on_commit is not None:
+                    try:
+                        self.on_commit(batch)
+                    except Exception:  # an observer never blocks the log
+                        pass
+            for b in barriers:
+                b.done.set()
+            if not self._queue:
+                return
+
+    def _build(self, items: list) -> pa.RecordBatch:
+        batches: list[pa.RecordBatch] = []
+        run: list[RowsItem] = []
+        for item in items:
+            if isinstance(item, RowsItem):
+                run.append(item)
+            else:
+                if run:
+                    batches.append(self._rows_batch(run))
+                    run = []
+                batches.append(item.batch)
+        if run:
+            batches.append(self._rows_batch(run))
+        if len(batches) == 1:
+            return batches[0]
+        schema = unify_schemas(b.schema for b in batches)
+        table = pa.Table.from_batches([conform_batch(b, schema) for b in batches], schema=schema)
+        return table.combine_chunks().to_batches(max_chunksize=None)[0]
+
+    def _rows_batch(self, run: list[RowsItem]) -> pa.RecordBatch:
+        rows = [r for item in run for r in item.rows]
+        n = len(rows)
+        extra: dict[str, pa.Array] = {}
+        if any(item.has_timestamp for item in run):
+            values = []
+            for item in run:
+                auto = _EPOCH_UTC + dt.timedelta(microseconds=item.time_us)
+                values.extend(r.get("timestamp", auto) for r in item.rows)
+            extra["timestamp"] = column_to_array(values)
+        else:
+            counts = np.fromiter((len(item.rows) for item in run), dtype=np.int64, count=len(run))
+            times = np.fromiter((item.time_us for item in run), dtype=np.int64, count=len(run))
+            extra["timestamp"] = pa.array(np.repeat(times, counts), type=UTC_TIMESTAMP)
+        extra["_client_id"] = client_id_column(self.client_id, n)
+        return rows_to_batch(rows, extra)
+
+
+# Writers still running; stopped (flushed) at interpreter exit so that no logged row is lost,
+# even when the application dropped its StreamTable without calling finish().
+_RUNNING: set[BackgroundWriter] = set()
+
+
+@atexit.register
+def _stop_all() -> None:
+    for writer in list(_RUNNING):
+        try:
+            writer.stop()
+        except Exception as exc:  # report, and let the other writers finish
+            print(f"weave_lite: could not finish {writer.table.name}: {exc}", file=sys.stderr)
+
+
+def client_id_column(client_id: str, n: int) -> pa.Array:
+    """``n`` copies of the client id."""
+    return pa.array([client_id], pa.string()).take(np.zeros(n, dtype=np.int32))
+
+
+def now_us() -> int:
+    return time.time_ns() // 1000
