@@ -25,6 +25,9 @@ from weave_lite.storage.values import unify_schemas
 
 DEFAULT_TARGET_BYTES = 128 * 1024 * 1024
 DEFAULT_RETENTION_SECONDS = 3600.0
+# A segment file no commit names may belong to a writer about to commit it: never delete one
+# younger than this, whatever the retention asked for.
+ORPHAN_MIN_AGE_SECONDS = 300.0
 
 
 @dataclass
@@ -108,7 +111,9 @@ def _merge_run(table: TableLog, run: list[SegmentInfo]) -> bool:
 def vacuum(table: TableLog, retention_seconds: float = DEFAULT_RETENTION_SECONDS) -> int:
     """Delete segment files removed (or never committed) more than ``retention_seconds`` ago."""
     state = table.refresh()
-    cutoff = time.time() - retention_seconds
+    now = time.time()
+    cutoff = now - retention_seconds
+    orphan_cutoff = now - max(retention_seconds, ORPHAN_MIN_AGE_SECONDS)
     live = state.live_paths()
     deleted = 0
     for name in table.fs.list_dir(SEGMENT_DIR):
@@ -117,7 +122,10 @@ def vacuum(table: TableLog, retention_seconds: float = DEFAULT_RETENTION_SECONDS
             continue
         removed_at = state.tombstones.get(rel)
         try:
-            old = (removed_at / 1e6 if removed_at is not None else table.fs.mtime(rel)) < cutoff
+            if removed_at is not None:
+                old = removed_at / 1e6 < cutoff
+            else:
+                old = table.fs.mtime(rel) < orphan_cutoff
         except FileNotFoundError:
             continue
         if old:
@@ -128,7 +136,7 @@ def vacuum(table: TableLog, retention_seconds: float = DEFAULT_RETENTION_SECONDS
         if name.startswith(".tmp-"):
             rel = f"{LOG_DIR}/{name}"
             try:
-                if table.fs.mtime(rel) < cutoff:
+                if table.fs.mtime(rel) < orphan_cutoff:
                     table.fs.delete(rel)
             except FileNotFoundError:
                 pass

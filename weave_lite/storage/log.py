@@ -84,12 +84,13 @@ class CommitLog:
             return 0
 
     def latest_version(self, known: int = 0) -> int:
-        """The newest committed version, at least ``known`` (which must exist or be 0).
+        """The newest committed version, at least ``known`` (which must exist, or be 0 to
+        start from the checkpoint hint).
 
         Versions are contiguous, so gallop forward from ``known`` and then bisect: a handful of
         ``stat`` calls even far behind, one when nothing changed.
         """
-        lo = max(known, 0)
+        lo = known if known > 0 else self.checkpoint_hint()
         if not self.fs.exists(commit_path(lo + 1)):
             return lo
         step = 1

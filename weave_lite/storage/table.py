@@ -14,7 +14,7 @@ from __future__ import annotations
 import threading
 import uuid
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Iterator, Sequence
@@ -23,7 +23,7 @@ import pyarrow as pa
 
 from weave_lite.errors import TableNotFoundError
 from weave_lite.storage.filesystem import LogFileSystem
-from weave_lite.storage.log import SEGMENT_DIR, CommitLog, LogState, apply_entry
+from weave_lite.storage.log import SEGMENT_DIR, CommitLog, LogState
 from weave_lite.storage.names import TableName, data_root
 from weave_lite.storage.segments import SegmentInfo, compute_stats
 from weave_lite.storage.values import conform, unify_schemas
@@ -85,7 +85,8 @@ class TableLog:
         with self._lock:
             latest = self.log.latest_version(self._state.version)
             if latest != self._state.version:
-                self._state = self.log.load(upto=latest, base=self._state)
+                base = self._state if self._state.version else None  # None: start at the checkpoint
+                self._state = self.log.load(upto=latest, base=base)
             return self._state
 
     def snapshot(self, version: int | None = None) -> "Snapshot":
@@ -142,7 +143,6 @@ class Snapshot:
     table: TableLog
     version: int
     segments: tuple[SegmentInfo, ...]
-    _cache: dict = field(default_factory=dict, compare=False, repr=False)
 
     @cached_property
     def schema(self) -> pa.Schema:
