@@ -44,6 +44,11 @@ def normalize_rows(row_or_rows: Any) -> list[dict]:
     )
 
 
+def normalize_row(row: dict) -> dict:
+    """Validate one row (a dict) and return its normalised private copy."""
+    return _normalize_row(row, 0)
+
+
 def _normalize_row(row: Any, index: int) -> dict:
     if not isinstance(row, dict):
         raise RowError(f"row {index} is a {type(row).__name__}, not a dict")

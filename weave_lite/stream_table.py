@@ -18,9 +18,10 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 
-from weave_lite.row_validation import normalize_rows
+from weave_lite.row_validation import normalize_row, normalize_rows
 from weave_lite.storage.names import TableName
 from weave_lite.storage.table import TableLog
 from weave_lite.storage.values import UTC_TIMESTAMP, normalize_batch
@@ -94,19 +95,17 @@ class StreamTable:
         table's panel URL on the first call, ``None`` after.
         """
         now = time.time_ns() // 1000
-        if _is_bulk(row_or_rows):
+        if type(row_or_rows) is dict:  # the hot path: one row
+            rows = [normalize_row(row_or_rows)]
+            item, n = RowsItem(rows, now, "timestamp" in rows[0]), 1
+        elif _is_bulk(row_or_rows):
             batch = self._bulk_batch(row_or_rows, now)
             item, n = BatchItem(batch), batch.num_rows
         else:
             rows = normalize_rows(row_or_rows)
-            has_ts = False
-            for r in rows:
-                if "timestamp" in r:
-                    has_ts = True
-                    break
-            item, n = RowsItem(rows, now, has_ts), len(rows)
+            item, n = RowsItem(rows, now, any("timestamp" in r for r in rows)), len(rows)
         writer = self._writer
-        if writer is None or not writer.alive:
+        if writer is None or writer._stop:
             writer = self._start_writer()
         writer.enqueue(item, n)
         if not self._logged_once:
@@ -123,7 +122,7 @@ class StreamTable:
         arrays = list(batch.columns)
         if "timestamp" not in names:
             names.append("timestamp")
-            arrays.append(pa.array([now_us], pa.int64()).take([0] * n).cast(UTC_TIMESTAMP) if n else pa.array([], UTC_TIMESTAMP))
+            arrays.append(pa.array(np.full(n, now_us, dtype=np.int64), type=UTC_TIMESTAMP))
         if "_client_id" in names:
             arrays[names.index("_client_id")] = client_id_column(self.client_id, n)
         else:

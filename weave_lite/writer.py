@@ -93,7 +93,9 @@ class BackgroundWriter:
 
     def enqueue(self, item: RowsItem | BatchItem, rows: int) -> None:
         if self._error is not None:
-            raise BackgroundWriterError(f"the background writer of `{self.table.name}` is failing: {self._error}") from self._error
+            raise BackgroundWriterError(
+                f"the background writer of `{self.table.name}` is failing: {self._error}"
+            ) from self._error
         self._queue.append(item)
         self._pending_rows += rows
         if self._pending_rows >= self.batch_rows:
@@ -122,7 +124,8 @@ class BackgroundWriter:
 
     @property
     def alive(self) -> bool:
-        return self._thread.is_alive() and not self._stop
+        """False once ``stop`` was called (checked on every ``log``, so a plain flag)."""
+        return not self._stop
 
     # -- writer thread -------------------------------------------------------------------------
 
