@@ -92,8 +92,10 @@ def _sub_span(tok: Token, offset: int, length: int) -> Span:
     return Span(tok.start_pos + offset, tok.start_pos + offset + length, tok.line, tok.column + offset)
 
 
-def _error(message: str, span: Span, expected: tuple[str, ...] = ()) -> ParseError:
-    return ParseError(message, span=span, expected=expected)
+def _error(what: str, span: Span, hint: str = "", expected: tuple[str, ...] = ()) -> ParseError:
+    """``<what> at line L, column C[; <hint>]``, pointing at ``span``."""
+    message = f"{what} at line {span.line}, column {span.column}"
+    return ParseError(f"{message}; {hint}" if hint else message, span=span, expected=expected)
 
 
 def decode_string(tok: Token) -> str:
@@ -112,18 +114,21 @@ def decode_string(tok: Token) -> str:
             code = int(u4 if u4 is not None else braced, 16)
             if code > 0x10FFFF or 0xD800 <= code <= 0xDFFF:
                 text = m.group(0)
-                what = "a lone surrogate" if code <= 0x10FFFF else "beyond U+10FFFF"
-                raise _error(f"invalid unicode escape `{text}` ({what})", _sub_span(tok, 1 + m.start(), len(text)))
+                what = "it is a lone surrogate" if code <= 0x10FFFF else "code points end at U+10FFFF"
+                raise _error(f"invalid unicode escape `{text}`", _sub_span(tok, 1 + m.start(), len(text)), what)
             return chr(code)
         if other in _SIMPLE_ESCAPES:
             return _SIMPLE_ESCAPES[other]
         text = m.group(0)
-        if other in "ux":
-            hint = "`\\uXXXX`, `\\u{X...}`" if other == "u" else "`\\xHH`"
-            msg = f"invalid escape `{text}` in string; expected {hint}"
+        if other in ("u", "x"):
+            # Show the hex digits that were there: `\u12`, `\x4`.
+            digits = re.match(r"[0-9a-fA-F]{0,3}", body[m.end():]).group()
+            text += digits[: 3 if other == "u" else 1]
+            example = "`\\u00e9` or `\\u{1F600}`" if other == "u" else "`\\x41`"
+            hint = f"expected hex digits as in {example}"
         else:
-            msg = f"invalid escape `{text}` in string"
-        raise _error(msg, _sub_span(tok, 1 + m.start(), len(text)))
+            hint = "use `\\\\` for a backslash"
+        raise _error(f"invalid escape `{text}` in string", _sub_span(tok, 1 + m.start(), len(text)), hint)
 
     return _ESCAPE.sub(replace, body)
 
@@ -137,9 +142,11 @@ def _parse_date(tok: Token) -> datetime:
         else:
             value = value.astimezone(timezone.utc)
     except (ValueError, OverflowError):
+        shown = text if len(text) <= 40 else text[:37] + "..."
         raise _error(
-            f"invalid date `{text}`; expected an ISO 8601 timestamp like `2024-05-01T12:00:00Z`",
+            f"invalid date `{shown}`",
             _token_span(tok),
+            "expected an ISO 8601 timestamp like `2024-05-01T12:00:00Z`",
             ("an ISO 8601 timestamp",),
         ) from None
     return value
@@ -153,7 +160,8 @@ class NodeBuilder(Transformer):
     can serve many threads.
     """
 
-    __visit_tokens__ = False
+    def __init__(self) -> None:
+        super().__init__(visit_tokens=False)
 
     # ----------------------------------------------------------- literals
 
@@ -163,7 +171,7 @@ class NodeBuilder(Transformer):
             digits = tok.lstrip("0") or "0"
             if len(digits) > 19 or int(digits) > _INT64_LIMIT:
                 shown = tok if len(tok) <= 30 else tok[:27] + "..."
-                raise _error(f"integer literal `{shown}` does not fit in 64 bits", _token_span(tok))
+                raise _error(f"integer literal `{shown}`", _token_span(tok), "it does not fit in 64 bits")
         return Const(int(tok), _token_span(tok))
 
     def float(self, c):
@@ -226,7 +234,7 @@ class NodeBuilder(Transformer):
             seen: set[str] = set()
             for key, _ in pairs:
                 if key.value in seen:
-                    raise _error(f"duplicate key `{key.value}` in dict", key.span)
+                    raise _error(f"duplicate dict key `{key.value}`", key.span)
                 seen.add(key.value)
         return pairs
 
@@ -292,7 +300,9 @@ class NodeBuilder(Transformer):
         seen: set[str] = set()
         for tok in names:
             if tok in RESERVED_NAMES:
-                raise _error(f"`{tok}` cannot be a lambda parameter name", _token_span(tok), ("a name",))
+                raise _error(
+                    f"reserved word `{tok}` as a lambda parameter", _token_span(tok), "choose another name", ("a name",)
+                )
             if tok in seen:
                 raise _error(f"duplicate lambda parameter `{tok}`", _token_span(tok))
             seen.add(str(tok))

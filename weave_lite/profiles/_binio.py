@@ -6,8 +6,10 @@ import struct
 
 import numpy as np
 
+from ..errors import WeaveError
 
-class FormatError(ValueError):
+
+class FormatError(WeaveError, ValueError):
     """A profile file or a serialised sketch is truncated, corrupt or of an unknown version."""
 
 

@@ -110,7 +110,7 @@ def hash_strings(offsets, data, valid, has_valid):
 
 def string_array_parts(arr: pa.Array):
     """(offsets, data, valid, has_valid) numpy views of a string / large_string Arrow array."""
-    if pa.types.is_string_view(arr.type) if hasattr(pa.types, "is_string_view") else False:
+    if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
         arr = arr.cast(pa.large_string())
     bufs = arr.buffers()
     n = len(arr)
@@ -118,7 +118,7 @@ def string_array_parts(arr: pa.Array):
     offsets = np.frombuffer(bufs[1], dtype=off_dtype, count=arr.offset + n + 1)[arr.offset :]
     data = np.frombuffer(bufs[2], dtype=np.uint8) if bufs[2] is not None else np.zeros(0, np.uint8)
     if arr.null_count:
-        valid = np.asarray(pc.is_valid(arr)).astype(np.bool_)
+        valid = pc.is_valid(arr).to_numpy(zero_copy_only=False).astype(np.bool_)
         return offsets, data, valid, True
     return offsets, data, np.zeros(0, np.bool_), False
 

@@ -25,6 +25,7 @@ import numpy as np
 from numba import njit
 
 from .._binio import BinReader, BinWriter, FormatError
+from ._sort import sort_f64, sort_f64_range
 
 DEFAULT_K = 1024
 MIN_WIDTH = 8  # m: no level is ever smaller than this
@@ -103,39 +104,29 @@ def _halve_up(buf, start, length, rng):
 
 @njit(cache=True, nogil=True)
 def _merge_sorted(a, sa, la, b, sb, lb, c, sc):
+    # branch-free inner loop (random data makes a branchy merge mispredict half the time);
+    # safe in place when c's writes trail b's reads, as in the compactions below
     lima = sa + la
     limb = sb + lb
     ia = sa
     ib = sb
-    for ic in range(sc, sc + la + lb):
-        if ia == lima:
-            c[ic] = b[ib]
-            ib += 1
-        elif ib == limb:
-            c[ic] = a[ia]
-            ia += 1
-        elif a[ia] < b[ib]:
-            c[ic] = a[ia]
-            ia += 1
-        else:
-            c[ic] = b[ib]
-            ib += 1
-
-
-@njit(cache=True, nogil=True)
-def _sort_range(buf, start, stop):
-    # insertion sort for the small level-0 runs, numpy's sort otherwise
-    n = stop - start
-    if n <= 32:
-        for i in range(start + 1, stop):
-            v = buf[i]
-            j = i - 1
-            while j >= start and buf[j] > v:
-                buf[j + 1] = buf[j]
-                j -= 1
-            buf[j + 1] = v
-    else:
-        buf[start:stop] = np.sort(buf[start:stop])
+    ic = sc
+    while ia < lima and ib < limb:
+        va = a[ia]
+        vb = b[ib]
+        take_a = va < vb
+        c[ic] = va if take_a else vb
+        ia += take_a
+        ib += 1 - take_a
+        ic += 1
+    while ia < lima:
+        c[ic] = a[ia]
+        ia += 1
+        ic += 1
+    while ib < limb:
+        c[ic] = b[ib]
+        ib += 1
+        ic += 1
 
 
 @njit(cache=True, nogil=True)
@@ -182,7 +173,7 @@ def _compress_while_updating(items, levels, meta, rng):
     adj_pop = raw_pop - odd
     half = adj_pop // 2
     if level == 0:
-        _sort_range(items, adj_beg, adj_beg + adj_pop)
+        sort_f64_range(items, adj_beg, adj_beg + adj_pop)
     if pop_above == 0:
         _halve_up(items, adj_beg, adj_pop, rng)
     else:
@@ -215,6 +206,104 @@ def _insert(items, levels, meta, rng, v):
     return items
 
 
+# --------------------------------------------------------------------------- batch path
+CHUNK = 16384  # values sorted at once by the batch path (a power of two)
+
+
+@njit(cache=True, nogil=True)
+def _merge_run(items, levels, meta, rng, run, run_len, j):
+    """Merge a sorted run of weight ``2**j`` items into level ``j`` and compress."""
+    k = meta[_K]
+    m = meta[_M]
+    nl = meta[_NUM_LEVELS]
+    prov = nl if nl > j + 1 else j + 1
+    retained = levels[nl] - levels[0]
+    work = np.empty(retained + run_len, dtype=np.float64)
+    wl = np.zeros(_MAXL + 2, dtype=np.int64)
+    ol = np.zeros(_MAXL + 2, dtype=np.int64)
+    for lvl in range(prov):
+        sb = levels[lvl] if lvl < nl else 0
+        sp = levels[lvl + 1] - levels[lvl] if lvl < nl else 0
+        op = run_len if lvl == j else 0
+        w0 = wl[lvl]
+        wl[lvl + 1] = w0 + sp + op
+        if op == 0:
+            for i in range(sp):
+                work[w0 + i] = items[sb + i]
+        elif sp == 0:
+            for i in range(op):
+                work[w0 + i] = run[i]
+        elif lvl == 0:  # level 0 is unsorted: append, general compress sorts it
+            for i in range(sp):
+                work[w0 + i] = items[sb + i]
+            for i in range(op):
+                work[w0 + sp + i] = run[i]
+        else:
+            _merge_sorted(items, sb, sp, run, 0, op, work, w0)
+    l0_sorted = meta[_L0_SORTED] != 0 and j != 0
+    nl2, target, pop = _general_compress(k, m, prov, work, wl, ol, l0_sorted, rng)
+    new_items = np.empty(target, dtype=np.float64)
+    free = target - pop
+    for i in range(pop):
+        new_items[free + i] = work[ol[0] + i]
+    shift = free - ol[0]
+    for lvl in range(nl2 + 1):
+        levels[lvl] = ol[lvl] + shift
+    for lvl in range(nl2 + 1, _MAXL + 2):
+        levels[lvl] = 0
+    meta[_NUM_LEVELS] = nl2
+    return new_items
+
+
+@njit(cache=True, nogil=True)
+def kll_update_batch(items, levels, meta, rng, mm, values):
+    """Batch update: finite values are gathered ``CHUNK`` at a time, radix-sorted, halved
+    (each halving is a compaction with a random offset) down to the lowest level whose
+    capacity holds them, and merged there; the rest goes through the per-item path.
+
+    Compacting a whole sorted chunk at the low levels does fewer compactions than the
+    per-item schedule would, so the error bound of the sketch is kept.
+    """
+    k = meta[_K]
+    m = meta[_M]
+    buf = np.empty(CHUNK, dtype=np.float64)
+    ka = np.empty(CHUNK, dtype=np.uint64)
+    kb = np.empty(CHUNK, dtype=np.uint64)
+    lo = mm[0]
+    hi = mm[1]
+    nb = 0
+    i = 0
+    nv = values.shape[0]
+    while i < nv:
+        v = values[i]
+        i += 1
+        if not (v - v == 0.0):
+            continue
+        buf[nb] = v
+        nb += 1
+        if nb == CHUNK:
+            sort_f64(buf, nb, ka, kb)
+            if buf[0] < lo:
+                lo = buf[0]
+            if buf[nb - 1] > hi:
+                hi = buf[nb - 1]
+            nl = meta[_NUM_LEVELS]
+            j = 0
+            run_len = nb
+            while run_len > _level_capacity(k, nl if nl > j + 1 else j + 1, j, m) and run_len > m:
+                _halve_down(buf, 0, run_len, rng)
+                run_len //= 2
+                j += 1
+            items = _merge_run(items, levels, meta, rng, buf, run_len, j)
+            meta[_N] += nb
+            nb = 0
+    mm[0] = lo
+    mm[1] = hi
+    if nb > 0:
+        items = kll_update(items, levels, meta, rng, mm, buf[:nb])
+    return items
+
+
 # --------------------------------------------------------------------------- kernels
 @njit(cache=True, nogil=True)
 def kll_update(items, levels, meta, rng, mm, values):
@@ -222,16 +311,30 @@ def kll_update(items, levels, meta, rng, mm, values):
     lo = mm[0]
     hi = mm[1]
     added = 0
-    for i in range(values.shape[0]):
-        v = values[i]
-        if not np.isfinite(v):
-            continue
-        if v < lo:
-            lo = v
-        if v > hi:
-            hi = v
-        items = _insert(items, levels, meta, rng, v)
-        added += 1
+    p = levels[0]
+    i = 0
+    nv = values.shape[0]
+    while i < nv:
+        if p == 0:
+            levels[0] = 0
+            items = _compress_while_updating(items, levels, meta, rng)
+            p = levels[0]
+        # fill the free space below level 0 without calls (the hot loop)
+        while p > 0 and i < nv:
+            v = values[i]
+            i += 1
+            if not (v - v == 0.0):  # NaN or +-inf
+                continue
+            if v < lo:
+                lo = v
+            if v > hi:
+                hi = v
+            p -= 1
+            items[p] = v
+            added += 1
+    levels[0] = p
+    if added:
+        meta[_L0_SORTED] = 0
     mm[0] = lo
     mm[1] = hi
     meta[_N] += added
@@ -270,7 +373,7 @@ def _general_compress(k, m, num_levels_in, buf, in_levels, out_levels, l0_sorted
             else:
                 out_levels[cur + 1] = out_levels[cur]
             if cur == 0 and not l0_sorted:
-                _sort_range(buf, adj_beg, adj_beg + adj_pop)
+                sort_f64_range(buf, adj_beg, adj_beg + adj_pop)
             if pop_above == 0:
                 _halve_up(buf, adj_beg, adj_pop, rng)
             else:
@@ -344,26 +447,62 @@ def kll_merge(items, levels, meta, rng, mm, o_items, o_levels, o_meta, o_mm):
 
 @njit(cache=True, nogil=True)
 def kll_sorted_view(items, levels, meta):
-    """Return (values, cumulative weights) of the retained items, sorted by value."""
+    """Return (values, cumulative weights) of the retained items, sorted by value.
+
+    Level 0 is sorted, then the (sorted) levels are merged in one at a time with weights.
+    """
     nl = meta[_NUM_LEVELS]
-    lo = levels[0]
-    n_ret = levels[nl] - lo
+    n_ret = levels[nl] - levels[0]
     vals = np.empty(n_ret, dtype=np.float64)
     wts = np.empty(n_ret, dtype=np.int64)
-    for lvl in range(nl):
+    v2 = np.empty(n_ret, dtype=np.float64)
+    w2 = np.empty(n_ret, dtype=np.int64)
+    p0 = levels[1] - levels[0]
+    for i in range(p0):
+        vals[i] = items[levels[0] + i]
+        wts[i] = 1
+    sort_f64_range(vals, 0, p0)
+    cur = p0
+    for lvl in range(1, nl):
         w = np.int64(1) << lvl
-        for i in range(levels[lvl], levels[lvl + 1]):
-            vals[i - lo] = items[i]
-            wts[i - lo] = w
-    order = np.argsort(vals, kind="mergesort")
-    sv = np.empty(n_ret, dtype=np.float64)
-    cw = np.empty(n_ret, dtype=np.int64)
+        sb = levels[lvl]
+        sp = levels[lvl + 1] - sb
+        ia = 0
+        ib = 0
+        ic = 0
+        while ia < cur and ib < sp:
+            if vals[ia] <= items[sb + ib]:
+                v2[ic] = vals[ia]
+                w2[ic] = wts[ia]
+                ia += 1
+            else:
+                v2[ic] = items[sb + ib]
+                w2[ic] = w
+                ib += 1
+            ic += 1
+        while ia < cur:
+            v2[ic] = vals[ia]
+            w2[ic] = wts[ia]
+            ia += 1
+            ic += 1
+        while ib < sp:
+            v2[ic] = items[sb + ib]
+            w2[ic] = w
+            ib += 1
+            ic += 1
+        cur = ic
+        tv = vals
+        vals = v2
+        v2 = tv
+        tw = wts
+        wts = w2
+        w2 = tw
+    cw = np.empty(cur, dtype=np.int64)
     acc = 0
-    for j in range(n_ret):
-        sv[j] = vals[order[j]]
-        acc += wts[order[j]]
+    for j in range(cur):
+        acc += wts[j]
         cw[j] = acc
-    return sv, cw
+    return vals[:cur].copy(), cw
 
 
 # --------------------------------------------------------------------------- Python face
@@ -427,7 +566,10 @@ class KLLSketch:
         values = np.ascontiguousarray(values, dtype=np.float64)
         if values.shape[0] == 0:
             return
-        self.items = kll_update(self.items, self.levels, self.meta, self.rng, self.mm, values)
+        if values.shape[0] >= CHUNK:
+            self.items = kll_update_batch(self.items, self.levels, self.meta, self.rng, self.mm, values)
+        else:
+            self.items = kll_update(self.items, self.levels, self.meta, self.rng, self.mm, values)
         self._view = None
 
     def merge(self, other: "KLLSketch") -> "KLLSketch":

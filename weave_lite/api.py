@@ -1,0 +1,247 @@
+"""The public entry points: ``evaluate``, ``compile``, ``to_python``.
+
+``evaluate(expr)`` = parse (cached by text) -> plan (types checked against the tables' schemas,
+before any data is read) -> run over Arrow -> convert the result:
+
+* a list of rows -> ``pyarrow.Table``;
+* a list of groups -> ``pyarrow.Table`` with columns ``groupkey`` and ``rows``;
+* a list of scalars -> ``pyarrow.Array``;
+* a scalar -> a Python value.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+import numpy as np
+import pyarrow as pa
+
+from weave_lite.compile.planner import Environment, PCall, PConst, PLambda, PNode, Planner, PVar, type_of_python
+from weave_lite.errors import ExpressionError, InvalidNameError, TableNotFoundError, WeaveError, caret_snippet
+from weave_lite.execute import ops as _ops  # noqa: F401  (registers the kernels)
+from weave_lite.execute.executor import Frame, Runtime, run
+from weave_lite.execute.ops.base import as_list, const_vec
+from weave_lite.execute.vectors import ConstVec, ListVec, StructVec, Vec
+from weave_lite.graph.nodes import Node
+from weave_lite.graph.printer import render
+from weave_lite.graph.types import TableT, row_type
+from weave_lite.lang.parser import parse
+from weave_lite.storage.names import TableName, data_root
+from weave_lite.storage.table import Snapshot, TableLog
+from weave_lite.storage.values import normalize_batch
+
+PLAN_CACHE_SIZE = 512
+
+
+@functools.lru_cache(maxsize=PLAN_CACHE_SIZE)
+def _parse_cached(text: str) -> Node:
+    return parse(text)
+
+
+def _as_node(expr: "str | Node | Any") -> tuple[Node, str | None]:
+    if isinstance(expr, str):
+        return _parse_cached(expr), expr
+    if isinstance(expr, Node):
+        return expr, None
+    node = getattr(expr, "_node", None)  # a builder node (weave_lite.builder.Expr)
+    if isinstance(node, Node):
+        return node, None
+    raise TypeError(f"evaluate() takes an expression string or a node, not {type(expr).__name__}")
+
+
+@dataclass
+class _Sources:
+    """Resolves ``stream_table``/``table`` names once per evaluation (one snapshot each)."""
+
+    root: Any
+    tables: Mapping[str, Any] | None
+    source: str | None
+    snapshots: dict[str, Snapshot] = field(default_factory=dict)
+    memory: dict[str, pa.Table] = field(default_factory=dict)
+
+    def table_type(self, op: str, name: str, node: Node) -> TableT:
+        return TableT(row_type(self._arrow(op, name, node).schema))
+
+    def _arrow(self, op: str, name: str, node: Node):
+        if op == "table":
+            return self._memory_table(name, node)
+        return self._snapshot(name, node)
+
+    def _memory_table(self, name: str, node: Node) -> pa.Table:
+        if name not in self.memory:
+            if not self.tables or name not in self.tables:
+                known = ", ".join(sorted(self.tables or {})) or "none"
+                raise self._not_found(f"no table `{name}` was passed in tables= (passed: {known})", node)
+            self.memory[name] = _to_arrow_table(self.tables[name])
+        return self.memory[name]
+
+    def _snapshot(self, name: str, node: Node) -> Snapshot:
+        if name not in self.snapshots:
+            try:
+                table_name = TableName.parse(name)
+            except InvalidNameError as exc:
+                raise InvalidNameError(self._with_caret(str(exc), node)) from None
+            log = TableLog(table_name, self.root)
+            if not log.exists():
+                raise self._not_found(f"no table `{table_name}` under {log.root}", node)
+            self.snapshots[name] = log.snapshot()
+        return self.snapshots[name]
+
+    def _not_found(self, message: str, node: Node) -> TableNotFoundError:
+        return TableNotFoundError(self._with_caret(message, node))
+
+    def _with_caret(self, message: str, node: Node) -> str:
+        snippet = caret_snippet(self.source, node.span) if self.source else ""
+        return f"{message}\n{snippet}" if snippet else message
+
+    def load(self, op: str, name: str) -> Vec:
+        if op == "table":
+            table = self.memory[name]
+        else:
+            table = self.snapshots[name].to_arrow()
+        return ListVec.single(StructVec.from_table(table))
+
+
+def _to_arrow_table(obj: Any) -> pa.Table:
+    if isinstance(obj, pa.RecordBatch):
+        obj = pa.Table.from_batches([obj])
+    if not isinstance(obj, pa.Table):
+        if hasattr(obj, "__arrow_c_stream__"):
+            obj = pa.table(obj)
+        elif type(obj).__name__ == "DataFrame":
+            obj = pa.Table.from_pandas(obj, preserve_index=False)
+        else:
+            raise TypeError(f"tables= values must be Arrow tables (or expose __arrow_c_stream__), not {type(obj).__name__}")
+    return pa.Table.from_batches([normalize_batch(obj)]) if obj.num_rows else obj
+
+
+class CompiledExpression:
+    """A parsed expression, ready to run against any data root or in-memory tables."""
+
+    def __init__(self, node: Node, source: str | None):
+        self.node = node
+        self.source = source
+
+    def plan(self, *, root=None, tables=None, vars=None) -> tuple[PNode, _Sources]:
+        sources = _Sources(root, tables, self.source)
+        env = Environment(sources.table_type, {k: type_of_python(v) for k, v in (vars or {}).items()})
+        try:
+            return Planner(env, self.source).plan(self.node), sources
+        except ExpressionError as exc:
+            raise exc.with_source(self.source) if self.source else exc
+
+    def execute(self, *, root=None, tables=None, vars=None) -> Any:
+        plan, sources = self.plan(root=root, tables=tables, vars=vars)
+        runtime = Runtime(sources.load, self.source)
+        bound = {k: const_vec(v, type_of_python(v), 1) for k, v in (vars or {}).items()}
+        if vars and "now" in vars:
+            runtime.now = vars["now"]
+        vec = run(plan, Frame(1, bound), runtime)
+        return to_result(vec)
+
+    def explain(self, *, root=None, tables=None, vars=None) -> str:
+        """The typed op graph (one op a line, indented by nesting) and each op's kernel."""
+        plan, _ = self.plan(root=root, tables=tables, vars=vars)
+        lines: list[str] = []
+        _explain(plan, 0, lines)
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return f"CompiledExpression({self.source or render(self.node)!r})"
+
+
+def _explain(node: PNode, depth: int, lines: list[str]) -> None:
+    pad = "  " * depth
+    if isinstance(node, PConst):
+        lines.append(f"{pad}const {node.value!r} : {node.type}")
+    elif isinstance(node, PVar):
+        lines.append(f"{pad}var {node.name} : {node.type}")
+    elif isinstance(node, PLambda):
+        lines.append(f"{pad}lambda ({', '.join(node.params)}) : {node.type}")
+        _explain(node.body, depth + 1, lines)
+    elif isinstance(node, PCall):
+        mapped = f" [auto-mapped {node.map_depth} level(s)]" if node.map_depth else ""
+        lines.append(f"{pad}{node.op} -> {node.type}  kernel={node.key}{mapped}")
+        for a in node.args:
+            _explain(a, depth + 1, lines)
+
+
+@functools.lru_cache(maxsize=PLAN_CACHE_SIZE)
+def _compile_cached(text: str) -> CompiledExpression:
+    return CompiledExpression(_parse_cached(text), text)
+
+
+def compile(expr: "str | Node") -> CompiledExpression:  # noqa: A001  (the spec's name)
+    """Parse ``expr`` once; the result is cached by expression text."""
+    if isinstance(expr, str):
+        return _compile_cached(expr)
+    node, source = _as_node(expr)
+    return CompiledExpression(node, source)
+
+
+def evaluate(expr: "str | Node", *, root=None, tables: Mapping[str, Any] | None = None, vars: Mapping[str, Any] | None = None) -> Any:
+    """Evaluate an expression string (or node) and return its result (see module docstring)."""
+    return compile(expr).execute(root=root, tables=tables, vars=vars)
+
+
+# -- results -------------------------------------------------------------------------------------
+
+
+def to_result(vec: Vec) -> Any:
+    """The user-facing value of element 0 of a top-level Vec."""
+    if isinstance(vec, ConstVec):
+        return vec.value
+    if isinstance(vec, ListVec) or _is_list_array(vec):
+        lists = as_list(vec)
+        if lists.valid is not None and not lists.valid[0]:
+            return None
+        child = lists.child.slice(int(lists.offsets[0]), int(lists.offsets[1]))
+        return _list_result(child)
+    if isinstance(vec, StructVec):
+        return vec.slice(0, 1).to_arrow()[0].as_py()
+    return vec.slice(0, 1).to_arrow()[0].as_py()
+
+
+def _is_list_array(vec: Vec) -> bool:
+    arr = getattr(vec, "array", None)
+    return arr is not None and (pa.types.is_list(arr.type) or pa.types.is_large_list(arr.type))
+
+
+def _list_result(child: Vec) -> Any:
+    if isinstance(child, ListVec) and child.keys is not None:
+        groups = ListVec(child.offsets, child.child, child.valid)
+        return pa.table({"groupkey": child.keys.to_arrow(), "rows": groups.to_arrow()})
+    if isinstance(child, StructVec) and child.valid is None:
+        if child.fields:
+            return pa.table({k: v.to_arrow() for k, v in child.fields.items()})
+        return pa.Table.from_pylist([{}] * child.length)
+    array = child.to_arrow()
+    if isinstance(array, pa.ChunkedArray):
+        return array
+    return array
+
+
+def to_python(result: Any) -> Any:
+    """Plain Python values: rows as dicts, groups as ``{"groupkey": k, "rows": [...]}``."""
+    if isinstance(result, (pa.Table, pa.RecordBatch)):
+        return result.to_pylist()
+    if isinstance(result, (pa.Array, pa.ChunkedArray)):
+        return result.to_pylist()
+    if isinstance(result, pa.Scalar):
+        return result.as_py()
+    return result
+
+
+def stream_table_rows(name: str, root=None):
+    """The builder node for ``stream_table(name).rows()`` bound to ``root``."""
+    from weave_lite.builder import Expr
+
+    from weave_lite.graph.nodes import Call, Const
+
+    return Expr(Call("rows", (Call("stream_table", (Const(name),)),)), root=root)
+
+
+__all__ = ["evaluate", "compile", "to_python", "CompiledExpression"]

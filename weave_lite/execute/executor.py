@@ -1,0 +1,224 @@
+"""Runs a typed plan over columnar values (see :mod:`weave_lite.execute.vectors`).
+
+The top level is a frame of one element.  An op that takes a function (``filter``, ``map``,
+``groupby``...) calls it once for *all* the elements of all its lists: the function's body runs
+in a child frame whose length is the total number of list elements, and variables of outer
+frames are broadcast into it by their parent index.  Auto-mapped ops run one list level down
+the same way.  Nothing here loops over rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+import pyarrow as pa
+
+from weave_lite.compile.planner import PCall, PConst, PLambda, PNode, PVar
+from weave_lite.errors import ExpressionError, WeaveError
+from weave_lite.execute.vectors import ConstVec, ListVec, Vec
+from weave_lite.graph.types import WType
+
+# Kernel registry: overload key -> function(KernelCall) -> Vec (filled by weave_lite.execute.ops).
+KERNELS: dict[str, Callable[["KernelCall"], Vec]] = {}
+
+
+def kernel(key: str):
+    """Register the kernel of overload ``key`` (see :mod:`weave_lite.graph.registry`)."""
+
+    def attach(fn: Callable[["KernelCall"], Vec]) -> Callable[["KernelCall"], Vec]:
+        if key in KERNELS:
+            raise ValueError(f"kernel {key!r} registered twice")
+        KERNELS[key] = fn
+        return fn
+
+    return attach
+
+
+class ExecutionError(ExpressionError):
+    """A value that only shows up while running (lists of different lengths, say)."""
+
+
+@dataclass
+class Runtime:
+    """Per-evaluation state shared by every frame: where tables come from, and now()."""
+
+    load_table: Callable[[str, str], Vec]  # (root op, name) -> ListVec of rows (length 1)
+    source: str | None = None
+    now: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
+    cache: dict = field(default_factory=dict)
+
+
+class Frame:
+    """Variable bindings for a run of ``length`` elements."""
+
+    __slots__ = ("length", "vars", "parent", "parent_index", "_broadcast")
+
+    def __init__(
+        self,
+        length: int,
+        vars: dict[str, Vec],
+        parent: "Frame | None" = None,
+        parent_index: np.ndarray | None = None,
+    ):
+        self.length = length
+        self.vars = vars
+        self.parent = parent
+        self.parent_index = parent_index
+        self._broadcast: dict[str, Vec] = {}
+
+    def lookup(self, name: str) -> Vec:
+        found = self.vars.get(name)
+        if found is not None:
+            return found
+        found = self._broadcast.get(name)
+        if found is not None:
+            return found
+        if self.parent is None:
+            raise KeyError(name)
+        value = self.parent.lookup(name).take(self.parent_index)
+        self._broadcast[name] = value
+        return value
+
+
+class LambdaFn:
+    """A planned function, closed over the frame it was defined in."""
+
+    __slots__ = ("plan", "frame", "runtime", "parent_index")
+
+    def __init__(self, plan: PLambda, frame: Frame, runtime: Runtime, parent_index: np.ndarray | None = None):
+        self.plan = plan
+        self.frame = frame
+        self.runtime = runtime
+        # Set when the op using this function was auto-mapped one level down.
+        self.parent_index = parent_index
+
+    @property
+    def body(self) -> PNode:
+        return self.plan.body
+
+    def bind(self, args: list[Vec], parent_index: np.ndarray) -> Frame:
+        """A frame of ``len(parent_index)`` elements with the parameters bound to ``args``."""
+        if self.parent_index is not None:
+            parent_index = self.parent_index[parent_index]
+        values = dict(zip(self.plan.params, args))
+        return Frame(len(parent_index), values, self.frame, parent_index)
+
+    def __call__(self, args: list[Vec], parent_index: np.ndarray) -> Vec:
+        """Run the body for every element at once; ``parent_index[i]`` is element i's list."""
+        return run(self.plan.body, self.bind(args, parent_index), self.runtime)
+
+    def run_in(self, node: PNode, frame: Frame) -> Vec:
+        return run(node, frame, self.runtime)
+
+    def mapped(self, parent_index: np.ndarray) -> "LambdaFn":
+        composed = parent_index if self.parent_index is None else self.parent_index[parent_index]
+        return LambdaFn(self.plan, self.frame, self.runtime, composed)
+
+
+@dataclass
+class KernelCall:
+    """Everything a kernel gets: its arguments (Vecs or functions), their types, the frame."""
+
+    args: list[Any]
+    arg_types: tuple[WType, ...]
+    out_type: WType
+    length: int
+    plan: PCall
+    runtime: Runtime
+
+    def const(self, i: int, default: Any = None) -> Any:
+        """The value of argument ``i`` when it is the same for every element."""
+        if i >= len(self.args) or self.args[i] is None:
+            return default
+        arg = self.args[i]
+        if isinstance(arg, ConstVec):
+            return arg.value
+        if arg.length and _same_everywhere(arg):
+            return arg.slice(0, 1).to_arrow()[0].as_py()
+        raise ExecutionError(
+            f"argument {i + 1} of `{self.plan.op}` must be the same for every element",
+            source=self.runtime.source,
+            span=self.plan.source.span,
+        )
+
+    def error(self, message: str) -> ExecutionError:
+        return ExecutionError(message, source=self.runtime.source, span=self.plan.source.span)
+
+
+def _same_everywhere(vec: Vec) -> bool:
+    """Whether every element of ``vec`` is the same value (a list literal of constants, say)."""
+    if vec.length == 1:
+        return True
+    first = vec.slice(0, 1).to_arrow()
+    return vec.to_arrow().equals(first.take(pa.array(np.zeros(vec.length, dtype=np.int64))))
+
+
+def run(node: PNode, frame: Frame, runtime: Runtime) -> Vec:
+    """Evaluate ``node`` for every element of ``frame``."""
+    if isinstance(node, PConst):
+        from weave_lite.execute.ops.base import const_vec
+
+        return const_vec(node.value, node.type, frame.length)
+    if isinstance(node, PVar):
+        return frame.lookup(node.name)
+    if isinstance(node, PCall):
+        args: list[Any] = []
+        for a in node.args:
+            if isinstance(a, PLambda):
+                args.append(LambdaFn(a, frame, runtime))
+            else:
+                args.append(run(a, frame, runtime))
+        try:
+            return apply(node, args, frame.length, runtime, node.map_depth)
+        except WeaveError:
+            raise
+        except (pa.ArrowException, ValueError, TypeError, OverflowError, ZeroDivisionError) as exc:
+            raise ExecutionError(
+                f"`{node.op}` failed: {exc}", source=runtime.source, span=node.source.span
+            ) from exc
+    raise TypeError(f"cannot run {node!r}")
+
+
+def apply(node: PCall, args: list[Any], length: int, runtime: Runtime, depth: int) -> Vec:
+    """Apply ``node``'s kernel, auto-mapping ``depth`` list levels down."""
+    if depth == 0:
+        fn = KERNELS.get(node.key)
+        if fn is None:
+            raise ExecutionError(
+                f"`{node.op}` has no kernel for ({', '.join(map(str, node.arg_types))}) yet",
+                source=runtime.source,
+                span=node.source.span,
+            )
+        out_type = node.type
+        for _ in range(node.map_depth):
+            out_type = out_type.elem  # type: ignore[attr-defined]
+        return fn(KernelCall(args, node.arg_types, out_type, length, node, runtime))
+    from weave_lite.execute.ops.base import as_list
+
+    lists = [as_list(args[i]) for i in node.mapped]
+    outer = lists[0]
+    for other in lists[1:]:
+        if not np.array_equal(other.offsets, outer.offsets):
+            raise ExecutionError(
+                f"`{node.op}` got lists of different lengths", source=runtime.source, span=node.source.span
+            )
+    pidx = outer.parent_index()
+    inner_args: list[Any] = []
+    for i, a in enumerate(args):
+        if i in node.mapped:
+            inner_args.append(as_list(a).child)
+        elif isinstance(a, LambdaFn):
+            inner_args.append(a.mapped(pidx))
+        elif a is None:
+            inner_args.append(None)
+        else:
+            inner_args.append(a.take(pidx))
+    child = apply(node, inner_args, len(pidx), runtime, depth - 1)
+    valid = outer.valid
+    for other in lists[1:]:
+        if other.valid is not None:
+            valid = other.valid if valid is None else (valid & other.valid)
+    return ListVec(outer.offsets, child, valid)

@@ -1,0 +1,280 @@
+"""Kernels of arithmetic, comparisons, number functions and boolean/null logic."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from weave_lite.execute.executor import KernelCall, kernel
+from weave_lite.execute.ops.base import (
+    as_array,
+    bool_mask,
+    concat_vecs,
+    elementwise,
+    is_null_type,
+    numeric,
+)
+from weave_lite.execute.vectors import ArrayVec, ConstVec, Vec
+
+
+def _float(vec: Vec) -> Vec:
+    vec = numeric(vec)
+    if isinstance(vec, ConstVec):
+        return ConstVec(None if vec.value is None else float(vec.value), pa.float64(), vec.length)
+    array = as_array(vec)
+    return vec if pa.types.is_floating(array.type) else ArrayVec(array.cast(pa.float64()))
+
+
+def _both_int(call: KernelCall) -> bool:
+    return str(call.out_type) == "int"
+
+
+def _arith(fn):
+    def run(call: KernelCall) -> Vec:
+        a, b = numeric(call.args[0]), numeric(call.args[1])
+        if not _both_int(call):
+            a, b = _float(a), _float(b)
+        return elementwise(fn, a, b)
+
+    return run
+
+
+kernel("add")(_arith(pc.add))
+kernel("sub")(_arith(pc.subtract))
+kernel("mul")(_arith(pc.multiply))
+
+
+@kernel("div")
+def div(call: KernelCall) -> Vec:
+    a, b = _float(call.args[0]), _float(call.args[1])
+    zero = elementwise(lambda x: pc.equal(x, 0.0), b)
+    quotient = elementwise(pc.divide, a, b)
+    return _null_where_true(quotient, zero)
+
+
+def _null_where_true(vec: Vec, condition: Vec) -> Vec:
+    """Null where ``condition`` is True (division by zero)."""
+    return elementwise(lambda c, v: pc.if_else(c, pa.scalar(None, type=_type_of(v)), v), condition, vec)
+
+
+def _type_of(value) -> pa.DataType:
+    return value.type
+
+
+@kernel("mod")
+def mod(call: KernelCall) -> Vec:
+    a, b = numeric(call.args[0]), numeric(call.args[1])
+    as_int = _both_int(call)
+    if not as_int:
+        a, b = _float(a), _float(b)
+    n = call.length
+    x = _numpy(a, n, as_int)
+    y = _numpy(b, n, as_int)
+    valid = x[1] & y[1] & (y[0] != 0)
+    with np.errstate(all="ignore"):
+        safe_y = np.where(valid, y[0], 1)
+        result = np.mod(x[0], safe_y)
+        if not as_int:
+            # Python's % for floats with infinities (numpy agrees except for these).
+            result = np.where(np.isinf(safe_y) & np.isfinite(x[0]) & (x[0] != 0) & (np.sign(x[0]) != np.sign(safe_y)), safe_y, result)
+    out = pa.array(result, mask=~valid)
+    if isinstance(call.args[0], ConstVec) and isinstance(call.args[1], ConstVec):
+        return ConstVec(out[0].as_py() if n else None, out.type, n)
+    return ArrayVec(out)
+
+
+def _numpy(vec: Vec, n: int, as_int: bool):
+    """(values, valid) numpy arrays of a numeric Vec."""
+    dtype = np.int64 if as_int else np.float64
+    if isinstance(vec, ConstVec):
+        if vec.value is None:
+            return np.zeros(n, dtype=dtype), np.zeros(n, dtype=bool)
+        return np.full(n, vec.value, dtype=dtype), np.ones(n, dtype=bool)
+    array = vec.to_arrow()
+    valid = np.asarray(pc.is_valid(array).to_numpy(zero_copy_only=False), dtype=bool)
+    values = np.asarray(pc.fill_null(array, 0).to_numpy(zero_copy_only=False), dtype=dtype)
+    return values, valid
+
+
+@kernel("pow")
+def pow_(call: KernelCall) -> Vec:
+    return elementwise(pc.power, _float(call.args[0]), _float(call.args[1]))
+
+
+@kernel("neg")
+def neg(call: KernelCall) -> Vec:
+    return elementwise(pc.negate, numeric(call.args[0]))
+
+
+# -- comparisons ---------------------------------------------------------------------------------
+
+
+def _compare(fn, eq_kind: bool):
+    def run(call: KernelCall) -> Vec:
+        a, b = call.args[0], call.args[1]
+        if is_null_type(a) or is_null_type(b):
+            return ConstVec(None, pa.bool_(), call.length)
+        a, b = _comparable_operands(a, b)
+        if a is None:  # different kinds: never equal
+            return ConstVec(fn is pc.not_equal, pa.bool_(), call.length) if eq_kind else ConstVec(None, pa.bool_(), call.length)
+        return elementwise(fn, a, b)
+
+    return run
+
+
+def _comparable_operands(a: Vec, b: Vec):
+    ta, tb = _arrow_type(a), _arrow_type(b)
+    if ta == tb:
+        return a, b
+    num = lambda t: pa.types.is_integer(t) or pa.types.is_floating(t)  # noqa: E731
+    if num(ta) and num(tb):
+        return _float(a), _float(b)
+    if pa.types.is_timestamp(ta) and pa.types.is_timestamp(tb):
+        return _cast(a, pa.timestamp("us", tz="UTC")), _cast(b, pa.timestamp("us", tz="UTC"))
+    if (pa.types.is_date(ta) or pa.types.is_timestamp(ta)) and (pa.types.is_date(tb) or pa.types.is_timestamp(tb)):
+        return _cast(a, pa.timestamp("us", tz="UTC")), _cast(b, pa.timestamp("us", tz="UTC"))
+    return None, None
+
+
+def _arrow_type(vec: Vec) -> pa.DataType:
+    return vec.arrow_type if isinstance(vec, ConstVec) else as_array(vec).type
+
+
+def _cast(vec: Vec, t: pa.DataType) -> Vec:
+    if isinstance(vec, ConstVec):
+        return ConstVec(vec.value, t, vec.length)
+    array = as_array(vec)
+    if pa.types.is_date(array.type):
+        array = array.cast(pa.timestamp("us")).cast(t)
+    return ArrayVec(array.cast(t))
+
+
+kernel("eq")(_compare(pc.equal, True))
+kernel("ne")(_compare(pc.not_equal, True))
+kernel("lt")(_compare(pc.less, False))
+kernel("le")(_compare(pc.less_equal, False))
+kernel("gt")(_compare(pc.greater, False))
+kernel("ge")(_compare(pc.greater_equal, False))
+
+
+def equal_or_both_null(a: Vec, b: Vec) -> np.ndarray:
+    """Element-wise ``a == b`` as numpy, where two nulls are equal (list membership)."""
+    eq = kernel_eq(a, b)
+    both_null = ~a.is_valid() & ~b.is_valid()
+    return bool_mask(eq) | both_null
+
+
+def kernel_eq(a: Vec, b: Vec) -> Vec:
+    if is_null_type(a) or is_null_type(b):
+        return ConstVec(None, pa.bool_(), a.length)
+    x, y = _comparable_operands(a, b)
+    if x is None:
+        return ConstVec(False, pa.bool_(), a.length)
+    return elementwise(pc.equal, x, y)
+
+
+# -- number functions ----------------------------------------------------------------------------
+
+
+@kernel("abs")
+def abs_(call: KernelCall) -> Vec:
+    return elementwise(pc.abs, numeric(call.args[0]))
+
+
+def _rounding(fn):
+    def run(call: KernelCall) -> Vec:
+        a = numeric(call.args[0])
+        if str(call.out_type) == "int":
+            return a
+        return elementwise(fn, a)
+
+    return run
+
+
+kernel("floor")(_rounding(pc.floor))
+kernel("ceil")(_rounding(pc.ceil))
+
+
+@kernel("round")
+def round_(call: KernelCall) -> Vec:
+    a = numeric(call.args[0])
+    digits = call.const(1, 0) if len(call.args) > 1 and call.args[1] is not None else 0
+    if digits is None:
+        return ConstVec(None, _arrow_type(a), call.length)
+    if str(call.out_type) == "int" and digits >= 0:
+        return a
+    return elementwise(lambda x: pc.round(x, ndigits=int(digits), round_mode="half_towards_infinity"), a)
+
+
+kernel("sqrt")(lambda call: elementwise(pc.sqrt, _float(call.args[0])))
+kernel("exp")(lambda call: elementwise(pc.exp, _float(call.args[0])))
+
+
+@kernel("log")
+def log(call: KernelCall) -> Vec:
+    return elementwise(pc.ln, _float(call.args[0]))
+
+
+@kernel("toTimestamp")
+def to_timestamp(call: KernelCall) -> Vec:
+    ms = _float(call.args[0])
+    n = call.length
+    values, valid = _numpy(ms, n, False)
+    with np.errstate(all="ignore"):
+        us = np.round(values * 1000.0)
+    ok = valid & np.isfinite(us) & (np.abs(us) < 2**62)
+    out = pa.array(np.where(ok, us, 0).astype(np.int64), mask=~ok).cast(pa.timestamp("us", tz="UTC"))
+    if isinstance(ms, ConstVec):
+        return ConstVec(out[0].as_py() if n else None, out.type, n)
+    return ArrayVec(out)
+
+
+# -- boolean and null logic ----------------------------------------------------------------------
+
+
+def _bool(vec: Vec) -> Vec:
+    if is_null_type(vec):
+        return ConstVec(None, pa.bool_(), vec.length)
+    return vec
+
+
+kernel("and")(lambda call: elementwise(pc.and_kleene, _bool(call.args[0]), _bool(call.args[1])))
+kernel("or")(lambda call: elementwise(pc.or_kleene, _bool(call.args[0]), _bool(call.args[1])))
+kernel("not")(lambda call: elementwise(pc.invert, _bool(call.args[0])))
+
+
+@kernel("isNone")
+def is_none(call: KernelCall) -> Vec:
+    vec = call.args[0]
+    if isinstance(vec, ConstVec):
+        return ConstVec(vec.value is None, pa.bool_(), vec.length)
+    return ArrayVec(pa.array(~vec.is_valid(), type=pa.bool_()))
+
+
+@kernel("coalesce")
+def coalesce(call: KernelCall) -> Vec:
+    return _choose(~call.args[0].is_valid(), call.args[1], call.args[0])
+
+
+@kernel("cond")
+def cond(call: KernelCall) -> Vec:
+    take_then = bool_mask(call.args[0], null_as=False)
+    return _choose(take_then, call.args[1], call.args[2])
+
+
+def _choose(pick_first: np.ndarray, first: Vec, second: Vec) -> Vec:
+    """Element i from ``first`` where ``pick_first[i]`` else from ``second`` (any Vec kinds)."""
+    n = len(pick_first)
+    if pick_first.all():
+        return first
+    if not pick_first.any():
+        return second
+    both = concat_vecs([first, second])
+    index = np.where(pick_first, np.arange(n), np.arange(n) + first.length)
+    return both.take(index)
+
+
+__all__ = ["math"]

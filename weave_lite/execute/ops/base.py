@@ -1,0 +1,344 @@
+"""Helpers every kernel module uses: coercions between Vec kinds, element-wise application,
+typed nulls, concatenation, group codes and per-list aggregation."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Callable, Sequence
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from weave_lite.execute.vectors import (
+    ArrayVec,
+    ConstVec,
+    ListVec,
+    StructVec,
+    Vec,
+    to_numpy_bool,
+    vec_from_arrow,
+)
+from weave_lite.graph.types import NONE, ListT, DictT, UnionT, WType, to_arrow as wtype_to_arrow
+
+# -- construction ------------------------------------------------------------------------------
+
+
+def arrow_type_for(t: WType) -> pa.DataType:
+    """Arrow type for a weave type, falling back to null for types without one."""
+    try:
+        return wtype_to_arrow(t)
+    except TypeError:
+        return pa.null()
+
+
+def const_vec(value: Any, t: WType, length: int) -> Vec:
+    """A literal or bound value repeated ``length`` times."""
+    if isinstance(value, (list, tuple, dict)):
+        array = pa.array([value])
+        vec = vec_from_arrow(array)
+        return vec.take(np.zeros(length, dtype=np.int64))
+    if isinstance(value, dt.datetime) and value.tzinfo is None:
+        value = value.replace(tzinfo=dt.timezone.utc)
+    return ConstVec(value, arrow_type_for(t), length)
+
+
+def as_list(vec: Vec) -> ListVec:
+    """A Vec of lists as a ListVec (list columns arrive as Arrow list arrays)."""
+    if isinstance(vec, ListVec):
+        return vec
+    if isinstance(vec, ConstVec):
+        if vec.value is None:
+            return ListVec(np.zeros(vec.length + 1, dtype=np.int64), ArrayVec(pa.nulls(0)), np.zeros(vec.length, bool))
+        return as_list(vec_from_arrow(vec.to_arrow()))
+    if isinstance(vec, ArrayVec):
+        t = vec.array.type
+        if pa.types.is_null(t):
+            return ListVec(np.zeros(vec.length + 1, dtype=np.int64), ArrayVec(pa.nulls(0)), np.zeros(vec.length, bool))
+        converted = vec_from_arrow(vec.array)
+        if isinstance(converted, ListVec):
+            return converted
+    raise TypeError(f"expected a list, got {vec!r}")
+
+
+def as_struct(vec: Vec) -> StructVec:
+    if isinstance(vec, StructVec):
+        return vec
+    if isinstance(vec, ConstVec):
+        return as_struct(vec_from_arrow(vec.to_arrow()))
+    if isinstance(vec, ArrayVec):
+        if pa.types.is_null(vec.array.type):
+            return StructVec({}, vec.length, np.zeros(vec.length, bool))
+        converted = vec_from_arrow(vec.array)
+        if isinstance(converted, StructVec):
+            return converted
+    raise TypeError(f"expected a dict, got {vec!r}")
+
+
+def as_array(vec: Vec) -> pa.Array | pa.ChunkedArray:
+    """A Vec of scalars as an Arrow array (constants materialised)."""
+    if isinstance(vec, ArrayVec):
+        return vec.array
+    return vec.to_arrow()
+
+
+def operand(vec: Vec) -> pa.Array | pa.ChunkedArray | pa.Scalar:
+    """An Arrow operand for pyarrow.compute: constants stay scalars and broadcast."""
+    if isinstance(vec, ConstVec):
+        return vec.scalar()
+    return as_array(vec)
+
+
+def elementwise(fn: Callable[..., Any], *vecs: Vec) -> Vec:
+    """Apply an Arrow compute function to operands; constants in, constant out."""
+    if vecs and all(isinstance(v, ConstVec) for v in vecs):
+        out = fn(*[v.scalar() for v in vecs])
+        return ConstVec(out.as_py(), out.type, vecs[0].length)
+    out = fn(*[operand(v) for v in vecs])
+    if isinstance(out, pa.Scalar):  # every operand was a scalar after all
+        n = vecs[0].length
+        return ConstVec(out.as_py(), out.type, n)
+    return ArrayVec(out)
+
+
+def is_null_type(vec: Vec) -> bool:
+    if isinstance(vec, ConstVec):
+        return vec.value is None
+    return isinstance(vec, ArrayVec) and pa.types.is_null(vec.array.type)
+
+
+def null_like(vec: Vec, n: int) -> Vec:
+    """``n`` nulls of the same kind as ``vec``."""
+    if isinstance(vec, ArrayVec):
+        return ArrayVec(pa.nulls(n, type=vec.array.type))
+    if isinstance(vec, ConstVec):
+        return ConstVec(None, vec.arrow_type, n)
+    if isinstance(vec, StructVec):
+        return StructVec({k: null_like(v, n) for k, v in vec.fields.items()}, n, np.zeros(n, bool))
+    if isinstance(vec, ListVec):
+        return ListVec(np.zeros(n + 1, dtype=np.int64), vec.child.slice(0, 0), np.zeros(n, bool))
+    raise TypeError(vec)
+
+
+def take_or_null(vec: Vec, indices: np.ndarray, valid: np.ndarray) -> Vec:
+    """``vec.take(indices)`` with nulls where ``valid`` is False (indices there are ignored)."""
+    n = len(indices)
+    if vec.length == 0:
+        return null_like(vec, n)
+    safe = np.where(valid, indices, 0)
+    out = vec.take(safe)
+    if valid.all():
+        return out
+    from weave_lite.execute.vectors import null_where
+
+    return null_where(out, pa.array(~valid))
+
+
+# -- concatenation -----------------------------------------------------------------------------
+
+
+def concat_vecs(vecs: Sequence[Vec]) -> Vec:
+    """One Vec holding the elements of every Vec in order (types unified as needed)."""
+    vecs = [v for v in vecs]
+    kinds = {type(v) for v in vecs if not is_null_type(v)}
+    if kinds <= {ArrayVec, ConstVec}:
+        arrays = [as_array(v) for v in vecs]
+        target = _common_type([a.type for a in arrays])
+        chunks = []
+        for a in arrays:
+            if a.type != target:
+                a = a.cast(target) if not pa.types.is_null(a.type) else pa.nulls(len(a), type=target)
+            chunks.extend(a.chunks if isinstance(a, pa.ChunkedArray) else [a])
+        return ArrayVec(pa.chunked_array(chunks, type=target))
+    if kinds <= {StructVec}:
+        structs = [as_struct(v) if not is_null_type(v) else StructVec({}, v.length, np.zeros(v.length, bool)) for v in vecs]
+        names: list[str] = []
+        for s in structs:
+            names.extend(k for k in s.fields if k not in names)
+        fields = {}
+        for name in names:
+            parts = [s.fields[name] if name in s.fields else ConstVec(None, pa.null(), s.length) for s in structs]
+            fields[name] = concat_vecs(parts)
+        valid = np.concatenate([s.is_valid() for s in structs]) if structs else np.ones(0, bool)
+        return StructVec(fields, sum(s.length for s in structs), None if valid.all() else valid)
+    if kinds <= {ListVec}:
+        lists = [as_list(v) for v in vecs]
+        child = concat_vecs([lv.child for lv in lists])
+        offsets = [np.zeros(1, dtype=np.int64)]
+        base = 0
+        for lv in lists:
+            offsets.append(lv.offsets[1:] + base)
+            base += lv.offsets[-1]
+        valid = np.concatenate([lv.is_valid() for lv in lists])
+        return ListVec(np.concatenate(offsets), child, None if valid.all() else valid)
+    raise TypeError(f"cannot put {', '.join(sorted(k.__name__ for k in kinds))} values in one list")
+
+
+def _common_type(types: Sequence[pa.DataType]) -> pa.DataType:
+    real = [t for t in types if not pa.types.is_null(t)]
+    if not real:
+        return pa.null()
+    first = real[0]
+    if all(t == first for t in real):
+        return first
+    if all(pa.types.is_integer(t) or pa.types.is_floating(t) for t in real):
+        return pa.float64()
+    from weave_lite.storage.values import unify_all
+
+    return unify_all(real)
+
+
+# -- group codes -------------------------------------------------------------------------------
+
+
+def key_codes(vec: Vec) -> np.ndarray:
+    """Dense int64 codes such that equal keys (null == null, NaN == NaN) get equal codes."""
+    n = vec.length
+    if isinstance(vec, ConstVec):
+        return np.zeros(n, dtype=np.int64)
+    if isinstance(vec, StructVec):
+        codes = np.zeros(n, dtype=np.int64)
+        for field in vec.fields.values():
+            codes = _combine(codes, key_codes(field))
+        if vec.valid is not None:
+            codes = _combine(codes, np.where(vec.valid, 0, 1))
+        return codes
+    if isinstance(vec, ListVec):
+        raise TypeError("cannot group by a list")
+    array = as_array(vec)
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks() if array.num_chunks != 1 else array.chunk(0)
+    if pa.types.is_union(array.type):
+        return _union_codes(array)
+    if pa.types.is_struct(array.type):
+        return key_codes(as_struct(ArrayVec(array)))
+    if pa.types.is_null(array.type):
+        return np.zeros(n, dtype=np.int64)
+    encoded = pc.dictionary_encode(array, null_encoding="encode")
+    return np.asarray(encoded.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
+
+
+def _combine(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Codes of the pair (a, b), kept dense."""
+    if len(a) == 0:
+        return a
+    width = int(b.max()) + 1 if len(b) else 1
+    pair = a * width + b
+    _, inverse = np.unique(pair, return_inverse=True)
+    return inverse.astype(np.int64)
+
+
+def _union_codes(array: pa.Array) -> np.ndarray:
+    type_codes = np.asarray(array.type_codes, dtype=np.int64)
+    offsets = np.asarray(array.offsets, dtype=np.int64)
+    codes = np.zeros(len(array), dtype=np.int64)
+    null = np.zeros(len(array), dtype=bool)
+    for i in range(array.type.num_fields):
+        child = array.field(i)
+        sel = type_codes == array.type.type_codes[i]
+        if not sel.any():
+            continue
+        child_codes = key_codes(ArrayVec(child))
+        child_valid = np.asarray(pc.is_valid(child).to_numpy(zero_copy_only=False), dtype=bool)
+        codes[sel] = child_codes[offsets[sel]] * 64 + i
+        null[sel] = ~child_valid[offsets[sel]]
+    codes[null] = -1
+    _, inverse = np.unique(codes, return_inverse=True)
+    return inverse.astype(np.int64)
+
+
+def first_appearance_groups(pid: np.ndarray, codes: np.ndarray):
+    """Group elements by (list, key code) in order of first appearance.
+
+    Returns ``(group_of_element, first_index_of_group)`` with groups numbered in order of their
+    first element (so the groups of one list are contiguous and in appearance order).
+    """
+    n = len(codes)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    width = int(codes.max()) + 1
+    combined = pid * width + codes
+    _, inverse = np.unique(combined, return_inverse=True)
+    groups = int(inverse.max()) + 1
+    first = np.full(groups, n, dtype=np.int64)
+    np.minimum.at(first, inverse, np.arange(n, dtype=np.int64))
+    order = np.argsort(first, kind="stable")
+    rank = np.empty(groups, dtype=np.int64)
+    rank[order] = np.arange(groups, dtype=np.int64)
+    return rank[inverse], first[order]
+
+
+# -- per-list aggregation ----------------------------------------------------------------------
+
+
+def per_list_aggregate(
+    lists: ListVec,
+    values: pa.Array | pa.ChunkedArray,
+    function: str,
+    options: pc.FunctionOptions | None = None,
+    empty: Any = None,
+    out_type: pa.DataType | None = None,
+) -> pa.Array:
+    """Aggregate ``values`` (one per child element) per list with Arrow's hash aggregation.
+
+    Lists with no elements get ``empty``; null lists get null.
+    """
+    n = lists.length
+    pid = lists.parent_index()
+    table = pa.table({"g": pa.array(pid, type=pa.int64()), "v": values})
+    result = table.group_by("g", use_threads=False).aggregate([("v", function, options)])
+    groups = result.column("g").to_numpy()
+    agg = result.column(result.column_names[-1] if result.column_names[-1] != "g" else result.column_names[0])
+    agg = agg.combine_chunks() if isinstance(agg, pa.ChunkedArray) else agg
+    if out_type is not None and agg.type != out_type:
+        agg = agg.cast(out_type)
+    position = np.full(n, -1, dtype=np.int64)
+    position[groups] = np.arange(len(groups), dtype=np.int64)
+    missing = position < 0
+    out = agg.take(pa.array(position, mask=missing)) if len(agg) else pa.nulls(n, type=out_type or agg.type)
+    if empty is not None and missing.any():
+        out = pc.if_else(pa.array(missing), pa.scalar(empty, type=out.type), out)
+    if lists.valid is not None:
+        out = pc.if_else(pa.array(lists.valid), out, pa.scalar(None, type=out.type))
+    return out
+
+
+def fill_for_empty(lists: ListVec, out: pa.Array, empty: Any) -> pa.Array:
+    """Replace results of empty (not null) lists by ``empty``."""
+    mask = lists.lengths() == 0
+    if lists.valid is not None:
+        mask &= lists.valid
+    if not mask.any():
+        return out
+    return pc.if_else(pa.array(mask), pa.scalar(empty, type=out.type), out)
+
+
+def bool_mask(vec: Vec, null_as: bool = False) -> np.ndarray:
+    """A boolean Vec as a numpy mask (nulls read as ``null_as``)."""
+    if isinstance(vec, ConstVec):
+        return np.full(vec.length, bool(vec.value) if vec.value is not None else null_as)
+    array = as_array(vec)
+    if pa.types.is_null(array.type):
+        return np.full(len(array), null_as)
+    return to_numpy_bool(array, null_as)
+
+
+def numeric(vec: Vec) -> Vec:
+    """Null-typed operands as float64 so that arithmetic kernels accept them."""
+    if isinstance(vec, ConstVec) and pa.types.is_null(vec.arrow_type):
+        return ConstVec(None, pa.float64(), vec.length)
+    if isinstance(vec, ArrayVec) and pa.types.is_null(vec.array.type):
+        return ArrayVec(pa.nulls(vec.length, type=pa.float64()))
+    return vec
+
+
+def is_weave_list(t: WType) -> bool:
+    t = t.non_null()
+    return isinstance(t, ListT)
+
+
+def is_weave_dict(t: WType) -> bool:
+    return isinstance(t.non_null(), DictT)
+
+
+__all__ = ["NONE", "UnionT"]

@@ -1,0 +1,347 @@
+"""Kernels of the roots and list ops: tables, picking, filter/map/sort/groupby, slicing."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from weave_lite.execute.executor import KernelCall, kernel
+from weave_lite.execute.ops.base import (
+    as_list,
+    as_struct,
+    bool_mask,
+    concat_vecs,
+    first_appearance_groups,
+    key_codes,
+    null_like,
+    take_or_null,
+)
+from weave_lite.execute.vectors import ArrayVec, ConstVec, ListVec, StructVec, Vec
+from weave_lite.graph.nodes import Call
+
+# -- roots -----------------------------------------------------------------------------------
+
+
+@kernel("stream_table")
+def stream_table(call: KernelCall) -> Vec:
+    return _root(call, "stream_table")
+
+
+@kernel("table")
+def table(call: KernelCall) -> Vec:
+    return _root(call, "table")
+
+
+def _root(call: KernelCall, op: str) -> Vec:
+    rows = call.runtime.load_table(op, call.const(0))
+    return rows.take(np.zeros(call.length, dtype=np.int64)) if call.length != 1 else rows
+
+
+@kernel("rows")
+def rows(call: KernelCall) -> Vec:
+    return call.args[0]
+
+
+# -- picking and indexing ------------------------------------------------------------------------
+
+
+@kernel("getitem:pick")
+def pick(call: KernelCall) -> Vec:
+    key = call.const(1)
+    container = call.args[0]
+    if key is None:
+        return ConstVec(None, pa.null(), call.length)
+    struct = as_struct(container)
+    return pick_path(struct, key)
+
+
+def pick_path(struct: StructVec, key: str) -> Vec:
+    """``struct[key]``, walking dotted paths (``"a.b"``) unless a field has that very name."""
+    if key in struct.fields:
+        return struct.fields[key]
+    head, _, rest = key.partition(".")
+    if rest and head in struct.fields:
+        inner = struct.fields[head]
+        return pick_path(as_struct(inner).with_nulls_pushed_down(), rest)
+    return ConstVec(None, pa.null(), struct.length)
+
+
+@kernel("getitem:index")
+def index(call: KernelCall) -> Vec:
+    lists = as_list(call.args[0])
+    i = call.args[1]
+    position = _int_values(i, lists.length)
+    lengths = lists.lengths()
+    valid = (position >= 0) & (position < lengths) & lists.is_valid()
+    return take_or_null(lists.child, lists.offsets[:-1] + np.where(valid, position, 0), valid)
+
+
+def _int_values(vec: Vec, n: int) -> np.ndarray:
+    """An int Vec as numpy (nulls as -1, which selects nothing)."""
+    if isinstance(vec, ConstVec):
+        return np.full(n, -1 if vec.value is None else int(vec.value), dtype=np.int64)
+    arr = vec.to_arrow()
+    return np.asarray(pc.fill_null(arr, -1).to_numpy(zero_copy_only=False), dtype=np.int64)
+
+
+@kernel("first")
+def first(call: KernelCall) -> Vec:
+    lists = as_list(call.args[0])
+    valid = (lists.lengths() > 0) & lists.is_valid()
+    return take_or_null(lists.child, lists.offsets[:-1], valid)
+
+
+@kernel("last")
+def last(call: KernelCall) -> Vec:
+    lists = as_list(call.args[0])
+    valid = (lists.lengths() > 0) & lists.is_valid()
+    return take_or_null(lists.child, lists.offsets[1:] - 1, valid)
+
+
+# -- whole-list ops ------------------------------------------------------------------------------
+
+
+@kernel("count")
+def count(call: KernelCall) -> Vec:
+    lists = as_list(call.args[0])
+    mask = pa.array(~lists.valid) if lists.valid is not None else None
+    return ArrayVec(pa.array(lists.lengths(), type=pa.int64(), mask=mask))
+
+
+def _positions(lists: ListVec) -> np.ndarray:
+    """Each child element's 0-based position within its list."""
+    return np.arange(lists.offsets[-1], dtype=np.int64) - np.repeat(lists.offsets[:-1], lists.lengths())
+
+
+def _call_each(call: KernelCall, i: int, lists: ListVec) -> Vec:
+    """Run function argument ``i`` over every element of every list (params: item, index)."""
+    fn = call.args[i]
+    index = ArrayVec(pa.array(_positions(lists), type=pa.int64()))
+    return fn([lists.child, index], lists.parent_index())
+
+
+@kernel("filter")
+def filter_(call: KernelCall) -> Vec:
+    lists = as_list(call.args[0])
+    keep = bool_mask(_call_each(call, 1, lists))
+    return _plain(lists.filter_children(keep))
+
+
+@kernel("map")
+def map_(call: KernelCall) -> Vec:
+    lists = as_list(call.args[0])
+    return ListVec(lists.offsets, _call_each(call, 1, lists), lists.valid)
+
+
+@kernel("limit")
+def limit(call: KernelCall) -> Vec:
+    lists = as_list(call.args[0])
+    n = _int_values(call.args[1], lists.length)
+    keep = _positions(lists) < np.repeat(n, lists.lengths())
+    return _plain(lists.filter_children(keep))
+
+
+@kernel("offset")
+def offset(call: KernelCall) -> Vec:
+    lists = as_list(call.args[0])
+    n = _int_values(call.args[1], lists.length)
+    keep = _positions(lists) >= np.repeat(n, lists.lengths())
+    return _plain(lists.filter_children(keep))
+
+
+def _plain(lists: ListVec) -> ListVec:
+    """A list op on a group gives a plain list (SPEC: the key stays with the group)."""
+    return ListVec(lists.offsets, lists.child, lists.valid) if lists.keys is not None else lists
+
+
+@kernel("dropna")
+def dropna(call: KernelCall) -> Vec:
+    lists = as_list(call.args[0])
+    return _plain(lists.filter_children(lists.child.is_valid()))
+
+
+# -- sort ----------------------------------------------------------------------------------------
+
+
+@kernel("sort")
+def sort(call: KernelCall) -> Vec:
+    lists = as_list(call.args[0])
+    fn = call.args[1]
+    frame = fn.bind([lists.child, ArrayVec(pa.array(_positions(lists), type=pa.int64()))], lists.parent_index())
+    body = fn.body
+    if getattr(body, "op", None) == "list" and isinstance(body.source, Call):
+        keys = [fn.run_in(item, frame) for item in body.args]
+    else:
+        keys = [fn.run_in(body, frame)]
+    directions = call.const(2) or []
+    if isinstance(directions, str):
+        directions = [directions]
+    order = sort_order(lists, keys, directions, call)
+    return _plain(ListVec(lists.offsets, lists.child.take(order), lists.valid))
+
+
+def sort_order(lists: ListVec, keys: list[Vec], directions: list, call: KernelCall) -> np.ndarray:
+    """The permutation of child elements sorting each list by ``keys`` (stable, nulls last)."""
+    columns = {"__list": pa.array(lists.parent_index(), type=pa.int64())}
+    sort_keys = [("__list", "ascending")]
+    for i, key in enumerate(keys):
+        if isinstance(key, ConstVec):
+            continue
+        direction = directions[i] if i < len(directions) else "asc"
+        if direction not in ("asc", "desc"):
+            raise call.error(f'sort directions are "asc" or "desc", got {direction!r}')
+        arr = key.to_arrow()
+        if pa.types.is_null(arr.type):
+            continue
+        if pa.types.is_floating(arr.type):
+            arr = pc.add(arr, 0.0)  # -0.0 and 0.0 sort as equal
+        columns[f"k{i}"] = arr
+        sort_keys.append((f"k{i}", "ascending" if direction == "asc" else "descending"))
+    table = pa.table(columns)
+    return np.asarray(pc.sort_indices(table, sort_keys=sort_keys, null_placement="at_end"), dtype=np.int64)
+
+
+# -- groupby -------------------------------------------------------------------------------------
+
+
+@kernel("groupby")
+def groupby(call: KernelCall) -> Vec:
+    lists = as_list(call.args[0])
+    keys = _call_each(call, 1, lists)
+    pid = lists.parent_index()
+    group_of, first_index = first_appearance_groups(pid, key_codes(_normalize_zero(keys)))
+    order = np.argsort(group_of, kind="stable")
+    groups = len(first_index)
+    sizes = np.bincount(group_of, minlength=groups).astype(np.int64)
+    inner_offsets = np.zeros(groups + 1, dtype=np.int64)
+    np.cumsum(sizes, out=inner_offsets[1:])
+    group_keys = keys.take(first_index)
+    inner = ListVec(inner_offsets, lists.child.take(order), None, group_keys)
+    per_list = np.bincount(pid[first_index], minlength=lists.length).astype(np.int64)
+    outer_offsets = np.zeros(lists.length + 1, dtype=np.int64)
+    np.cumsum(per_list, out=outer_offsets[1:])
+    return ListVec(outer_offsets, inner, lists.valid)
+
+
+def _normalize_zero(vec: Vec) -> Vec:
+    """-0.0 groups with 0.0 (hash kernels tell their bit patterns apart)."""
+    if isinstance(vec, ArrayVec) and pa.types.is_floating(vec.array.type):
+        return ArrayVec(pc.add(vec.array, 0.0))
+    if isinstance(vec, StructVec):
+        return StructVec({k: _normalize_zero(v) for k, v in vec.fields.items()}, vec.length, vec.valid)
+    return vec
+
+
+@kernel("groupkey")
+def groupkey(call: KernelCall) -> Vec:
+    groups = call.args[0]
+    if isinstance(groups, ListVec) and groups.keys is not None:
+        return groups.keys
+    raise call.error("`groupkey` needs a group (an element of the result of `groupby`)")
+
+
+# -- unique, concat, flatten, contains ------------------------------------------------------------
+
+
+@kernel("unique")
+def unique(call: KernelCall) -> Vec:
+    lists = as_list(call.args[0])
+    pid = lists.parent_index()
+    _, first_index = first_appearance_groups(pid, key_codes(_normalize_zero(lists.child)))
+    per_list = np.bincount(pid[first_index], minlength=lists.length).astype(np.int64)
+    offsets = np.zeros(lists.length + 1, dtype=np.int64)
+    np.cumsum(per_list, out=offsets[1:])
+    return ListVec(offsets, lists.child.take(first_index), lists.valid)
+
+
+@kernel("concat")
+def concat(call: KernelCall) -> Vec:
+    outer = as_list(call.args[0])
+    if len(call.args) > 1 and call.args[1] is not None:
+        return _append_lists(outer, as_list(call.args[1]))
+    inner = as_list(outer.child) if outer.child.length else ListVec(np.zeros(1, np.int64), null_like(outer.child, 0))
+    return ListVec(inner.offsets[outer.offsets], inner.child, outer.valid)
+
+
+def _append_lists(a: ListVec, b: ListVec) -> ListVec:
+    """Element-wise ``a[i] + b[i]``; a null side counts as empty."""
+    la = np.where(a.is_valid(), a.lengths(), 0)
+    lb = np.where(b.is_valid(), b.lengths(), 0)
+    n = a.length
+    offsets = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(la + lb, out=offsets[1:])
+    both = concat_vecs([a.child, b.child])
+    # Index of every output element into ``both``: a's elements, then b's, list by list.
+    a_idx = np.repeat(a.offsets[:-1], la) + _ranges(la)
+    b_idx = a.child.length + np.repeat(b.offsets[:-1], lb) + _ranges(lb)
+    order = np.empty(offsets[-1], dtype=np.int64)
+    a_pos = np.repeat(offsets[:-1], la) + _ranges(la)
+    b_pos = np.repeat(offsets[:-1] + la, lb) + _ranges(lb)
+    order[a_pos] = a_idx
+    order[b_pos] = b_idx
+    valid = a.is_valid() & b.is_valid() if (a.valid is not None and b.valid is not None) else None
+    return ListVec(offsets, both.take(order), valid)
+
+
+def _ranges(lengths: np.ndarray) -> np.ndarray:
+    """Concatenated ``arange(k)`` for each k in ``lengths``."""
+    total = int(lengths.sum())
+    starts = np.zeros(len(lengths), dtype=np.int64)
+    np.cumsum(lengths[:-1], out=starts[1:])
+    return np.arange(total, dtype=np.int64) - np.repeat(starts, lengths)
+
+
+@kernel("flatten")
+def flatten(call: KernelCall) -> Vec:
+    lists = as_list(call.args[0])
+    while _is_list_vec(lists.child):
+        inner = as_list(lists.child)
+        lists = ListVec(inner.offsets[lists.offsets], inner.child, lists.valid)
+    return _plain(lists)
+
+
+def _is_list_vec(vec: Vec) -> bool:
+    if isinstance(vec, ListVec):
+        return True
+    return isinstance(vec, ArrayVec) and (pa.types.is_list(vec.array.type) or pa.types.is_large_list(vec.array.type))
+
+
+@kernel("contains:list")
+def contains(call: KernelCall) -> Vec:
+    from weave_lite.execute.ops.arith import equal_or_both_null
+
+    lists = as_list(call.args[0])
+    needle = call.args[1].take(lists.parent_index())
+    hit = equal_or_both_null(lists.child, needle)
+    found = np.bincount(lists.parent_index()[hit], minlength=lists.length) > 0
+    mask = pa.array(~lists.valid) if lists.valid is not None else None
+    return ArrayVec(pa.array(found, type=pa.bool_(), mask=mask))
+
+
+# -- literals ------------------------------------------------------------------------------------
+
+
+@kernel("list")
+def list_literal(call: KernelCall) -> Vec:
+    items = [a for a in call.args if a is not None]
+    n = call.length
+    k = len(items)
+    offsets = np.arange(0, (n + 1) * k, k, dtype=np.int64) if k else np.zeros(n + 1, dtype=np.int64)
+    if not k:
+        return ListVec(offsets, ArrayVec(pa.nulls(0)))
+    stacked = concat_vecs(items)  # item 0 of every element, then item 1, ...
+    order = (np.arange(k, dtype=np.int64)[None, :] * n + np.arange(n, dtype=np.int64)[:, None]).ravel()
+    return ListVec(offsets, stacked.take(order))
+
+
+@kernel("dict")
+def dict_literal(call: KernelCall) -> Vec:
+    fields: dict[str, Vec] = {}
+    args = [a for a in call.args if a is not None]
+    for i in range(0, len(args), 2):
+        key = args[i].value  # dict keys are literals (checked by the type rule)
+        fields.pop(key, None)
+        fields[key] = args[i + 1]
+    return StructVec(fields, call.length)
+

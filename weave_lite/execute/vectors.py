@@ -1,0 +1,313 @@
+"""Columnar values: how the executor holds every value while it runs a plan.
+
+Evaluation is *vectorized over frames*.  A frame is a run of N elements evaluated at once: the
+top level is a frame of one element; a lambda applied to a list runs in a frame with one element
+per list item (all the lists of the outer frame flattened together).  Every value in a frame of N
+is a :class:`Vec` of length N:
+
+* :class:`ArrayVec` - one Arrow array (or chunked array) of scalars;
+* :class:`ConstVec` - one value repeated N times (literals, free variables), never materialised
+  unless an op needs an array;
+* :class:`StructVec` - dicts/rows, column by column (a table's columns are used as they are);
+* :class:`ListVec` - N lists stored as offsets into one flat child ``Vec`` (like Arrow's list
+  arrays, but the child may be any Vec); a group list also carries its keys.
+
+So ``rows.filter(row => row["x"] > 5)`` evaluates ``row["x"] > 5`` once over the whole column,
+and ``groups.map(g => g["lat"].avg)`` computes every group's average in one pass over the flat
+child; nothing runs per row in Python.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+Array = pa.Array | pa.ChunkedArray
+
+
+class Vec:
+    """A column of N values of one weave type (see the module docstring)."""
+
+    __slots__ = ()
+    length: int
+
+    def take(self, indices: np.ndarray) -> "Vec":
+        raise NotImplementedError
+
+    def filter(self, mask: np.ndarray) -> "Vec":
+        return self.take(np.flatnonzero(mask))
+
+    def to_arrow(self) -> pa.Array:
+        raise NotImplementedError
+
+    def is_valid(self) -> np.ndarray:
+        """Boolean numpy array: True where the element is not null."""
+        raise NotImplementedError
+
+    def slice(self, start: int, stop: int) -> "Vec":
+        return self.take(np.arange(start, stop, dtype=np.int64))
+
+
+class ArrayVec(Vec):
+    __slots__ = ("array", "length")
+
+    def __init__(self, array: Array):
+        self.array = array
+        self.length = len(array)
+
+    def take(self, indices: np.ndarray) -> "ArrayVec":
+        return ArrayVec(self.array.take(pa.array(indices, type=pa.int64())))
+
+    def filter(self, mask: np.ndarray) -> "ArrayVec":
+        return ArrayVec(self.array.filter(pa.array(mask, type=pa.bool_())))
+
+    def slice(self, start: int, stop: int) -> "ArrayVec":
+        return ArrayVec(self.array.slice(start, stop - start))
+
+    def to_arrow(self) -> pa.Array:
+        a = self.array
+        if isinstance(a, pa.ChunkedArray):
+            return a.combine_chunks() if a.num_chunks != 1 else a.chunk(0)
+        return a
+
+    def is_valid(self) -> np.ndarray:
+        a = self.array
+        if a.null_count == 0:
+            return np.ones(self.length, dtype=bool)
+        if pa.types.is_union(a.type):
+            return np.array([v is not None for v in a.to_pylist()], dtype=bool) if self.length else np.ones(0, bool)
+        return _to_numpy_bool(pc.is_valid(a))
+
+    def __repr__(self) -> str:
+        return f"ArrayVec({self.array.type}, n={self.length})"
+
+
+class ConstVec(Vec):
+    """``value`` (a Python value, or None) repeated ``length`` times; ``arrow_type`` types it."""
+
+    __slots__ = ("value", "arrow_type", "length")
+
+    def __init__(self, value: Any, arrow_type: pa.DataType, length: int):
+        self.value = value
+        self.arrow_type = arrow_type
+        self.length = length
+
+    def take(self, indices: np.ndarray) -> "ConstVec":
+        return ConstVec(self.value, self.arrow_type, len(indices))
+
+    def filter(self, mask: np.ndarray) -> "ConstVec":
+        return ConstVec(self.value, self.arrow_type, int(np.count_nonzero(mask)))
+
+    def slice(self, start: int, stop: int) -> "ConstVec":
+        return ConstVec(self.value, self.arrow_type, stop - start)
+
+    def scalar(self) -> pa.Scalar:
+        return pa.scalar(self.value, type=self.arrow_type)
+
+    def to_arrow(self) -> pa.Array:
+        if self.value is None:
+            return pa.nulls(self.length, type=self.arrow_type)
+        one = pa.array([self.value], type=self.arrow_type)
+        return one.take(pa.array(np.zeros(self.length, dtype=np.int64)))
+
+    def is_valid(self) -> np.ndarray:
+        return np.full(self.length, self.value is not None, dtype=bool)
+
+    def __repr__(self) -> str:
+        return f"ConstVec({self.value!r}, n={self.length})"
+
+
+class StructVec(Vec):
+    """Dicts (rows) of N elements, column by column; ``valid`` marks non-null dicts."""
+
+    __slots__ = ("fields", "length", "valid")
+
+    def __init__(self, fields: dict[str, Vec], length: int, valid: np.ndarray | None = None):
+        self.fields = fields
+        self.length = length
+        self.valid = valid
+
+    @classmethod
+    def from_table(cls, table: pa.Table) -> "StructVec":
+        return cls({name: ArrayVec(table.column(name)) for name in table.column_names}, table.num_rows)
+
+    @classmethod
+    def from_struct_array(cls, array: Array) -> "StructVec":
+        if isinstance(array, pa.ChunkedArray):
+            array = array.combine_chunks() if array.num_chunks != 1 else array.chunk(0)
+        fields = {array.type.field(i).name: ArrayVec(array.field(i)) for i in range(array.type.num_fields)}
+        valid = _to_numpy_bool(pc.is_valid(array)) if array.null_count else None
+        vec = cls(fields, len(array), valid)
+        return vec.with_nulls_pushed_down() if valid is not None else vec
+
+    def with_nulls_pushed_down(self) -> "StructVec":
+        """A null dict reads as null in every field (``row["a"]["b"]`` of a null ``a``)."""
+        if self.valid is None:
+            return self
+        mask = pa.array(~self.valid, type=pa.bool_())
+        fields = {k: null_where(v, mask) for k, v in self.fields.items()}
+        return StructVec(fields, self.length, self.valid)
+
+    def take(self, indices: np.ndarray) -> "StructVec":
+        valid = self.valid[indices] if self.valid is not None else None
+        return StructVec({k: v.take(indices) for k, v in self.fields.items()}, len(indices), valid)
+
+    def filter(self, mask: np.ndarray) -> "StructVec":
+        valid = self.valid[mask] if self.valid is not None else None
+        n = int(np.count_nonzero(mask))
+        return StructVec({k: v.filter(mask) for k, v in self.fields.items()}, n, valid)
+
+    def slice(self, start: int, stop: int) -> "StructVec":
+        valid = self.valid[start:stop] if self.valid is not None else None
+        return StructVec({k: v.slice(start, stop) for k, v in self.fields.items()}, stop - start, valid)
+
+    def to_arrow(self) -> pa.Array:
+        mask = pa.array(~self.valid, type=pa.bool_()) if self.valid is not None else None
+        if not self.fields:
+            return pa.array([None if mask is not None and m else {} for m in (mask.to_pylist() if mask is not None else [False] * self.length)], type=pa.struct([]))
+        arrays = [v.to_arrow() for v in self.fields.values()]
+        return pa.StructArray.from_arrays(arrays, names=list(self.fields), mask=mask)
+
+    def to_table(self) -> pa.Table:
+        """The dicts as a table (one column per field); only for non-null dicts."""
+        if not self.fields:
+            return pa.table({}).append_column("_", pa.nulls(self.length)).drop(["_"]) if self.length else pa.table({})
+        return pa.table({k: _as_array_or_chunked(v) for k, v in self.fields.items()})
+
+    def is_valid(self) -> np.ndarray:
+        return self.valid if self.valid is not None else np.ones(self.length, dtype=bool)
+
+    def __repr__(self) -> str:
+        return f"StructVec({list(self.fields)}, n={self.length})"
+
+
+class ListVec(Vec):
+    """N lists: element i is ``child[offsets[i]:offsets[i+1]]``; ``offsets[0] == 0``.
+
+    ``keys`` (a Vec of length N) is set for group lists; ``valid`` marks non-null lists.
+    """
+
+    __slots__ = ("offsets", "child", "length", "valid", "keys")
+
+    def __init__(
+        self,
+        offsets: np.ndarray,
+        child: Vec,
+        valid: np.ndarray | None = None,
+        keys: Vec | None = None,
+    ):
+        self.offsets = offsets
+        self.child = child
+        self.length = len(offsets) - 1
+        self.valid = valid
+        self.keys = keys
+
+    @classmethod
+    def single(cls, child: Vec) -> "ListVec":
+        """One list holding all of ``child`` (a top-level list)."""
+        return cls(np.array([0, child.length], dtype=np.int64), child)
+
+    def lengths(self) -> np.ndarray:
+        return np.diff(self.offsets)
+
+    def parent_index(self) -> np.ndarray:
+        """For each child element, the index of the list it belongs to."""
+        return np.repeat(np.arange(self.length, dtype=np.int64), self.lengths())
+
+    def with_child(self, child: Vec, keys: Vec | None = None) -> "ListVec":
+        return ListVec(self.offsets, child, self.valid, keys if keys is not None else self.keys)
+
+    def take(self, indices: np.ndarray) -> "ListVec":
+        indices = np.asarray(indices, dtype=np.int64)
+        lens = self.lengths()[indices]
+        offsets = np.zeros(len(indices) + 1, dtype=np.int64)
+        np.cumsum(lens, out=offsets[1:])
+        starts = self.offsets[:-1][indices]
+        child_idx = np.repeat(starts - offsets[:-1], lens) + np.arange(offsets[-1], dtype=np.int64)
+        valid = self.valid[indices] if self.valid is not None else None
+        keys = self.keys.take(indices) if self.keys is not None else None
+        return ListVec(offsets, self.child.take(child_idx), valid, keys)
+
+    def slice(self, start: int, stop: int) -> "ListVec":
+        lo, hi = self.offsets[start], self.offsets[stop]
+        valid = self.valid[start:stop] if self.valid is not None else None
+        keys = self.keys.slice(start, stop) if self.keys is not None else None
+        return ListVec(self.offsets[start : stop + 1] - lo, self.child.slice(int(lo), int(hi)), valid, keys)
+
+    def filter_children(self, mask: np.ndarray) -> "ListVec":
+        """Keep the child elements where ``mask`` (length = child length) is True."""
+        kept = np.bincount(self.parent_index()[mask], minlength=self.length).astype(np.int64)
+        offsets = np.zeros(self.length + 1, dtype=np.int64)
+        np.cumsum(kept, out=offsets[1:])
+        return ListVec(offsets, self.child.filter(mask), self.valid, self.keys)
+
+    def to_arrow(self) -> pa.Array:
+        child = self.child.to_arrow()
+        mask = pa.array(~self.valid, type=pa.bool_()) if self.valid is not None else None
+        if self.offsets[-1] < 2**31:
+            return pa.ListArray.from_arrays(pa.array(self.offsets.astype(np.int32)), child, mask=mask)
+        return pa.LargeListArray.from_arrays(pa.array(self.offsets), child, mask=mask)
+
+    def is_valid(self) -> np.ndarray:
+        return self.valid if self.valid is not None else np.ones(self.length, dtype=bool)
+
+    def __repr__(self) -> str:
+        return f"ListVec(n={self.length}, child={self.child!r}, group={self.keys is not None})"
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def vec_from_arrow(array: Array) -> Vec:
+    """Wrap an Arrow array: structs become StructVec, lists ListVec, the rest ArrayVec."""
+    t = array.type
+    if pa.types.is_struct(t):
+        return StructVec.from_struct_array(array)
+    if pa.types.is_list(t) or pa.types.is_large_list(t):
+        if isinstance(array, pa.ChunkedArray):
+            array = array.combine_chunks() if array.num_chunks != 1 else array.chunk(0)
+        offsets = np.asarray(array.offsets, dtype=np.int64)
+        base = offsets[0]
+        child = array.values.slice(base, offsets[-1] - base)
+        valid = _to_numpy_bool(pc.is_valid(array)) if array.null_count else None
+        return ListVec(offsets - base, vec_from_arrow(child), valid)
+    return ArrayVec(array)
+
+
+def null_where(vec: Vec, mask: pa.Array) -> Vec:
+    """``vec`` with nulls where ``mask`` (Arrow bool, length N) is True."""
+    if isinstance(vec, ArrayVec):
+        if pa.types.is_union(vec.array.type):
+            return vec  # unions carry nulls inside their variants; left as logged
+        return ArrayVec(pc.if_else(mask, pa.scalar(None, type=vec.array.type), vec.array))
+    if isinstance(vec, ConstVec):
+        return null_where(ArrayVec(vec.to_arrow()), mask)
+    m = _to_numpy_bool(mask)
+    if isinstance(vec, StructVec):
+        valid = vec.is_valid() & ~m
+        return StructVec({k: null_where(v, mask) for k, v in vec.fields.items()}, vec.length, valid)
+    if isinstance(vec, ListVec):
+        return ListVec(vec.offsets, vec.child, vec.is_valid() & ~m, vec.keys)
+    raise TypeError(vec)
+
+
+def _to_numpy_bool(array: Array) -> np.ndarray:
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks() if array.num_chunks != 1 else (array.chunk(0) if array.num_chunks else pa.array([], pa.bool_()))
+    return array.to_numpy(zero_copy_only=False).astype(bool, copy=False)
+
+
+def to_numpy_bool(array: Array, null_as: bool = False) -> np.ndarray:
+    """An Arrow boolean array as numpy, nulls read as ``null_as``."""
+    if array.null_count:
+        array = pc.fill_null(array, null_as)
+    return _to_numpy_bool(array)
+
+
+def _as_array_or_chunked(vec: Vec) -> Array:
+    if isinstance(vec, ArrayVec):
+        return vec.array
+    return vec.to_arrow()

@@ -1,0 +1,261 @@
+"""Type rules of the list ops: roots, indexing, filter/map/sort/groupby, slicing, join..."""
+
+from __future__ import annotations
+
+from weave_lite.errors import UnknownColumnError, WeaveTypeError
+from weave_lite.graph.ops.rules import (
+    all_of,
+    base,
+    elem,
+    elem_of,
+    fixed,
+    is_any,
+    is_int,
+    is_list,
+    is_str,
+    list_of_arg,
+    require_const,
+)
+from weave_lite.graph.registry import NOT_CONST, define
+from weave_lite.graph.types import (
+    ANY,
+    BOOL,
+    INT,
+    NONE,
+    STRING,
+    DictT,
+    ListT,
+    TableT,
+    WType,
+    union,
+)
+
+AREA = "lists"
+ANYT = lambda t: True  # noqa: E731
+
+
+def _item_and_index(types):
+    return (elem(types[0]), INT)
+
+
+# -- roots -----------------------------------------------------------------------------------
+define("stream_table", "roots", ("scalar",), fixed(ANY), doc='stream_table("entity/project/table")')
+define("table", "roots", ("scalar",), fixed(ANY), doc='table("name") (from tables=)')
+define(
+    "rows",
+    "roots",
+    ("any",),
+    lambda types, consts: ListT(base(types[0]).row) if isinstance(base(types[0]), TableT) else types[0],
+    accepts=lambda types: isinstance(base(types[0]), TableT) or is_list(types[0]),
+    doc="table.rows",
+)
+
+# -- picking and indexing --------------------------------------------------------------------
+
+
+def pick_type(container: WType, key: object) -> WType:
+    """The type of ``container[key]`` for a dict type; dotted keys walk nested dicts."""
+    t = base(container)
+    if is_any(t) or key is NOT_CONST:
+        return ANY
+    assert isinstance(t, DictT)
+    found = t.get(key)
+    if found is not None:
+        return found
+    if isinstance(key, str) and "." in key:
+        head, _, rest = key.partition(".")
+        inner = t.get(head)
+        if inner is not None and isinstance(base(inner), DictT):
+            return pick_type(inner, rest)
+    from weave_lite.compile.planner import did_you_mean
+
+    raise UnknownColumnError(
+        f"unknown column `{key}`{did_you_mean(str(key), t.names)} (columns: {', '.join(t.names[:12])}"
+        f"{', ...' if len(t.names) > 12 else ''})"
+    )
+
+
+define(
+    "getitem",
+    AREA,
+    ("list", "scalar"),
+    elem_of(0),
+    accepts=lambda types: is_list(types[0]) and is_int(types[1]) and types[1] != NONE,
+    key="getitem:index",
+    doc="list[int]",
+)
+define(
+    "getitem",
+    AREA,
+    ("scalar", "scalar"),
+    lambda types, consts: pick_type(types[0], consts[1]),
+    accepts=lambda types: (isinstance(base(types[0]), DictT) or is_any(types[0])) and is_str(types[1]),
+    key="getitem:pick",
+    doc='dict["key"]',
+)
+
+# -- whole-list ops ----------------------------------------------------------------------------
+define("count", AREA, ("list",), fixed(INT), accepts=all_of(is_list), doc="list.count")
+define(
+    "filter",
+    AREA,
+    ("list", "lambda"),
+    lambda types, consts: ListT(elem(types[0])),
+    accepts=all_of(is_list),
+    bind={1: _item_and_index},
+    doc="list.filter(row => boolean)",
+)
+define(
+    "map",
+    AREA,
+    ("list", "lambda"),
+    lambda types, consts: ListT(types[1]),
+    accepts=all_of(is_list),
+    bind={1: _item_and_index},
+    doc="list.map(row => value)",
+)
+
+
+def _sort_type(types, consts):
+    return ListT(elem(types[0]))
+
+
+define(
+    "sort",
+    AREA,
+    ("list", "lambda", "any"),
+    _sort_type,
+    accepts=lambda types: is_list(types[0]),
+    bind={1: _item_and_index},
+    defaults=(None,),
+    doc='list.sort(row => [keys], ["asc"|"desc", ...])',
+)
+
+
+def _groupby_type(types, consts):
+    return ListT(ListT(elem(types[0]), key=types[1]))
+
+
+define(
+    "groupby",
+    AREA,
+    ("list", "lambda"),
+    _groupby_type,
+    accepts=all_of(is_list),
+    bind={1: _item_and_index},
+    doc="list.groupby(row => key)",
+)
+
+
+def _groupkey_type(types, consts):
+    t = base(types[0])
+    if isinstance(t, ListT) and t.key is not None:
+        return t.key
+    return ANY
+
+
+define(
+    "groupkey",
+    AREA,
+    ("any",),
+    _groupkey_type,
+    accepts=lambda types: (isinstance(base(types[0]), ListT) and base(types[0]).key is not None) or is_any(types[0]),
+    doc="group.groupkey",
+)
+define("limit", AREA, ("list", "scalar"), list_of_arg(0), accepts=all_of(is_list, is_int), doc="list.limit(n)")
+define("offset", AREA, ("list", "scalar"), list_of_arg(0), accepts=all_of(is_list, is_int), doc="list.offset(n)")
+define("first", AREA, ("list",), elem_of(0), accepts=all_of(is_list), doc="list.first")
+define("last", AREA, ("list",), elem_of(0), accepts=all_of(is_list), doc="list.last")
+define("dropna", AREA, ("list",), lambda types, consts: ListT(base(elem(types[0]))), accepts=all_of(is_list), doc="list.dropna")
+define("unique", AREA, ("list",), list_of_arg(0), accepts=all_of(is_list), doc="list.unique")
+
+
+def _concat_type(types, consts):
+    if len(types) == 2:
+        return ListT(union([elem(types[0]), elem(types[1])]))
+    inner = elem(types[0])
+    if not is_list(inner):
+        raise WeaveTypeError(f"`concat` joins a list of lists; got a list of {inner}")
+    return ListT(elem(inner))
+
+
+define(
+    "concat",
+    AREA,
+    ("list", "list"),
+    _concat_type,
+    accepts=lambda types: is_list(types[0]) and (len(types) == 1 or is_list(types[1])),
+    defaults=(None,),
+    doc="list_of_lists.concat or list.concat(other)",
+)
+
+
+def _flat_elem(t: WType) -> WType:
+    while is_list(t) and not is_any(t):
+        t = elem(t)
+    return t
+
+
+define("flatten", AREA, ("list",), lambda types, consts: ListT(_flat_elem(types[0])), accepts=all_of(is_list), doc="list.flatten")
+define(
+    "contains",
+    AREA,
+    ("list", "scalar"),
+    fixed(BOOL),
+    accepts=lambda types: is_list(types[0]) and not is_str(types[0]),
+    key="contains:list",
+    doc="list.contains(value)",
+)
+define(
+    "joinToStr",
+    AREA,
+    ("list", "scalar"),
+    fixed(STRING),
+    accepts=lambda types: is_list(types[0]) and is_str(types[1]),
+    doc='list.joinToStr(", ")',
+)
+
+
+def _join_type(types, consts):
+    a1 = consts[3] if len(consts) > 3 and consts[3] is not NOT_CONST else "a"
+    a2 = consts[4] if len(consts) > 4 and consts[4] is not NOT_CONST else "b"
+    for i, alias in ((3, a1), (4, a2)):
+        if i < len(types) and not isinstance(alias, str):
+            raise WeaveTypeError("join aliases must be string literals")
+    return ListT(DictT(((a1, elem(types[0])), (a2, elem(types[1])))))
+
+
+define(
+    "join",
+    AREA,
+    ("list", "list", "lambda", "lambda", "any", "any", "any", "any"),
+    _join_type,
+    accepts=lambda types: is_list(types[0]) and is_list(types[1]),
+    bind={2: lambda types: (elem(types[0]),), 3: lambda types: (elem(types[1]),)},
+    defaults=("a", "b", False, False),
+    doc='list.join(other, a => key, b => key, "a", "b", leftOuter, rightOuter)',
+)
+
+
+def _list_literal_type(types, consts):
+    return ListT(union(types) if types else NONE)
+
+
+define("list", AREA, ("any",) * 64, _list_literal_type, defaults=(None,) * 64, doc="[a, b, ...]")
+
+
+def _rolling_type(types, consts):
+    return ListT(types[1])
+
+
+define(
+    "rolling",
+    "windows",
+    ("list", "lambda", "scalar"),
+    _rolling_type,
+    accepts=lambda types: is_list(types[0]) and is_int(types[2]),
+    bind={1: lambda types: (ListT(elem(types[0])),)},
+    doc="list.rolling(w => w.avg, n)",
+)
+
+__all__ = ["pick_type", "require_const", "ANYT"]

@@ -1,0 +1,42 @@
+"""Type rules of the timestamp ops (bins live with the number bins)."""
+
+from __future__ import annotations
+
+from weave_lite.errors import WeaveTypeError
+from weave_lite.graph.ops.rules import all_of, is_str, is_ts
+from weave_lite.graph.registry import NOT_CONST, define
+from weave_lite.graph.types import FLOAT, NONE, TIMESTAMP
+
+AREA = "timestamps"
+
+UNITS_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_unit(text: object) -> int:
+    """``"5m"`` -> 300 seconds; ``ValueError`` for anything but [n]s|m|h|d."""
+    if not isinstance(text, str) or not text or text[-1] not in UNITS_SECONDS:
+        raise ValueError(f"unknown time unit {text!r}: use s, m, h or d with an optional multiplier, e.g. \"5m\"")
+    count = text[:-1] or "1"
+    if not count.isdigit() or int(count) <= 0:
+        raise ValueError(f"unknown time unit {text!r}: the multiplier must be a positive integer")
+    return int(count) * UNITS_SECONDS[text[-1]]
+
+
+def _unit_rule(t, consts):
+    unit = consts[1] if len(consts) > 1 else NOT_CONST
+    if unit is not NOT_CONST:
+        try:
+            parse_unit(unit)
+        except ValueError as exc:
+            raise WeaveTypeError(str(exc)) from None
+    return TIMESTAMP
+
+
+_ts_and_unit = lambda t: is_ts(t[0]) and t[0] != NONE and is_str(t[1])  # noqa: E731
+
+define("sub", AREA, ("scalar", "scalar"), lambda t, c: FLOAT, accepts=lambda t: is_ts(t[0]) and is_ts(t[1]) and NONE not in (t[0], t[1]), key="sub:timestamp", doc="timestamp - timestamp (milliseconds)")
+define("floor", AREA, ("scalar", "scalar"), _unit_rule, accepts=_ts_and_unit, key="floor:timestamp", doc='timestamp.floor("5m")')
+define("ceil", AREA, ("scalar", "scalar"), _unit_rule, accepts=_ts_and_unit, key="ceil:timestamp", doc='timestamp.ceil("h")')
+define("toNumber", AREA, ("scalar",), lambda t, c: FLOAT, accepts=lambda t: is_ts(t[0]) and t[0] != NONE, key="toNumber:timestamp", doc="timestamp.toNumber (ms since epoch)")
+define("now", AREA, (), lambda t, c: TIMESTAMP, doc="now()")
+__all__ = ["all_of"]

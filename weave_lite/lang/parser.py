@@ -1,0 +1,145 @@
+"""Parse expression text into graph nodes.
+
+``parse(text)`` is the one entry point.  The grammar is ``grammar/weave.lark``,
+compiled once (lazily, on first use) into a Lark LALR(1) parser with the
+contextual lexer; :class:`~weave_lite.lang.transformer.NodeBuilder` is passed
+to Lark as ``transformer=`` so that nodes are built during the parse, without
+an intermediate tree.  The parser has no per-parse state and can be used from
+many threads at once.
+
+Before Lark sees the text, cheap checks enforce the resource limits: at most
+:data:`MAX_LENGTH` characters and at most :data:`MAX_DEPTH` levels of brackets
+(a scan that only runs when the text has more than ``MAX_DEPTH`` opening
+brackets at all).  After the parse, trees nested deeper than ``MAX_DEPTH``
+operators/calls are refused too (only texts longer than ``MAX_DEPTH`` can
+build one, since every operator or call takes at least one character), so
+that no consumer of the nodes ever recurses into a ``RecursionError``.  The
+LALR parser and the transformer themselves never recurse.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from lark import Lark
+from lark.exceptions import UnexpectedInput
+
+from weave_lite.errors import ExpressionError, ParseError, ResourceLimitError
+from weave_lite.graph.nodes import Call, Lambda, Node
+from weave_lite.lang import messages
+from weave_lite.lang.transformer import NodeBuilder
+
+__all__ = ["MAX_DEPTH", "MAX_LENGTH", "grammar_path", "parse"]
+
+#: Longest expression text accepted, in characters.
+MAX_LENGTH = 100_000
+#: Deepest nesting accepted, in brackets and in operators/calls.
+MAX_DEPTH = 200
+
+_GRAMMAR_FILE = "weave.lark"
+_lock = threading.Lock()
+_parser: Lark | None = None
+
+
+def grammar_path() -> Path:
+    """Where ``weave.lark`` is: inside the installed package, else in the source checkout."""
+    package = Path(__file__).resolve().parents[1]
+    for candidate in (package / "grammar" / _GRAMMAR_FILE, package.parent / "grammar" / _GRAMMAR_FILE):
+        if candidate.is_file():
+            return candidate
+    msg = f"cannot find the grammar file `{_GRAMMAR_FILE}` under {package} or {package.parent / 'grammar'}"
+    raise FileNotFoundError(msg)
+
+
+def _build_parser() -> Lark:
+    parser = Lark(
+        grammar_path().read_text(encoding="utf-8"),
+        parser="lalr",
+        lexer="contextual",
+        transformer=NodeBuilder(),
+        keep_all_tokens=True,  # the transformer computes spans from every token
+        maybe_placeholders=False,
+        propagate_positions=False,
+        start="start",
+    )
+    # Lark names rules with Token objects (a str subclass with a Python-level
+    # __eq__); its LALR loop looks the name of every reduced rule up in a dict
+    # keyed by plain str.  Plain str names make each reduction cheaper (about
+    # 10% of a parse).  Nothing else changes: the names are equal and hash alike.
+    for rule in getattr(parser, "rules", ()):
+        origin = rule.origin
+        if type(origin.name) is not str:
+            origin.name = str(origin.name)
+    return parser
+
+
+def get_parser() -> Lark:
+    """The process-wide Lark parser, built on first use."""
+    global _parser
+    parser = _parser
+    if parser is None:
+        with _lock:
+            if _parser is None:
+                _parser = _build_parser()
+            parser = _parser
+    return parser
+
+
+def parse(text: str) -> Node:
+    """Parse an expression (SPEC section 3) into a graph node.
+
+    Raises :class:`~weave_lite.errors.ParseError` for invalid syntax and
+    :class:`~weave_lite.errors.ResourceLimitError` for a text too long or
+    nested too deeply.
+    """
+    if not isinstance(text, str):
+        msg = f"an expression must be a str, not {type(text).__name__}"
+        raise TypeError(msg)
+    _check_size(text)
+    if not text or text.isspace():
+        raise ParseError("empty expression", source=text, span=messages.span_at(text, 0, 0), expected=("an expression",))
+    try:
+        node = get_parser().parse(text)
+    except UnexpectedInput as exc:
+        raise messages.from_lark(exc, text) from None
+    except ExpressionError as exc:  # raised by the transformer, without the source
+        raise exc.with_source(text) from None
+    if len(text) > MAX_DEPTH:
+        _check_tree_depth(node, text)
+    return node
+
+
+def _check_size(text: str) -> None:
+    if len(text) > MAX_LENGTH:
+        msg = f"expression is too long: {len(text):,} characters; the limit is {MAX_LENGTH:,}"
+        raise ResourceLimitError(msg)
+    if text.count("(") + text.count("[") + text.count("{") > MAX_DEPTH:
+        pos = messages.first_too_deep_bracket(text, MAX_DEPTH)
+        if pos is not None:
+            span = messages.span_at(text, pos)
+            msg = (
+                f"expression is nested too deeply at line {span.line}, column {span.column}: "
+                f"more than {MAX_DEPTH} levels of brackets"
+            )
+            raise ResourceLimitError(msg, source=text, span=span)
+
+
+def _check_tree_depth(root: Node, text: str) -> None:
+    """Refuse trees with more than MAX_DEPTH nested calls/lambdas (iteratively)."""
+    stack: list[tuple[Node, int]] = [(root, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if type(node) is Call:
+            children = node.args
+        elif type(node) is Lambda:
+            children = (node.body,)
+        else:
+            continue
+        if depth > MAX_DEPTH:
+            span = node.span
+            where = f" at line {span.line}, column {span.column}" if span else ""
+            msg = f"expression is nested too deeply{where}: more than {MAX_DEPTH} levels of operators and calls"
+            raise ResourceLimitError(msg, source=text, span=span)
+        for child in children:
+            stack.append((child, depth + 1))

@@ -1,0 +1,153 @@
+"""The compact binary file format of a dataset profile (``*.bin``).
+
+Layout (all integers little-endian)::
+
+    offset  size  field
+    0       8     magic  b"\\x89WLPROF\\n"  (the high byte and the newline catch text-mode mangling)
+    8       2     format version (currently 1)
+    10      2     flags (bit 0: body is zlib-compressed; always set by this writer)
+    12      4     CRC-32 of the body as stored
+    16      8     length of the body as stored
+    24      ...   body
+
+    body (after decompression):
+      text   dataset name                      (text = u32 length + UTF-8 bytes)
+      f64    window start, epoch seconds UTC   (NaN: none)
+      f64    window end, epoch seconds UTC     (NaN: none)
+      i64    records profiled
+      f64    creation time, epoch seconds UTC
+      u32    number of columns
+      blob   each column (u32 length + bytes; see ColumnProfile.to_bytes: name, the 9 counters,
+             moments n/mean/M2/min/max, then the KLL, HLL and frequent-items sketches, each
+             with its own small header)
+
+Readers refuse a bad magic, a newer version, a CRC mismatch or a truncated file with
+:class:`ProfileFormatError`. Files are written atomically: to a temporary file in the same
+folder, fsync'd, renamed over the target, and the folder fsync'd.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import struct
+import zlib
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ._binio import BinReader, BinWriter, FormatError
+
+if TYPE_CHECKING:
+    from .dataset import DatasetProfile
+
+MAGIC = b"\x89WLPROF\n"
+VERSION = 1
+_HEADER = struct.Struct("<8sHHIQ")
+_FLAG_ZLIB = 1
+
+ProfileFormatError = FormatError
+
+
+def _opt(v: float | None) -> float:
+    return math.nan if v is None else float(v)
+
+
+def _unopt(v: float) -> float | None:
+    return None if math.isnan(v) else v
+
+
+def profile_to_bytes(profile: "DatasetProfile") -> bytes:
+    w = BinWriter()
+    w.text(profile.name)
+    w.f64(_opt(profile.start_epoch))
+    w.f64(_opt(profile.end_epoch))
+    w.i64(profile.rows)
+    w.f64(profile.created_epoch)
+    cols = list(profile.columns.values())
+    w.u32(len(cols))
+    for col in cols:
+        w.blob(col.to_bytes())
+    body = zlib.compress(w.getvalue(), 6)
+    header = _HEADER.pack(MAGIC, VERSION, _FLAG_ZLIB, zlib.crc32(body), len(body))
+    return header + body
+
+
+def profile_from_bytes(data: bytes, *, source: str = "profile data") -> "DatasetProfile":
+    from .column import ColumnProfile
+    from .dataset import DatasetProfile
+
+    if len(data) < _HEADER.size or data[:8] != MAGIC:
+        msg = f"{source} is not a weave_lite profile (bad magic)"
+        raise FormatError(msg)
+    _, version, flags, crc, length = _HEADER.unpack_from(data)
+    if version > VERSION or version < 1:
+        msg = f"{source} has profile format version {version}; this weave_lite reads version {VERSION}"
+        raise FormatError(msg)
+    body = data[_HEADER.size :]
+    if len(body) != length:
+        msg = f"{source} is truncated ({len(body)} of {length} body bytes)"
+        raise FormatError(msg)
+    if zlib.crc32(body) != crc:
+        msg = f"{source} is corrupt (checksum mismatch)"
+        raise FormatError(msg)
+    if flags & _FLAG_ZLIB:
+        body = zlib.decompress(body)
+    r = BinReader(body)
+    name = r.text()
+    start = _unopt(r.f64())
+    end = _unopt(r.f64())
+    rows = r.i64()
+    created = r.f64()
+    ncols = r.u32()
+    prof = DatasetProfile(name, start=start, end=end)
+    prof.rows = rows
+    prof.created_epoch = created
+    for _ in range(ncols):
+        col = ColumnProfile.from_bytes(r.blob())
+        prof.columns[col.name] = col
+    if not r.at_end():
+        msg = f"{source} has trailing bytes"
+        raise FormatError(msg)
+    return prof
+
+
+def write_atomic(data: bytes, path: str | os.PathLike) -> Path:
+    """Write ``data`` to ``path`` atomically (tmp file, fsync, rename, fsync of the folder)."""
+    path = Path(path)
+    folder = path.parent
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = folder / f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    try:
+        view = memoryview(data)
+        while view:
+            n = os.write(fd, view)
+            view = view[n:]
+        os.fsync(fd)
+    except BaseException:
+        os.close(fd)
+        tmp.unlink(missing_ok=True)
+        raise
+    os.close(fd)
+    os.replace(tmp, path)
+    try:
+        dfd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return path
+    try:
+        os.fsync(dfd)
+    except OSError:
+        pass
+    finally:
+        os.close(dfd)
+    return path
+
+
+def write_profile(profile: "DatasetProfile", path: str | os.PathLike) -> Path:
+    return write_atomic(profile_to_bytes(profile), path)
+
+
+def read(path: str | os.PathLike) -> "DatasetProfile":
+    """Load a profile written by :meth:`DatasetProfile.write` or a logger."""
+    p = Path(path)
+    return profile_from_bytes(p.read_bytes(), source=f"`{p}`")
