@@ -184,7 +184,7 @@ def sort(call: KernelCall) -> Vec:
 def sort_order(lists: ListVec, keys: list[Vec], directions: list, call: KernelCall) -> np.ndarray:
     """The permutation of child elements sorting each list by ``keys`` (stable, nulls last)."""
     columns = {"__list": pa.array(lists.parent_index(), type=pa.int64())}
-    sort_keys = [("__list", "ascending")]
+    sort_keys = [("__list", "ascending", "at_end")]
     for i, key in enumerate(keys):
         if isinstance(key, ConstVec):
             continue
@@ -197,9 +197,9 @@ def sort_order(lists: ListVec, keys: list[Vec], directions: list, call: KernelCa
         if pa.types.is_floating(arr.type):
             arr = pc.add(arr, 0.0)  # -0.0 and 0.0 sort as equal
         columns[f"k{i}"] = arr
-        sort_keys.append((f"k{i}", "ascending" if direction == "asc" else "descending"))
+        sort_keys.append((f"k{i}", "ascending" if direction == "asc" else "descending", "at_end"))
     table = pa.table(columns)
-    return np.asarray(pc.sort_indices(table, sort_keys=sort_keys, null_placement="at_end"), dtype=np.int64)
+    return np.asarray(pc.sort_indices(table, sort_keys=sort_keys), dtype=np.int64)
 
 
 # -- groupby -------------------------------------------------------------------------------------

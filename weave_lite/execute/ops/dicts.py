@@ -1,0 +1,1 @@
+"""Kernels of the dicts ops (being written)."""

@@ -1,0 +1,1 @@
+"""Kernels of the join ops (being written)."""

@@ -1,0 +1,1 @@
+"""Kernels of the timestamps ops (being written)."""

@@ -1,0 +1,1 @@
+"""Kernels of the windows ops (being written)."""
