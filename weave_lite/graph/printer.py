@@ -10,8 +10,8 @@ node the parser can produce (spans aside, which never take part in equality):
 * a call with a receiver prints as ``x.name`` (no other arguments) or
   ``x.name(args)``; a call with no arguments, a call of a root op
   (:data:`ROOT_OPS`), or a call whose first argument is a lambda or a
-  non-string constant prints as ``name(args)``.  Both spellings parse to the same node, so this is only
-  about reading well;
+  non-string constant prints as ``name(args)``.  Both spellings parse to the
+  same node, so this is only about reading well;
 * an operator node of the wrong arity (``Call("add", (x,))``) prints as a root
   call, ``add(x)``, which parses back to the same node;
 * a datetime constant prints as ``Date("2024-05-01T12:00:00Z")`` (in UTC), a
@@ -95,9 +95,7 @@ def render(node: Node) -> str:
         key = id(current)
         if ready:
             done[key] = _fragment(current, done)
-            for child in _children(current):
-                done.pop(id(child), None)  # free the parts as soon as they are used
-        elif key not in done:
+        elif key not in done:  # a subtree shared by several parents is printed once
             stack.append((current, True))
             stack.extend((child, False) for child in _children(current))
     return done[id(node)][0]

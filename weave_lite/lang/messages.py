@@ -28,6 +28,8 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedTok
 from weave_lite.errors import ParseError, Span
 
 __all__ = [
+    "EXPRESSION_START",
+    "OPERATORS",
     "bracket_stack",
     "describe_expected",
     "describe_token",
@@ -248,8 +250,9 @@ def from_lark(exc: UnexpectedInput, text: str) -> ParseError:
         return _unexpected_token(exc, text)
     if isinstance(exc, UnexpectedCharacters):
         return _unexpected_characters(exc, text)
-    pos = getattr(exc, "pos_in_stream", None) or 0
-    return ParseError(f"syntax error at line {exc.line}, column {exc.column}", source=text, span=span_at(text, pos))
+    pos = min(max(getattr(exc, "pos_in_stream", None) or 0, 0), len(text))
+    span = span_at(text, pos)
+    return ParseError(f"syntax error at {_where(span)}", source=text, span=span)
 
 
 def _error(message: str, text: str, span: Span, expected: tuple[str, ...]) -> ParseError:
