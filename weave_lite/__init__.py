@@ -5,6 +5,7 @@ expressions (:func:`evaluate`, :func:`compile`), and keep whylogs-style streamin
 (:mod:`weave_lite.profiles`).
 """
 
+from weave_lite.api import compile, evaluate, to_python
 from weave_lite.errors import (
     ParseError,
     TableNotFoundError,
@@ -17,6 +18,9 @@ from weave_lite.stream_table import StreamTable
 
 __all__ = [
     "StreamTable",
+    "evaluate",
+    "compile",
+    "to_python",
     "WeaveError",
     "ParseError",
     "UnknownOpError",

@@ -236,14 +236,45 @@ class Planner:
         return PCall(node.op, node.op, (PConst(name, STRING, node.args[0]),), table_type, node)
 
     def _type_error(self, node: Call, op, types) -> WeaveTypeError:
-        shown = ", ".join("function" if t is None else str(t) for t in types)
-        expected = "; ".join(o.doc for o in op.overloads if o.doc)
-        detail = f"; expected {expected}" if expected else ""
-        return WeaveTypeError(
-            f"`{_display(node.op)}` cannot take ({shown}){detail}",
-            source=self.source,
-            span=node.span,
-        )
+        """Name the op, the argument no signature accepts, its type and what was expected."""
+        expected = " or ".join(o.doc for o in op.overloads if o.doc)
+        culprit = _culprit(op, types, len(node.args))
+        if culprit is not None:
+            arg = node.args[culprit]
+            text = self._text(arg)
+            what = f"argument {culprit + 1} of `{_display(node.op)}`" + (f" (`{text}`)" if text else "")
+            message = f"{what} is {types[culprit]}; expected {expected}"
+            span = arg.span or node.name_span or node.span
+        else:
+            shown = ", ".join("function" if t is None else str(t) for t in types)
+            message = f"`{_display(node.op)}` cannot take ({shown}); expected {expected}"
+            span = node.name_span or node.span
+        return WeaveTypeError(message, source=self.source, span=span)
+
+    def _text(self, node: Node) -> str:
+        if self.source is None or node.span is None:
+            return ""
+        text = self.source[node.span.start : node.span.end]
+        return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _culprit(op, types, n_args: int) -> int | None:
+    """The one argument whose type, if it were anything, would make some signature match."""
+    found = None
+    for i, t in enumerate(types):
+        if t is None:
+            continue
+        relaxed = list(types)
+        relaxed[i] = ANY
+        for overload in op.overloads:
+            if overload.min_args <= n_args <= overload.max_args and any(
+                _try_overload(overload, relaxed, [None] * n_args, d) is not None for d in range(MAX_MAP_DEPTH + 1)
+            ):
+                if found is not None:
+                    return None  # more than one argument could be at fault
+                found = i
+                break
+    return found
 
 
 def _try_overload(overload: Overload, types, args, depth: int):
@@ -270,6 +301,10 @@ def _try_overload(overload: Overload, types, args, depth: int):
                 mapped.append(i)
     if depth and not mapped:
         return None
+    # A scalar parameter never takes a list: the op maps over it instead (one level deeper).
+    for i, shape in enumerate(overload.shapes[: len(peeled)]):
+        if shape == "scalar" and peeled[i] is not None and isinstance(peeled[i].non_null(), ListT):
+            return None
     try:
         ok = overload.accepts(peeled)
     except Exception:

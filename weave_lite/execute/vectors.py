@@ -28,6 +28,32 @@ import pyarrow.compute as pc
 Array = pa.Array | pa.ChunkedArray
 
 
+def combine(array: Array) -> pa.Array:
+    """One contiguous array (zero-copy when there is a single chunk)."""
+    if not isinstance(array, pa.ChunkedArray):
+        return array
+    if array.num_chunks == 1:
+        return array.chunk(0)
+    if array.num_chunks == 0:
+        return empty_array(array.type)
+    return array.combine_chunks()
+
+
+def empty_array(t: pa.DataType) -> pa.Array:
+    """An empty array of type ``t`` (``pa.array([], type)`` cannot build unions)."""
+    if pa.types.is_union(t):
+        children = [empty_array(t.field(i).type) for i in range(t.num_fields)]
+        names = [t.field(i).name for i in range(t.num_fields)]
+        return pa.UnionArray.from_dense(
+            pa.array([], pa.int8()), pa.array([], pa.int32()), children, names, list(t.type_codes)
+        )
+    if pa.types.is_struct(t) and any(pa.types.is_union(f.type) for f in t):
+        return pa.StructArray.from_arrays([empty_array(f.type) for f in t], fields=list(t))
+    if pa.types.is_list(t) and pa.types.is_union(t.value_type):
+        return pa.ListArray.from_arrays(pa.array([0], pa.int32()), empty_array(t.value_type), type=t)
+    return pa.array([], type=t)
+
+
 class Vec:
     """A column of N values of one weave type (see the module docstring)."""
 
@@ -68,17 +94,14 @@ class ArrayVec(Vec):
         return ArrayVec(self.array.slice(start, stop - start))
 
     def to_arrow(self) -> pa.Array:
-        a = self.array
-        if isinstance(a, pa.ChunkedArray):
-            return a.combine_chunks() if a.num_chunks != 1 else a.chunk(0)
-        return a
+        return combine(self.array)
 
     def is_valid(self) -> np.ndarray:
         a = self.array
+        if pa.types.is_union(a.type):
+            return union_valid(combine(a))
         if a.null_count == 0:
             return np.ones(self.length, dtype=bool)
-        if pa.types.is_union(a.type):
-            return np.array([v is not None for v in a.to_pylist()], dtype=bool) if self.length else np.ones(0, bool)
         return _to_numpy_bool(pc.is_valid(a))
 
     def __repr__(self) -> str:
@@ -136,8 +159,7 @@ class StructVec(Vec):
 
     @classmethod
     def from_struct_array(cls, array: Array) -> "StructVec":
-        if isinstance(array, pa.ChunkedArray):
-            array = array.combine_chunks() if array.num_chunks != 1 else array.chunk(0)
+        array = combine(array)
         fields = {array.type.field(i).name: ArrayVec(array.field(i)) for i in range(array.type.num_fields)}
         valid = _to_numpy_bool(pc.is_valid(array)) if array.null_count else None
         vec = cls(fields, len(array), valid)
@@ -267,8 +289,7 @@ def vec_from_arrow(array: Array) -> Vec:
     if pa.types.is_struct(t):
         return StructVec.from_struct_array(array)
     if pa.types.is_list(t) or pa.types.is_large_list(t):
-        if isinstance(array, pa.ChunkedArray):
-            array = array.combine_chunks() if array.num_chunks != 1 else array.chunk(0)
+        array = combine(array)
         offsets = np.asarray(array.offsets, dtype=np.int64)
         base = offsets[0]
         child = array.values.slice(base, offsets[-1] - base)
@@ -294,9 +315,23 @@ def null_where(vec: Vec, mask: pa.Array) -> Vec:
     raise TypeError(vec)
 
 
+def union_valid(array: pa.Array) -> np.ndarray:
+    """Validity of a dense union (its nulls live in the variants; it has no bitmap of its own)."""
+    codes = np.asarray(array.type_codes)
+    offsets = np.asarray(array.offsets)
+    valid = np.ones(len(array), dtype=bool)
+    for i in range(array.type.num_fields):
+        child = array.field(i)
+        if child.null_count == 0:
+            continue
+        sel = codes == array.type.type_codes[i]
+        child_valid = _to_numpy_bool(pc.is_valid(child))
+        valid[sel] = child_valid[offsets[sel]]
+    return valid
+
+
 def _to_numpy_bool(array: Array) -> np.ndarray:
-    if isinstance(array, pa.ChunkedArray):
-        array = array.combine_chunks() if array.num_chunks != 1 else (array.chunk(0) if array.num_chunks else pa.array([], pa.bool_()))
+    array = combine(array)
     return array.to_numpy(zero_copy_only=False).astype(bool, copy=False)
 
 

@@ -16,6 +16,7 @@ from weave_lite.execute.vectors import (
     ListVec,
     StructVec,
     Vec,
+    combine,
     to_numpy_bool,
     vec_from_arrow,
 )
@@ -206,8 +207,7 @@ def key_codes(vec: Vec) -> np.ndarray:
     if isinstance(vec, ListVec):
         raise TypeError("cannot group by a list")
     array = as_array(vec)
-    if isinstance(array, pa.ChunkedArray):
-        array = array.combine_chunks() if array.num_chunks != 1 else array.chunk(0)
+    array = combine(array)
     if pa.types.is_union(array.type):
         return _union_codes(array)
     if pa.types.is_struct(array.type):
@@ -289,7 +289,7 @@ def per_list_aggregate(
     result = table.group_by("g", use_threads=False).aggregate([("v", function, options)])
     groups = result.column("g").to_numpy()
     agg = result.column(result.column_names[-1] if result.column_names[-1] != "g" else result.column_names[0])
-    agg = agg.combine_chunks() if isinstance(agg, pa.ChunkedArray) else agg
+    agg = combine(agg)
     if out_type is not None and agg.type != out_type:
         agg = agg.cast(out_type)
     position = np.full(n, -1, dtype=np.int64)

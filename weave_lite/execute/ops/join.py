@@ -1,1 +1,335 @@
-"""Kernels of the join ops (being written)."""
+"""Kernels of ``join`` and ``joinToStr``.
+
+``join`` runs for every list of a frame at once: the key functions run once over all the
+elements of all the left (resp. right) lists, both sides' keys get one set of dense integer
+codes (``null == null``, ``NaN == NaN``, ``0.0 == -0.0``, ``1 == 1.0``), and matching is a
+numpy sort-merge on ``(list, code)``.  The output order follows docs/semantics.md: per list,
+every left row in order with its matches in right order (or once with ``null`` with
+``leftOuter``), then the unmatched right rows in right order (with ``rightOuter``).  Keys that
+hold a ``null`` (a null key, or a dict/list key with a null inside) never match.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from weave_lite.execute.executor import KernelCall, kernel
+from weave_lite.execute.ops.base import (
+    as_array,
+    as_list,
+    concat_vecs,
+    is_null_type,
+    key_codes,
+    take_or_null,
+)
+from weave_lite.execute.vectors import ArrayVec, ConstVec, ListVec, StructVec, Vec, vec_from_arrow
+
+# -- join ------------------------------------------------------------------------------------------
+
+
+def _positions(lists: ListVec) -> np.ndarray:
+    """Each child element's 0-based position within its list."""
+    return np.arange(lists.offsets[-1], dtype=np.int64) - np.repeat(lists.offsets[:-1], lists.lengths())
+
+
+def _ranges(lengths: np.ndarray) -> np.ndarray:
+    """Concatenated ``arange(k)`` for each k in ``lengths``."""
+    total = int(lengths.sum())
+    starts = np.zeros(len(lengths), dtype=np.int64)
+    if len(lengths) > 1:
+        np.cumsum(lengths[:-1], out=starts[1:])
+    return np.arange(total, dtype=np.int64) - np.repeat(starts, lengths)
+
+
+def _keys_of(call: KernelCall, i: int, lists: ListVec) -> Vec:
+    """Run key function ``i`` over every element of every list (params: row, index)."""
+    fn = call.args[i]
+    index = ArrayVec(pa.array(_positions(lists), type=pa.int64()))
+    return fn([lists.child, index], lists.parent_index())
+
+
+def _normalize(vec: Vec) -> Vec:
+    """Nested Arrow structs/lists as StructVec/ListVec, floats with -0.0 as 0.0."""
+    if isinstance(vec, ConstVec):
+        if vec.value is None:
+            return vec
+        if isinstance(vec.value, (list, dict, float)) or pa.types.is_nested(vec.arrow_type):
+            return _normalize(ArrayVec(vec.to_arrow()))
+        return vec
+    if isinstance(vec, ArrayVec):
+        t = vec.array.type
+        if pa.types.is_struct(t) or pa.types.is_list(t) or pa.types.is_large_list(t):
+            return _normalize(vec_from_arrow(vec.array))
+        if pa.types.is_floating(t):
+            return ArrayVec(pc.add(vec.array, pa.scalar(0.0, t)))
+        return vec
+    if isinstance(vec, StructVec):
+        return StructVec({k: _normalize(v) for k, v in vec.fields.items()}, vec.length, vec.valid)
+    if isinstance(vec, ListVec):
+        return ListVec(vec.offsets, _normalize(vec.child), vec.valid)
+    return vec
+
+
+def _holds_null(vec: Vec) -> np.ndarray:
+    """Per element: the key is null or holds a null (in a dict field or list item)."""
+    n = vec.length
+    if isinstance(vec, ConstVec):
+        return np.full(n, _py_holds_null(vec.value), dtype=bool)
+    if isinstance(vec, StructVec):
+        out = ~vec.is_valid()
+        for field in vec.fields.values():
+            out = out | _holds_null(field)
+        return out
+    if isinstance(vec, ListVec):
+        out = ~vec.is_valid()
+        inner = _holds_null(vec.child)
+        if inner.any():
+            out = out | (np.bincount(vec.parent_index()[inner], minlength=n)[:n] > 0)
+        return out
+    return ~vec.is_valid()
+
+
+def _py_holds_null(value) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, (list, tuple)):
+        return any(_py_holds_null(v) for v in value)
+    if isinstance(value, dict):
+        return any(_py_holds_null(v) for v in value.values())
+    return False
+
+
+def _dense(pair_a: np.ndarray, pair_b: np.ndarray) -> np.ndarray:
+    """Dense codes of the pairs ``(a, b)``."""
+    if len(pair_a) == 0:
+        return pair_a.astype(np.int64)
+    width = int(pair_b.max()) + 1
+    if (int(pair_a.max()) + 1) * width < 2**62:
+        pair = pair_a * width + pair_b
+        _, inverse = np.unique(pair, return_inverse=True)
+    else:
+        stacked = np.stack([pair_a, pair_b], axis=1)
+        _, inverse = np.unique(stacked, axis=0, return_inverse=True)
+    return inverse.reshape(-1).astype(np.int64)
+
+
+def _codes(vec: Vec) -> np.ndarray:
+    """Dense codes under which equal keys meet (only meaningful where no null is held)."""
+    n = vec.length
+    if isinstance(vec, ConstVec):
+        return np.zeros(n, dtype=np.int64)
+    if isinstance(vec, StructVec):
+        codes = np.zeros(n, dtype=np.int64)
+        for field in vec.fields.values():
+            codes = _dense(codes, _codes(field))
+        return codes
+    if isinstance(vec, ListVec):
+        # A list key: the sequence of its items' codes, as bytes, dictionary-encoded.
+        child = _codes(vec.child).astype(np.int64)
+        offsets = (vec.offsets - vec.offsets[0]).astype(np.int64) * 8
+        data = np.ascontiguousarray(child[int(vec.offsets[0]) : int(vec.offsets[-1])]).view(np.uint8)
+        binary = pa.Array.from_buffers(
+            pa.large_binary(), n, [None, pa.py_buffer(offsets), pa.py_buffer(data.tobytes())]
+        )
+        encoded = pc.dictionary_encode(binary)
+        return np.asarray(encoded.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
+    return key_codes(vec)
+
+
+def _join_keys(left_keys: Vec, right_keys: Vec) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Codes and usable-key masks of both sides, with codes shared between the sides."""
+    nl, nr = left_keys.length, right_keys.length
+    left_keys, right_keys = _normalize(left_keys), _normalize(right_keys)
+    usable_l = ~_holds_null(left_keys)
+    usable_r = ~_holds_null(right_keys)
+    if (
+        isinstance(left_keys, StructVec)
+        and isinstance(right_keys, StructVec)
+        and list(left_keys.fields) != list(right_keys.fields)
+    ):
+        # Dicts with different keys (or key order) are different values.
+        return np.zeros(nl, np.int64), np.zeros(nr, np.int64), np.zeros(nl, bool), np.zeros(nr, bool)
+    if is_null_type(left_keys) or is_null_type(right_keys):
+        return np.zeros(nl, np.int64), np.zeros(nr, np.int64), np.zeros(nl, bool), np.zeros(nr, bool)
+    both = concat_vecs([left_keys, right_keys])
+    codes = _codes(both)
+    return codes[:nl], codes[nl:], usable_l, usable_r
+
+
+@kernel("join")
+def join(call: KernelCall) -> Vec:
+    left = as_list(call.args[0])
+    right = as_list(call.args[1])
+    alias1 = call.const(4, "a")
+    alias2 = call.const(5, "b")
+    left_outer = call.const(6, False)
+    right_outer = call.const(7, False)
+    if not isinstance(alias1, str) or not isinstance(alias2, str):
+        raise call.error("join aliases must be strings")
+    if not isinstance(left_outer, bool) or not isinstance(right_outer, bool):
+        raise call.error("`join`'s leftOuter and rightOuter must be true or false")
+    n = left.length
+    if right.length != n:
+        raise call.error("`join` got frames of different lengths")
+    lists_valid = left.is_valid() & right.is_valid()
+
+    left_keys = _keys_of(call, 2, left)
+    right_keys = _keys_of(call, 3, right)
+    code_l, code_r, usable_l, usable_r = _join_keys(left_keys, right_keys)
+    pid_l = left.parent_index()
+    pid_r = right.parent_index()
+    live_l = lists_valid[pid_l] if len(pid_l) else np.zeros(0, bool)
+    live_r = lists_valid[pid_r] if len(pid_r) else np.zeros(0, bool)
+    usable_l &= live_l
+    usable_r &= live_r
+
+    # One integer per (list, key); matching is a sort-merge on it.
+    width = int(max(code_l.max(initial=0), code_r.max(initial=0))) + 1
+    if n * width < 2**62:
+        k_l = pid_l * width + code_l
+        k_r = pid_r * width + code_r
+    else:
+        k = _dense(np.concatenate([pid_l, pid_r]), np.concatenate([code_l, code_r]))
+        k_l, k_r = k[: len(pid_l)], k[len(pid_l) :]
+
+    right_idx = np.flatnonzero(usable_r)
+    order = np.argsort(k_r[right_idx], kind="stable")
+    sorted_r = right_idx[order]  # usable right elements by (list, key), then right order
+    sorted_k = k_r[sorted_r]
+    lo = np.searchsorted(sorted_k, k_l, side="left")
+    hi = np.searchsorted(sorted_k, k_l, side="right")
+    matches = np.where(usable_l, hi - lo, 0).astype(np.int64)
+
+    # Left section: each live left element emits its matches, or one null row if leftOuter.
+    emit = np.where(matches > 0, matches, 1 if left_outer else 0)
+    emit = np.where(live_l, emit, 0).astype(np.int64)
+    out_left = np.repeat(np.arange(len(pid_l), dtype=np.int64), emit)
+    rank = _ranges(emit)
+    has_match = np.repeat(matches > 0, emit)
+    start = np.repeat(lo, emit)
+    out_right = np.where(has_match, sorted_r[np.where(has_match, start + rank, 0)] if len(sorted_r) else 0, -1)
+    left_section = np.bincount(pid_l, weights=emit, minlength=n).astype(np.int64)[:n] if len(pid_l) else np.zeros(n, np.int64)
+
+    # Right section: unmatched live right elements (rightOuter).
+    if right_outer and len(pid_r):
+        matched_r = np.zeros(len(pid_r), dtype=bool)
+        matched_r[out_right[out_right >= 0]] = True
+        unmatched = np.flatnonzero(~matched_r & live_r)
+    else:
+        unmatched = np.zeros(0, dtype=np.int64)
+    right_section = np.bincount(pid_r[unmatched], minlength=n).astype(np.int64)[:n] if len(unmatched) else np.zeros(n, np.int64)
+
+    offsets = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(left_section + right_section, out=offsets[1:])
+    total = int(offsets[-1])
+    li = np.full(total, -1, dtype=np.int64)
+    ri = np.full(total, -1, dtype=np.int64)
+    if len(out_left):
+        # Left entries are produced in list order; place them at the head of their list.
+        lpid = pid_l[out_left]
+        left_start = np.concatenate([[0], np.cumsum(left_section)[:-1]]).astype(np.int64)
+        pos = offsets[:-1][lpid] + (np.arange(len(out_left), dtype=np.int64) - left_start[lpid])
+        li[pos] = out_left
+        ri[pos] = out_right
+    if len(unmatched):
+        upid = pid_r[unmatched]
+        u_start = np.concatenate([[0], np.cumsum(right_section)[:-1]]).astype(np.int64)
+        pos = offsets[:-1][upid] + left_section[upid] + (np.arange(len(unmatched), dtype=np.int64) - u_start[upid])
+        ri[pos] = unmatched
+
+    fields: dict[str, Vec] = {}
+    fields[alias1] = take_or_null(left.child, li, li >= 0)
+    fields[alias2] = take_or_null(right.child, ri, ri >= 0)
+    rows = StructVec(fields, total)
+    valid = None if lists_valid.all() else lists_valid
+    return ListVec(offsets, rows, valid)
+
+
+# -- joinToStr -------------------------------------------------------------------------------------
+
+
+def _to_strings(array: pa.Array) -> pa.Array:
+    """``toString`` of every element (nulls stay null), as docs/semantics.md defines it."""
+    t = array.type
+    if pa.types.is_string(t) or pa.types.is_large_string(t):
+        return array.cast(pa.large_string())
+    if pa.types.is_null(t):
+        return pa.nulls(len(array), pa.large_string())
+    if pa.types.is_dictionary(t):
+        return _to_strings(array.cast(t.value_type))
+    if pa.types.is_floating(t):
+        if t != pa.float64():
+            array = array.cast(pa.float64())
+        return array.cast(pa.large_string())
+    if pa.types.is_integer(t) or pa.types.is_boolean(t):
+        return array.cast(pa.large_string())
+    if pa.types.is_timestamp(t):
+        us = array.cast(pa.timestamp("us", tz=t.tz), safe=False) if t.unit != "us" else array
+        return pc.strftime(us, format="%Y-%m-%dT%H:%M:%SZ").cast(pa.large_string())
+    if pa.types.is_union(t):
+        return _union_to_strings(array)
+    raise TypeError(f"`joinToStr` cannot turn {t} into a string")
+
+
+def _union_to_strings(array: pa.Array) -> pa.Array:
+    t = array.type
+    type_codes = np.asarray(array.type_codes, dtype=np.int64)
+    dense = t.mode == "dense"
+    positions = np.asarray(array.offsets, dtype=np.int64) if dense else np.arange(len(array), dtype=np.int64)
+    chunks = []
+    index = np.zeros(len(array), dtype=np.int64)
+    base = 0
+    for i in range(t.num_fields):
+        child = array.field(i)
+        sel = type_codes == t.type_codes[i]
+        if sel.any():
+            strings = _to_strings(child)
+            chunks.append(strings)
+            index[sel] = base + positions[sel]
+            base += len(strings)
+    if not chunks:
+        return pa.nulls(len(array), pa.large_string())
+    combined = pa.concat_arrays(chunks)
+    return combined.take(pa.array(index))
+
+
+@kernel("joinToStr")
+def join_to_str(call: KernelCall) -> Vec:
+    lists = as_list(call.args[0])
+    n = lists.length
+    sep_vec = call.args[1]
+    child = lists.child
+    if isinstance(child, ListVec) or isinstance(child, StructVec):
+        raise call.error("`joinToStr` joins a list of numbers, strings, booleans or timestamps")
+    values = as_array(child) if child.length else pa.array([], pa.large_string())
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks() if values.num_chunks != 1 else values.chunk(0)
+    if pa.types.is_nested(values.type) and not pa.types.is_union(values.type):
+        raise call.error("`joinToStr` joins a list of numbers, strings, booleans or timestamps")
+    try:
+        strings = _to_strings(values)
+    except TypeError as exc:
+        raise call.error(str(exc)) from None
+    keep = child.is_valid() if child.length else np.zeros(0, bool)
+    if pa.types.is_union(values.type):
+        keep = keep & np.asarray(pc.is_valid(strings).to_numpy(zero_copy_only=False), dtype=bool)
+    pid = lists.parent_index()
+    kept = np.bincount(pid[keep], minlength=n).astype(np.int64)[:n] if len(pid) else np.zeros(n, np.int64)
+    offsets = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(kept, out=offsets[1:])
+    flat = strings.filter(pa.array(keep, type=pa.bool_())) if len(strings) else strings
+    mask = pa.array(~lists.valid) if lists.valid is not None else None
+    listed = pa.LargeListArray.from_arrays(pa.array(offsets, type=pa.int64()), flat, mask=mask)
+    if isinstance(sep_vec, ConstVec):
+        if sep_vec.value is None:
+            return ArrayVec(pa.nulls(n, pa.string()))
+        sep = pa.scalar(str(sep_vec.value), pa.large_string())
+    else:
+        sep = as_array(sep_vec)
+        if pa.types.is_null(sep.type):
+            return ArrayVec(pa.nulls(n, pa.string()))
+        sep = sep.cast(pa.large_string())
+    out = pc.binary_join(listed, sep)
+    return ArrayVec(out.cast(pa.string()))

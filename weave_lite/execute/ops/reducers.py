@@ -14,13 +14,11 @@ import pyarrow.compute as pc
 
 from weave_lite.execute.executor import KernelCall, kernel
 from weave_lite.execute.ops.base import as_array, as_list, per_list_aggregate
-from weave_lite.execute.vectors import ArrayVec, ListVec, Vec
+from weave_lite.execute.vectors import ArrayVec, ListVec, Vec, combine
 
 
 def _values(lists: ListVec, as_float: bool = False) -> pa.Array:
-    child = as_array(lists.child) if lists.child.length else pa.nulls(0, pa.float64())
-    if isinstance(child, pa.ChunkedArray):
-        child = child.combine_chunks() if child.num_chunks != 1 else child.chunk(0)
+    child = combine(as_array(lists.child))
     if pa.types.is_null(child.type):
         child = child.cast(pa.float64())
     if as_float and not pa.types.is_floating(child.type):
@@ -171,7 +169,7 @@ def mode(call: KernelCall) -> Vec:
     position = np.full(lists.length, -1, dtype=np.int64)
     position[np.asarray(winners.column("p").to_numpy(), dtype=np.int64)] = np.arange(winners.num_rows)
     missing = (position < 0) | ~lists.is_valid()
-    column = winners.column("v").combine_chunks() if winners.num_rows else pa.nulls(0, values.type)
+    column = combine(winners.column("v"))
     if not len(column):
         return ArrayVec(pa.nulls(lists.length, type=values.type))
     return ArrayVec(column.take(pa.array(np.where(missing, 0, position), mask=missing)))

@@ -96,11 +96,17 @@ define(
 
 # -- whole-list ops ----------------------------------------------------------------------------
 define("count", AREA, ("list",), fixed(INT), accepts=all_of(is_list), doc="list.count")
+def _filter_type(types, consts):
+    if not (base(types[1]) in (BOOL, ANY) or types[1] == NONE):
+        raise WeaveTypeError(f"the function given to `filter` must return a boolean, not {types[1]}")
+    return ListT(elem(types[0]))
+
+
 define(
     "filter",
     AREA,
     ("list", "lambda"),
-    lambda types, consts: ListT(elem(types[0])),
+    _filter_type,
     accepts=all_of(is_list),
     bind={1: _item_and_index},
     doc="list.filter(row => boolean)",
@@ -217,9 +223,9 @@ define(
 
 
 def _join_type(types, consts):
-    a1 = consts[3] if len(consts) > 3 and consts[3] is not NOT_CONST else "a"
-    a2 = consts[4] if len(consts) > 4 and consts[4] is not NOT_CONST else "b"
-    for i, alias in ((3, a1), (4, a2)):
+    a1 = consts[4] if len(consts) > 4 and consts[4] is not NOT_CONST else "a"
+    a2 = consts[5] if len(consts) > 5 and consts[5] is not NOT_CONST else "b"
+    for i, alias in ((4, a1), (5, a2)):
         if i < len(types) and not isinstance(alias, str):
             raise WeaveTypeError("join aliases must be string literals")
     return ListT(DictT(((a1, elem(types[0])), (a2, elem(types[1])))))

@@ -62,20 +62,20 @@ def sort_f64(vals, n, a, b):
 
 @njit(cache=True, nogil=True)
 def sort_f64_range(buf, start, stop):
-    """Sort ``buf[start:stop]`` in place (insertion sort when short)."""
+    """Sort ``buf[start:stop]`` in place: Shell sort (Ciura's gaps), compact to compile and
+    quick on the short level-0 runs KLL compacts."""
     n = stop - start
-    if n <= 32:
-        for i in range(start + 1, stop):
+    gaps = (701, 301, 132, 57, 23, 10, 4, 1)
+    for g in gaps:
+        if g >= n:
+            continue
+        for i in range(start + g, stop):
             v = buf[i]
-            j = i - 1
-            while j >= start and buf[j] > v:
-                buf[j + 1] = buf[j]
-                j -= 1
-            buf[j + 1] = v
-        return
-    a = np.empty(n, dtype=np.uint64)
-    b = np.empty(n, dtype=np.uint64)
-    sort_f64(buf[start:stop], n, a, b)
+            j = i
+            while j - g >= start and buf[j - g] > v:
+                buf[j] = buf[j - g]
+                j -= g
+            buf[j] = v
 
 
 @njit(cache=True, nogil=True)

@@ -45,17 +45,29 @@ def _probe(keys, h):
 
 @njit(cache=True, nogil=True)
 def _purge(keys, counts, rows, meta):
-    live = keys != np.uint64(0)
-    act = sorted_nonneg_i64(counts[live])
-    med = act[act.shape[0] // 2]
-    k2 = keys[live].copy()
-    c2 = counts[live].copy()
-    r2 = rows[live].copy()
-    keys[:] = 0
-    counts[:] = 0
-    rows[:] = -1
+    # (explicit loops: Numba's fancy indexing and slice assignment are slow to compile)
+    size = keys.shape[0]
+    live = 0
+    for i in range(size):
+        if keys[i] != np.uint64(0):
+            live += 1
+    k2 = np.empty(live, dtype=np.uint64)
+    c2 = np.empty(live, dtype=np.int64)
+    r2 = np.empty(live, dtype=np.int64)
+    j = 0
+    for i in range(size):
+        if keys[i] != np.uint64(0):
+            k2[j] = keys[i]
+            c2[j] = counts[i]
+            r2[j] = rows[i]
+            j += 1
+        keys[i] = 0
+        counts[i] = 0
+        rows[i] = -1
+    act = sorted_nonneg_i64(c2)
+    med = act[live // 2]
     active = 0
-    for i in range(k2.shape[0]):
+    for i in range(live):
         c = c2[i] - med
         if c > 0:
             pos = _probe(keys, k2[i])

@@ -148,7 +148,8 @@ def _add_empty_top_level(items, levels, meta):
     delta = _level_capacity(k, nl + 1, 0, m)
     new_total = cur_total + delta
     new_items = np.empty(new_total, dtype=np.float64)
-    new_items[delta:] = items[:cur_total]
+    for i in range(cur_total):
+        new_items[delta + i] = items[i]
     for lvl in range(nl + 1):
         levels[lvl] += delta
     levels[nl + 1] = new_total
@@ -502,7 +503,10 @@ def kll_sorted_view(items, levels, meta):
     for j in range(cur):
         acc += wts[j]
         cw[j] = acc
-    return vals[:cur].copy(), cw
+    out = np.empty(cur, dtype=np.float64)
+    for j in range(cur):
+        out[j] = vals[j]
+    return out, cw
 
 
 # --------------------------------------------------------------------------- Python face
