@@ -172,6 +172,14 @@ class Planner:
                 source=self.source,
                 span=node.span,
             )
+        for i, arg in enumerate(node.args):
+            wants_fn = [o.shapes[i] == "lambda" for o in candidates]
+            if all(wants_fn) and not isinstance(arg, Lambda):
+                raise WeaveTypeError(
+                    f"argument {i + 1} of `{node.op}` must be a function such as `row => ...`",
+                    source=self.source,
+                    span=arg.span or node.span,
+                )
         for depth in range(MAX_MAP_DEPTH + 1):
             for overload in candidates:
                 match = _try_overload(overload, types, node.args, depth)
