@@ -12,7 +12,20 @@ import random
 import tempfile
 import time
 
-from weave_lite import StreamTable
+from weave_lite import StreamTable, evaluate, to_python
+
+TABLE = 'stream_table("acme/prod/predictions").rows'
+EXPRESSIONS = [
+    ("rows logged", f"{TABLE}.count"),
+    ("slow requests (> 40 ms)", f'{TABLE}.filter(row => row["latency_ms"] > 40).count'),
+    (
+        "latency by model",
+        f'{TABLE}.groupby(row => row["model"]).map(g => {{model: g.groupkey, n: g.count, '
+        f'p50: g["latency_ms"].median, p95: g["latency_ms"].quantile(0.95), errors: g.filter(r => !r["ok"]).count}})',
+    ),
+    ("five slowest", f'{TABLE}.sort(row => [row["latency_ms"]], ["desc"]).limit(5).map(row => {{model: row["model"], ms: row["latency_ms"]}})'),
+    ("share of French prompts", f'{TABLE}.filter(row => row["input.lang"] == "fr").count / {TABLE}.count'),
+]
 
 
 def stream_predictions(st: StreamTable, rows: int, seed: int = 7) -> None:
@@ -50,10 +63,21 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def show_results(st: StreamTable, root: str) -> None:
-    table = st.to_arrow()
-    print(f"\nread back {table.num_rows} rows; columns: {', '.join(table.column_names)}")
-    for row in table.slice(0, 3).to_pylist():
-        print("  ", {k: v for k, v in row.items() if k != "_client_id"})
+    """Evaluate a few panel expressions on the table and print them."""
+    for title, expr in EXPRESSIONS:
+        start = time.perf_counter()
+        result = to_python(evaluate(expr, root=root))
+        ms = (time.perf_counter() - start) * 1000
+        print(f"\n{title}  ({ms:.1f} ms)\n  {expr}")
+        rows = result if isinstance(result, list) else [result]
+        for row in rows[:6]:
+            print(f"    {_short(row)}")
+
+
+def _short(value: object) -> str:
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={round(v, 2) if isinstance(v, float) else v}" for k, v in value.items())
+    return str(round(value, 4) if isinstance(value, float) else value)
 
 
 if __name__ == "__main__":
