@@ -24,8 +24,8 @@ import pyarrow as pa
 from weave_lite.row_validation import normalize_row, normalize_rows
 from weave_lite.storage.names import TableName
 from weave_lite.storage.table import TableLog
-from weave_lite.storage.values import UTC_TIMESTAMP, normalize_batch
-from weave_lite.writer import BackgroundWriter, BatchItem, RowsItem, client_id_column
+from weave_lite.storage.values import normalize_batch
+from weave_lite.writer import BackgroundWriter, BatchItem, RowsItem, client_id_column, timestamp_column
 
 DEFAULT_PORT = 8765
 
@@ -96,14 +96,13 @@ class StreamTable:
         """
         now = time.time_ns() // 1000
         if type(row_or_rows) is dict:  # the hot path: one row
-            rows = [normalize_row(row_or_rows)]
-            item, n = RowsItem(rows, now, "timestamp" in rows[0]), 1
+            item, n = (normalize_row(row_or_rows), now), 1
         elif _is_bulk(row_or_rows):
             batch = self._bulk_batch(row_or_rows, now)
             item, n = BatchItem(batch), batch.num_rows
         else:
             rows = normalize_rows(row_or_rows)
-            item, n = RowsItem(rows, now, any("timestamp" in r for r in rows)), len(rows)
+            item, n = RowsItem(rows, now), len(rows)
         writer = self._writer
         if writer is None or writer._stop:
             writer = self._start_writer()
@@ -122,7 +121,7 @@ class StreamTable:
         arrays = list(batch.columns)
         if "timestamp" not in names:
             names.append("timestamp")
-            arrays.append(pa.array(np.full(n, now_us, dtype=np.int64), type=UTC_TIMESTAMP))
+            arrays.append(timestamp_column(np.full(n, now_us, dtype=np.int64)))
         if "_client_id" in names:
             arrays[names.index("_client_id")] = client_id_column(self.client_id, n)
         else:

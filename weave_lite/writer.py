@@ -13,7 +13,6 @@ is failing so that the caller knows.
 from __future__ import annotations
 
 import atexit
-import datetime as dt
 import sys
 import threading
 import time
@@ -36,16 +35,21 @@ from weave_lite.storage.values import (
 
 # Cap on rows per segment when a backlog has built up (bounds the writer's memory).
 MAX_SEGMENT_ROWS = 1_000_000
-_EPOCH_UTC = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+
+
+# A single-row log() call is queued as a plain ``(row, time_us)`` tuple (cheapest to build).
 
 
 @dataclass(slots=True)
 class RowsItem:
-    """Rows from one ``log`` call: validated copies and the call's time in epoch microseconds."""
+    """Rows from one ``log`` call of a list: validated copies and the call's time (epoch us)."""
 
     rows: list[dict]
     time_us: int
-    has_timestamp: bool
+
+    @property
+    def count(self) -> int:
+        return len(self.rows)
 
 
 @dataclass(slots=True)
@@ -53,6 +57,10 @@ class BatchItem:
     """A ready Arrow batch from the bulk path (already carries ``timestamp`` and ``_client_id``)."""
 
     batch: pa.RecordBatch
+
+    @property
+    def count(self) -> int:
+        return self.batch.num_rows
 
 
 @dataclass(slots=True)
@@ -91,7 +99,7 @@ class BackgroundWriter:
 
     # -- caller side ---------------------------------------------------------------------------
 
-    def enqueue(self, item: RowsItem | BatchItem, rows: int) -> None:
+    def enqueue(self, item: "tuple | RowsItem | BatchItem", rows: int) -> None:
         if self._error is not None:
             raise BackgroundWriterError(
                 f"the background writer of `{self.table.name}` is failing: {self._error}"
@@ -140,18 +148,7 @@ class BackgroundWriter:
     def _drain(self) -> None:
         """Commit everything waiting, releasing flush barriers as their rows become durable."""
         while True:
-            items = self._retry
-            self._retry = []
-            barriers: list[FlushItem] = []
-            rows = 0
-            while self._queue and rows < MAX_SEGMENT_ROWS:
-                item = self._queue.popleft()
-                if isinstance(item, FlushItem):
-                    barriers.append(item)
-                    break  # commit what precedes the barrier, then release it
-                items.append(item)
-                rows += len(item.rows) if isinstance(item, RowsItem) else item.batch.num_rows
-            self._pending_rows = max(0, self._pending_rows - rows)
+            items, barrier = self._take()
             if items:
                 try:
                     batch = self._build(items)
@@ -160,30 +157,52 @@ class BackgroundWriter:
                 except BaseException as exc:  # keep the rows; report through flush/log
                     self._retry = items
                     self._error = exc
-                    for b in barriers:
-                        b.done.set()
+                    if barrier is not None:
+                        barrier.done.set()
                     return
                 if self.on_commit is not None:
                     try:
                         self.on_commit(batch)
                     except Exception:  # an observer never blocks the log
                         pass
-            for b in barriers:
-                b.done.set()
+            if barrier is not None:
+                barrier.done.set()
             if not self._queue:
                 return
 
-    def _build(self, items: list) -> pa.RecordBatch:
-        batches: list[pa.RecordBatch] = []
-        run: list[RowsItem] = []
-        for item in items:
-            if isinstance(item, RowsItem):
-                run.append(item)
+    def _take(self) -> tuple[list, FlushItem | None]:
+        """Pop what is queued (after any rows kept for retry), up to the first flush barrier."""
+        items = self._retry
+        self._retry = []
+        queue = self._queue
+        rows = 0
+        while queue and rows < MAX_SEGMENT_ROWS:
+            item = queue.popleft()
+            kind = type(item)
+            if kind is tuple:
+                items.append(item)
+                rows += 1
+            elif kind is FlushItem:
+                self._pending_rows = max(0, self._pending_rows - rows)
+                return items, item  # commit what precedes the barrier, then release it
             else:
+                items.append(item)
+                rows += item.count
+        self._pending_rows = max(0, self._pending_rows - rows)
+        return items, None
+
+    def _build(self, items: list) -> pa.RecordBatch:
+        """One record batch from queued items: runs of rows are converted together."""
+        batches: list[pa.RecordBatch] = []
+        run: list = []
+        for item in items:
+            if type(item) is BatchItem:
                 if run:
                     batches.append(self._rows_batch(run))
                     run = []
                 batches.append(item.batch)
+            else:
+                run.append(item)
         if run:
             batches.append(self._rows_batch(run))
         if len(batches) == 1:
@@ -192,21 +211,27 @@ class BackgroundWriter:
         table = pa.Table.from_batches([conform_batch(b, schema) for b in batches], schema=schema)
         return table.combine_chunks().to_batches(max_chunksize=None)[0]
 
-    def _rows_batch(self, run: list[RowsItem]) -> pa.RecordBatch:
-        rows = [r for item in run for r in item.rows]
-        n = len(rows)
-        extra: dict[str, pa.Array] = {}
-        if any(item.has_timestamp for item in run):
-            values = []
-            for item in run:
-                auto = _EPOCH_UTC + dt.timedelta(microseconds=item.time_us)
-                values.extend(r.get("timestamp", auto) for r in item.rows)
-            extra["timestamp"] = column_to_array(values)
+    def _rows_batch(self, run: list) -> pa.RecordBatch:
+        """Rows from single-row ``(row, time_us)`` tuples and :class:`RowsItem` lists."""
+        if all(type(item) is tuple for item in run):
+            rows, times = zip(*run)  # the hot path: single-row log() calls
+            time_us = np.array(times, dtype=np.int64)
         else:
-            counts = np.fromiter((len(item.rows) for item in run), dtype=np.int64, count=len(run))
-            times = np.fromiter((item.time_us for item in run), dtype=np.int64, count=len(run))
-            extra["timestamp"] = pa.array(np.repeat(times, counts), type=UTC_TIMESTAMP)
-        extra["_client_id"] = client_id_column(self.client_id, n)
+            rows, per_row = [], []
+            for item in run:
+                if type(item) is tuple:
+                    rows.append(item[0])
+                    per_row.append(item[1])
+                else:
+                    rows.extend(item.rows)
+                    per_row.extend([item.time_us] * len(item.rows))
+            time_us = np.array(per_row, dtype=np.int64)
+        n = len(rows)
+        stamped = timestamp_column(time_us)
+        if any("timestamp" in r for r in rows):  # rows that bring their own timestamp keep it
+            auto = stamped.to_pylist()
+            stamped = column_to_array([r.get("timestamp", a) for r, a in zip(rows, auto)])
+        extra = {"timestamp": stamped, "_client_id": client_id_column(self.client_id, n)}
         return rows_to_batch(rows, extra)
 
 
@@ -225,8 +250,16 @@ def _stop_all() -> None:
 
 
 def client_id_column(client_id: str, n: int) -> pa.Array:
-    """``n`` copies of the client id."""
-    return pa.array([client_id], pa.string()).take(np.zeros(n, dtype=np.int32))
+    """``n`` copies of the client id, built straight from buffers."""
+    data = client_id.encode()
+    offsets = np.arange(0, (n + 1) * len(data), len(data), dtype=np.int32)
+    return pa.Array.from_buffers(pa.string(), n, [None, pa.py_buffer(offsets), pa.py_buffer(data * n)])
+
+
+def timestamp_column(time_us: np.ndarray) -> pa.Array:
+    """UTC timestamps from epoch microseconds (int64 numpy), zero-copy."""
+    time_us = np.ascontiguousarray(time_us, dtype=np.int64)
+    return pa.Array.from_buffers(UTC_TIMESTAMP, len(time_us), [None, pa.py_buffer(time_us)])
 
 
 def now_us() -> int:

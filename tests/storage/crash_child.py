@@ -21,6 +21,7 @@ def log_forever(root: str, table: str, tag: str, with_compaction: bool) -> None:
         threading.Thread(target=compact_forever, args=(root, table), daemon=True).start()
     rng = random.Random(tag)
     seq = 0
+    print("ready", flush=True)  # imports done: the parent's random kill lands while logging
     while True:
         n = rng.choice([1, 1, 1, 7, 50, 300])
         rows = [{"writer": tag, "seq": seq + k, "payload": "x" * rng.randint(0, 40), "v": rng.random()} for k in range(n)]
