@@ -19,6 +19,7 @@ child; nothing runs per row in Python.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -143,13 +144,55 @@ class ConstVec(Vec):
         return f"ConstVec({self.value!r}, n={self.length})"
 
 
+class Fields(Mapping):
+    """The fields of a StructVec, materialised lazily.
+
+    Taking or filtering rows of a struct only records the row indices per field; a field is
+    gathered when an op reads it.  ``rows.filter(...).count`` thus touches one column, and
+    ``rows.filter(...)["lat"].avg`` two: projection pushdown without an analysis pass.
+    """
+
+    __slots__ = ("_entries",)
+
+    def __init__(self, entries: dict[str, "Vec | tuple[Vec, np.ndarray]"]):
+        self._entries = entries
+
+    def __getitem__(self, name: str) -> Vec:
+        entry = self._entries[name]
+        if isinstance(entry, tuple):
+            base, indices = entry
+            entry = base.take(indices)
+            self._entries[name] = entry
+        return entry
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._entries
+
+    def __iter__(self):
+        return iter(self._entries)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def take(self, indices: np.ndarray) -> "Fields":
+        out: dict[str, Vec | tuple[Vec, np.ndarray]] = {}
+        for name, entry in self._entries.items():
+            if isinstance(entry, tuple):
+                out[name] = (entry[0], entry[1][indices])
+            elif isinstance(entry, ConstVec):
+                out[name] = entry.take(indices)
+            else:
+                out[name] = (entry, indices)
+        return Fields(out)
+
+
 class StructVec(Vec):
     """Dicts (rows) of N elements, column by column; ``valid`` marks non-null dicts."""
 
     __slots__ = ("fields", "length", "valid")
 
-    def __init__(self, fields: dict[str, Vec], length: int, valid: np.ndarray | None = None):
-        self.fields = fields
+    def __init__(self, fields: "dict[str, Vec] | Fields", length: int, valid: np.ndarray | None = None):
+        self.fields = fields if isinstance(fields, Fields) else Fields(dict(fields))
         self.length = length
         self.valid = valid
 
@@ -174,17 +217,17 @@ class StructVec(Vec):
         return StructVec(fields, self.length, self.valid)
 
     def take(self, indices: np.ndarray) -> "StructVec":
+        indices = np.asarray(indices, dtype=np.int64)
         valid = self.valid[indices] if self.valid is not None else None
-        return StructVec({k: v.take(indices) for k, v in self.fields.items()}, len(indices), valid)
+        return StructVec(self.fields.take(indices), len(indices), valid)
 
     def filter(self, mask: np.ndarray) -> "StructVec":
-        valid = self.valid[mask] if self.valid is not None else None
-        n = int(np.count_nonzero(mask))
-        return StructVec({k: v.filter(mask) for k, v in self.fields.items()}, n, valid)
+        return self.take(np.flatnonzero(mask))
 
     def slice(self, start: int, stop: int) -> "StructVec":
-        valid = self.valid[start:stop] if self.valid is not None else None
-        return StructVec({k: v.slice(start, stop) for k, v in self.fields.items()}, stop - start, valid)
+        if start == 0 and stop == self.length:
+            return self
+        return self.take(np.arange(start, stop, dtype=np.int64))
 
     def to_arrow(self) -> pa.Array:
         mask = pa.array(~self.valid, type=pa.bool_()) if self.valid is not None else None

@@ -118,6 +118,21 @@ def union(types: Iterable[WType]) -> WType:
             members.add(t)
     if INT in members and FLOAT in members:
         members.discard(INT)
+    # Lists (not groups) merge into one list of the union of their elements; dicts likewise.
+    lists = [m for m in members if isinstance(m, ListT) and m.key is None]
+    if len(lists) > 1:
+        members.difference_update(lists)
+        members.add(ListT(union(m.elem for m in lists)))
+    dicts = [m for m in members if isinstance(m, DictT)]
+    if len(dicts) > 1:
+        members.difference_update(dicts)
+        names: dict[str, list[WType]] = {}
+        for d in dicts:
+            for k, t in d.fields:
+                names.setdefault(k, []).append(t)
+        members.add(
+            DictT(tuple((k, union(ts) if len(ts) == len(dicts) else union([*ts, NONE])) for k, ts in names.items()))
+        )
     if ANY in members:
         return ANY
     if len(members) == 1:

@@ -30,8 +30,8 @@ from .moments import Moments
 from .sketches.frequent import FrequentItemsSketch
 from .sketches.hashing import (
     hash_bool_values,
-    hash_f64_array,
-    hash_i64_array,
+    hash_float64s,
+    hash_int64s,
     hash_string_array,
     hash_strings,
     string_array_parts,
@@ -135,14 +135,14 @@ class ColumnProfile:
                 bits = np_vals.view(np.int64)
             else:
                 bits = np_vals.astype(np.int64, copy=False)
-            self._update_numeric(np_vals.astype(np.float64), hash_i64_array(bits))
+            self._update_numeric(np_vals.astype(np.float64), hash_int64s(bits))
         elif pa.types.is_floating(t) or pa.types.is_decimal(t):
             c[_FRAC] += valid
             vals = arr.drop_null() if nulls else arr
             if not pa.types.is_float64(t):
                 vals = vals.cast(pa.float64())
             f = vals.to_numpy(zero_copy_only=False)
-            self._update_numeric(f, hash_f64_array(f))
+            self._update_numeric(f, hash_float64s(f))
         elif pa.types.is_boolean(t):
             c[_BOOL] += valid
             trues = pc.sum(arr).as_py() or 0

@@ -200,11 +200,16 @@ class DatasetProfile:
                     col.update_array(item)
 
         if PROFILE_THREADS > 1 and len(groups) > 1 and nrows * len(groups) >= PARALLEL_MIN_VALUES:
-            for f in [_get_pool().submit(work, name) for name in groups]:
-                f.result()
-        else:
-            for name in groups:
-                work(name)
+            try:
+                futures = [_get_pool().submit(work, name) for name in groups]
+            except RuntimeError:  # interpreter shutting down (a logger closed at exit)
+                futures = None
+            if futures is not None:
+                for f in futures:
+                    f.result()
+                return
+        for name in groups:
+            work(name)
 
     def update_rows(self, rows, *, validate: bool = True) -> "DatasetProfile":
         """Profile a list of dict records, column by column (a missing key is not a null)."""

@@ -19,6 +19,8 @@ import math
 import numpy as np
 from numba import njit
 
+from .sketches._sort import readonly
+
 
 @njit(cache=True, nogil=True)
 def batch_moments(values):
@@ -76,7 +78,7 @@ class Moments:
 
     def update(self, values: np.ndarray) -> tuple[int, int]:
         """Fold a float64 batch in; return its (nan_count, inf_count)."""
-        n, mean, m2, lo, hi, nans, infs = batch_moments(values)
+        n, mean, m2, lo, hi, nans, infs = batch_moments(readonly(values, np.float64))
         self.merge(Moments(int(n), float(mean), float(m2), float(lo), float(hi)))
         return int(nans), int(infs)
 

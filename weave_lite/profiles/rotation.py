@@ -23,8 +23,8 @@ logger reopened within the same window) is merged into it. A ``kill -9`` therefo
 most the open window. A clock going backwards keeps logging into the open window.
 
 The clock is injectable: ``clock`` is a callable returning either epoch seconds (``int`` /
-``float``) or a ``datetime`` (an aware one; a naive one is taken as UTC). The default is
-``time.time``.
+``float``) or a ``datetime`` (an aware one; a naive one is taken as UTC). The default calls
+``time.time()`` (looked up at each call, so a patched ``time.time`` is honoured).
 """
 
 from __future__ import annotations
@@ -120,6 +120,11 @@ def profile_file_name(dataset_name: str, start: float, fmt: str) -> str:
     return f"{dataset_name}_profile.{suffix}.bin"
 
 
+def _system_clock() -> float:
+    # looked up at each call, so a test's monkeypatched (or freezegun's) time.time is seen
+    return time.time()
+
+
 # writers not yet closed; closed at interpreter exit (strong references on purpose: a
 # logger dropped without close() still gets its open window written)
 _OPEN: set["RotatingProfileWriter"] = set()
@@ -165,7 +170,7 @@ class RotatingProfileWriter:
         self.folder = Path(folder)
         self.dataset_name = validate_dataset_name(dataset_name)
         self.rotation = None if rotation is None else parse_rotation(rotation)
-        self._clock = clock or time.time
+        self._clock = clock or _system_clock
         self._batch_rows = max(1, int(batch_rows))
         self._lock = threading.RLock()
         self._profile: DatasetProfile | None = None

@@ -114,9 +114,10 @@ class Logger:
 class Session:
     """Where profiles are written, and a factory of loggers."""
 
-    def __init__(self, path=None, root=None) -> None:
+    def __init__(self, path=None, root=None, *, clock: Callable[[], object] | None = None) -> None:
         self.path = None if path is None else Path(path).expanduser()
         self.root = resolve_root(root)
+        self.clock = clock
         self._loggers: set[Logger] = set()
         self._lock = threading.Lock()
         self.closed = False
@@ -141,13 +142,15 @@ class Session:
 
         ``with_rotation_time``: ``"s"``, ``"m"``, ``"h"``, ``"d"`` with an optional multiplier
         (``"30s"``, ``"24h"``), or ``None`` for one profile written on close. ``clock``: a
-        callable returning epoch seconds or a datetime (default ``time.time``). ``batch_rows``:
+        callable returning epoch seconds or a datetime (default: the session's clock, else
+        ``time.time()``). ``batch_rows``:
         how many single-dict records are buffered before being profiled. ``tick``: how often
         (seconds) the background thread checks for a finished window.
         """
         folder = self.folder(dataset_name)
         writer = RotatingProfileWriter(
-            folder, dataset_name, with_rotation_time, clock=clock, batch_rows=batch_rows, tick=tick
+            folder, dataset_name, with_rotation_time, clock=clock or self.clock,
+            batch_rows=batch_rows, tick=tick,
         )
         lg = Logger(writer, self)
         with self._lock:
@@ -198,13 +201,19 @@ _SESSIONS: dict[tuple, Session] = {}
 _SESSIONS_LOCK = threading.Lock()
 
 
-def get_or_create_session(path=None, root=None) -> Session:
-    """The session writing under ``path`` (or the data root); one per location per process."""
-    s = Session(path, root)
+def get_or_create_session(path=None, root=None, *, clock: Callable[[], object] | None = None) -> Session:
+    """The session writing under ``path`` (or the data root); one per location per process.
+
+    ``clock`` (optional) is the default clock of the session's loggers (see :mod:`.rotation`);
+    giving one replaces the clock of an existing session for the loggers made after.
+    """
+    s = Session(path, root, clock=clock)
     key = (None if s.path is None else str(s.path.resolve()), str(s.root.resolve()))
     with _SESSIONS_LOCK:
         cur = _SESSIONS.get(key)
         if cur is not None and not cur.closed:
+            if clock is not None:
+                cur.clock = clock
             return cur
         _SESSIONS[key] = s
         return s

@@ -21,6 +21,7 @@ from weave_lite.execute.vectors import (
     vec_from_arrow,
 )
 from weave_lite.graph.types import NONE, ListT, DictT, UnionT, WType, to_arrow as wtype_to_arrow
+from weave_lite.storage.values import conform
 
 # -- construction ------------------------------------------------------------------------------
 
@@ -148,7 +149,7 @@ def concat_vecs(vecs: Sequence[Vec]) -> Vec:
         chunks = []
         for a in arrays:
             if a.type != target:
-                a = a.cast(target) if not pa.types.is_null(a.type) else pa.nulls(len(a), type=target)
+                a = conform(a, target) if not pa.types.is_null(a.type) else _nulls(len(a), target)
             chunks.extend(a.chunks if isinstance(a, pa.ChunkedArray) else [a])
         return ArrayVec(pa.chunked_array(chunks, type=target))
     if kinds <= {StructVec}:
@@ -173,6 +174,12 @@ def concat_vecs(vecs: Sequence[Vec]) -> Vec:
         valid = np.concatenate([lv.is_valid() for lv in lists])
         return ListVec(np.concatenate(offsets), child, None if valid.all() else valid)
     raise TypeError(f"cannot put {', '.join(sorted(k.__name__ for k in kinds))} values in one list")
+
+
+def _nulls(n: int, t: pa.DataType) -> pa.Array:
+    if pa.types.is_union(t):
+        return conform(pa.nulls(n), t)
+    return pa.nulls(n, type=t)
 
 
 def _common_type(types: Sequence[pa.DataType]) -> pa.DataType:

@@ -2,8 +2,9 @@
 
 ``join`` runs for every list of a frame at once: the key functions run once over all the
 elements of all the left (resp. right) lists, both sides' keys get one set of dense integer
-codes (``null == null``, ``NaN == NaN``, ``0.0 == -0.0``, ``1 == 1.0``), and matching is a
-numpy sort-merge on ``(list, code)``.  The output order follows docs/semantics.md: per list,
+codes (``NaN == NaN``, ``0.0 == -0.0``, ``1 == 1.0``; values of different kinds never meet),
+and matching buckets the right elements by ``(list, code)`` (a stable sort plus bincount
+offsets), so each left element's matches are one contiguous slice, found in O(1).  The output order follows docs/semantics.md: per list,
 every left row in order with its matches in right order (or once with ``null`` with
 ``leftOuter``), then the unmatched right rows in right order (with ``rightOuter``).  Keys that
 hold a ``null`` (a null key, or a dict/list key with a null inside) never match.
@@ -153,9 +154,76 @@ def _join_keys(left_keys: Vec, right_keys: Vec) -> tuple[np.ndarray, np.ndarray,
         return np.zeros(nl, np.int64), np.zeros(nr, np.int64), np.zeros(nl, bool), np.zeros(nr, bool)
     if is_null_type(left_keys) or is_null_type(right_keys):
         return np.zeros(nl, np.int64), np.zeros(nr, np.int64), np.zeros(nl, bool), np.zeros(nr, bool)
-    both = concat_vecs([left_keys, right_keys])
+    try:
+        both = concat_vecs([left_keys, right_keys])
+    except (TypeError, pa.ArrowException):
+        # Keys of different kinds (a dict and a number, an int and a string...).
+        scalar = (ArrayVec, ConstVec)
+        if isinstance(left_keys, scalar) and isinstance(right_keys, scalar):
+            code_l, code_r = _codes_by_kind(left_keys, right_keys)
+            return code_l, code_r, usable_l, usable_r
+        return np.zeros(nl, np.int64), np.zeros(nr, np.int64), np.zeros(nl, bool), np.zeros(nr, bool)
     codes = _codes(both)
     return codes[:nl], codes[nl:], usable_l, usable_r
+
+
+def _kind(t: pa.DataType) -> str:
+    if pa.types.is_integer(t) or pa.types.is_floating(t):
+        return "number"
+    if pa.types.is_string(t) or pa.types.is_large_string(t):
+        return "string"
+    if pa.types.is_binary(t) or pa.types.is_large_binary(t):
+        return "bytes"
+    if pa.types.is_timestamp(t):
+        return "timestamp"
+    return str(t)
+
+
+def _variants(array: pa.Array) -> list[tuple[np.ndarray, pa.Array]]:
+    """``(positions, values)`` of each type a (union) array holds."""
+    t = array.type
+    if not pa.types.is_union(t):
+        return [(np.arange(len(array), dtype=np.int64), array)]
+    type_codes = np.asarray(array.type_codes, dtype=np.int64)
+    out = []
+    for i in range(t.num_fields):
+        positions = np.flatnonzero(type_codes == t.type_codes[i])
+        if not len(positions):
+            continue
+        if t.mode == "dense":
+            inner = np.asarray(array.offsets, dtype=np.int64)[positions]
+        else:
+            inner = positions
+        out.append((positions, array.field(i).take(pa.array(inner, type=pa.int64()))))
+    return out
+
+
+def _codes_by_kind(left: Vec, right: Vec) -> tuple[np.ndarray, np.ndarray]:
+    """Shared codes of scalar keys of mixed kinds: values of different kinds never meet."""
+    codes = [np.zeros(left.length, np.int64), np.zeros(right.length, np.int64)]
+    by_kind: dict[str, list[tuple[int, np.ndarray, pa.Array]]] = {}
+    for side, vec in enumerate((left, right)):
+        array = as_array(vec)
+        if isinstance(array, pa.ChunkedArray):
+            array = array.combine_chunks() if array.num_chunks != 1 else array.chunk(0)
+        for positions, values in _variants(array):
+            if pa.types.is_null(values.type):
+                continue
+            if pa.types.is_timestamp(values.type):
+                values = values.cast(pa.timestamp("us", tz="UTC"), safe=False)
+            elif pa.types.is_integer(values.type) or pa.types.is_floating(values.type):
+                values = pc.add(values.cast(pa.float64()), 0.0) if pa.types.is_floating(values.type) else values
+            by_kind.setdefault(_kind(values.type), []).append((side, positions, values))
+    base = 0
+    for parts in by_kind.values():
+        merged = concat_vecs([ArrayVec(values) for _, _, values in parts])
+        kind_codes = key_codes(merged)
+        start = 0
+        for side, positions, values in parts:
+            codes[side][positions] = base + kind_codes[start : start + len(values)]
+            start += len(values)
+        base += int(kind_codes.max(initial=-1)) + 1
+    return codes[0], codes[1]
 
 
 @kernel("join")
@@ -185,21 +253,30 @@ def join(call: KernelCall) -> Vec:
     usable_l &= live_l
     usable_r &= live_r
 
-    # One integer per (list, key); matching is a sort-merge on it.
+    # One integer per (list, key).
     width = int(max(code_l.max(initial=0), code_r.max(initial=0))) + 1
-    if n * width < 2**62:
-        k_l = pid_l * width + code_l
-        k_r = pid_r * width + code_r
-    else:
+    size = len(pid_l) + len(pid_r)
+    if n * width > 4 * size + 1024:
+        # Sparse (list, key) pairs: renumber them densely first.
         k = _dense(np.concatenate([pid_l, pid_r]), np.concatenate([code_l, code_r]))
         k_l, k_r = k[: len(pid_l)], k[len(pid_l) :]
+        buckets = int(k.max(initial=-1)) + 1
+    else:
+        k_l = pid_l * width + code_l
+        k_r = pid_r * width + code_r
+        buckets = n * width
 
+    # The usable right elements sorted by (list, key), right order kept within a key; each left
+    # element's matches are the slice [lo, hi) of that order (bucket offsets from bincount).
     right_idx = np.flatnonzero(usable_r)
     order = np.argsort(k_r[right_idx], kind="stable")
-    sorted_r = right_idx[order]  # usable right elements by (list, key), then right order
-    sorted_k = k_r[sorted_r]
-    lo = np.searchsorted(sorted_k, k_l, side="left")
-    hi = np.searchsorted(sorted_k, k_l, side="right")
+    sorted_r = right_idx[order]
+    counts = np.bincount(k_r[right_idx], minlength=buckets).astype(np.int64)
+    starts = np.zeros(buckets + 1, dtype=np.int64)
+    np.cumsum(counts, out=starts[1:])
+    safe_l = np.where(usable_l, k_l, 0)
+    lo = starts[safe_l] if buckets else np.zeros(len(k_l), np.int64)
+    hi = lo + (counts[safe_l] if buckets else 0)
     matches = np.where(usable_l, hi - lo, 0).astype(np.int64)
 
     # Left section: each live left element emits its matches, or one null row if leftOuter.

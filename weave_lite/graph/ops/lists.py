@@ -237,7 +237,7 @@ define(
     ("list", "list", "lambda", "lambda", "any", "any", "any", "any"),
     _join_type,
     accepts=lambda types: is_list(types[0]) and is_list(types[1]),
-    bind={2: lambda types: (elem(types[0]),), 3: lambda types: (elem(types[1]),)},
+    bind={2: lambda types: (elem(types[0]), INT), 3: lambda types: (elem(types[1]), INT)},
     defaults=("a", "b", False, False),
     doc='list.join(other, a => key, b => key, "a", "b", leftOuter, rightOuter)',
 )

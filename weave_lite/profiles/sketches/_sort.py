@@ -6,6 +6,16 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+def readonly(a, dtype) -> np.ndarray:
+    """A contiguous, read-only view (copy only if needed) of ``a``: kernels take read-only
+    inputs only, so each compiles once whether the data comes from Arrow (read-only) or not."""
+    a = np.ascontiguousarray(a, dtype=dtype)
+    if a.flags.writeable:
+        a = a.view()
+        a.flags.writeable = False
+    return a
+
+
 _SIGN = np.uint64(0x8000000000000000)
 _ONES = np.uint64(0xFFFFFFFFFFFFFFFF)
 _M11 = np.uint64(2047)

@@ -15,6 +15,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from numba import njit
 
+from ._sort import readonly
+
 _SEED_INT = np.uint64(0x9E3779B97F4A7C15)
 _SEED_FLOAT = np.uint64(0xD1B54A32D192ED03)
 _SEED_STR = np.uint64(0x8CB92BA72F3D8DD7)
@@ -116,11 +118,22 @@ def string_array_parts(arr: pa.Array):
     n = len(arr)
     off_dtype = np.int64 if pa.types.is_large_string(arr.type) else np.int32
     offsets = np.frombuffer(bufs[1], dtype=off_dtype, count=arr.offset + n + 1)[arr.offset :]
+    offsets = readonly(offsets, np.int64)  # one kernel signature for string and large_string
     data = np.frombuffer(bufs[2], dtype=np.uint8) if bufs[2] is not None else np.zeros(0, np.uint8)
+    data = readonly(data, np.uint8)
     if arr.null_count:
         valid = pc.is_valid(arr).to_numpy(zero_copy_only=False).astype(np.bool_)
-        return offsets, data, valid, True
-    return offsets, data, np.zeros(0, np.bool_), False
+        return offsets, data, readonly(valid, np.bool_), True
+    return offsets, data, readonly(np.zeros(0, np.bool_), np.bool_), False
+
+
+def hash_int64s(values: np.ndarray) -> np.ndarray:
+    return hash_i64_array(readonly(values, np.int64))
+
+
+def hash_float64s(values: np.ndarray) -> np.ndarray:
+    """Hashes of the non-NaN values."""
+    return hash_f64_array(readonly(values, np.float64))
 
 
 def hash_string_array(arr: pa.Array):

@@ -25,7 +25,7 @@ import numpy as np
 from numba import njit
 
 from .._binio import BinReader, BinWriter, FormatError
-from ._sort import sort_f64, sort_f64_range
+from ._sort import readonly, sort_f64, sort_f64_range
 
 DEFAULT_K = 1024
 MIN_WIDTH = 8  # m: no level is ever smaller than this
@@ -39,6 +39,7 @@ _K = 3
 _M = 4
 _META_LEN = 5
 
+_ZERO = np.int64(0)  # a non-literal 0: literal arguments make Numba compile helpers twice
 _POW3 = np.array([3**i for i in range(31)], dtype=np.int64)
 
 
@@ -145,7 +146,7 @@ def _add_empty_top_level(items, levels, meta):
     m = meta[_M]
     nl = meta[_NUM_LEVELS]
     cur_total = levels[nl]
-    delta = _level_capacity(k, nl + 1, 0, m)
+    delta = _level_capacity(k, nl + 1, _ZERO, m)
     new_total = cur_total + delta
     new_items = np.empty(new_total, dtype=np.float64)
     for i in range(cur_total):
@@ -240,7 +241,7 @@ def _merge_run(items, levels, meta, rng, run, run_len, j):
             for i in range(op):
                 work[w0 + sp + i] = run[i]
         else:
-            _merge_sorted(items, sb, sp, run, 0, op, work, w0)
+            _merge_sorted(items, sb, sp, run, _ZERO, op, work, w0)
     l0_sorted = meta[_L0_SORTED] != 0 and j != 0
     nl2, target, pop = _general_compress(k, m, prov, work, wl, ol, l0_sorted, rng)
     new_items = np.empty(target, dtype=np.float64)
@@ -260,7 +261,8 @@ def _merge_run(items, levels, meta, rng, run, run_len, j):
 def kll_update_batch(items, levels, meta, rng, mm, values):
     """Batch update: finite values are gathered ``CHUNK`` at a time, radix-sorted, halved
     (each halving is a compaction with a random offset) down to the lowest level whose
-    capacity holds them, and merged there; the rest goes through the per-item path.
+    capacity holds them, and merged there. Returns (items, index of the first value not
+    consumed): the caller sends the rest through the per-item path.
 
     Compacting a whole sorted chunk at the low levels does fewer compactions than the
     per-item schedule would, so the error bound of the sketch is kept.
@@ -274,6 +276,7 @@ def kll_update_batch(items, levels, meta, rng, mm, values):
     hi = mm[1]
     nb = 0
     i = 0
+    done = 0
     nv = values.shape[0]
     while i < nv:
         v = values[i]
@@ -292,17 +295,16 @@ def kll_update_batch(items, levels, meta, rng, mm, values):
             j = 0
             run_len = nb
             while run_len > _level_capacity(k, nl if nl > j + 1 else j + 1, j, m) and run_len > m:
-                _halve_down(buf, 0, run_len, rng)
+                _halve_down(buf, _ZERO, run_len, rng)
                 run_len //= 2
                 j += 1
             items = _merge_run(items, levels, meta, rng, buf, run_len, j)
             meta[_N] += nb
             nb = 0
+            done = i
     mm[0] = lo
     mm[1] = hi
-    if nb > 0:
-        items = kll_update(items, levels, meta, rng, mm, buf[:nb])
-    return items
+    return items, done
 
 
 # --------------------------------------------------------------------------- kernels
@@ -384,7 +386,7 @@ def _general_compress(k, m, num_levels_in, buf, in_levels, out_levels, l0_sorted
             in_levels[cur + 1] -= half
             if cur == num_levels - 1:
                 num_levels += 1
-                target += _level_capacity(k, num_levels, 0, m)
+                target += _level_capacity(k, num_levels, _ZERO, m)
         if cur == num_levels - 1:
             done = True
     return num_levels, target, current
@@ -462,7 +464,7 @@ def kll_sorted_view(items, levels, meta):
     for i in range(p0):
         vals[i] = items[levels[0] + i]
         wts[i] = 1
-    sort_f64_range(vals, 0, p0)
+    sort_f64_range(vals, _ZERO, p0)
     cur = p0
     for lvl in range(1, nl):
         w = np.int64(1) << lvl
@@ -567,12 +569,14 @@ class KLLSketch:
     # -- updates
     def update(self, values: np.ndarray) -> None:
         """Insert the finite values of a 1-d numeric array (converted to float64)."""
-        values = np.ascontiguousarray(values, dtype=np.float64)
+        values = readonly(values, np.float64)
         if values.shape[0] == 0:
             return
         if values.shape[0] >= CHUNK:
-            self.items = kll_update_batch(self.items, self.levels, self.meta, self.rng, self.mm, values)
-        else:
+            self.items, done = kll_update_batch(
+                self.items, self.levels, self.meta, self.rng, self.mm, values)
+            values = values[done:]
+        if values.shape[0]:
             self.items = kll_update(self.items, self.levels, self.meta, self.rng, self.mm, values)
         self._view = None
 
