@@ -148,6 +148,30 @@ class KernelCall:
         return ExecutionError(message, source=self.runtime.source, span=self.plan.source.span)
 
 
+def _apply_order_free(node: PCall, args: list[Any], lists: list[ListVec], runtime: Runtime, depth: int) -> Vec:
+    """Map over order-free lists (groups) element-wise on their base, keeping them order-free."""
+    outer = lists[0]
+    group_of = outer.view[0]
+    inner_args: list[Any] = []
+    for i, a in enumerate(args):
+        if i in node.mapped:
+            inner_args.append(as_list_vec(a).view[1])
+        elif isinstance(a, LambdaFn):
+            inner_args.append(a.mapped(group_of))
+        elif a is None:
+            inner_args.append(None)
+        else:
+            inner_args.append(a.take(group_of))
+    base = apply(node, inner_args, len(group_of), runtime, depth - 1)
+    return ListVec(outer.offsets, None, outer.valid, None, view=(group_of, base))
+
+
+def as_list_vec(vec: Vec) -> ListVec:
+    from weave_lite.execute.ops.base import as_list
+
+    return as_list(vec)
+
+
 def _same_everywhere(vec: Vec) -> bool:
     """Whether every element of ``vec`` is the same value (a list literal of constants, say)."""
     if vec.length == 1:
@@ -200,6 +224,8 @@ def apply(node: PCall, args: list[Any], length: int, runtime: Runtime, depth: in
 
     lists = [as_list(args[i]) for i in node.mapped]
     outer = lists[0]
+    if outer.view is not None and all(other.view is not None and other.view[0] is outer.view[0] for other in lists):
+        return _apply_order_free(node, args, lists, runtime, depth)
     for other in lists[1:]:
         if not np.array_equal(other.offsets, outer.offsets):
             raise ExecutionError(

@@ -253,22 +253,41 @@ class ListVec(Vec):
     """N lists: element i is ``child[offsets[i]:offsets[i+1]]``; ``offsets[0] == 0``.
 
     ``keys`` (a Vec of length N) is set for group lists; ``valid`` marks non-null lists.
+
+    A list may also be held *order-free* as ``view = (group_of, base)``: element j of ``base``
+    belongs to list ``group_of[j]``, and ``child`` is ``base`` reordered list by list (stable),
+    computed only if an op needs list order.  ``groupby`` builds its groups this way, so that
+    ``g["lat"].avg`` reduces straight from the column by group id, with no sort or gather.
     """
 
-    __slots__ = ("offsets", "child", "length", "valid", "keys")
+    __slots__ = ("offsets", "_child", "length", "valid", "keys", "view")
 
     def __init__(
         self,
         offsets: np.ndarray,
-        child: Vec,
+        child: Vec | None = None,
         valid: np.ndarray | None = None,
         keys: Vec | None = None,
+        view: "tuple[np.ndarray, Vec] | None" = None,
     ):
+        if child is None and view is None:
+            raise ValueError("a ListVec needs its child or an order-free view")
         self.offsets = offsets
-        self.child = child
+        self._child = child
         self.length = len(offsets) - 1
         self.valid = valid
         self.keys = keys
+        self.view = view
+
+    @property
+    def child(self) -> Vec:
+        if self._child is None:
+            from weave_lite.kernels.grouping import stable_order
+
+            group_of, base = self.view
+            order, _ = stable_order(group_of, self.length)
+            self._child = base.take(order)
+        return self._child
 
     @classmethod
     def single(cls, child: Vec) -> "ListVec":
@@ -320,7 +339,7 @@ class ListVec(Vec):
         return self.valid if self.valid is not None else np.ones(self.length, dtype=bool)
 
     def __repr__(self) -> str:
-        return f"ListVec(n={self.length}, child={self.child!r}, group={self.keys is not None})"
+        return f"ListVec(n={self.length}, group={self.keys is not None}, order_free={self.view is not None})"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -354,7 +373,7 @@ def null_where(vec: Vec, mask: pa.Array) -> Vec:
         valid = vec.is_valid() & ~m
         return StructVec({k: null_where(v, mask) for k, v in vec.fields.items()}, vec.length, valid)
     if isinstance(vec, ListVec):
-        return ListVec(vec.offsets, vec.child, vec.is_valid() & ~m, vec.keys)
+        return ListVec(vec.offsets, vec._child, vec.is_valid() & ~m, vec.keys, vec.view)
     raise TypeError(vec)
 
 

@@ -285,13 +285,16 @@ def per_list_aggregate(
     options: pc.FunctionOptions | None = None,
     empty: Any = None,
     out_type: pa.DataType | None = None,
+    group_of: np.ndarray | None = None,
 ) -> pa.Array:
-    """Aggregate ``values`` (one per child element) per list with Arrow's hash aggregation.
+    """Aggregate ``values`` per list with Arrow's hash aggregation.
 
-    Lists with no elements get ``empty``; null lists get null.
+    ``values`` holds one value per child element, or per element of the order-free view when
+    ``group_of`` (the list of each) is given. Lists with no elements get ``empty``; null lists
+    get null.
     """
     n = lists.length
-    pid = lists.parent_index()
+    pid = lists.parent_index() if group_of is None else group_of
     table = pa.table({"g": pa.array(pid, type=pa.int64()), "v": values})
     result = table.group_by("g", use_threads=False).aggregate([("v", function, options)])
     groups = result.column("g").to_numpy()

@@ -18,6 +18,7 @@ from weave_lite.execute.ops.base import (
     take_or_null,
 )
 from weave_lite.execute.vectors import ArrayVec, ConstVec, ListVec, StructVec, Vec
+from weave_lite.kernels.grouping import renumber_first_appearance
 from weave_lite.graph.nodes import Call
 
 # -- roots -----------------------------------------------------------------------------------
@@ -152,7 +153,9 @@ def offset(call: KernelCall) -> Vec:
 
 def _plain(lists: ListVec) -> ListVec:
     """A list op on a group gives a plain list (SPEC: the key stays with the group)."""
-    return ListVec(lists.offsets, lists.child, lists.valid) if lists.keys is not None else lists
+    if lists.keys is None:
+        return lists
+    return ListVec(lists.offsets, lists._child, lists.valid, None, lists.view)
 
 
 @kernel("dropna")
@@ -209,16 +212,21 @@ def sort_order(lists: ListVec, keys: list[Vec], directions: list, call: KernelCa
 def groupby(call: KernelCall) -> Vec:
     lists = as_list(call.args[0])
     keys = _call_each(call, 1, lists)
-    pid = lists.parent_index()
-    group_of, first_index = first_appearance_groups(pid, key_codes(_normalize_zero(keys)))
-    order = np.argsort(group_of, kind="stable")
+    codes = key_codes(_normalize_zero(keys))
+    if lists.length == 1:  # the usual top-level list: dense codes, one O(n) pass
+        group_of, first_index = renumber_first_appearance(codes, int(codes.max()) + 1 if len(codes) else 0)
+        pid_of_group = np.zeros(len(first_index), dtype=np.int64)
+    else:
+        pid = lists.parent_index()
+        group_of, first_index = first_appearance_groups(pid, codes)
+        pid_of_group = pid[first_index]
     groups = len(first_index)
     sizes = np.bincount(group_of, minlength=groups).astype(np.int64)
     inner_offsets = np.zeros(groups + 1, dtype=np.int64)
     np.cumsum(sizes, out=inner_offsets[1:])
-    group_keys = keys.take(first_index)
-    inner = ListVec(inner_offsets, lists.child.take(order), None, group_keys)
-    per_list = np.bincount(pid[first_index], minlength=lists.length).astype(np.int64)
+    # The groups stay order-free: reducers work by group id; order is made only if needed.
+    inner = ListVec(inner_offsets, None, None, keys.take(first_index), view=(group_of, lists.child))
+    per_list = np.bincount(pid_of_group, minlength=lists.length).astype(np.int64)
     outer_offsets = np.zeros(lists.length + 1, dtype=np.int64)
     np.cumsum(per_list, out=outer_offsets[1:])
     return ListVec(outer_offsets, inner, lists.valid)

@@ -1,9 +1,10 @@
 """Kernels of the reducers: every list of a frame reduced at once.
 
-Sums, means, extremes, variances and distinct counts use Arrow's hash aggregation keyed by the
-list each element belongs to (one pass over all elements, whatever the number of lists).
-Quantiles are exact: one sort by (list, value), then linear interpolation between the two
-nearest ranks of each list, vectorized in numpy.
+Each reducer sees the lists as (list id per element, element values).  Numeric reductions run
+in Numba by list id in one pass (sums, means, extremes, population variance) or one counting
+sort plus per-list sorts (exact quantiles); other types use Arrow's hash aggregation keyed by
+list id.  Groups from ``groupby`` arrive order-free, so ``g["lat"].avg`` reads the column as
+it is, without gathering it group by group.
 """
 
 from __future__ import annotations
@@ -15,94 +16,128 @@ import pyarrow.compute as pc
 from weave_lite.execute.executor import KernelCall, kernel
 from weave_lite.execute.ops.base import as_array, as_list, per_list_aggregate
 from weave_lite.execute.vectors import ArrayVec, ListVec, Vec, combine
+from weave_lite.kernels import grouping
 
 
 def _values(lists: ListVec, as_float: bool = False) -> pa.Array:
     child = combine(as_array(lists.child))
-    if pa.types.is_null(child.type):
-        child = child.cast(pa.float64())
-    if as_float and not pa.types.is_floating(child.type):
-        child = child.cast(pa.float64())
-    return child
+    return _typed(child, as_float)
 
 
-def _reduce(function: str, *, empty=None, as_float=False, options=None, out=None):
+def _typed(values: pa.Array, as_float: bool) -> pa.Array:
+    if pa.types.is_null(values.type):
+        values = values.cast(pa.float64())
+    if as_float and not pa.types.is_floating(values.type):
+        values = values.cast(pa.float64())
+    return values
+
+
+def _by_list(lists: ListVec, as_float: bool = False) -> tuple[np.ndarray, pa.Array]:
+    """(list id of each element, the elements' values), order-free when the lists allow."""
+    if lists.view is not None:
+        group_of, base = lists.view
+        return group_of, _typed(combine(as_array(base)), as_float)
+    return lists.parent_index(), _values(lists, as_float)
+
+
+def _numpy(values: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """(values with nulls as 0, validity) as numpy."""
+    valid = np.ones(len(values), dtype=bool) if values.null_count == 0 else np.asarray(
+        pc.is_valid(values).to_numpy(zero_copy_only=False), dtype=bool
+    )
+    data = values if values.null_count == 0 else pc.fill_null(values, 0)
+    return np.asarray(data.to_numpy(zero_copy_only=False)), valid
+
+
+def _result(lists: ListVec, values: np.ndarray, has: np.ndarray, arrow_type: pa.DataType) -> ArrayVec:
+    """Per-list results; null where a list had nothing to reduce or is itself null."""
+    ok = has & lists.is_valid()
+    return ArrayVec(pa.array(values, type=arrow_type, mask=~ok))
+
+
+def _is_number(values: pa.Array) -> bool:
+    return pa.types.is_integer(values.type) or pa.types.is_floating(values.type)
+
+
+@kernel("sum")
+def sum_(call: KernelCall) -> Vec:
+    lists = as_list(call.args[0])
+    group_of, values = _by_list(lists)
+    data, valid = _numpy(values)
+    if pa.types.is_integer(values.type) and str(call.out_type) == "int":
+        total = grouping.grouped_sum_int(group_of, data.astype(np.int64, copy=False), valid, lists.length)
+        return _result(lists, total, np.ones(lists.length, bool), pa.int64())
+    _, total, _, _ = grouping.grouped_moments(group_of, data.astype(np.float64, copy=False), valid, lists.length)
+    return _result(lists, total, np.ones(lists.length, bool), pa.float64())
+
+
+def _moments(call: KernelCall, pick):
+    lists = as_list(call.args[0])
+    group_of, values = _by_list(lists, as_float=True)
+    data, valid = _numpy(values)
+    count, total, mean, m2 = grouping.grouped_moments(group_of, data, valid, lists.length)
+    with np.errstate(all="ignore"):
+        out = pick(count, total, mean, m2)
+    return _result(lists, out, count > 0, pa.float64())
+
+
+kernel("avg")(lambda call: _moments(call, lambda n, total, mean, m2: total / np.maximum(n, 1)))
+kernel("variance")(lambda call: _moments(call, lambda n, total, mean, m2: _variance(n, total, m2)))
+kernel("stddev")(lambda call: _moments(call, lambda n, total, mean, m2: np.sqrt(_variance(n, total, m2))))
+
+
+def _variance(n: np.ndarray, total: np.ndarray, m2: np.ndarray) -> np.ndarray:
+    # Infinite or NaN inputs make the variance NaN (IEEE), whatever Welford's update gives.
+    return np.where(np.isfinite(total), m2 / np.maximum(n, 1), np.nan)
+
+
+@kernel("countDistinct")
+def count_distinct(call: KernelCall) -> Vec:
+    lists = as_list(call.args[0])
+    group_of, values = _by_list(lists)
+    options = pc.CountOptions(mode="only_valid")
+    return ArrayVec(per_list_aggregate(lists, _normalized(values), "count_distinct", options, 0, pa.int64(), group_of=group_of))
+
+
+def _normalized(values: pa.Array) -> pa.Array:
+    """-0.0 counts as 0.0 (hash kernels tell their bits apart)."""
+    return pc.add(values, 0.0) if pa.types.is_floating(values.type) else values
+
+
+def _extreme(want_max: bool):
     def run(call: KernelCall) -> Vec:
         lists = as_list(call.args[0])
-        values = _values(lists, as_float)
-        out_type = out or (pa.float64() if as_float else None)
-        if str(call.out_type) == "int":
-            out_type = pa.int64()
-        return ArrayVec(per_list_aggregate(lists, values, function, options, empty, out_type))
-
-    return run
-
-
-kernel("sum")(_reduce("sum", empty=0, options=pc.ScalarAggregateOptions(min_count=0)))
-kernel("avg")(_reduce("mean", as_float=True))
-kernel("stddev")(_reduce("stddev", as_float=True, options=pc.VarianceOptions(ddof=0)))
-kernel("variance")(_reduce("variance", as_float=True, options=pc.VarianceOptions(ddof=0)))
-kernel("countDistinct")(_reduce("count_distinct", empty=0, options=pc.CountOptions(mode="only_valid"), out=pa.int64()))
-
-
-def _extreme(function: str):
-    def run(call: KernelCall) -> Vec:
-        lists = as_list(call.args[0])
-        values = _values(lists)
-        if pa.types.is_floating(values.type):
-            values = pc.add(values, 0.0)
+        group_of, values = _by_list(lists)
         if pa.types.is_null(values.type) or str(call.out_type) == "none":
             return ArrayVec(pa.nulls(lists.length))
-        return ArrayVec(per_list_aggregate(lists, values, function))
+        if _is_number(values):
+            data, valid = _numpy(values)
+            if pa.types.is_floating(values.type):
+                best, has = grouping.grouped_extreme_float(group_of, data.astype(np.float64), valid, lists.length, want_max)
+                return _result(lists, best + 0.0, has, pa.float64())
+            best, has = grouping.grouped_extreme_int(group_of, data.astype(np.int64), valid, lists.length, want_max)
+            return _result(lists, best, has, pa.int64())
+        function = "max" if want_max else "min"
+        return ArrayVec(per_list_aggregate(lists, values, function, group_of=group_of))
 
     return run
 
 
-kernel("min")(_extreme("min"))
-kernel("max")(_extreme("max"))
+kernel("min")(_extreme(False))
+kernel("max")(_extreme(True))
 
 
-# -- order statistics ----------------------------------------------------------------------------
-
-
-def _sorted_valid(lists: ListVec, descending: bool = False):
-    """Per-list sorted non-null, non-NaN values: (values, list id of each, count per list)."""
-    values = _values(lists)
-    pid = lists.parent_index()
-    keep = np.asarray(pc.is_valid(values).to_numpy(zero_copy_only=False), dtype=bool)
-    if pa.types.is_floating(values.type):
-        keep &= ~np.isnan(np.asarray(pc.fill_null(values, 0.0).to_numpy(zero_copy_only=False)))
-    idx = np.flatnonzero(keep)
-    table = pa.table({"p": pa.array(pid[idx]), "v": values.take(pa.array(idx))})
-    order = pc.sort_indices(table, sort_keys=[("p", "ascending"), ("v", "descending" if descending else "ascending")])
-    order = np.asarray(order, dtype=np.int64)
-    counts = np.bincount(pid[idx], minlength=lists.length).astype(np.int64)
-    return idx[order], counts
-
-
-def quantiles(lists: ListVec, q: float) -> pa.Array:
+def quantiles(lists: ListVec, q: float) -> ArrayVec:
     """Exact per-list quantile with linear interpolation (numpy's default method)."""
-    values = _values(lists, as_float=True)
-    element, counts = _sorted_valid(lists)
-    sorted_values = np.asarray(values.take(pa.array(element)).to_numpy(zero_copy_only=False), dtype=np.float64)
-    starts = np.zeros(lists.length, dtype=np.int64)
-    np.cumsum(counts[:-1], out=starts[1:])
-    has = counts > 0
-    position = q * np.maximum(counts - 1, 0)
-    lo = np.floor(position).astype(np.int64)
-    hi = np.minimum(lo + 1, np.maximum(counts - 1, 0))
-    frac = position - lo
-    lo_v = sorted_values[np.where(has, starts + lo, 0)] if len(sorted_values) else np.zeros(lists.length)
-    hi_v = sorted_values[np.where(has, starts + hi, 0)] if len(sorted_values) else np.zeros(lists.length)
-    with np.errstate(invalid="ignore"):
-        result = np.where(frac == 0, lo_v, lo_v + (hi_v - lo_v) * frac)
-    valid = has & lists.is_valid()
-    return pa.array(np.where(valid, result, 0.0), type=pa.float64(), mask=~valid)
+    group_of, values = _by_list(lists, as_float=True)
+    data, valid = _numpy(values)
+    out, has = grouping.grouped_quantile(group_of, data, valid, lists.length, float(q))
+    return _result(lists, out, has, pa.float64())
 
 
 @kernel("median")
 def median(call: KernelCall) -> Vec:
-    return ArrayVec(quantiles(as_list(call.args[0]), 0.5))
+    return quantiles(as_list(call.args[0]), 0.5)
 
 
 @kernel("quantile")
@@ -113,7 +148,10 @@ def quantile(call: KernelCall) -> Vec:
         return ArrayVec(pa.nulls(lists.length, pa.float64()))
     if not 0 <= q <= 1:
         raise call.error(f"`quantile` takes a number between 0 and 1, got {q!r}")
-    return ArrayVec(quantiles(lists, float(q)))
+    return quantiles(lists, float(q))
+
+
+# -- order-dependent reducers (need each list in order) -------------------------------------
 
 
 def _arg_extreme(descending: bool):

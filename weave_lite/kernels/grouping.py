@@ -1,0 +1,167 @@
+"""Numba kernels for group-by: dense codes in first-appearance order, counting sorts, and
+per-group reductions by group id (no sort, no hashing: the ids are dense)."""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+
+@njit(cache=True, nogil=True)
+def renumber_first_appearance(codes: np.ndarray, n_codes: int):
+    """Dense ids ``0..G-1`` numbered by first appearance, and each group's first index.
+
+    ``codes`` are dense non-negative ints below ``n_codes``.
+    """
+    n = codes.shape[0]
+    new_id = np.full(n_codes, -1, dtype=np.int64)
+    out = np.empty(n, dtype=np.int64)
+    first = np.empty(min(n, n_codes), dtype=np.int64)
+    groups = 0
+    for i in range(n):
+        c = codes[i]
+        g = new_id[c]
+        if g < 0:
+            g = groups
+            new_id[c] = g
+            first[g] = i
+            groups += 1
+        out[i] = g
+    return out, first[:groups].copy()
+
+
+@njit(cache=True, nogil=True)
+def stable_order(group_of: np.ndarray, n_groups: int):
+    """The permutation listing elements group by group, keeping their order (counting sort).
+
+    Also returns the groups' offsets into that order.
+    """
+    n = group_of.shape[0]
+    offsets = np.zeros(n_groups + 1, dtype=np.int64)
+    for i in range(n):
+        offsets[group_of[i] + 1] += 1
+    for g in range(n_groups):
+        offsets[g + 1] += offsets[g]
+    cursor = offsets[:-1].copy()
+    order = np.empty(n, dtype=np.int64)
+    for i in range(n):
+        g = group_of[i]
+        order[cursor[g]] = i
+        cursor[g] += 1
+    return order, offsets
+
+
+@njit(cache=True, nogil=True)
+def grouped_moments(group_of: np.ndarray, values: np.ndarray, valid: np.ndarray, n_groups: int):
+    """Per group: count of valid values, sum, and the sum of squared deviations (Welford).
+
+    NaN propagates into sum and M2 as IEEE arithmetic does.
+    """
+    count = np.zeros(n_groups, dtype=np.int64)
+    mean = np.zeros(n_groups, dtype=np.float64)
+    m2 = np.zeros(n_groups, dtype=np.float64)
+    total = np.zeros(n_groups, dtype=np.float64)
+    for i in range(values.shape[0]):
+        if not valid[i]:
+            continue
+        g = group_of[i]
+        x = values[i]
+        count[g] += 1
+        total[g] += x
+        delta = x - mean[g]
+        mean[g] += delta / count[g]
+        m2[g] += delta * (x - mean[g])
+    return count, total, mean, m2
+
+
+@njit(cache=True, nogil=True)
+def grouped_sum_int(group_of: np.ndarray, values: np.ndarray, valid: np.ndarray, n_groups: int):
+    """Per-group sums of int64 values (wrapping at 64 bits, like Arrow's unchecked sum)."""
+    total = np.zeros(n_groups, dtype=np.int64)
+    for i in range(values.shape[0]):
+        if valid[i]:
+            total[group_of[i]] += values[i]
+    return total
+
+
+@njit(cache=True, nogil=True)
+def grouped_extreme_float(group_of: np.ndarray, values: np.ndarray, valid: np.ndarray, n_groups: int, want_max: bool):
+    """Per-group min or max ignoring NaN (NaN only when a group holds nothing but NaN)."""
+    best = np.zeros(n_groups, dtype=np.float64)
+    seen = np.zeros(n_groups, dtype=np.bool_)
+    nan_only = np.zeros(n_groups, dtype=np.bool_)
+    for i in range(values.shape[0]):
+        if not valid[i]:
+            continue
+        g = group_of[i]
+        x = values[i]
+        if x != x:
+            if not seen[g]:
+                nan_only[g] = True
+            continue
+        if not seen[g]:
+            best[g] = x
+            seen[g] = True
+            nan_only[g] = False
+        elif (want_max and x > best[g]) or ((not want_max) and x < best[g]):
+            best[g] = x
+    for g in range(n_groups):
+        if nan_only[g]:
+            best[g] = np.nan
+    return best, seen | nan_only
+
+
+@njit(cache=True, nogil=True)
+def grouped_extreme_int(group_of: np.ndarray, values: np.ndarray, valid: np.ndarray, n_groups: int, want_max: bool):
+    best = np.zeros(n_groups, dtype=np.int64)
+    seen = np.zeros(n_groups, dtype=np.bool_)
+    for i in range(values.shape[0]):
+        if not valid[i]:
+            continue
+        g = group_of[i]
+        x = values[i]
+        if not seen[g]:
+            best[g] = x
+            seen[g] = True
+        elif (want_max and x > best[g]) or ((not want_max) and x < best[g]):
+            best[g] = x
+    return best, seen
+
+
+@njit(cache=True, nogil=True)
+def grouped_quantile(group_of: np.ndarray, values: np.ndarray, valid: np.ndarray, n_groups: int, q: float):
+    """Exact per-group quantile (linear interpolation between the nearest ranks; NaN and nulls
+    skipped): a counting sort into groups, then a sort of each group's values."""
+    n = values.shape[0]
+    counts = np.zeros(n_groups + 1, dtype=np.int64)
+    for i in range(n):
+        if valid[i] and values[i] == values[i]:
+            counts[group_of[i] + 1] += 1
+    for g in range(n_groups):
+        counts[g + 1] += counts[g]
+    cursor = counts[:-1].copy()
+    buffer = np.empty(counts[n_groups], dtype=np.float64)
+    for i in range(n):
+        if valid[i] and values[i] == values[i]:
+            g = group_of[i]
+            buffer[cursor[g]] = values[i]
+            cursor[g] += 1
+    out = np.zeros(n_groups, dtype=np.float64)
+    has = np.zeros(n_groups, dtype=np.bool_)
+    for g in range(n_groups):
+        lo = counts[g]
+        hi = counts[g + 1]
+        k = hi - lo
+        if k == 0:
+            continue
+        part = np.sort(buffer[lo:hi])
+        position = q * (k - 1)
+        below = int(np.floor(position))
+        above = min(below + 1, k - 1)
+        frac = position - below
+        if frac == 0.0:
+            out[g] = part[below]
+        else:
+            out[g] = part[below] + (part[above] - part[below]) * frac
+        has[g] = True
+    return out, has
