@@ -19,6 +19,7 @@ from typing import Any, Mapping
 import numpy as np
 import pyarrow as pa
 
+from weave_lite.compile.rewrites import optimize as rewrite
 from weave_lite.compile.planner import Environment, PCall, PConst, PLambda, PNode, Planner, PVar, type_of_python
 from weave_lite.errors import ExpressionError, InvalidNameError, TableNotFoundError, WeaveError, caret_snippet
 from weave_lite.execute import ops as _ops  # noqa: F401  (registers the kernels)
@@ -125,16 +126,18 @@ class CompiledExpression:
         self.node = node
         self.source = source
 
-    def plan(self, *, root=None, tables=None, vars=None) -> tuple[PNode, _Sources]:
+    def plan(self, *, root=None, tables=None, vars=None, optimize: bool = True) -> tuple[PNode, _Sources]:
         sources = _Sources(root, tables, self.source)
         env = Environment(sources.table_type, {k: type_of_python(v) for k, v in (vars or {}).items()})
         try:
-            return Planner(env, self.source).plan(self.node), sources
+            plan = Planner(env, self.source).plan(self.node)
         except ExpressionError as exc:
             raise exc.with_source(self.source) if self.source else exc
+        return (rewrite(plan) if optimize else plan), sources
 
-    def execute(self, *, root=None, tables=None, vars=None) -> Any:
-        plan, sources = self.plan(root=root, tables=tables, vars=vars)
+    def execute(self, *, root=None, tables=None, vars=None, optimize: bool = True) -> Any:
+        """Run the expression; ``optimize=False`` skips the plan rewrites (same results)."""
+        plan, sources = self.plan(root=root, tables=tables, vars=vars, optimize=optimize)
         runtime = Runtime(sources.load, self.source)
         bound = {k: const_vec(v, type_of_python(v), 1) for k, v in (vars or {}).items()}
         if vars and "now" in vars:
@@ -182,9 +185,16 @@ def compile(expr: "str | Node") -> CompiledExpression:  # noqa: A001  (the spec'
     return CompiledExpression(node, source)
 
 
-def evaluate(expr: "str | Node", *, root=None, tables: Mapping[str, Any] | None = None, vars: Mapping[str, Any] | None = None) -> Any:
+def evaluate(
+    expr: "str | Node",
+    *,
+    root=None,
+    tables: Mapping[str, Any] | None = None,
+    vars: Mapping[str, Any] | None = None,
+    optimize: bool = True,
+) -> Any:
     """Evaluate an expression string (or node) and return its result (see module docstring)."""
-    return compile(expr).execute(root=root, tables=tables, vars=vars)
+    return compile(expr).execute(root=root, tables=tables, vars=vars, optimize=optimize)
 
 
 # -- results -------------------------------------------------------------------------------------

@@ -2,7 +2,8 @@
 
 Hypothesis draws small tables (nulls, NaN, inf, unicode, empty tables, a mixed-type column, a
 nested dict column) and well-typed expressions from the whole op catalog; the engine's
-``to_python(evaluate(...))`` must equal the reference's result (floats within 1e-9 relative).
+``to_python(evaluate(...))`` must equal the reference's result (floats within 1e-9 relative),
+with the plan rewrites on and off.
 """
 
 from __future__ import annotations
@@ -23,5 +24,7 @@ def test_engine_equals_reference(case):
     note(f"expression: {render(node)}")
     note(f"rows: {rows!r}")
     expected = to_plain(evaluate_reference(node, {"t": rows}, vars={"now": NOW}))
-    got = to_python(evaluate(node, tables={"t": to_arrow(schema, rows)}, vars={"now": NOW}))
-    assert values_equal(got, expected), f"engine {got!r}\nreference {expected!r}"
+    table = to_arrow(schema, rows)
+    for optimize in (True, False):
+        got = to_python(evaluate(node, tables={"t": table}, vars={"now": NOW}, optimize=optimize))
+        assert values_equal(got, expected), f"optimize={optimize}\nengine {got!r}\nreference {expected!r}"

@@ -54,20 +54,27 @@ class Runtime:
 class Frame:
     """Variable bindings for a run of ``length`` elements."""
 
-    __slots__ = ("length", "vars", "parent", "parent_index", "_broadcast")
+    __slots__ = ("length", "vars", "parent", "_parent_index", "_broadcast")
 
     def __init__(
         self,
         length: int,
         vars: dict[str, Vec],
         parent: "Frame | None" = None,
-        parent_index: np.ndarray | None = None,
+        parent_index: "np.ndarray | Callable[[], np.ndarray] | None" = None,
     ):
         self.length = length
         self.vars = vars
         self.parent = parent
-        self.parent_index = parent_index
+        # May be given as a function: computed only if an outer variable is actually used.
+        self._parent_index = parent_index
         self._broadcast: dict[str, Vec] = {}
+
+    @property
+    def parent_index(self) -> np.ndarray:
+        if callable(self._parent_index):
+            self._parent_index = self._parent_index()
+        return self._parent_index
 
     def lookup(self, name: str) -> Vec:
         found = self.vars.get(name)
@@ -99,14 +106,17 @@ class LambdaFn:
     def body(self) -> PNode:
         return self.plan.body
 
-    def bind(self, args: list[Vec], parent_index: np.ndarray) -> Frame:
-        """A frame of ``len(parent_index)`` elements with the parameters bound to ``args``."""
+    def bind(self, args: list[Vec], parent_index: "np.ndarray | Callable[[], np.ndarray]") -> Frame:
+        """A frame with the parameters bound to ``args`` (one element per list element);
+        ``parent_index`` (or a function computing it) maps each element to its list."""
         if self.parent_index is not None:
-            parent_index = self.parent_index[parent_index]
+            mapping = self.parent_index
+            index = parent_index() if callable(parent_index) else parent_index
+            parent_index = mapping[index]
         values = dict(zip(self.plan.params, args))
-        return Frame(len(parent_index), values, self.frame, parent_index)
+        return Frame(args[0].length, values, self.frame, parent_index)
 
-    def __call__(self, args: list[Vec], parent_index: np.ndarray) -> Vec:
+    def __call__(self, args: list[Vec], parent_index: "np.ndarray | Callable[[], np.ndarray]") -> Vec:
         """Run the body for every element at once; ``parent_index[i]`` is element i's list."""
         return run(self.plan.body, self.bind(args, parent_index), self.runtime)
 

@@ -299,6 +299,8 @@ class ListVec(Vec):
 
     def parent_index(self) -> np.ndarray:
         """For each child element, the index of the list it belongs to."""
+        if self.length == 1:  # a top-level list: no repeat needed
+            return np.zeros(int(self.offsets[1]), dtype=np.int64)
         return np.repeat(np.arange(self.length, dtype=np.int64), self.lengths())
 
     def with_child(self, child: Vec, keys: Vec | None = None) -> "ListVec":
@@ -323,7 +325,10 @@ class ListVec(Vec):
 
     def filter_children(self, mask: np.ndarray) -> "ListVec":
         """Keep the child elements where ``mask`` (length = child length) is True."""
-        kept = np.bincount(self.parent_index()[mask], minlength=self.length).astype(np.int64)
+        if self.length == 1:
+            kept = np.array([np.count_nonzero(mask)], dtype=np.int64)
+        else:
+            kept = np.bincount(self.parent_index()[mask], minlength=self.length).astype(np.int64)
         offsets = np.zeros(self.length + 1, dtype=np.int64)
         np.cumsum(kept, out=offsets[1:])
         return ListVec(offsets, self.child.filter(mask), self.valid, self.keys)

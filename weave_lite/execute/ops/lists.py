@@ -118,8 +118,10 @@ def _positions(lists: ListVec) -> np.ndarray:
 def _call_each(call: KernelCall, i: int, lists: ListVec) -> Vec:
     """Run function argument ``i`` over every element of every list (params: item, index)."""
     fn = call.args[i]
-    index = ArrayVec(pa.array(_positions(lists), type=pa.int64()))
-    return fn([lists.child, index], lists.parent_index())
+    params = [lists.child]
+    if len(fn.plan.params) > 1:  # the index is computed only for functions that take it
+        params.append(ArrayVec(pa.array(_positions(lists), type=pa.int64())))
+    return fn(params, lists.parent_index)  # computed only if the body uses an outer variable
 
 
 @kernel("filter")
@@ -133,6 +135,28 @@ def filter_(call: KernelCall) -> Vec:
 def map_(call: KernelCall) -> Vec:
     lists = as_list(call.args[0])
     return ListVec(lists.offsets, _call_each(call, 1, lists), lists.valid)
+
+
+@kernel("count:where")
+def count_where(call: KernelCall) -> Vec:
+    """``filter(f).count`` rewritten: count the elements where ``f`` is true (see rewrites)."""
+    lists = as_list(call.args[0])
+    keep = _call_each(call, 1, lists)
+    if lists.length == 1:
+        counted = np.array([_count_true(keep)], dtype=np.int64)
+    else:
+        counted = np.bincount(lists.parent_index()[bool_mask(keep)], minlength=lists.length).astype(np.int64)
+    mask = pa.array(~lists.valid) if lists.valid is not None else None
+    return ArrayVec(pa.array(counted, type=pa.int64(), mask=mask))
+
+
+def _count_true(vec: Vec) -> int:
+    if isinstance(vec, ConstVec):
+        return vec.length if vec.value else 0
+    array = vec.to_arrow()
+    if pa.types.is_null(array.type):
+        return 0
+    return int(pc.sum(array, min_count=0).as_py() or 0)  # nulls are skipped: they count as false
 
 
 @kernel("limit")
@@ -169,9 +193,56 @@ def dropna(call: KernelCall) -> Vec:
 
 @kernel("sort")
 def sort(call: KernelCall) -> Vec:
+    return _sorted(call, as_list(call.args[0]))
+
+
+@kernel("limit:sorted")
+def limit_sorted(call: KernelCall) -> Vec:
+    """``sort(f, dirs).limit(n)`` rewritten: top-k candidates, then an exact stable sort of them."""
     lists = as_list(call.args[0])
+    n = call.args[3]
+    if lists.length == 1 and isinstance(n, ConstVec) and n.value is not None and 0 <= n.value * 8 < lists.child.length:
+        keys, directions = _sort_keys(call, lists)
+        chosen = _top_k_candidates(lists, keys, directions, int(n.value), call)
+        if chosen is not None:
+            sub = ListVec(np.array([0, len(chosen)], dtype=np.int64), lists.child.take(chosen))
+            order = sort_order(sub, [k.take(chosen) for k in keys], directions, call)
+            return ListVec(sub.offsets, sub.child.take(order))
+    sorted_lists = _sorted(call, lists)
+    keep = _positions(sorted_lists) < np.repeat(_int_values(n, lists.length), sorted_lists.lengths())
+    return _plain(sorted_lists.filter_children(keep))
+
+
+def _top_k_candidates(lists, keys, directions, k, call) -> np.ndarray | None:
+    """Indices of the k first elements in sort order, or None when top-k cannot decide them."""
+    columns, sort_keys = {}, []
+    for i, key in enumerate(keys):
+        if isinstance(key, ConstVec):
+            continue
+        arr = key.to_arrow()
+        if not (pa.types.is_integer(arr.type) or pa.types.is_floating(arr.type) or pa.types.is_string(arr.type) or pa.types.is_timestamp(arr.type)):
+            return None
+        if pa.types.is_floating(arr.type):
+            arr = pc.add(arr, 0.0)
+        columns[f"k{i}"] = arr
+        direction = directions[i] if i < len(directions) else "asc"
+        sort_keys.append((f"k{i}", "ascending" if direction == "asc" else "descending"))
+    if not sort_keys:
+        return np.arange(min(k, lists.child.length), dtype=np.int64)
+    columns["__pos"] = pa.array(np.arange(lists.child.length, dtype=np.int64))
+    sort_keys.append(("__pos", "ascending"))
+    chosen = pc.select_k_unstable(pa.table(columns), k, sort_keys=sort_keys)
+    if len(chosen) < k:  # nulls or NaN would come next: let the full sort place them
+        return None
+    return np.sort(np.asarray(chosen, dtype=np.int64))
+
+
+def _sort_keys(call: KernelCall, lists: ListVec) -> tuple[list[Vec], list]:
     fn = call.args[1]
-    frame = fn.bind([lists.child, ArrayVec(pa.array(_positions(lists), type=pa.int64()))], lists.parent_index())
+    params = [lists.child]
+    if len(fn.plan.params) > 1:
+        params.append(ArrayVec(pa.array(_positions(lists), type=pa.int64())))
+    frame = fn.bind(params, lists.parent_index)
     body = fn.body
     if getattr(body, "op", None) == "list" and isinstance(body.source, Call):
         keys = [fn.run_in(item, frame) for item in body.args]
@@ -180,6 +251,11 @@ def sort(call: KernelCall) -> Vec:
     directions = call.const(2) or []
     if isinstance(directions, str):
         directions = [directions]
+    return keys, directions
+
+
+def _sorted(call: KernelCall, lists: ListVec) -> ListVec:
+    keys, directions = _sort_keys(call, lists)
     order = sort_order(lists, keys, directions, call)
     return _plain(ListVec(lists.offsets, lists.child.take(order), lists.valid))
 

@@ -380,6 +380,40 @@ def _codepoint_to_byte(data, offsets, positions):
 
 
 @njit(cache=True, nogil=True)
+def _insert_around_code_points(data, offsets, valid, insert):
+    """``insert`` before every code point and at the end of every string (Python's
+    ``s.replace("", insert)``)."""
+    n = len(offsets) - 1
+    k = len(insert)
+    out_off = np.zeros(n + 1, dtype=np.int64)
+    for r in range(n):
+        size = 0
+        if valid[r]:
+            size = k
+            for i in range(offsets[r], offsets[r + 1]):
+                size += 1
+                if (data[i] & 0xC0) != 0x80:
+                    size += k
+        out_off[r + 1] = out_off[r] + size
+    out = np.empty(out_off[n], dtype=np.uint8)
+    for r in range(n):
+        if not valid[r]:
+            continue
+        j = out_off[r]
+        for i in range(offsets[r], offsets[r + 1]):
+            if (data[i] & 0xC0) != 0x80:
+                for t in range(k):
+                    out[j] = insert[t]
+                    j += 1
+            out[j] = data[i]
+            j += 1
+        for t in range(k):
+            out[j] = insert[t]
+            j += 1
+    return out, out_off
+
+
+@njit(cache=True, nogil=True)
 def _codepoints_present(data, offsets, valid, lo, hi):
     """Which code points of [lo, hi) occur in the strings."""
     seen = np.zeros(hi - lo, dtype=np.bool_)
@@ -580,17 +614,14 @@ def _slice_varying(array: pa.Array, start: Vec, stop: Vec | None, n: int) -> pa.
 # -- replace, split ------------------------------------------------------------------------------
 
 
-def _rewrite_literal(text: str) -> str:
-    """``text`` as an RE2 rewrite string (only backslash is special there)."""
-    return text.replace("\\", "\\\\")
-
-
 def _replace(array: pa.Array, old: str, new: str) -> pa.Array:
     if old == "":
-        # Python inserts ``new`` before every code point and at the end; RE2's global
-        # replacement of the empty pattern does exactly that (Arrow's literal replace would
-        # never terminate on an empty pattern).
-        return pc.replace_substring_regex(array, pattern="", replacement=_rewrite_literal(new))
+        # Python inserts ``new`` before every code point and at the end (Arrow's literal
+        # replace never terminates on an empty pattern).
+        data, offsets, valid = _parts(array)
+        insert = np.frombuffer(new.encode("utf-8"), dtype=np.uint8)
+        out, out_off = _insert_around_code_points(data, offsets, valid, insert)
+        return _make_strings(out, out_off, valid)
     return pc.replace_substring(array, pattern=old, replacement=new)
 
 
@@ -807,10 +838,57 @@ def to_string_array(array: pa.Array) -> pa.Array:
             array = base.cast(pa.timestamp("us")).cast(pa.timestamp("us", tz="UTC"))
         elif t.tz != "UTC":
             array = array.cast(pa.timestamp("us", tz="UTC"))
-        return pc.strftime(array, format=_TS_FORMAT)
+        return _iso_timestamps(array)
     if pa.types.is_union(t):
         return _union_to_string(array)
     raise TypeError(f"`toString` does not take values of Arrow type {t}")
+
+
+_US_PER_DAY = 86_400_000_000
+_MIN_US = -62135596800 * 1_000_000  # 0001-01-01T00:00:00Z
+_MAX_US = 253402300800 * 1_000_000  # 10000-01-01T00:00:00Z
+
+
+def _iso_timestamps(array: pa.Array) -> pa.Array:
+    """``YYYY-MM-DDTHH:MM:SS.ffffffZ`` of UTC microsecond timestamps, written with numpy
+    (days to civil dates by Hinnant's algorithm); years outside 1..9999 go through strftime."""
+    n = len(array)
+    valid = _valid(array)
+    us = np.asarray(pc.fill_null(array.cast(pa.int64()), 0).to_numpy(zero_copy_only=False), dtype=np.int64)
+    if n == 0 or ((us[valid] < _MIN_US) | (us[valid] >= _MAX_US)).any():
+        return pc.strftime(array, format=_TS_FORMAT)
+    us = us[valid]
+    days, rem = np.divmod(us, _US_PER_DAY)
+    z = days + 719468
+    era = np.floor_divide(z, 146097)
+    doe = z - era * 146097
+    yoe = (doe - doe // 1460 + doe // 36524 - doe // 146096) // 365
+    doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
+    mp = (5 * doy + 2) // 153
+    day = doy - (153 * mp + 2) // 5 + 1
+    month = np.where(mp < 10, mp + 3, mp - 9)
+    year = yoe + era * 400 + (month <= 2)
+    secs, micro = np.divmod(rem, 1_000_000)
+    hour, secs = np.divmod(secs, 3600)
+    minute, second = np.divmod(secs, 60)
+    out = np.empty((len(us), 27), dtype=np.uint8)
+    out[:] = np.frombuffer(b"0000-00-00T00:00:00.000000Z", dtype=np.uint8)
+
+    def put(column: int, width: int, values: np.ndarray) -> None:
+        for k in range(width - 1, -1, -1):
+            values, digit = np.divmod(values, 10)
+            out[:, column + k] = digit + 48
+
+    put(0, 4, year)
+    put(5, 2, month)
+    put(8, 2, day)
+    put(11, 2, hour)
+    put(14, 2, minute)
+    put(17, 2, second)
+    put(20, 6, micro)
+    offsets = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.where(valid, 27, 0), out=offsets[1:])
+    return _make_strings(out.ravel(), offsets, valid)
 
 
 def _union_to_string(array: pa.Array) -> pa.Array:
