@@ -2,12 +2,14 @@
 
 What is counted (the same whether values arrive as Arrow arrays, pandas columns or dicts):
 
-- ``count``: every value, nulls included; ``null_count``: nulls (``None``, Arrow nulls);
-  ``nan_count`` / ``inf_count``: float NaN and +-inf. The four are separate: a NaN is not a
-  null (whylogs' pandas path counts NaN as both; see the differential test for the mapping).
-- type counts, per non-null value: ``type_integral`` (ints), ``type_fractional`` (floats,
-  NaN and inf included, and decimals), ``type_boolean``, ``type_string`` and ``type_object``
-  (anything else: bytes, dates and times, lists, dicts, ...).
+- ``count``: every value, nulls included; ``null_count``: missing values, i.e. nulls
+  (``None``, Arrow nulls) *and* float NaN, as whylogs counts them (a pandas NaN is pandas'
+  missing value); ``nan_count``: the NaNs among them; ``inf_count``: +-inf.
+- type counts, per non-missing value: ``type_integral`` (ints), ``type_fractional`` (floats,
+  inf included, and decimals), ``type_boolean``, ``type_string`` and ``type_object``
+  (anything else: bytes, dates and times, lists, dicts, ...). So
+  ``count == null_count + type_integral + type_fractional + type_boolean + type_string +
+  type_object``.
 - numeric metrics (``min``, ``max``, ``mean``, ``stddev``, quantiles) over the finite int and
   float values; ``None`` when a column has none (booleans are not numeric). ``stddev`` is the
   sample standard deviation, as in whylogs.
@@ -158,8 +160,12 @@ class ColumnProfile:
     def _update_numeric(self, f: np.ndarray, hashes: np.ndarray) -> None:
         f = np.ascontiguousarray(f, dtype=np.float64)
         nans, infs = self.moments.update(f)
-        self.counters[_NAN] += nans
-        self.counters[_INF] += infs
+        c = self.counters
+        c[_NAN] += nans
+        c[_INF] += infs
+        if nans:  # a NaN is a missing value, as in whylogs: a null with no type
+            c[_NULL] += nans
+            c[_FRAC] -= nans
         self.kll.update(f)
         self.hll.update_hashes(hashes)
 

