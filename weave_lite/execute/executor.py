@@ -201,7 +201,9 @@ def run(node: PNode, frame: Frame, runtime: Runtime) -> Vec:
     if isinstance(node, PCall):
         args: list[Any] = []
         for a in node.args:
-            if isinstance(a, PLambda):
+            if a is None:  # an optional argument left out (kept in place by a rewrite)
+                args.append(None)
+            elif isinstance(a, PLambda):
                 args.append(LambdaFn(a, frame, runtime))
             else:
                 args.append(run(a, frame, runtime))
