@@ -46,6 +46,10 @@ class StreamTable:
 
     ``batch_rows`` and ``batch_interval`` tune the background writer: it commits when that many
     rows wait or that many seconds passed, whichever comes first.
+
+    ``profile_rotation`` (``"s"``, ``"m"``, ``"h"``, ``"d"``, with multipliers such as ``"24h"``)
+    also keeps whylogs-style profiles of the committed rows, one file per window, under
+    ``<root>/_profiles/<entity>.<project>.<table>/`` (see :mod:`weave_lite.profiles`).
     """
 
     def __init__(
@@ -57,8 +61,15 @@ class StreamTable:
         root: str | os.PathLike | None = None,
         batch_rows: int = 10_000,
         batch_interval: float = 0.05,
+        profile_rotation: str | None = None,
     ):
         self.name = TableName.parse(table_name, project_name, entity_name)
+        if profile_rotation is not None:
+            from weave_lite.profiles.rotation import parse_rotation
+
+            parse_rotation(profile_rotation)  # a bad interval fails here, not in the background
+        self._profile_rotation = profile_rotation
+        self._profiles = None
         self._table = TableLog(self.name, root)
         self.client_id = uuid.uuid4().hex
         self._batch_rows = batch_rows
@@ -139,8 +150,27 @@ class StreamTable:
                     self.client_id,
                     batch_rows=self._batch_rows,
                     interval=self._batch_interval,
+                    on_commit=self._profile_committed if self._profile_rotation else None,
                 )
             return self._writer
+
+    @property
+    def profile_folder(self) -> Path:
+        """Where ``profile_rotation`` writes this table's profiles."""
+        return self.root / "_profiles" / self.profile_dataset_name
+
+    @property
+    def profile_dataset_name(self) -> str:
+        return f"{self.name.entity}.{self.name.project}.{self.name.table}"
+
+    def _profile_committed(self, batch: pa.RecordBatch) -> None:
+        """Background hook: profile each committed batch (without the client id column)."""
+        if self._profiles is None or self._profiles.closed:
+            from weave_lite.profiles import RotatingProfileWriter
+
+            self._profiles = RotatingProfileWriter(self.profile_folder, self.profile_dataset_name, self._profile_rotation)
+        names = [n for n in batch.schema.names if n != "_client_id"]
+        self._profiles.log_arrow(batch.select(names))
 
     def flush(self) -> None:
         """Block until every row logged so far is durable; logging may go on afterwards."""
@@ -153,6 +183,8 @@ class StreamTable:
         writer = self._writer
         if writer is not None and writer.alive:
             writer.stop()
+        if self._profiles is not None:
+            self._profiles.close()  # writes the open window
 
     def __enter__(self) -> "StreamTable":
         return self

@@ -1,3 +1,3 @@
 """Type rules of every op, one module per area (importing registers them)."""
 
-from weave_lite.graph.ops import dicts, lists, logic, numbers, reducers, strings, timestamps  # noqa: F401
+from weave_lite.graph.ops import dicts, lists, logic, numbers, profiles, reducers, strings, timestamps  # noqa: F401

@@ -1,0 +1,30 @@
+"""Kernel of ``rows.profile``: the whylogs-style profile of each list of rows (SPEC section 5)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+
+from weave_lite.execute.executor import KernelCall, kernel
+from weave_lite.execute.ops.base import as_list, as_struct, concat_vecs
+from weave_lite.execute.vectors import ListVec, StructVec, Vec
+
+
+@kernel("profile")
+def profile(call: KernelCall) -> Vec:
+    from weave_lite.profiles import profile_table
+
+    lists = as_list(call.args[0])
+    rows = as_struct(lists.child)
+    tables = []
+    # One profile per list: a profile is a sketch built over whole columns, so each list costs
+    # one vectorized pass over its rows (for a table: one list, one pass).
+    for i in range(lists.length):
+        lo, hi = int(lists.offsets[i]), int(lists.offsets[i + 1])
+        part = rows.slice(lo, hi).to_table() if rows.fields else pa.table({})
+        tables.append(StructVec.from_table(profile_table(part).to_arrow()))
+    counts = np.array([t.length for t in tables], dtype=np.int64)
+    offsets = np.zeros(lists.length + 1, dtype=np.int64)
+    np.cumsum(counts, out=offsets[1:])
+    child = concat_vecs(tables) if tables else StructVec({}, 0)
+    return ListVec(offsets, child, lists.valid)
