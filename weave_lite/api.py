@@ -31,7 +31,8 @@ from weave_lite.graph.printer import render
 from weave_lite.graph.types import TableT, row_type
 from weave_lite.lang.parser import parse
 from weave_lite.storage.names import TableName, data_root
-from weave_lite.storage.table import Snapshot, TableLog
+from weave_lite.compile.rewrites.prune_segments import may_match
+from weave_lite.storage.table import Snapshot, shared_table
 from weave_lite.storage.values import normalize_batch
 
 PLAN_CACHE_SIZE = 512
@@ -85,7 +86,7 @@ class _Sources:
                 table_name = TableName.parse(name)
             except InvalidNameError as exc:
                 raise InvalidNameError(self._with_caret(str(exc), node)) from None
-            log = TableLog(table_name, self.root)
+            log = shared_table(table_name, self.root)
             if not log.exists():
                 raise self._not_found(f"no table `{table_name}` under {log.root}", node)
             self.snapshots[name] = log.snapshot()
@@ -98,11 +99,16 @@ class _Sources:
         snippet = caret_snippet(self.source, node.span) if self.source else ""
         return f"{message}\n{snippet}" if snippet else message
 
-    def load(self, op: str, name: str) -> Vec:
+    def load(self, op: str, name: str, predicates: tuple = ()) -> Vec:
+        """The rows of a table; ``predicates`` (from the pruning rewrite) skip segments whose
+        statistics show they hold no matching row."""
         if op == "table":
             table = self.memory[name]
         else:
-            table = self.snapshots[name].to_arrow()
+            snapshot = self.snapshots[name]
+            if predicates:
+                snapshot = snapshot.select(lambda segment: may_match(segment, predicates))
+            table = snapshot.to_arrow()
         return ListVec.single(StructVec.from_table(table))
 
 
@@ -167,7 +173,8 @@ def _explain(node: PNode, depth: int, lines: list[str]) -> None:
         _explain(node.body, depth + 1, lines)
     elif isinstance(node, PCall):
         mapped = f" [auto-mapped {node.map_depth} level(s)]" if node.map_depth else ""
-        lines.append(f"{pad}{node.op} -> {node.type}  kernel={node.key}{mapped}")
+        hints = "".join(f" {k}={v!r}" for k, v in node.hints)
+        lines.append(f"{pad}{node.op} -> {node.type}  kernel={node.key}{mapped}{hints}")
         for a in node.args:
             _explain(a, depth + 1, lines)
 

@@ -79,6 +79,8 @@ class PCall(PNode):
     map_depth: int = 0
     mapped: tuple[int, ...] = ()
     arg_types: tuple[WType, ...] = ()  # after peeling the mapped list levels
+    # Physical hints set by rewrites (never by the language), e.g. scan predicates.
+    hints: tuple[tuple[str, object], ...] = ()
 
 
 @dataclass

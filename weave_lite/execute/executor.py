@@ -45,7 +45,7 @@ class ExecutionError(ExpressionError):
 class Runtime:
     """Per-evaluation state shared by every frame: where tables come from, and now()."""
 
-    load_table: Callable[[str, str], Vec]  # (root op, name) -> ListVec of rows (length 1)
+    load_table: Callable[..., Vec]  # (root op, name, predicates) -> ListVec of rows (length 1)
     source: str | None = None
     now: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
     cache: dict = field(default_factory=dict)

@@ -369,7 +369,7 @@ def null_where(vec: Vec, mask: pa.Array) -> Vec:
     """``vec`` with nulls where ``mask`` (Arrow bool, length N) is True."""
     if isinstance(vec, ArrayVec):
         if pa.types.is_union(vec.array.type):
-            return vec  # unions carry nulls inside their variants; left as logged
+            return ArrayVec(_union_null_where(combine(vec.array), _to_numpy_bool(mask)))
         return ArrayVec(pc.if_else(mask, pa.scalar(None, type=vec.array.type), vec.array))
     if isinstance(vec, ConstVec):
         return null_where(ArrayVec(vec.to_arrow()), mask)
@@ -380,6 +380,23 @@ def null_where(vec: Vec, mask: pa.Array) -> Vec:
     if isinstance(vec, ListVec):
         return ListVec(vec.offsets, vec._child, vec.is_valid() & ~m, vec.keys, vec.view)
     raise TypeError(vec)
+
+
+def _union_null_where(array: pa.Array, mask: np.ndarray) -> pa.Array:
+    """A dense union with nulls where ``mask`` is True (they point at one null appended to the
+    first variant, since a dense union has no validity bitmap of its own)."""
+    if not mask.any():
+        return array
+    t = array.type
+    children = [array.field(i) for i in range(t.num_fields)]
+    first = children[0]
+    children[0] = pa.concat_arrays([first, pa.nulls(1, type=first.type)]) if not pa.types.is_union(first.type) else first
+    codes = np.asarray(array.type_codes).copy()
+    offsets = np.asarray(array.offsets).astype(np.int32)
+    codes[mask] = t.type_codes[0]
+    offsets[mask] = len(first)
+    names = [t.field(i).name for i in range(t.num_fields)]
+    return pa.UnionArray.from_dense(pa.array(codes, pa.int8()), pa.array(offsets, pa.int32()), children, names, list(t.type_codes))
 
 
 def union_valid(array: pa.Array) -> np.ndarray:

@@ -53,24 +53,40 @@ def stable_order(group_of: np.ndarray, n_groups: int):
 
 @njit(cache=True, nogil=True)
 def grouped_moments(group_of: np.ndarray, values: np.ndarray, valid: np.ndarray, n_groups: int):
-    """Per group: count of valid values, sum, and the sum of squared deviations (Welford).
+    """Per group: count of valid values, sum, mean and the sum of squared deviations (M2).
 
-    NaN propagates into sum and M2 as IEEE arithmetic does.
+    M2 is computed in two passes on values shifted by the group's first value, so deviations
+    are exact differences even for large clustered values (epoch milliseconds, say). NaN and
+    infinities propagate as IEEE arithmetic does.
     """
+    n = values.shape[0]
     count = np.zeros(n_groups, dtype=np.int64)
-    mean = np.zeros(n_groups, dtype=np.float64)
-    m2 = np.zeros(n_groups, dtype=np.float64)
     total = np.zeros(n_groups, dtype=np.float64)
-    for i in range(values.shape[0]):
+    shift = np.zeros(n_groups, dtype=np.float64)
+    shifted_sum = np.zeros(n_groups, dtype=np.float64)
+    for i in range(n):
         if not valid[i]:
             continue
         g = group_of[i]
         x = values[i]
+        if count[g] == 0:
+            shift[g] = x
         count[g] += 1
         total[g] += x
-        delta = x - mean[g]
-        mean[g] += delta / count[g]
-        m2[g] += delta * (x - mean[g])
+        shifted_sum[g] += x - shift[g]
+    mean = np.zeros(n_groups, dtype=np.float64)
+    shifted_mean = np.zeros(n_groups, dtype=np.float64)
+    for g in range(n_groups):
+        if count[g] > 0:
+            mean[g] = total[g] / count[g]
+            shifted_mean[g] = shifted_sum[g] / count[g]
+    m2 = np.zeros(n_groups, dtype=np.float64)
+    for i in range(n):
+        if not valid[i]:
+            continue
+        g = group_of[i]
+        d = (values[i] - shift[g]) - shifted_mean[g]
+        m2[g] += d * d
     return count, total, mean, m2
 
 

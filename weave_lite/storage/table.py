@@ -157,6 +157,13 @@ class Snapshot:
         """One segment conformed to the snapshot's schema, optionally projected."""
         return conform_table(self.table.read_segment(segment), self.schema, columns)
 
+    def select(self, keep) -> "Snapshot":
+        """The same snapshot restricted to the segments for which ``keep(segment)`` holds
+        (segment pruning); the schema stays the whole table's."""
+        pruned = Snapshot(self.table, self.version, tuple(s for s in self.segments if keep(s)))
+        pruned.__dict__["schema"] = self.schema
+        return pruned
+
     def batches(self, columns: Sequence[str] | None = None) -> Iterator[pa.RecordBatch]:
         for segment in self.segments:
             yield from self.read(segment, columns).to_batches()
@@ -190,6 +197,21 @@ def conform_table(table: pa.Table, schema: pa.Schema, columns: Sequence[str] | N
 def open_table(name: str, root: str | Path | None = None) -> TableLog:
     """Open the existing table ``"e/p/t"`` under the data root."""
     return TableLog.open(name, root)
+
+
+_SHARED: dict[tuple[str, str], TableLog] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def shared_table(name: TableName, root: str | Path | None = None) -> TableLog:
+    """A process-wide TableLog per table, so that readers refresh incrementally (one ``stat``
+    when nothing changed) and share the cache of memory-mapped segments."""
+    key = (str(data_root(root)), str(name))
+    with _SHARED_LOCK:
+        log = _SHARED.get(key)
+        if log is None:
+            log = _SHARED[key] = TableLog(name, root)
+        return log
 
 
 def list_tables(root: str | Path | None = None) -> list[TableName]:

@@ -11,10 +11,12 @@ from typing import Callable
 
 from weave_lite.compile.planner import PCall, PLambda, PNode
 from weave_lite.compile.rewrites.count_filter import count_filter
+from weave_lite.compile.rewrites.prune_segments import prune_segments
 from weave_lite.compile.rewrites.top_k import top_k
 
 Rule = Callable[[PNode], PNode]
-RULES: tuple[Rule, ...] = (count_filter, top_k)
+# Pruning looks for filter(rows(stream_table)), so it runs before count_filter rewrites filters.
+RULES: tuple[Rule, ...] = (prune_segments, count_filter, top_k)
 
 
 def optimize(plan: PNode, rules: tuple[Rule, ...] = RULES) -> PNode:

@@ -35,7 +35,8 @@ def table(call: KernelCall) -> Vec:
 
 
 def _root(call: KernelCall, op: str) -> Vec:
-    rows = call.runtime.load_table(op, call.const(0))
+    predicates = dict(call.plan.hints).get("predicates", ())
+    rows = call.runtime.load_table(op, call.const(0), predicates)
     return rows.take(np.zeros(call.length, dtype=np.int64)) if call.length != 1 else rows
 
 

@@ -19,9 +19,9 @@ Where Arrow and Python differ (the reference interpreter is Python), this module
   up to 2**53; ``"-0"`` gives ``0.0`` as ``int("-0")`` does).
 * ``findAll(regex)`` uses RE2 (linear time) through Arrow; see :func:`_find_all`.
 
-Arguments that differ from element to element (``s.replace(row["a"], row["b"])``) are handled by
-running the Arrow kernel once per *distinct* argument value (:func:`_by_distinct`); ``slice``
-with varying bounds has its own Numba kernel.
+Arguments that differ from element to element (``s.replace(row["a"], row["b"])``) go to Numba
+kernels (byte-level search: UTF-8 is self-synchronizing); ``findAll`` with a varying regex runs
+RE2 once per *distinct* pattern (:func:`_by_distinct`).
 """
 
 from __future__ import annotations
@@ -138,6 +138,15 @@ def _make_strings(data: np.ndarray, offsets: np.ndarray, valid: np.ndarray | Non
     return pa.Array.from_buffers(typ, n, [mask, off, pa.py_buffer(np.ascontiguousarray(data))], null_count)
 
 
+def _gather(data: np.ndarray, starts: np.ndarray, ends: np.ndarray, valid: np.ndarray | None) -> pa.Array:
+    """The strings ``data[starts[i]:ends[i]]`` (byte ranges)."""
+    sizes = ends - starts
+    out_off = np.zeros(len(sizes) + 1, dtype=np.int64)
+    np.cumsum(sizes, out=out_off[1:])
+    index = np.repeat(starts - out_off[:-1], sizes) + np.arange(out_off[-1], dtype=np.int64)
+    return _make_strings(data[index], out_off, valid)
+
+
 def _str_unary(compute_array: Callable[[pa.Array], pa.Array]):
     """A kernel applying ``compute_array`` to the string argument (constants folded)."""
 
@@ -199,14 +208,23 @@ def _by_distinct(strings: Vec, args: list[Vec], fn: Callable[..., Vec], out_type
     return both.take(position)
 
 
-def _pattern_op(fn: Callable[..., pa.Array | Vec], out_type: pa.DataType):
-    """A kernel ``fn(strings array, *pattern values)`` whose patterns Arrow takes as scalars."""
+def _pattern_op(
+    fn: Callable[..., pa.Array | Vec],
+    out_type: pa.DataType,
+    varying: Callable[..., pa.Array | Vec] | None = None,
+):
+    """A kernel ``fn(strings array, *pattern values)`` whose patterns Arrow takes as scalars.
+
+    Patterns that differ between elements go to ``varying(strings array, *pattern arrays)`` (a
+    Numba kernel) when there is one, else run ``fn`` once per distinct pattern."""
 
     def compute(call: KernelCall, args: list, n: int) -> Vec:
         strings = args[0]
         patterns = [a for a in args[1:] if a is not None]
         if all(isinstance(p, ConstVec) for p in patterns):
             return _as_vec(fn(_str_array(strings), *[p.value for p in patterns]))
+        if varying is not None:
+            return _as_vec(varying(_str_array(strings), *[_str_array(p) for p in patterns]))
         return _by_distinct(strings, patterns, lambda s, *ps: _as_vec(fn(_str_array(s), *ps)), out_type)
 
     compute.__name__ = fn.__name__
@@ -414,6 +432,166 @@ def _insert_around_code_points(data, offsets, valid, insert):
 
 
 @njit(cache=True, nogil=True)
+def _find_bytes(data, start, end, needle, n0, n1):
+    """First byte position >= start where ``needle[n0:n1]`` occurs in ``data[start:end]``, or -1.
+    (Byte matching is code point matching: UTF-8 is self-synchronizing.)"""
+    m = n1 - n0
+    last = end - m
+    i = start
+    while i <= last:
+        k = 0
+        while k < m and data[i + k] == needle[n0 + k]:
+            k += 1
+        if k == m:
+            return i
+        i += 1
+    return -1
+
+
+@njit(cache=True, nogil=True)
+def _match_rows(data, offsets, needles, n_offsets, mode):
+    """Per row: 0 = contains, 1 = startsWith, 2 = endsWith (nulls are handled by the caller)."""
+    n = len(offsets) - 1
+    out = np.zeros(n, dtype=np.bool_)
+    for r in range(n):
+        s0, s1 = offsets[r], offsets[r + 1]
+        n0, n1 = n_offsets[r], n_offsets[r + 1]
+        m = n1 - n0
+        if mode == 0:
+            out[r] = _find_bytes(data, s0, s1, needles, n0, n1) >= 0
+        elif m <= s1 - s0:
+            base = s0 if mode == 1 else s1 - m
+            ok = True
+            for k in range(m):
+                if data[base + k] != needles[n0 + k]:
+                    ok = False
+                    break
+            out[r] = ok
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _replace_rows(data, offsets, valid, olds, o_off, news, w_off):
+    """Python's ``s.replace(old, new)`` per row (``old`` empty: ``new`` around every code point)."""
+    n = len(offsets) - 1
+    out_off = np.zeros(n + 1, dtype=np.int64)
+    for r in range(n):
+        size = 0
+        if valid[r]:
+            s0, s1 = offsets[r], offsets[r + 1]
+            o0, o1 = o_off[r], o_off[r + 1]
+            k = w_off[r + 1] - w_off[r]
+            if o1 == o0:
+                size = k
+                for i in range(s0, s1):
+                    size += 1
+                    if (data[i] & 0xC0) != 0x80:
+                        size += k
+            else:
+                i = s0
+                while True:
+                    hit = _find_bytes(data, i, s1, olds, o0, o1)
+                    if hit < 0:
+                        size += s1 - i
+                        break
+                    size += hit - i + k
+                    i = hit + (o1 - o0)
+        out_off[r + 1] = out_off[r] + size
+    out = np.empty(out_off[n], dtype=np.uint8)
+    for r in range(n):
+        if not valid[r]:
+            continue
+        s0, s1 = offsets[r], offsets[r + 1]
+        o0, o1 = o_off[r], o_off[r + 1]
+        w0, w1 = w_off[r], w_off[r + 1]
+        j = out_off[r]
+        if o1 == o0:
+            for i in range(s0, s1):
+                if (data[i] & 0xC0) != 0x80:
+                    for t in range(w0, w1):
+                        out[j] = news[t]
+                        j += 1
+                out[j] = data[i]
+                j += 1
+            for t in range(w0, w1):
+                out[j] = news[t]
+                j += 1
+        else:
+            i = s0
+            while True:
+                hit = _find_bytes(data, i, s1, olds, o0, o1)
+                stop = s1 if hit < 0 else hit
+                for t in range(i, stop):
+                    out[j] = data[t]
+                    j += 1
+                if hit < 0:
+                    break
+                for t in range(w0, w1):
+                    out[j] = news[t]
+                    j += 1
+                i = hit + (o1 - o0)
+    return out, out_off
+
+
+@njit(cache=True, nogil=True)
+def _split_rows(data, offsets, valid, seps, s_off):
+    """Python's ``s.split(sep)`` per row (``sep`` empty: the code points): list offsets and the
+    byte ranges of the pieces."""
+    n = len(offsets) - 1
+    counts = np.zeros(n, dtype=np.int64)
+    for r in range(n):
+        if not valid[r]:
+            continue
+        s0, s1 = offsets[r], offsets[r + 1]
+        p0, p1 = s_off[r], s_off[r + 1]
+        if p1 == p0:
+            for i in range(s0, s1):
+                if (data[i] & 0xC0) != 0x80:
+                    counts[r] += 1
+        else:
+            c = 1
+            i = s0
+            while True:
+                hit = _find_bytes(data, i, s1, seps, p0, p1)
+                if hit < 0:
+                    break
+                c += 1
+                i = hit + (p1 - p0)
+            counts[r] = c
+    list_off = np.zeros(n + 1, dtype=np.int64)
+    for r in range(n):
+        list_off[r + 1] = list_off[r] + counts[r]
+    starts = np.empty(list_off[n], dtype=np.int64)
+    ends = np.empty(list_off[n], dtype=np.int64)
+    for r in range(n):
+        if not valid[r]:
+            continue
+        s0, s1 = offsets[r], offsets[r + 1]
+        p0, p1 = s_off[r], s_off[r + 1]
+        q = list_off[r]
+        if p1 == p0:
+            i = s0
+            while i < s1:
+                _, k = _decode_at(data, i)
+                starts[q] = i
+                ends[q] = i + k
+                q += 1
+                i += k
+        else:
+            i = s0
+            while True:
+                hit = _find_bytes(data, i, s1, seps, p0, p1)
+                starts[q] = i
+                if hit < 0:
+                    ends[q] = s1
+                    break
+                ends[q] = hit
+                q += 1
+                i = hit + (p1 - p0)
+    return list_off, starts, ends
+
+
+@njit(cache=True, nogil=True)
 def _codepoints_present(data, offsets, valid, lo, hi):
     """Which code points of [lo, hi) occur in the strings."""
     seen = np.zeros(hi - lo, dtype=np.bool_)
@@ -553,9 +731,20 @@ def _ends_with(array: pa.Array, suffix: str) -> pa.Array:
     return pc.ends_with(array, suffix)
 
 
-kernel("contains:string")(_pattern_op(_contains, pa.bool_()))
-kernel("startsWith")(_pattern_op(_starts_with, pa.bool_()))
-kernel("endsWith")(_pattern_op(_ends_with, pa.bool_()))
+def _matching(mode: int):
+    def varying(array: pa.Array, needles: pa.Array) -> pa.Array:
+        data, offsets, valid = _parts(array)
+        n_data, n_offsets, n_valid = _parts(needles)
+        both = valid & n_valid
+        out = _match_rows(data, offsets, n_data, n_offsets, mode)
+        return pa.array(out, type=pa.bool_(), mask=None if both.all() else ~both)
+
+    return varying
+
+
+kernel("contains:string")(_pattern_op(_contains, pa.bool_(), _matching(0)))
+kernel("startsWith")(_pattern_op(_starts_with, pa.bool_(), _matching(1)))
+kernel("endsWith")(_pattern_op(_ends_with, pa.bool_(), _matching(2)))
 
 
 # -- slice ---------------------------------------------------------------------------------------
@@ -602,13 +791,7 @@ def _slice_varying(array: pa.Array, start: Vec, stop: Vec | None, n: int) -> pa.
     ok = valid & a_ok & b_ok
     lo = np.where(ok, lo, 0)
     hi = np.where(ok, hi, 0)
-    byte_lo = _codepoint_to_byte(data, offsets, lo)
-    byte_hi = _codepoint_to_byte(data, offsets, hi)
-    sizes = byte_hi - byte_lo
-    out_off = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(sizes, out=out_off[1:])
-    gather = np.repeat(byte_lo - out_off[:-1], sizes) + np.arange(out_off[-1], dtype=np.int64)
-    return _make_strings(data[gather], out_off, ok)
+    return _gather(data, _codepoint_to_byte(data, offsets, lo), _codepoint_to_byte(data, offsets, hi), ok)
 
 
 # -- replace, split ------------------------------------------------------------------------------
@@ -625,7 +808,16 @@ def _replace(array: pa.Array, old: str, new: str) -> pa.Array:
     return pc.replace_substring(array, pattern=old, replacement=new)
 
 
-kernel("replace")(_pattern_op(_replace, STRING))
+def _replace_varying(array: pa.Array, olds: pa.Array, news: pa.Array) -> pa.Array:
+    data, offsets, valid = _parts(array)
+    o_data, o_off, o_valid = _parts(olds)
+    w_data, w_off, w_valid = _parts(news)
+    valid = valid & o_valid & w_valid
+    out, out_off = _replace_rows(data, offsets, valid, o_data, o_off, w_data, w_off)
+    return _make_strings(out, out_off, valid)
+
+
+kernel("replace")(_pattern_op(_replace, STRING, _replace_varying))
 
 
 def _split(array: pa.Array, sep: str) -> Vec:
@@ -649,7 +841,15 @@ def _split_code_points(array: pa.Array) -> Vec:
     return ListVec(list_offsets, ArrayVec(child), None if valid.all() else valid)
 
 
-kernel("split")(_pattern_op(_split, pa.list_(STRING)))
+def _split_varying(array: pa.Array, seps: pa.Array) -> Vec:
+    data, offsets, valid = _parts(array)
+    s_data, s_off, s_valid = _parts(seps)
+    valid = valid & s_valid
+    list_off, starts, ends = _split_rows(data, offsets, valid, s_data, s_off)
+    return ListVec(list_off, ArrayVec(_gather(data, starts, ends, None)), None if valid.all() else valid)
+
+
+kernel("split")(_pattern_op(_split, pa.list_(STRING), _split_varying))
 
 
 # -- numbers in strings --------------------------------------------------------------------------
@@ -802,7 +1002,9 @@ def _find_all(array: pa.Array, pattern: str) -> Vec:
     matches = pieces.filter_children(position > 0)
     child = _combine(matches.child.array if isinstance(matches.child, ArrayVec) else matches.child.to_arrow())
     if len(child):
-        child = pc.replace_substring_regex(child, pattern=f"{close}(?s:.*)", replacement="")
+        data, offsets, _ = _parts(child)
+        size = np.asarray(pc.find_substring(child, close).to_numpy(zero_copy_only=False), dtype=np.int64)  # bytes
+        child = _gather(data, offsets[:-1], offsets[:-1] + size, None)
     return ListVec(matches.offsets, ArrayVec(child), matches.valid)
 
 
