@@ -456,7 +456,7 @@ CASES: list[Case] = [
     Case("str_find_all", f'{R}["user"].findAll("[0-9]+|[A-Z]")',
          "SELECT regexp_extract_all(\"user\", '[0-9]+|[A-Z]') FROM t ORDER BY idx", "column"),
     Case("str_to_number", f'{R}["user"].slice(5, 7).toNumber',
-         "SELECT TRY_CAST(substring(\"user\", 6, 2) AS BIGINT) FROM t ORDER BY idx", "column"),
+         "SELECT TRY_CAST(substring(\"user\", 6, 2) AS DOUBLE) FROM t ORDER BY idx", "column"),
     Case("groupby_upper_key",
          f'{R}.groupby(row => row["user"].upper.slice(0, 3)).map(g => {{k: g.groupkey, n: g.count}})',
          "SELECT upper(substring(\"user\", 1, 3)) AS k, count(*) AS n FROM t GROUP BY k ORDER BY min(idx)", "rows"),

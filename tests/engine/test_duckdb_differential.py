@@ -27,12 +27,7 @@ from weave_lite.execute.executor import ExecutionError
 MISSING_KERNEL: dict[str, str] = {}
 
 # id -> "engine bug: ...", for real engine bugs (wrong results); kept as strict xfails.
-ENGINE_BUGS: dict[str, str] = {
-    "str_to_number": (
-        "engine bug: string toNumber always gives float (planned as list<float>), so "
-        '"23".toNumber is 23.0; docs/semantics.md says ints stay ints when the text is an integer (23)'
-    ),
-}
+ENGINE_BUGS: dict[str, str] = {}
 
 
 def _params():

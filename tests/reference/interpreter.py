@@ -1558,11 +1558,9 @@ def _is_numeric(s):
 
 
 def _parse_number(s):
+    # docs/semantics.md: toNumber of a string is always a float ("23" -> 23.0).
     t = s.strip()
-    if INTEGER_RE.fullmatch(t):
-        v = int(t)
-        return v if -(2**63) <= v < 2**63 else float(v)
-    if NUMERIC_RE.fullmatch(t) or SPECIAL_RE.fullmatch(t):
+    if INTEGER_RE.fullmatch(t) or NUMERIC_RE.fullmatch(t) or SPECIAL_RE.fullmatch(t):
         return float(t)
     return None
 

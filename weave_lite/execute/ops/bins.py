@@ -15,7 +15,7 @@ import pyarrow.compute as pc
 
 from weave_lite.execute.executor import KernelCall, kernel
 from weave_lite.execute.ops.base import as_list, as_struct
-from weave_lite.execute.ops.strings import _combine, _valid, folding
+from weave_lite.execute.ops.strings import combine_chunks, folding, validity
 from weave_lite.execute.ops.timestamps import _ints, bins_struct, per_list_min_max
 from weave_lite.execute.vectors import ArrayVec, ConstVec, ListVec, StructVec, Vec
 
@@ -26,11 +26,11 @@ def floats(vec: Vec, n: int) -> tuple[np.ndarray, np.ndarray]:
         if vec.value is None:
             return np.zeros(n, np.float64), np.zeros(n, bool)
         return np.full(n, float(vec.value), dtype=np.float64), np.ones(n, bool)
-    array = _combine(vec.array if isinstance(vec, ArrayVec) else vec.to_arrow())
+    array = combine_chunks(vec.array if isinstance(vec, ArrayVec) else vec.to_arrow())
     if pa.types.is_null(array.type):
         return np.zeros(n, np.float64), np.zeros(n, bool)
     values = pc.fill_null(array.cast(pa.float64()), 0.0).to_numpy(zero_copy_only=False)
-    return np.asarray(values, dtype=np.float64), _valid(array)
+    return np.asarray(values, dtype=np.float64), validity(array)
 
 
 def _float_array(values: np.ndarray, valid: np.ndarray) -> pa.Array:

@@ -107,7 +107,7 @@ def last(call: KernelCall) -> Vec:
 @kernel("count")
 def count(call: KernelCall) -> Vec:
     lists = as_list(call.args[0])
-    mask = pa.array(~lists.valid) if lists.valid is not None else None
+    mask = ~lists.valid if lists.valid is not None else None
     return ArrayVec(pa.array(lists.lengths(), type=pa.int64(), mask=mask))
 
 
@@ -147,7 +147,7 @@ def count_where(call: KernelCall) -> Vec:
         counted = np.array([_count_true(keep)], dtype=np.int64)
     else:
         counted = np.bincount(lists.parent_index()[bool_mask(keep)], minlength=lists.length).astype(np.int64)
-    mask = pa.array(~lists.valid) if lists.valid is not None else None
+    mask = ~lists.valid if lists.valid is not None else None
     return ArrayVec(pa.array(counted, type=pa.int64(), mask=mask))
 
 
@@ -381,9 +381,23 @@ def _ranges(lengths: np.ndarray) -> np.ndarray:
 def flatten(call: KernelCall) -> Vec:
     lists = as_list(call.args[0])
     while _is_list_vec(lists.child):
-        inner = as_list(lists.child)
+        inner = _nulls_as_elements(as_list(lists.child))
         lists = ListVec(inner.offsets[lists.offsets], inner.child, lists.valid)
     return _plain(lists)
+
+
+def _nulls_as_elements(lists: ListVec) -> ListVec:
+    """The same lists, except that a null list becomes a list of one null element (so that
+    flattening keeps it as a null, as the reference does)."""
+    valid = lists.is_valid()
+    if valid.all():
+        return lists
+    lengths = np.where(valid, lists.lengths(), 1)
+    offsets = np.zeros(lists.length + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    index = np.repeat(lists.offsets[:-1], lengths) + _ranges(lengths)
+    element_valid = np.repeat(valid, lengths)
+    return ListVec(offsets, take_or_null(lists.child, index, element_valid))
 
 
 def _is_list_vec(vec: Vec) -> bool:
@@ -400,7 +414,7 @@ def contains(call: KernelCall) -> Vec:
     needle = call.args[1].take(lists.parent_index())
     hit = equal_or_both_null(lists.child, needle)
     found = np.bincount(lists.parent_index()[hit], minlength=lists.length) > 0
-    mask = pa.array(~lists.valid) if lists.valid is not None else None
+    mask = ~lists.valid if lists.valid is not None else None
     return ArrayVec(pa.array(found, type=pa.bool_(), mask=mask))
 
 

@@ -10,14 +10,17 @@ Where Arrow and Python differ (the reference interpreter is Python), this module
   code points) and the final-sigma rule of ``lower``.  ASCII-only columns use Arrow's ASCII
   kernels; others a Numba kernel driven by tables built once from Python's own ``str.upper`` /
   ``str.lower`` (so they always agree with the running interpreter).
-* ``replace("", x)`` inserts ``x`` around every code point as Python does (Arrow's literal
-  replace never terminates on an empty pattern; its regex replace of ``""`` gives Python's result).
+* ``replace("", x)`` inserts ``x`` around every code point as Python does (a Numba kernel:
+  Arrow's literal replace never terminates on an empty pattern).
 * ``split("")`` splits into code points (numpy over the UTF-8 bytes).
 * ``toNumber`` parses with Arrow's string->float64 cast after a RE2 check of the reference's
   number grammar; its type is ``union<int, float>`` which the type system widens to ``float``,
   so the kernel always returns float64 (an integer text gives the float of that integer: exact
   up to 2**53; ``"-0"`` gives ``0.0`` as ``int("-0")`` does).
-* ``findAll(regex)`` uses RE2 (linear time) through Arrow; see :func:`_find_all`.
+* ``findAll(regex)`` uses RE2 (linear time) through Arrow, with ``\\d \\w \\s`` made
+  Unicode-aware as in Python's ``re``; see :func:`_find_all` for the remaining differences.
+* ``toString`` of timestamps is written with numpy (ISO 8601, microseconds, ``Z``); floats use
+  Arrow's float->string cast, which is exactly the reference's formatter.
 
 Arguments that differ from element to element (``s.replace(row["a"], row["b"])``) go to Numba
 kernels (byte-level search: UTF-8 is self-synchronizing); ``findAll`` with a varying regex runs
@@ -34,9 +37,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from numba import njit
 
-from weave_lite.execute.executor import ExecutionError, KernelCall, kernel
+from weave_lite.execute.executor import KernelCall, kernel
 from weave_lite.execute.ops.base import arrow_type_for, concat_vecs, is_null_type
-from weave_lite.execute.vectors import ArrayVec, ConstVec, ListVec, StructVec, Vec, vec_from_arrow
+from weave_lite.execute.vectors import ArrayVec, ConstVec, ListVec, Vec, vec_from_arrow
 
 STRING = pa.string()
 
@@ -81,7 +84,7 @@ def folding(compute: Callable[[KernelCall, list, int], Vec]) -> Callable[[Kernel
     return run
 
 
-def _combine(array: pa.Array | pa.ChunkedArray) -> pa.Array:
+def combine_chunks(array: pa.Array | pa.ChunkedArray) -> pa.Array:
     if isinstance(array, pa.ChunkedArray):
         if array.num_chunks == 1:
             return array.chunk(0)
@@ -93,7 +96,7 @@ def _combine(array: pa.Array | pa.ChunkedArray) -> pa.Array:
 
 def _str_array(vec: Vec) -> pa.Array:
     """A string Vec as one ``pa.string()`` array (large strings kept large when they must be)."""
-    array = _combine(vec.array if isinstance(vec, ArrayVec) else vec.to_arrow())
+    array = combine_chunks(vec.array if isinstance(vec, ArrayVec) else vec.to_arrow())
     t = array.type
     if t == STRING or pa.types.is_large_string(t):
         return array
@@ -104,7 +107,7 @@ def _str_array(vec: Vec) -> pa.Array:
     raise TypeError(f"expected strings, got {t}")
 
 
-def _valid(array: pa.Array) -> np.ndarray:
+def validity(array: pa.Array) -> np.ndarray:
     if array.null_count == 0:
         return np.ones(len(array), dtype=bool)
     return np.asarray(pc.is_valid(array).to_numpy(zero_copy_only=False), dtype=bool)
@@ -121,7 +124,7 @@ def _parts(array: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         offsets = np.frombuffer(buffers[1], dtype=np.int64 if large else np.int32, count=array.offset + n + 1)
         offsets = offsets[array.offset :].astype(np.int64)
     data = np.frombuffer(buffers[2], dtype=np.uint8) if buffers[2] is not None else np.zeros(0, np.uint8)
-    return data, offsets, _valid(array)
+    return data, offsets, validity(array)
 
 
 def _make_strings(data: np.ndarray, offsets: np.ndarray, valid: np.ndarray | None) -> pa.Array:
@@ -178,10 +181,10 @@ def _by_distinct(strings: Vec, args: list[Vec], fn: Callable[..., Vec], out_type
             valid &= vec.value is not None
             lookups.append(lambda row, v=vec.value: v)
             continue
-        array = _combine(vec.array if isinstance(vec, ArrayVec) else vec.to_arrow())
+        array = combine_chunks(vec.array if isinstance(vec, ArrayVec) else vec.to_arrow())
         encoded = pc.dictionary_encode(array)
         idx = encoded.indices
-        valid &= _valid(idx)
+        valid &= validity(idx)
         idx_np = np.asarray(pc.fill_null(idx, 0).to_numpy(zero_copy_only=False), dtype=np.int64)
         dictionary = encoded.dictionary
         codes = codes * max(len(dictionary), 1) + idx_np
@@ -770,9 +773,9 @@ def _int_numpy(vec: Vec, n: int) -> tuple[np.ndarray, np.ndarray]:
         if vec.value is None:
             return np.zeros(n, np.int64), np.zeros(n, bool)
         return np.full(n, int(np.clip(vec.value, -_BIG, _BIG)), np.int64), np.ones(n, bool)
-    array = _combine(vec.array if isinstance(vec, ArrayVec) else vec.to_arrow())
+    array = combine_chunks(vec.array if isinstance(vec, ArrayVec) else vec.to_arrow())
     values = np.asarray(pc.fill_null(array, 0).to_numpy(zero_copy_only=False), dtype=np.int64)
-    return np.clip(values, -_BIG, _BIG), _valid(array)
+    return np.clip(values, -_BIG, _BIG), validity(array)
 
 
 def _slice_varying(array: pa.Array, start: Vec, stop: Vec | None, n: int) -> pa.Array:
@@ -828,7 +831,7 @@ def _split(array: pa.Array, sep: str) -> Vec:
 
 def _split_code_points(array: pa.Array) -> Vec:
     """Every string as the list of its code points (null strings give null lists)."""
-    valid = _valid(array)
+    valid = validity(array)
     if not valid.all():
         array = pc.fill_null(array, "")
     data, offsets, _ = _parts(array)
@@ -1000,7 +1003,7 @@ def _find_all(array: pa.Array, pattern: str) -> Vec:
     assert isinstance(pieces, ListVec)
     position = np.arange(pieces.offsets[-1], dtype=np.int64) - np.repeat(pieces.offsets[:-1], pieces.lengths())
     matches = pieces.filter_children(position > 0)
-    child = _combine(matches.child.array if isinstance(matches.child, ArrayVec) else matches.child.to_arrow())
+    child = combine_chunks(matches.child.array if isinstance(matches.child, ArrayVec) else matches.child.to_arrow())
     if len(child):
         data, offsets, _ = _parts(child)
         size = np.asarray(pc.find_substring(child, close).to_numpy(zero_copy_only=False), dtype=np.int64)  # bytes
@@ -1018,7 +1021,7 @@ _TS_FORMAT = "%Y-%m-%dT%H:%M:%SZ"  # %S of microsecond timestamps prints 00.0000
 
 def to_string_array(array: pa.Array) -> pa.Array:
     """The text of every value, as the reference's ``toString`` writes it."""
-    array = _combine(array)
+    array = combine_chunks(array)
     t = array.type
     if t == STRING:
         return array
@@ -1055,7 +1058,7 @@ def _iso_timestamps(array: pa.Array) -> pa.Array:
     """``YYYY-MM-DDTHH:MM:SS.ffffffZ`` of UTC microsecond timestamps, written with numpy
     (days to civil dates by Hinnant's algorithm); years outside 1..9999 go through strftime."""
     n = len(array)
-    valid = _valid(array)
+    valid = validity(array)
     us = np.asarray(pc.fill_null(array.cast(pa.int64()), 0).to_numpy(zero_copy_only=False), dtype=np.int64)
     if n == 0 or ((us[valid] < _MIN_US) | (us[valid] >= _MAX_US)).any():
         return pc.strftime(array, format=_TS_FORMAT)
@@ -1116,5 +1119,3 @@ def to_string(call: KernelCall, args: list, n: int) -> Vec:
     array = vec.array if isinstance(vec, ArrayVec) else vec.to_arrow()
     return ArrayVec(to_string_array(array))
 
-
-__all__ = ["ExecutionError", "StructVec", "to_string_array"]

@@ -16,7 +16,7 @@ import pyarrow.compute as pc
 
 from weave_lite.execute.executor import KernelCall, kernel
 from weave_lite.execute.ops.base import as_list, as_struct
-from weave_lite.execute.ops.strings import _combine, _valid, folding
+from weave_lite.execute.ops.strings import combine_chunks, folding, validity
 from weave_lite.execute.vectors import ArrayVec, ConstVec, ListVec, StructVec, Vec
 from weave_lite.graph.ops.timestamps import parse_unit
 
@@ -49,7 +49,7 @@ def micros(vec: Vec, n: int) -> tuple[np.ndarray, np.ndarray]:
             return np.zeros(n, np.int64), np.zeros(n, bool)
         us = (as_utc(vec.value) - EPOCH) // _US
         return np.full(n, us, dtype=np.int64), np.ones(n, bool)
-    array = _combine(vec.array if isinstance(vec, ArrayVec) else vec.to_arrow())
+    array = combine_chunks(vec.array if isinstance(vec, ArrayVec) else vec.to_arrow())
     t = array.type
     if pa.types.is_null(t):
         return np.zeros(n, np.int64), np.zeros(n, bool)
@@ -62,7 +62,7 @@ def micros(vec: Vec, n: int) -> tuple[np.ndarray, np.ndarray]:
             array = array.cast(pa.timestamp("us"))
     else:
         raise TypeError(f"expected timestamps, got {t}")
-    valid = _valid(array)
+    valid = validity(array)
     values = np.asarray(pc.fill_null(array.cast(pa.int64()), 0).to_numpy(zero_copy_only=False), dtype=np.int64)
     return values, valid
 
@@ -99,7 +99,7 @@ def _widths(call: KernelCall, unit: Vec, n: int) -> np.ndarray | int:
     """The unit's width in microseconds: one int, or one per element for varying units."""
     if isinstance(unit, ConstVec):
         return parse_unit(unit.value) * 1_000_000
-    array = _combine(unit.array if isinstance(unit, ArrayVec) else unit.to_arrow())
+    array = combine_chunks(unit.array if isinstance(unit, ArrayVec) else unit.to_arrow())
     if array.null_count:
         raise call.error(f"`{call.plan.op}` needs a time unit for every element, got null")
     encoded = pc.dictionary_encode(array)
@@ -136,10 +136,10 @@ def _ints(vec: Vec, n: int) -> tuple[np.ndarray, np.ndarray]:
         if vec.value is None:
             return np.zeros(n, np.int64), np.zeros(n, bool)
         return np.full(n, vec.value, dtype=np.int64), np.ones(n, bool)
-    array = _combine(vec.array if isinstance(vec, ArrayVec) else vec.to_arrow())
+    array = combine_chunks(vec.array if isinstance(vec, ArrayVec) else vec.to_arrow())
     if pa.types.is_null(array.type):
         return np.zeros(n, np.int64), np.zeros(n, bool)
-    return np.asarray(pc.fill_null(array, 0).to_numpy(zero_copy_only=False), dtype=np.int64), _valid(array)
+    return np.asarray(pc.fill_null(array, 0).to_numpy(zero_copy_only=False), dtype=np.int64), validity(array)
 
 
 def bins_struct(kind: str, field: str, value: Vec, n: int) -> StructVec:
