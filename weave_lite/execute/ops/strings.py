@@ -861,7 +861,6 @@ kernel("split")(_pattern_op(_split, pa.list_(STRING), _split_varying))
 _NUMBER = r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
 _SPECIAL = r"(?i:[+-]?(?:inf|infinity|nan))"
 _NUMERIC_RE = rf"\A(?:{_NUMBER}|{_SPECIAL})\z"
-_INTEGER_RE = r"\A[+-]?[0-9]+\z"
 
 
 def _is_numeric(array: pa.Array) -> pa.Array:
@@ -872,10 +871,7 @@ def _to_number(array: pa.Array) -> pa.Array:
     text = _strip(array)
     numeric = pc.match_substring_regex(text, pattern=_NUMERIC_RE)
     text = pc.if_else(numeric, text, pa.scalar(None, type=text.type))
-    value = pc.cast(text, pa.float64())
-    # ``int("-0")`` is 0: an integer text never gives -0.0.
-    integer = pc.fill_null(pc.match_substring_regex(text, pattern=_INTEGER_RE), False)
-    return pc.if_else(integer, pc.add(value, 0.0), value)
+    return pc.cast(text, pa.float64())  # always a float, as float(text): "-0" is -0.0
 
 
 kernel("isNumeric")(_str_unary(_is_numeric))
