@@ -127,6 +127,52 @@ def pyarrow_queries():
     }
 
 
+def live_benchmark(root: Path, queries: dict[str, str], repeat: int) -> None:
+    """Cost of a live query's update after 1% more rows, against a cold run (on a hard-linked
+    copy of the table, so the cached benchmark data is not changed)."""
+    import shutil
+    import tempfile
+
+    with tempfile.TemporaryDirectory(dir=root.parent) as tmp:
+        copy = Path(tmp) / "live"
+        shutil.copytree(root, copy, copy_function=os.link)
+        snap = open_table(TABLE, copy).snapshot()
+        extra = snap.read(snap.segments[-1]).slice(0, max(1, snap.num_rows // 100))
+        for name in ("Q1 filter+count", "Q8 1% time range"):
+            expr = queries[name].replace("Q8", "")
+            live = compile(expr).watch(root=copy)
+            cold = timed(lambda: evaluate(expr, root=copy), repeat)
+            st = StreamTable(TABLE, root=copy)
+            st.log(extra)
+            st.finish()
+            start = time.perf_counter()
+            updated = live.poll()
+            live_s = time.perf_counter() - start
+            assert to_python(updated) == to_python(evaluate(expr, root=copy))
+            print(f"live {name:19s} cold {cold * 1e3:7.1f}ms  update after +1% rows {live_s * 1e3:7.1f}ms  ({live_s / cold * 100:.1f}% of cold)")
+
+
+def rss_benchmark(root: Path, expr: str, table: pa.Table) -> None:
+    """Peak RSS of Q2 in a fresh process, against the bytes of the columns it reads."""
+    import json
+    import subprocess
+    import sys
+
+    code = (
+        "import resource, sys, json; from weave_lite import evaluate;"
+        f"evaluate({expr!r}, root={str(root)!r});"
+        "print(json.dumps(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024))"
+    )
+    base = "import resource, json, weave_lite, pyarrow, numba; print(json.dumps(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024))"
+    peak = json.loads(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
+    idle = json.loads(subprocess.run([sys.executable, "-c", base], capture_output=True, text=True, check=True).stdout)
+    columns = table.select(["model", "latency"]).nbytes
+    print(
+        f"Q2 peak RSS {peak / 2**20:.0f} MiB ({(peak - idle) / 2**20:.0f} MiB above an idle process); "
+        f"columns read {columns / 2**20:.0f} MiB; ratio {(peak - idle) / columns:.2f}x"
+    )
+
+
 def timed(fn, repeat: int) -> float:
     times = []
     for _ in range(repeat):
@@ -175,6 +221,9 @@ def main() -> None:
         if name.startswith("Q8"):
             files_s = timed(lambda: con.execute(dq[name].replace("FROM t ", "FROM t_files ")).to_arrow_table(), args.repeat)
             print(f"{'  duckdb on the files':24s} {'':11s} {files_s * 1e3:7.1f}ms {'':9s} {'':9s} {weave_s / files_s:12.2f}x")
+
+    live_benchmark(root, wq, args.repeat)
+    rss_benchmark(root, wq["Q2 groupby model"], table)
 
     text = wq["Q2 groupby model"]
     from weave_lite.lang.parser import parse

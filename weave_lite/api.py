@@ -126,30 +126,68 @@ def _to_arrow_table(obj: Any) -> pa.Table:
 
 
 class CompiledExpression:
-    """A parsed expression, ready to run against any data root or in-memory tables."""
+    """A parsed expression, ready to run against any data root or in-memory tables.
+
+    Typed plans are cached per environment: the tables' schema versions (not their commit
+    versions: appending rows does not re-plan), the free variables' types and ``optimize``.
+    """
 
     def __init__(self, node: Node, source: str | None):
         self.node = node
         self.source = source
+        self._roots: list[tuple[str, str, Node]] | None = None  # (op, table name, node)
+        self._plans: dict[tuple, PNode] = {}
 
     def plan(self, *, root=None, tables=None, vars=None, optimize: bool = True) -> tuple[PNode, _Sources]:
+        """The typed (and, with ``optimize``, rewritten) plan, and the table sources it reads."""
         sources = _Sources(root, tables, self.source)
-        env = Environment(sources.table_type, {k: type_of_python(v) for k, v in (vars or {}).items()})
+        var_types = tuple(sorted((k, type_of_python(v)) for k, v in (vars or {}).items()))
+        if self._roots is not None:
+            key = (optimize, var_types, self._signature(sources))
+            cached = self._plans.get(key)
+            if cached is not None:
+                return cached, sources
+        env = Environment(sources.table_type, dict(var_types))
         try:
             plan = Planner(env, self.source).plan(self.node)
         except ExpressionError as exc:
             raise exc.with_source(self.source) if self.source else exc
-        return (rewrite(plan) if optimize else plan), sources
+        plan = rewrite(plan) if optimize else plan
+        self._roots = [(p.op, p.args[0].value, p.source) for p in _roots_of(plan)]
+        if len(self._plans) > 64:
+            self._plans.clear()
+        self._plans[(optimize, var_types, self._signature(sources))] = plan
+        return plan, sources
+
+    def _signature(self, sources: _Sources) -> tuple:
+        """What the plan depends on in the tables: their names and schema versions."""
+        parts = []
+        for op, name, node in self._roots or ():
+            if op == "table":
+                parts.append((op, name, sources._memory_table(name, node).schema))
+            else:
+                snap = sources._snapshot(name, node)
+                parts.append((op, name, str(snap.table.path), snap.schema_version))
+        return tuple(parts)
 
     def execute(self, *, root=None, tables=None, vars=None, optimize: bool = True) -> Any:
         """Run the expression; ``optimize=False`` skips the plan rewrites (same results)."""
         plan, sources = self.plan(root=root, tables=tables, vars=vars, optimize=optimize)
+        return self._run(plan, sources, vars)
+
+    def _run(self, plan: PNode, sources: _Sources, vars) -> Any:
         runtime = Runtime(sources.load, self.source)
         bound = {k: const_vec(v, type_of_python(v), 1) for k, v in (vars or {}).items()}
         if vars and "now" in vars:
             runtime.now = vars["now"]
         vec = run(plan, Frame(1, bound), runtime)
         return to_result(vec)
+
+    def watch(self, *, root=None, tables=None, vars=None):
+        """A live query: ``.poll()`` gives the new result after commits (see weave_lite.live)."""
+        from weave_lite.live import LiveQuery
+
+        return LiveQuery(self, root=root, tables=tables, vars=vars)
 
     def explain(self, *, root=None, tables=None, vars=None) -> str:
         """The typed op graph (one op a line, indented by nesting) and each op's kernel."""
@@ -160,6 +198,21 @@ class CompiledExpression:
 
     def __repr__(self) -> str:
         return f"CompiledExpression({self.source or render(self.node)!r})"
+
+
+def _roots_of(plan: PNode) -> list[PCall]:
+    """The table roots (``stream_table``/``table`` calls) of a plan."""
+    found: list[PCall] = []
+    stack = [plan]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, PCall):
+            if node.key in ("stream_table", "table"):
+                found.append(node)
+            stack.extend(a for a in node.args if a is not None)
+        elif isinstance(node, PLambda):
+            stack.append(node.body)
+    return found
 
 
 def _explain(node: PNode, depth: int, lines: list[str]) -> None:

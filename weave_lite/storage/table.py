@@ -44,6 +44,10 @@ class TableLog:
         self._lock = threading.Lock()
         self._state = LogState()
         self._segment_cache: OrderedDict[str, pa.Table] = OrderedDict()
+        # The unified schema of the cached state, and a counter bumped whenever it changes
+        # (plans are cached per schema version, not per commit).
+        self._schema: pa.Schema = pa.schema([])
+        self.schema_version = 0
 
     @classmethod
     def open(cls, name: str | TableName, root: str | Path | None = None) -> "TableLog":
@@ -85,16 +89,34 @@ class TableLog:
         with self._lock:
             latest = self.log.latest_version(self._state.version)
             if latest != self._state.version:
-                base = self._state if self._state.version else None  # None: start at the checkpoint
+                previous = self._state
+                base = previous if previous.version else None  # None: start at the checkpoint
                 self._state = self.log.load(upto=latest, base=base)
+                self._update_schema(previous, self._state)
             return self._state
+
+    def _update_schema(self, previous: LogState, state: LogState) -> None:
+        kept = len(previous.segments)
+        appended_only = previous.version and state.segments[:kept] == previous.segments
+        if appended_only:
+            schema = unify_schemas([self._schema, *(s.schema for s in state.segments[kept:])])
+        else:
+            schema = unify_schemas(s.schema for s in state.segments)
+        if not schema.equals(self._schema):
+            self._schema = schema
+            self.schema_version += 1
 
     def snapshot(self, version: int | None = None) -> "Snapshot":
         """A consistent view of the table at ``version`` (default: the newest)."""
         if version is None:
-            state = self.refresh()
-        else:
-            state = self.log.load(upto=version)
+            with_schema = self.refresh()
+            snap = Snapshot(self, with_schema.version, tuple(with_schema.segments))
+            with self._lock:
+                if self._state is with_schema:
+                    snap.__dict__["schema"] = self._schema  # known already: no re-unification
+                    snap.__dict__["schema_version"] = self.schema_version
+            return snap
+        state = self.log.load(upto=version)
         return Snapshot(self, state.version, tuple(state.segments))
 
     def poll(self, snapshot: "Snapshot") -> "Snapshot | None":
@@ -148,6 +170,11 @@ class Snapshot:
     def schema(self) -> pa.Schema:
         """The unified schema of every live segment (SPEC section 2)."""
         return unify_schemas(s.schema for s in self.segments)
+
+    @cached_property
+    def schema_version(self) -> tuple:
+        """Identifies the schema for plan caching (equal schemas, equal keys)."""
+        return ("schema", self.schema.to_string())
 
     @property
     def num_rows(self) -> int:
