@@ -25,7 +25,7 @@ from weave_lite.row_validation import normalize_row, normalize_rows
 from weave_lite.storage.names import TableName
 from weave_lite.storage.table import TableLog
 from weave_lite.storage.values import normalize_batch
-from weave_lite.writer import BackgroundWriter, BatchItem, RowsItem, client_id_column, timestamp_column
+from weave_lite.writer import TIME_KEY, BackgroundWriter, BatchItem, RowsItem, client_id_column, timestamp_column
 
 DEFAULT_PORT = 8765
 
@@ -106,8 +106,10 @@ class StreamTable:
         table's panel URL on the first call, ``None`` after.
         """
         now = time.time_ns() // 1000
-        if type(row_or_rows) is dict:  # the hot path: one row
-            item, n = (normalize_row(row_or_rows), now), 1
+        if type(row_or_rows) is dict:  # the hot path: one row, queued as its private copy
+            item = normalize_row(row_or_rows)
+            item[TIME_KEY] = now
+            n = 1
         elif _is_bulk(row_or_rows):
             batch = self._bulk_batch(row_or_rows, now)
             item, n = BatchItem(batch), batch.num_rows

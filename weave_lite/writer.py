@@ -37,7 +37,11 @@ from weave_lite.storage.values import (
 MAX_SEGMENT_ROWS = 1_000_000
 
 
-# A single-row log() call is queued as a plain ``(row, time_us)`` tuple (cheapest to build).
+# A single-row log() call is queued as the row's private copy itself, with the call's time
+# (epoch us) stored under this key: user keys are always str, so it cannot collide, and the
+# queued dict stays untracked by the garbage collector (a tuple per row would be tracked,
+# and collecting a long queue again and again halves the ingestion rate).
+TIME_KEY = 0
 
 
 @dataclass(slots=True)
@@ -99,7 +103,7 @@ class BackgroundWriter:
 
     # -- caller side ---------------------------------------------------------------------------
 
-    def enqueue(self, item: "tuple | RowsItem | BatchItem", rows: int) -> None:
+    def enqueue(self, item: "dict | RowsItem | BatchItem", rows: int) -> None:
         if self._error is not None:
             raise BackgroundWriterError(
                 f"the background writer of `{self.table.name}` is failing: {self._error}"
@@ -172,24 +176,21 @@ class BackgroundWriter:
 
     def _take(self) -> tuple[list, FlushItem | None]:
         """Pop what is queued (after any rows kept for retry), up to the first flush barrier."""
-        items = self._retry
-        self._retry = []
         queue = self._queue
-        rows = 0
-        while queue and rows < MAX_SEGMENT_ROWS:
-            item = queue.popleft()
-            kind = type(item)
-            if kind is tuple:
-                items.append(item)
-                rows += 1
-            elif kind is FlushItem:
-                self._pending_rows = max(0, self._pending_rows - rows)
-                return items, item  # commit what precedes the barrier, then release it
-            else:
-                items.append(item)
-                rows += item.count
-        self._pending_rows = max(0, self._pending_rows - rows)
-        return items, None
+        popleft = queue.popleft
+        # Items appended meanwhile stay queued for the next round (popleft is atomic).
+        taken = [popleft() for _ in range(min(len(queue), MAX_SEGMENT_ROWS))]
+        barrier = None
+        for i, item in enumerate(taken):
+            if type(item) is FlushItem:
+                barrier = item
+                queue.extendleft(reversed(taken[i + 1 :]))  # after the barrier: next round
+                del taken[i:]
+                break
+        items = self._retry + taken if self._retry else taken
+        self._retry = []
+        self._pending_rows = max(0, self._pending_rows - len(taken))
+        return items, barrier
 
     def _build(self, items: list) -> pa.RecordBatch:
         """One record batch from queued items: runs of rows are converted together."""
@@ -212,16 +213,16 @@ class BackgroundWriter:
         return table.combine_chunks().to_batches(max_chunksize=None)[0]
 
     def _rows_batch(self, run: list) -> pa.RecordBatch:
-        """Rows from single-row ``(row, time_us)`` tuples and :class:`RowsItem` lists."""
-        if all(type(item) is tuple for item in run):
-            rows, times = zip(*run)  # the hot path: single-row log() calls
-            time_us = np.array(times, dtype=np.int64)
+        """Rows from single-row dicts (time under TIME_KEY) and :class:`RowsItem` lists."""
+        if all(type(item) is dict for item in run):
+            rows = run  # the hot path: single-row log() calls
+            time_us = np.array([r[TIME_KEY] for r in rows], dtype=np.int64)
         else:
             rows, per_row = [], []
             for item in run:
-                if type(item) is tuple:
-                    rows.append(item[0])
-                    per_row.append(item[1])
+                if type(item) is dict:
+                    per_row.append(item[TIME_KEY])
+                    rows.append(item)
                 else:
                     rows.extend(item.rows)
                     per_row.extend([item.time_us] * len(item.rows))
@@ -232,6 +233,8 @@ class BackgroundWriter:
             auto = stamped.to_pylist()
             stamped = column_to_array([r.get("timestamp", a) for r, a in zip(rows, auto)])
         extra = {"timestamp": stamped, "_client_id": client_id_column(self.client_id, n)}
+        # The rows are not modified (a failed commit retries them): rows_to_batch skips the
+        # non-str TIME_KEY.
         return rows_to_batch(rows, extra)
 
 

@@ -279,17 +279,20 @@ def rows_to_batch(rows: Sequence[dict], extra: dict[str, pa.Array] | None = None
 
 
 def _ordered_keys(rows: Sequence[dict]) -> list[str]:
-    """Every key of ``rows`` in first-seen order (fast when every row has the first row's keys)."""
+    """Every str key of ``rows`` in first-seen order (fast when every row has the first row's
+    keys). Non-str keys are private to the writer (its time stamp) and skipped."""
     if not rows:
         return []
     union = set().union(*rows)
     first = rows[0]
     if len(union) == len(first):
-        return list(first)
-    keys: dict[str, None] = {}
-    for r in rows:
-        keys.update(dict.fromkeys(r))
-    return list(keys)
+        keys = list(first)
+    else:
+        seen: dict = {}
+        for r in rows:
+            seen.update(dict.fromkeys(r))
+        keys = list(seen)
+    return [k for k in keys if type(k) is str]
 
 
 # ---------------------------------------------------------------------------------------------
