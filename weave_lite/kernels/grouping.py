@@ -175,7 +175,7 @@ def grouped_quantile(group_of: np.ndarray, values: np.ndarray, valid: np.ndarray
         below = int(np.floor(position))
         above = min(below + 1, k - 1)
         frac = position - below
-        if frac == 0.0:
+        if frac == 0.0 or part[above] == part[below]:  # also keeps inf as inf
             out[g] = part[below]
         else:
             out[g] = part[below] + (part[above] - part[below]) * frac
