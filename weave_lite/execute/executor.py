@@ -162,24 +162,25 @@ def _apply_order_free(node: PCall, args: list[Any], lists: list[ListVec], runtim
     """Map over order-free lists (groups) element-wise on their base, keeping them order-free."""
     outer = lists[0]
     group_of = outer.view[0]
-    inner_args: list[Any] = []
-    for i, a in enumerate(args):
-        if i in node.mapped:
-            inner_args.append(as_list_vec(a).view[1])
-        elif isinstance(a, LambdaFn):
-            inner_args.append(a.mapped(group_of))
-        elif a is None:
-            inner_args.append(None)
-        else:
-            inner_args.append(a.take(group_of))
-    base = apply(node, inner_args, len(group_of), runtime, depth - 1)
+    bases = dict(zip(node.mapped, (lv.view[1] for lv in lists)))
+    base = apply(node, _one_level_down(node, args, bases, group_of), len(group_of), runtime, depth - 1)
     return ListVec(outer.offsets, None, outer.valid, None, view=(group_of, base))
 
 
-def as_list_vec(vec: Vec) -> ListVec:
-    from weave_lite.execute.ops.base import as_list
-
-    return as_list(vec)
+def _one_level_down(node: PCall, args: list[Any], elements: dict[int, Vec], parent_index: np.ndarray) -> list[Any]:
+    """The arguments one list level down: the mapped lists' ``elements``; every other argument
+    broadcast to the elements through ``parent_index`` (functions remember it)."""
+    inner: list[Any] = []
+    for i, a in enumerate(args):
+        if i in elements:
+            inner.append(elements[i])
+        elif isinstance(a, LambdaFn):
+            inner.append(a.mapped(parent_index))
+        elif a is None:
+            inner.append(None)
+        else:
+            inner.append(a.take(parent_index))
+    return inner
 
 
 def _same_everywhere(vec: Vec) -> bool:
@@ -244,17 +245,8 @@ def apply(node: PCall, args: list[Any], length: int, runtime: Runtime, depth: in
                 f"`{node.op}` got lists of different lengths", source=runtime.source, span=node.source.span
             )
     pidx = outer.parent_index()
-    inner_args: list[Any] = []
-    for i, a in enumerate(args):
-        if i in node.mapped:
-            inner_args.append(as_list(a).child)
-        elif isinstance(a, LambdaFn):
-            inner_args.append(a.mapped(pidx))
-        elif a is None:
-            inner_args.append(None)
-        else:
-            inner_args.append(a.take(pidx))
-    child = apply(node, inner_args, len(pidx), runtime, depth - 1)
+    children = dict(zip(node.mapped, (lv.child for lv in lists)))
+    child = apply(node, _one_level_down(node, args, children, pidx), len(pidx), runtime, depth - 1)
     valid = outer.valid
     for other in lists[1:]:
         if other.valid is not None:

@@ -35,6 +35,8 @@ import zlib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from weave_lite.storage.filesystem import replace_durably
+
 from ._binio import BinReader, BinWriter, FormatError
 
 if TYPE_CHECKING:
@@ -112,34 +114,10 @@ def profile_from_bytes(data: bytes, *, source: str = "profile data") -> "Dataset
 
 
 def write_atomic(data: bytes, path: str | os.PathLike) -> Path:
-    """Write ``data`` to ``path`` atomically (tmp file, fsync, rename, fsync of the folder)."""
+    """Write ``data`` to ``path`` atomically and durably (the log's own primitive)."""
     path = Path(path)
-    folder = path.parent
-    folder.mkdir(parents=True, exist_ok=True)
-    tmp = folder / f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-    try:
-        view = memoryview(data)
-        while view:
-            n = os.write(fd, view)
-            view = view[n:]
-        os.fsync(fd)
-    except BaseException:
-        os.close(fd)
-        tmp.unlink(missing_ok=True)
-        raise
-    os.close(fd)
-    os.replace(tmp, path)
-    try:
-        dfd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return path
-    try:
-        os.fsync(dfd)
-    except OSError:
-        pass
-    finally:
-        os.close(dfd)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    replace_durably(path, data)
     return path
 
 

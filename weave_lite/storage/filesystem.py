@@ -87,12 +87,7 @@ class LogFileSystem:
 
     def replace(self, rel: str, data: bytes) -> None:
         """Atomically replace ``rel`` with ``data`` (hints and checkpoints)."""
-        final = self.full(rel)
-        folder = os.path.dirname(final)
-        tmp = os.path.join(folder, f".tmp-{uuid.uuid4().hex}")
-        _write_durably(tmp, data)
-        os.replace(tmp, final)
-        _fsync_dir(folder)
+        replace_durably(self.full(rel), data)
 
     def delete(self, rel: str) -> None:
         try:
@@ -128,6 +123,23 @@ class LogFileSystem:
 
     def fsync_folder(self, rel: str) -> None:
         _fsync_dir(self.full(rel))
+
+
+def replace_durably(path: str | os.PathLike, data: bytes) -> None:
+    """Atomically (re)place the file ``path`` with ``data``, durably: temp file, fsync, rename,
+    fsync of the folder. Readers see the old file or the new one, never a partial one."""
+    folder = os.path.dirname(os.fspath(path))
+    tmp = os.path.join(folder, f".tmp-{uuid.uuid4().hex}")
+    try:
+        _write_durably(tmp, data)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    _fsync_dir(folder)
 
 
 def _write_durably(path: str, data: bytes) -> None:

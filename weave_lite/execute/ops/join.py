@@ -397,7 +397,7 @@ def join_to_str(call: KernelCall) -> Vec:
     offsets = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(kept, out=offsets[1:])
     flat = strings.filter(pa.array(keep, type=pa.bool_())) if len(strings) else strings
-    mask = ~lists.valid if lists.valid is not None else None
+    mask = pa.array(~lists.valid) if lists.valid is not None else None
     listed = pa.LargeListArray.from_arrays(pa.array(offsets, type=pa.int64()), flat, mask=mask)
     if isinstance(sep_vec, ConstVec):
         if sep_vec.value is None:
