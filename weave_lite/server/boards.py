@@ -18,11 +18,11 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from weave_lite.errors import InvalidNameError
+from weave_lite.storage.filesystem import replace_durably
 from weave_lite.storage.names import data_root, validate_part
 
 BOARDS_DIR = "_boards"
@@ -94,20 +94,7 @@ class BoardStore:
         if len(data) > MAX_BOARD_BYTES:
             raise BoardError(f"board is too large ({len(data)} bytes; at most {MAX_BOARD_BYTES})")
         self.path.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=self.path)
-        try:
-            with os.fdopen(fd, "wb") as out:
-                out.write(data)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(tmp, f)
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-            raise
-        _fsync_dir(self.path)
+        replace_durably(f, data)  # readers see the old board or the new one, never half of one
         return clean
 
     def delete(self, name: str) -> None:
@@ -147,16 +134,3 @@ def clean_board(name: str, board: Any) -> dict:
     out = dict(board)
     out.update(name=name, panels=clean_panels, saved_at=now)
     return out
-
-
-def _fsync_dir(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
