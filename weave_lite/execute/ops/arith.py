@@ -50,8 +50,10 @@ kernel("mul")(_arith(pc.multiply))
 @kernel("div")
 def div(call: KernelCall) -> Vec:
     a, b = _float(call.args[0]), _float(call.args[1])
-    zero = elementwise(lambda x: pc.equal(x, 0.0), b)
     quotient = elementwise(pc.divide, a, b)
+    if isinstance(b, ConstVec) and b.value not in (0, None):
+        return quotient  # a literal non-zero divisor: no zero check needed
+    zero = elementwise(lambda x: pc.equal(x, 0.0), b)
     return _null_where_true(quotient, zero)
 
 

@@ -59,9 +59,28 @@ def _is_number(values: pa.Array) -> bool:
     return pa.types.is_integer(values.type) or pa.types.is_floating(values.type)
 
 
+def _single_list_values(lists: ListVec) -> pa.Array | pa.ChunkedArray | None:
+    """The values of a lone, non-null, in-order list of numbers (a column), else None.
+
+    One list needs no grouping: Arrow's multi-threaded scalar aggregates read the (possibly
+    chunked) column in place.
+    """
+    if lists.length != 1 or lists.view is not None or (lists.valid is not None and not lists.valid[0]):
+        return None
+    values = as_array(lists.child)
+    if not (pa.types.is_integer(values.type) or pa.types.is_floating(values.type)):
+        return None
+    return values
+
+
 @kernel("sum")
 def sum_(call: KernelCall) -> Vec:
     lists = as_list(call.args[0])
+    column = _single_list_values(lists)
+    if column is not None:
+        out_type = pa.int64() if str(call.out_type) == "int" else pa.float64()
+        total = pc.sum(column, min_count=0).as_py() or 0
+        return ArrayVec(pa.array([total], type=out_type))
     group_of, values = _by_list(lists)
     data, valid = _numpy(values)
     if pa.types.is_integer(values.type) and str(call.out_type) == "int":
