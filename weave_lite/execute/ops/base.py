@@ -20,6 +20,7 @@ from weave_lite.execute.vectors import (
     to_numpy_bool,
     vec_from_arrow,
 )
+from weave_lite.execute.encodings import string_codes
 from weave_lite.graph.types import NONE, ListT, DictT, UnionT, WType, to_arrow as wtype_to_arrow
 from weave_lite.storage.values import conform
 
@@ -214,6 +215,8 @@ def key_codes(vec: Vec) -> np.ndarray:
     if isinstance(vec, ListVec):
         raise TypeError("cannot group by a list")
     array = as_array(vec)
+    if pa.types.is_string(array.type) or pa.types.is_large_string(array.type):
+        return string_codes(array)  # per-segment encodings are cached (segments are immutable)
     array = combine(array)
     if pa.types.is_union(array.type):
         return _union_codes(array)
