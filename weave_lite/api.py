@@ -193,7 +193,7 @@ class CompiledExpression:
         """The typed op graph (one op a line, indented by nesting) and each op's kernel."""
         plan, _ = self.plan(root=root, tables=tables, vars=vars)
         lines: list[str] = []
-        _explain(plan, 0, lines)
+        _explain(plan, 0, lines, set())
         return "\n".join(lines)
 
     def __repr__(self) -> str:
@@ -215,7 +215,7 @@ def _roots_of(plan: PNode) -> list[PCall]:
     return found
 
 
-def _explain(node: PNode, depth: int, lines: list[str]) -> None:
+def _explain(node: PNode, depth: int, lines: list[str], seen: set[int]) -> None:
     pad = "  " * depth
     if isinstance(node, PConst):
         lines.append(f"{pad}const {node.value!r} : {node.type}")
@@ -223,13 +223,18 @@ def _explain(node: PNode, depth: int, lines: list[str]) -> None:
         lines.append(f"{pad}var {node.name} : {node.type}")
     elif isinstance(node, PLambda):
         lines.append(f"{pad}lambda ({', '.join(node.params)}) : {node.type}")
-        _explain(node.body, depth + 1, lines)
+        _explain(node.body, depth + 1, lines, seen)
     elif isinstance(node, PCall):
+        if id(node) in seen:  # a common subexpression: computed once per frame
+            lines.append(f"{pad}{node.op} -> {node.type}  (shared, computed once)")
+            return
+        seen.add(id(node))
         mapped = f" [auto-mapped {node.map_depth} level(s)]" if node.map_depth else ""
         hints = "".join(f" {k}={v!r}" for k, v in node.hints)
         lines.append(f"{pad}{node.op} -> {node.type}  kernel={node.key}{mapped}{hints}")
         for a in node.args:
-            _explain(a, depth + 1, lines)
+            if a is not None:
+                _explain(a, depth + 1, lines, seen)
 
 
 @functools.lru_cache(maxsize=PLAN_CACHE_SIZE)

@@ -54,7 +54,7 @@ class Runtime:
 class Frame:
     """Variable bindings for a run of ``length`` elements."""
 
-    __slots__ = ("length", "vars", "parent", "_parent_index", "_broadcast")
+    __slots__ = ("length", "vars", "parent", "_parent_index", "_broadcast", "memo")
 
     def __init__(
         self,
@@ -69,6 +69,8 @@ class Frame:
         # May be given as a function: computed only if an outer variable is actually used.
         self._parent_index = parent_index
         self._broadcast: dict[str, Vec] = {}
+        # Values of calls already run in this frame, by plan node (shared by CSE).
+        self.memo: dict[int, Vec] = {}
 
     @property
     def parent_index(self) -> np.ndarray:
@@ -200,23 +202,30 @@ def run(node: PNode, frame: Frame, runtime: Runtime) -> Vec:
     if isinstance(node, PVar):
         return frame.lookup(node.name)
     if isinstance(node, PCall):
-        args: list[Any] = []
-        for a in node.args:
-            if a is None:  # an optional argument left out (kept in place by a rewrite)
-                args.append(None)
-            elif isinstance(a, PLambda):
-                args.append(LambdaFn(a, frame, runtime))
-            else:
-                args.append(run(a, frame, runtime))
-        try:
-            return apply(node, args, frame.length, runtime, node.map_depth)
-        except WeaveError:
-            raise
-        except (pa.ArrowException, ValueError, TypeError, OverflowError, ZeroDivisionError) as exc:
-            raise ExecutionError(
-                f"`{node.op}` failed: {exc}", source=runtime.source, span=node.source.span
-            ) from exc
+        done = frame.memo.get(id(node))
+        if done is not None:
+            return done
+        value = _run_call(node, frame, runtime)
+        frame.memo[id(node)] = value
+        return value
     raise TypeError(f"cannot run {node!r}")
+
+
+def _run_call(node: PCall, frame: Frame, runtime: Runtime) -> Vec:
+    args: list[Any] = []
+    for a in node.args:
+        if a is None:  # an optional argument left out (kept in place by a rewrite)
+            args.append(None)
+        elif isinstance(a, PLambda):
+            args.append(LambdaFn(a, frame, runtime))
+        else:
+            args.append(run(a, frame, runtime))
+    try:
+        return apply(node, args, frame.length, runtime, node.map_depth)
+    except WeaveError:
+        raise
+    except (pa.ArrowException, ValueError, TypeError, OverflowError, ZeroDivisionError) as exc:
+        raise ExecutionError(f"`{node.op}` failed: {exc}", source=runtime.source, span=node.source.span) from exc
 
 
 def apply(node: PCall, args: list[Any], length: int, runtime: Runtime, depth: int) -> Vec:

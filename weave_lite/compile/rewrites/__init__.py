@@ -10,19 +10,27 @@ from dataclasses import replace
 from typing import Callable
 
 from weave_lite.compile.planner import PCall, PLambda, PNode
+from weave_lite.compile.rewrites.common_subexpressions import common_subexpressions
+from weave_lite.compile.rewrites.constant_folding import constant_folding
 from weave_lite.compile.rewrites.count_filter import count_filter
 from weave_lite.compile.rewrites.prune_segments import prune_segments
 from weave_lite.compile.rewrites.top_k import top_k
 
 Rule = Callable[[PNode], PNode]
-# Pruning looks for filter(rows(stream_table)), so it runs before count_filter rewrites filters.
-RULES: tuple[Rule, ...] = (prune_segments, count_filter, top_k)
+# Node rules, applied bottom-up in this order. Folding first turns `60 * 1000` into a literal
+# that pruning can use; pruning looks for filter(rows(stream_table)), so it runs before
+# count_filter rewrites filters.
+RULES: tuple[Rule, ...] = (constant_folding, prune_segments, count_filter, top_k)
+# Whole-plan rules, applied last.
+PLAN_RULES: tuple[Rule, ...] = (common_subexpressions,)
 
 
 def optimize(plan: PNode, rules: tuple[Rule, ...] = RULES) -> PNode:
-    """Apply every rule bottom-up over the plan."""
+    """Apply every node rule bottom-up over the plan, then the whole-plan rules."""
     for rule in rules:
         plan = _bottom_up(plan, rule)
+    for rule in PLAN_RULES:
+        plan = rule(plan)
     return plan
 
 

@@ -1,0 +1,32 @@
+"""Constant folding: an op whose arguments are all literals is computed once, while planning.
+
+``lat > 60 * 1000`` plans as ``lat > 60000``; ``Date("2024-05-01T00:00:00Z").toNumber`` as
+its number. Only scalar results are folded (lists and dicts stay calls), ops that read tables
+or the clock are never folded, and an op that fails on its literals is left for run time so
+the error keeps its place in the expression.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from weave_lite.compile.planner import PCall, PConst, PNode
+
+_NEVER = {"stream_table", "table", "now", "list", "dict", "profile"}
+_SCALARS = (type(None), bool, int, float, str, bytes, dt.datetime, dt.date)
+
+
+def constant_folding(node: PNode) -> PNode:
+    if not (isinstance(node, PCall) and node.key not in _NEVER and node.args):
+        return node
+    if not all(isinstance(a, PConst) for a in node.args):
+        return node
+    from weave_lite.execute.folding import evaluate_constant
+
+    try:
+        value = evaluate_constant(node)
+    except Exception:  # let the run report it, at its place in the expression
+        return node
+    if not isinstance(value, _SCALARS):
+        return node
+    return PConst(value, node.type, node.source)
