@@ -51,6 +51,7 @@ def test_poll_and_changes_since(root):
     assert newer is not None and newer.version == snap.version + 2
     latest, appended = table.changes_since(snap.version)
     assert [s.rows for s in appended] == [1, 2]
+    assert [s.path for s in table.since(snap.version)] == [s.path for s in appended]
     got = pa.concat_tables(latest.read(s) for s in appended)
     assert got.column("x").to_pylist() == [2, 3, 4]
 

@@ -143,6 +143,10 @@ class TableLog:
                 appended.extend(SegmentInfo.from_json(s, v) for s in entry["add"])
         return snap, appended
 
+    def since(self, version: int) -> list[SegmentInfo]:
+        """The segments appended after commit ``version`` (see :meth:`changes_since`)."""
+        return self.changes_since(version)[1]
+
     def read_segment(self, segment: SegmentInfo) -> pa.Table:
         """The segment's rows as a memory-mapped table (cached; segments are immutable)."""
         with self._lock:
