@@ -12,16 +12,14 @@ before any data is read) -> run over Arrow -> convert the result:
 from __future__ import annotations
 
 import functools
-import os
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-import numpy as np
 import pyarrow as pa
 
 from weave_lite.compile.rewrites import optimize as rewrite
 from weave_lite.compile.planner import Environment, PCall, PConst, PLambda, PNode, Planner, PVar, type_of_python
-from weave_lite.errors import ExpressionError, InvalidNameError, TableNotFoundError, WeaveError, caret_snippet
+from weave_lite.errors import ExpressionError, InvalidNameError, TableNotFoundError, caret_snippet
 from weave_lite.execute import ops as _ops  # noqa: F401  (registers the kernels)
 from weave_lite.execute.executor import Frame, Runtime, run
 from weave_lite.execute.ops.base import as_list, const_vec
@@ -30,7 +28,7 @@ from weave_lite.graph.nodes import Node
 from weave_lite.graph.printer import render
 from weave_lite.graph.types import TableT, row_type
 from weave_lite.lang.parser import parse
-from weave_lite.storage.names import TableName, data_root
+from weave_lite.storage.names import TableName
 from weave_lite.compile.rewrites.prune_segments import may_match
 from weave_lite.storage.table import Snapshot, shared_table
 from weave_lite.storage.values import normalize_batch

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 
 import numpy as np
 import pyarrow as pa
@@ -277,6 +276,3 @@ def _choose(pick_first: np.ndarray, first: Vec, second: Vec) -> Vec:
     both = concat_vecs([first, second])
     index = np.where(pick_first, np.arange(n), np.arange(n) + first.length)
     return both.take(index)
-
-
-__all__ = ["math"]

@@ -21,7 +21,7 @@ from weave_lite.execute.vectors import (
     vec_from_arrow,
 )
 from weave_lite.execute.encodings import string_codes
-from weave_lite.graph.types import NONE, ListT, DictT, UnionT, WType, to_arrow as wtype_to_arrow
+from weave_lite.graph.types import ListT, DictT, WType, to_arrow as wtype_to_arrow
 from weave_lite.storage.values import conform
 
 # -- construction ------------------------------------------------------------------------------
@@ -352,6 +352,3 @@ def is_weave_list(t: WType) -> bool:
 
 def is_weave_dict(t: WType) -> bool:
     return isinstance(t.non_null(), DictT)
-
-
-__all__ = ["NONE", "UnionT"]

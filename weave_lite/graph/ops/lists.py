@@ -14,7 +14,6 @@ from weave_lite.graph.ops.rules import (
     is_list,
     is_str,
     list_of_arg,
-    require_const,
 )
 from weave_lite.graph.registry import NOT_CONST, define
 from weave_lite.graph.types import (
@@ -31,7 +30,6 @@ from weave_lite.graph.types import (
 )
 
 AREA = "lists"
-ANYT = lambda t: True  # noqa: E731
 
 
 def _item_and_index(types):
@@ -263,5 +261,3 @@ define(
     bind={1: lambda types: (ListT(elem(types[0])),)},
     doc="list.rolling(w => w.avg, n)",
 )
-
-__all__ = ["pick_type", "require_const", "ANYT"]

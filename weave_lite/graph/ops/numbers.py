@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from weave_lite.errors import WeaveTypeError
 from weave_lite.graph.ops.rules import (
     all_of,
     base,
@@ -12,7 +11,6 @@ from weave_lite.graph.ops.rules import (
     is_int,
     is_list,
     is_num,
-    is_str,
     is_ts,
     num_result,
     elem,
@@ -112,4 +110,3 @@ define(
     key="bin:timestamp",
     doc="timestamp.bin(binsfixed(milliseconds))",
 )
-__all__ = ["WeaveTypeError", "is_str"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from weave_lite.errors import WeaveTypeError
-from weave_lite.graph.ops.rules import all_of, is_str, is_ts
+from weave_lite.graph.ops.rules import is_str, is_ts
 from weave_lite.graph.registry import NOT_CONST, define
 from weave_lite.graph.types import FLOAT, NONE, TIMESTAMP
 
@@ -39,4 +39,3 @@ define("floor", AREA, ("scalar", "scalar"), _unit_rule, accepts=_ts_and_unit, ke
 define("ceil", AREA, ("scalar", "scalar"), _unit_rule, accepts=_ts_and_unit, key="ceil:timestamp", doc='timestamp.ceil("h")')
 define("toNumber", AREA, ("scalar",), lambda t, c: FLOAT, accepts=lambda t: is_ts(t[0]) and t[0] != NONE, key="toNumber:timestamp", doc="timestamp.toNumber (ms since epoch)")
 define("now", AREA, (), lambda t, c: TIMESTAMP, doc="now()")
-__all__ = ["all_of"]
