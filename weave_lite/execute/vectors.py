@@ -109,6 +109,41 @@ class ArrayVec(Vec):
         return f"ArrayVec({self.array.type}, n={self.length})"
 
 
+class GatheredVec(ArrayVec):
+    """``base`` gathered at ``indices``, gathered only when its values are read.
+
+    Filtering rows leaves their columns as gathers; an op that only needs per-value codes
+    (grouping by a string column) can take the codes of ``base`` (cached per segment) at
+    ``indices`` instead of copying strings.
+    """
+
+    __slots__ = ("base", "indices", "_gathered")
+
+    def __init__(self, base: ArrayVec, indices: np.ndarray):
+        self.base = base
+        self.indices = indices
+        self.length = len(indices)
+        self._gathered = None
+
+    @property
+    def array(self) -> Array:
+        if self._gathered is None:
+            self._gathered = self.base.array.take(pa.array(self.indices, type=pa.int64()))
+        return self._gathered
+
+    def take(self, indices: np.ndarray) -> "GatheredVec":
+        return GatheredVec(self.base, self.indices[indices])
+
+    def filter(self, mask: np.ndarray) -> "GatheredVec":
+        return GatheredVec(self.base, self.indices[mask])
+
+    def slice(self, start: int, stop: int) -> "GatheredVec":
+        return GatheredVec(self.base, self.indices[start:stop])
+
+    def __repr__(self) -> str:
+        return f"GatheredVec({self.base.array.type}, n={self.length})"
+
+
 class ConstVec(Vec):
     """``value`` (a Python value, or None) repeated ``length`` times; ``arrow_type`` types it."""
 
@@ -161,7 +196,7 @@ class Fields(Mapping):
         entry = self._entries[name]
         if isinstance(entry, tuple):
             base, indices = entry
-            entry = base.take(indices)
+            entry = GatheredVec(base, indices) if type(base) is ArrayVec else base.take(indices)
             self._entries[name] = entry
         return entry
 

@@ -13,6 +13,7 @@ import pyarrow.compute as pc
 from weave_lite.execute.vectors import (
     ArrayVec,
     ConstVec,
+    GatheredVec,
     ListVec,
     StructVec,
     Vec,
@@ -143,7 +144,7 @@ def take_or_null(vec: Vec, indices: np.ndarray, valid: np.ndarray) -> Vec:
 def concat_vecs(vecs: Sequence[Vec]) -> Vec:
     """One Vec holding the elements of every Vec in order (types unified as needed)."""
     vecs = [v for v in vecs]
-    kinds = {type(v) for v in vecs if not is_null_type(v)}
+    kinds = {ArrayVec if isinstance(v, ArrayVec) else type(v) for v in vecs if not is_null_type(v)}
     if kinds <= {ArrayVec, ConstVec}:
         arrays = [as_array(v) for v in vecs]
         target = _common_type([a.type for a in arrays])
@@ -214,8 +215,10 @@ def key_codes(vec: Vec) -> np.ndarray:
         return codes
     if isinstance(vec, ListVec):
         raise TypeError("cannot group by a list")
+    if isinstance(vec, GatheredVec) and _is_string(vec.base.array.type):
+        return string_codes(vec.base.array)[vec.indices]  # codes of the rows kept, no string copy
     array = as_array(vec)
-    if pa.types.is_string(array.type) or pa.types.is_large_string(array.type):
+    if _is_string(array.type):
         return string_codes(array)  # per-segment encodings are cached (segments are immutable)
     array = combine(array)
     if pa.types.is_union(array.type):
@@ -226,6 +229,10 @@ def key_codes(vec: Vec) -> np.ndarray:
         return np.zeros(n, dtype=np.int64)
     encoded = pc.dictionary_encode(array, null_encoding="encode")
     return np.asarray(encoded.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
+
+
+def _is_string(t: pa.DataType) -> bool:
+    return pa.types.is_string(t) or pa.types.is_large_string(t)
 
 
 def _combine(a: np.ndarray, b: np.ndarray) -> np.ndarray:
