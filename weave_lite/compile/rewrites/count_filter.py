@@ -8,18 +8,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from weave_lite.compile.planner import PCall, PNode
+from weave_lite.compile.planner import PNode
+from weave_lite.compile.rewrites.chain import outer_over
 
 
 def count_filter(node: PNode) -> PNode:
-    if (
-        isinstance(node, PCall)
-        and node.key == "count"
-        and node.map_depth == 0
-        and isinstance(node.args[0], PCall)
-        and node.args[0].key == "filter"
-        and node.args[0].map_depth == 0
-    ):
-        inner = node.args[0]
-        return replace(node, key="count:where", args=inner.args, arg_types=inner.arg_types)
-    return node
+    inner = outer_over(node, "count", "filter")
+    if inner is None:
+        return node
+    return replace(node, key="count:where", args=inner.args, arg_types=inner.arg_types)

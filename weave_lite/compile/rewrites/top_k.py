@@ -8,19 +8,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from weave_lite.compile.planner import PCall, PNode
+from weave_lite.compile.planner import PNode
+from weave_lite.compile.rewrites.chain import outer_over
 
 
 def top_k(node: PNode) -> PNode:
-    if (
-        isinstance(node, PCall)
-        and node.key == "limit"
-        and node.map_depth == 0
-        and isinstance(node.args[0], PCall)
-        and node.args[0].key == "sort"
-        and node.args[0].map_depth == 0
-    ):
-        inner = node.args[0]
-        sort_args = inner.args if len(inner.args) == 3 else (*inner.args, None)
-        return replace(node, key="limit:sorted", args=(*sort_args, node.args[1]))
-    return node
+    inner = outer_over(node, "limit", "sort")
+    if inner is None:
+        return node
+    sort_args = inner.args if len(inner.args) == 3 else (*inner.args, None)
+    return replace(node, key="limit:sorted", args=(*sort_args, node.args[1]))

@@ -173,18 +173,24 @@ def quantile(call: KernelCall) -> Vec:
 # -- order-dependent reducers (need each list in order) -------------------------------------
 
 
+def _non_null_elements(lists: ListVec) -> tuple[pa.Table, np.ndarray, np.ndarray]:
+    """The lists' non-null elements as a table of (list ``p``, value ``v``, -0.0 read as 0.0),
+    with each element's list id and its position among the children."""
+    values = _values(lists)
+    if pa.types.is_floating(values.type):
+        values = pc.add(values, 0.0)
+    pid = lists.parent_index()
+    idx = np.flatnonzero(np.asarray(pc.is_valid(values).to_numpy(zero_copy_only=False), dtype=bool))
+    table = pa.table({"p": pa.array(pid[idx], type=pa.int64()), "v": values.take(pa.array(idx))})
+    return table, pid, idx
+
+
 def _arg_extreme(descending: bool):
     def run(call: KernelCall) -> Vec:
         lists = as_list(call.args[0])
-        values = _values(lists)
-        if pa.types.is_floating(values.type):
-            values = pc.add(values, 0.0)
-        pid = lists.parent_index()
-        valid = np.asarray(pc.is_valid(values).to_numpy(zero_copy_only=False), dtype=bool)
-        idx = np.flatnonzero(valid)
         # Stable sort by (list, value): ties keep list order, so the first occurrence wins;
         # NaN sorts after every number in both directions (ignored unless all are NaN).
-        table = pa.table({"p": pa.array(pid[idx]), "v": values.take(pa.array(idx))})
+        table, pid, idx = _non_null_elements(lists)
         order = np.asarray(
             pc.sort_indices(table, sort_keys=[("p", "ascending"), ("v", "descending" if descending else "ascending")]),
             dtype=np.int64,
@@ -208,13 +214,7 @@ kernel("argmin")(_arg_extreme(False))
 @kernel("mode")
 def mode(call: KernelCall) -> Vec:
     lists = as_list(call.args[0])
-    values = _values(lists)
-    if pa.types.is_floating(values.type):
-        values = pc.add(values, 0.0)
-    pid = lists.parent_index()
-    valid = np.asarray(pc.is_valid(values).to_numpy(zero_copy_only=False), dtype=bool)
-    idx = np.flatnonzero(valid)
-    table = pa.table({"p": pa.array(pid[idx], type=pa.int64()), "v": values.take(pa.array(idx))})
+    table, _, _ = _non_null_elements(lists)
     counted = table.group_by(["p", "v"], use_threads=False).aggregate([("p", "count")])
     # Most frequent first; ties: the smallest value (NaN counts as the largest).
     order = pc.sort_indices(counted, sort_keys=[("p", "ascending"), ("p_count", "descending"), ("v", "ascending")])
@@ -228,5 +228,5 @@ def mode(call: KernelCall) -> Vec:
     missing = (position < 0) | ~lists.is_valid()
     column = combine(winners.column("v"))
     if not len(column):
-        return ArrayVec(pa.nulls(lists.length, type=values.type))
+        return ArrayVec(pa.nulls(lists.length, type=table.schema.field("v").type))
     return ArrayVec(column.take(pa.array(np.where(missing, 0, position), mask=missing)))
