@@ -7,6 +7,7 @@ import datetime as dt
 import pyarrow as pa
 import pytest
 
+from tests.reference.interpreter import values_equal
 from weave_lite import StreamTable, compile, evaluate, to_python
 
 TABLES = {
@@ -82,3 +83,28 @@ def test_filters_on_a_stream_table_prune_segments(root):
 )
 def test_rewrites_never_change_results(expr):
     assert to_python(evaluate(expr, tables=TABLES)) == to_python(evaluate(expr, tables=TABLES, optimize=False))
+
+
+@pytest.mark.parametrize("direction", ["asc", "desc"])
+@pytest.mark.parametrize("limit", [1, 7, 50])
+def test_top_k_equals_a_full_sort_with_ties_nulls_and_nan(direction, limit):
+    import numpy as np
+
+    rng = np.random.default_rng(limit)
+    n = 5000
+    values = rng.integers(0, 20, n).astype(float)  # many ties
+    values[rng.random(n) < 0.05] = np.nan
+    table = pa.table(
+        {
+            "v": pa.array(values, mask=rng.random(n) < 0.05),
+            "s": pa.array([f"s{x}" for x in rng.integers(0, 30, n)]),
+            "i": np.arange(n),
+        }
+    )
+    tables = {"t": table}
+    for key in ('r["v"]', 'r["s"]'):
+        expr = f'table("t").rows.sort(r => [{key}, r["i"]], ["{direction}"]).limit({limit})'
+        fast = to_python(evaluate(expr, tables=tables))
+        full = to_python(evaluate(expr, tables=tables, optimize=False))
+        assert len(fast) == limit and values_equal(fast, full)  # NaN equals NaN here
+        assert compile(expr).explain(tables=tables).splitlines()[0].endswith("kernel=limit:sorted")

@@ -40,6 +40,35 @@ def combine(array: Array) -> pa.Array:
     return array.combine_chunks()
 
 
+def take_rows(array: Array, indices: np.ndarray) -> Array:
+    """``array`` at ``indices`` without concatenating its chunks first (Arrow's take of a
+    chunked array copies the whole column into one chunk before gathering)."""
+    if not isinstance(array, pa.ChunkedArray) or array.num_chunks <= 1:
+        return combine(array).take(pa.array(indices, type=pa.int64()))
+    lengths = np.fromiter((len(c) for c in array.chunks), dtype=np.int64, count=array.num_chunks)
+    starts = np.concatenate([[0], np.cumsum(lengths)])
+    chunk_of = np.searchsorted(starts[1:], indices, side="right")
+    in_order = bool(np.all(chunk_of[1:] >= chunk_of[:-1])) if len(indices) > 1 else True
+    order = None if in_order else np.argsort(chunk_of, kind="stable")
+    ordered_chunks = chunk_of if order is None else chunk_of[order]
+    ordered = indices if order is None else indices[order]
+    bounds = np.searchsorted(ordered_chunks, np.arange(array.num_chunks + 1), side="left")
+    pieces = []
+    for c in range(array.num_chunks):
+        lo, hi = bounds[c], bounds[c + 1]
+        if hi > lo:
+            local = pa.array(ordered[lo:hi] - starts[c], type=pa.int64())
+            pieces.append(array.chunk(c).take(local))
+    if not pieces:
+        return empty_array(array.type)
+    gathered = pa.chunked_array(pieces, type=array.type)
+    if order is None:
+        return gathered
+    inverse = np.empty(len(order), dtype=np.int64)
+    inverse[order] = np.arange(len(order), dtype=np.int64)
+    return combine(gathered).take(pa.array(inverse))
+
+
 def empty_array(t: pa.DataType) -> pa.Array:
     """An empty array of type ``t`` (``pa.array([], type)`` cannot build unions)."""
     if pa.types.is_union(t):
@@ -86,7 +115,7 @@ class ArrayVec(Vec):
         self.length = len(array)
 
     def take(self, indices: np.ndarray) -> "ArrayVec":
-        return ArrayVec(self.array.take(pa.array(indices, type=pa.int64())))
+        return ArrayVec(take_rows(self.array, np.asarray(indices, dtype=np.int64)))
 
     def filter(self, mask: np.ndarray) -> "ArrayVec":
         return ArrayVec(self.array.filter(pa.array(mask, type=pa.bool_())))
@@ -128,7 +157,7 @@ class GatheredVec(ArrayVec):
     @property
     def array(self) -> Array:
         if self._gathered is None:
-            self._gathered = self.base.array.take(pa.array(self.indices, type=pa.int64()))
+            self._gathered = take_rows(self.base.array, np.asarray(self.indices, dtype=np.int64))
         return self._gathered
 
     def take(self, indices: np.ndarray) -> "GatheredVec":

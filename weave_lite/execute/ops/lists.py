@@ -17,7 +17,7 @@ from weave_lite.execute.ops.base import (
     null_like,
     take_or_null,
 )
-from weave_lite.execute.vectors import ArrayVec, ConstVec, ListVec, StructVec, Vec
+from weave_lite.execute.vectors import ArrayVec, ConstVec, ListVec, StructVec, Vec, take_rows
 from weave_lite.kernels.grouping import renumber_first_appearance
 from weave_lite.graph.nodes import Call
 
@@ -207,35 +207,38 @@ def limit_sorted(call: KernelCall) -> Vec:
         chosen = _top_k_candidates(lists, keys, directions, int(n.value), call)
         if chosen is not None:
             sub = ListVec(np.array([0, len(chosen)], dtype=np.int64), lists.child.take(chosen))
-            order = sort_order(sub, [k.take(chosen) for k in keys], directions, call)
-            return ListVec(sub.offsets, sub.child.take(order))
+            order = sort_order(sub, [k.take(chosen) for k in keys], directions, call)[: int(n.value)]
+            return ListVec(np.array([0, len(order)], dtype=np.int64), sub.child.take(order))
     sorted_lists = _sorted(call, lists)
     keep = _positions(sorted_lists) < np.repeat(_int_values(n, lists.length), sorted_lists.lengths())
     return _plain(sorted_lists.filter_children(keep))
 
 
 def _top_k_candidates(lists, keys, directions, k, call) -> np.ndarray | None:
-    """Indices of the k first elements in sort order, or None when top-k cannot decide them."""
-    columns, sort_keys = {}, []
-    for i, key in enumerate(keys):
-        if isinstance(key, ConstVec):
-            continue
-        arr = key.to_arrow()
-        if not (pa.types.is_integer(arr.type) or pa.types.is_floating(arr.type) or pa.types.is_string(arr.type) or pa.types.is_timestamp(arr.type)):
-            return None
-        if pa.types.is_floating(arr.type):
-            arr = pc.add(arr, 0.0)
-        columns[f"k{i}"] = arr
-        direction = directions[i] if i < len(directions) else "asc"
-        sort_keys.append((f"k{i}", "ascending" if direction == "asc" else "descending"))
-    if not sort_keys:
+    """Sorted indices of a superset of the first k elements in sort order, or None when top-k
+    cannot decide them (nulls or NaN would be among them).
+
+    Arrow's top-k on the first key gives the k-th best value; every element at least as good
+    on that key is a candidate (ties included), so the exact stable sort of the candidates
+    starts with the same k elements as the full sort.
+    """
+    primary = next(((i, key) for i, key in enumerate(keys) if not isinstance(key, ConstVec)), None)
+    if primary is None:
         return np.arange(min(k, lists.child.length), dtype=np.int64)
-    columns["__pos"] = pa.array(np.arange(lists.child.length, dtype=np.int64))
-    sort_keys.append(("__pos", "ascending"))
-    chosen = pc.select_k_unstable(pa.table(columns), k, sort_keys=sort_keys)
+    i, key = primary
+    column = key.array if isinstance(key, ArrayVec) else key.to_arrow()
+    t = column.type
+    if not (pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_string(t) or pa.types.is_timestamp(t)):
+        return None
+    descending = (directions[i] if i < len(directions) else "asc") == "desc"
+    order = "descending" if descending else "ascending"
+    chosen = pc.select_k_unstable(column, k, sort_keys=[("dummy", order)])
     if len(chosen) < k:  # nulls or NaN would come next: let the full sort place them
         return None
-    return np.sort(np.asarray(chosen, dtype=np.int64))
+    picked = take_rows(column, np.asarray(chosen, dtype=np.int64))
+    bound = pc.min(picked) if descending else pc.max(picked)
+    keep = (pc.greater_equal if descending else pc.less_equal)(column, bound)
+    return np.flatnonzero(bool_mask(ArrayVec(keep)))
 
 
 def _sort_keys(call: KernelCall, lists: ListVec) -> tuple[list[Vec], list]:
