@@ -178,6 +178,8 @@ def rss_benchmark(root: Path, expr: str, table: pa.Table) -> None:
 
 
 def timed(fn, repeat: int) -> float:
+    """Median wall time of ``repeat`` runs after one warm-up run (page cache, JIT cache)."""
+    fn()
     times = []
     for _ in range(repeat):
         gc.collect()
