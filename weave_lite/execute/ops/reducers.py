@@ -15,6 +15,7 @@ import pyarrow.compute as pc
 
 from weave_lite.execute.executor import KernelCall, kernel
 from weave_lite.execute.ops.base import as_array, as_list, per_list_aggregate
+from weave_lite.execute.encodings import string_codes
 from weave_lite.execute.vectors import ArrayVec, ListVec, Vec, combine
 from weave_lite.kernels import grouping
 
@@ -113,6 +114,13 @@ def _variance(n: np.ndarray, total: np.ndarray, m2: np.ndarray) -> np.ndarray:
 @kernel("countDistinct")
 def count_distinct(call: KernelCall) -> Vec:
     lists = as_list(call.args[0])
+    if lists.length == 1 and lists.view is None and (lists.valid is None or lists.valid[0]):
+        column = as_array(lists.child)
+        if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+            # One string column: its (per-segment cached) codes, 0 standing for null.
+            codes = string_codes(column)
+            distinct = int(np.count_nonzero(np.bincount(codes)[1:])) if len(codes) else 0
+            return ArrayVec(pa.array([distinct], type=pa.int64()))
     group_of, values = _by_list(lists)
     options = pc.CountOptions(mode="only_valid")
     return ArrayVec(per_list_aggregate(lists, _normalized(values), "count_distinct", options, 0, pa.int64(), group_of=group_of))
