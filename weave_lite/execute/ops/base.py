@@ -209,9 +209,9 @@ def key_codes(vec: Vec) -> np.ndarray:
     if isinstance(vec, StructVec):
         codes = np.zeros(n, dtype=np.int64)
         for field in vec.fields.values():
-            codes = _combine(codes, key_codes(field))
+            codes = pair_codes(codes, key_codes(field))
         if vec.valid is not None:
-            codes = _combine(codes, np.where(vec.valid, 0, 1))
+            codes = pair_codes(codes, np.where(vec.valid, 0, 1))
         return codes
     if isinstance(vec, ListVec):
         raise TypeError("cannot group by a list")
@@ -235,14 +235,16 @@ def _is_string(t: pa.DataType) -> bool:
     return pa.types.is_string(t) or pa.types.is_large_string(t)
 
 
-def _combine(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Codes of the pair (a, b), kept dense."""
+def pair_codes(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Dense codes of the pairs ``(a[i], b[i])`` of non-negative codes (equal pairs, equal codes)."""
     if len(a) == 0:
-        return a
-    width = int(b.max()) + 1 if len(b) else 1
-    pair = a * width + b
-    _, inverse = np.unique(pair, return_inverse=True)
-    return inverse.astype(np.int64)
+        return a.astype(np.int64)
+    width = int(b.max()) + 1
+    if (int(a.max()) + 1) * width < 2**62:
+        _, inverse = np.unique(a * width + b, return_inverse=True)
+    else:  # the packed pair would overflow int64
+        _, inverse = np.unique(np.stack([a, b], axis=1), axis=0, return_inverse=True)
+    return inverse.reshape(-1).astype(np.int64)
 
 
 def _union_codes(array: pa.Array) -> np.ndarray:

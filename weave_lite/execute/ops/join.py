@@ -23,6 +23,7 @@ from weave_lite.execute.ops.base import (
     concat_vecs,
     is_null_type,
     key_codes,
+    pair_codes,
     take_or_null,
 )
 from weave_lite.execute.vectors import ArrayVec, ConstVec, ListVec, StructVec, Vec, vec_from_arrow
@@ -102,20 +103,6 @@ def _py_holds_null(value) -> bool:
     return False
 
 
-def _dense(pair_a: np.ndarray, pair_b: np.ndarray) -> np.ndarray:
-    """Dense codes of the pairs ``(a, b)``."""
-    if len(pair_a) == 0:
-        return pair_a.astype(np.int64)
-    width = int(pair_b.max()) + 1
-    if (int(pair_a.max()) + 1) * width < 2**62:
-        pair = pair_a * width + pair_b
-        _, inverse = np.unique(pair, return_inverse=True)
-    else:
-        stacked = np.stack([pair_a, pair_b], axis=1)
-        _, inverse = np.unique(stacked, axis=0, return_inverse=True)
-    return inverse.reshape(-1).astype(np.int64)
-
-
 def _codes(vec: Vec) -> np.ndarray:
     """Dense codes under which equal keys meet (only meaningful where no null is held)."""
     n = vec.length
@@ -124,7 +111,7 @@ def _codes(vec: Vec) -> np.ndarray:
     if isinstance(vec, StructVec):
         codes = np.zeros(n, dtype=np.int64)
         for field in vec.fields.values():
-            codes = _dense(codes, _codes(field))
+            codes = pair_codes(codes, _codes(field))
         return codes
     if isinstance(vec, ListVec):
         # A list key: the sequence of its items' codes, as bytes, dictionary-encoded.
@@ -258,7 +245,7 @@ def join(call: KernelCall) -> Vec:
     size = len(pid_l) + len(pid_r)
     if n * width > 4 * size + 1024:
         # Sparse (list, key) pairs: renumber them densely first.
-        k = _dense(np.concatenate([pid_l, pid_r]), np.concatenate([code_l, code_r]))
+        k = pair_codes(np.concatenate([pid_l, pid_r]), np.concatenate([code_l, code_r]))
         k_l, k_r = k[: len(pid_l)], k[len(pid_l) :]
         buckets = int(k.max(initial=-1)) + 1
     else:
