@@ -17,11 +17,13 @@ from typing import Any, Mapping
 
 import pyarrow as pa
 
+from weave_lite.compile.physical import MORSELS, parallelize
 from weave_lite.compile.rewrites import optimize as rewrite
 from weave_lite.compile.planner import Environment, PCall, PConst, PLambda, PNode, Planner, PVar, type_of_python
 from weave_lite.errors import ExpressionError, InvalidNameError, TableNotFoundError, caret_snippet
 from weave_lite.execute import ops as _ops  # noqa: F401  (registers the kernels)
 from weave_lite.execute.executor import Frame, Runtime, run
+from weave_lite.execute.morsels import DEFAULT_MORSEL_ROWS, default_threads
 from weave_lite.execute.ops.base import as_list, const_vec
 from weave_lite.execute.vectors import ConstVec, ListVec, StructVec, Vec
 from weave_lite.graph.nodes import Node
@@ -61,6 +63,7 @@ class _Sources:
     source: str | None
     snapshots: dict[str, Snapshot] = field(default_factory=dict)
     memory: dict[str, pa.Table] = field(default_factory=dict)
+    loaded: dict[tuple, pa.Table] = field(default_factory=dict)
 
     def table_type(self, op: str, name: str, node: Node) -> TableT:
         return TableT(row_type(self._arrow(op, name, node).schema))
@@ -97,17 +100,21 @@ class _Sources:
         snippet = caret_snippet(self.source, node.span) if self.source else ""
         return f"{message}\n{snippet}" if snippet else message
 
-    def load(self, op: str, name: str, predicates: tuple = ()) -> Vec:
+    def load_arrow(self, op: str, name: str, predicates: tuple = ()) -> pa.Table:
         """The rows of a table; ``predicates`` (from the pruning rewrite) skip segments whose
         statistics show they hold no matching row."""
-        if op == "table":
-            table = self.memory[name]
-        else:
-            snapshot = self.snapshots[name]
-            if predicates:
-                snapshot = snapshot.select(lambda segment: may_match(segment, predicates))
-            table = snapshot.to_arrow()
-        return ListVec.single(StructVec.from_table(table))
+        key = (op, name, predicates)
+        table = self.loaded.get(key)
+        if table is None:
+            if op == "table":
+                table = self.memory[name]
+            else:
+                snapshot = self.snapshots[name]
+                if predicates:
+                    snapshot = snapshot.select(lambda segment: may_match(segment, predicates))
+                table = snapshot.to_arrow()
+            self.loaded[key] = table
+        return table
 
 
 def _to_arrow_table(obj: Any) -> pa.Table:
@@ -150,7 +157,7 @@ class CompiledExpression:
             plan = Planner(env, self.source).plan(self.node)
         except ExpressionError as exc:
             raise exc.with_source(self.source) if self.source else exc
-        plan = rewrite(plan) if optimize else plan
+        plan = parallelize(rewrite(plan) if optimize else plan)
         self._roots = [(p.op, p.args[0].value, p.source) for p in _roots_of(plan)]
         if len(self._plans) > 64:
             self._plans.clear()
@@ -168,13 +175,27 @@ class CompiledExpression:
                 parts.append((op, name, str(snap.table.path), snap.schema_version))
         return tuple(parts)
 
-    def execute(self, *, root=None, tables=None, vars=None, optimize: bool = True) -> Any:
-        """Run the expression; ``optimize=False`` skips the plan rewrites (same results)."""
+    def execute(
+        self,
+        *,
+        root=None,
+        tables=None,
+        vars=None,
+        optimize: bool = True,
+        threads: int | None = None,
+        morsel_rows: int | None = None,
+    ) -> Any:
+        """Run the expression (see :func:`evaluate` for the options)."""
         plan, sources = self.plan(root=root, tables=tables, vars=vars, optimize=optimize)
-        return self._run(plan, sources, vars)
+        return self._run(plan, sources, vars, threads, morsel_rows)
 
-    def _run(self, plan: PNode, sources: _Sources, vars) -> Any:
-        runtime = Runtime(sources.load, self.source)
+    def _run(self, plan: PNode, sources: _Sources, vars, threads: int | None = None, morsel_rows: int | None = None) -> Any:
+        runtime = Runtime(
+            sources.load_arrow,
+            self.source,
+            threads=default_threads() if threads is None else max(1, int(threads)),
+            morsel_rows=DEFAULT_MORSEL_ROWS if morsel_rows is None else max(1, int(morsel_rows)),
+        )
         bound = {k: const_vec(v, type_of_python(v), 1) for k, v in (vars or {}).items()}
         if vars and "now" in vars:
             runtime.now = vars["now"]
@@ -222,6 +243,11 @@ def _explain(node: PNode, depth: int, lines: list[str], seen: set[int]) -> None:
     elif isinstance(node, PLambda):
         lines.append(f"{pad}lambda ({', '.join(node.params)}) : {node.type}")
         _explain(node.body, depth + 1, lines, seen)
+    elif isinstance(node, PCall) and node.key == MORSELS:
+        at = len(lines)
+        _explain(node.args[0].body, depth, lines, seen)
+        spec = dict(node.hints)["morsels"]
+        lines.insert(at + 1, f"{pad}  ~ runs morsel by morsel on all threads: {spec!r}")
     elif isinstance(node, PCall):
         if id(node) in seen:  # a common subexpression: computed once per frame
             lines.append(f"{pad}{node.op} -> {node.type}  (shared, computed once)")
@@ -255,9 +281,18 @@ def evaluate(
     tables: Mapping[str, Any] | None = None,
     vars: Mapping[str, Any] | None = None,
     optimize: bool = True,
+    threads: int | None = None,
+    morsel_rows: int | None = None,
 ) -> Any:
-    """Evaluate an expression string (or node) and return its result (see module docstring)."""
-    return compile(expr).execute(root=root, tables=tables, vars=vars, optimize=optimize)
+    """Evaluate an expression string (or node) and return its result (see module docstring).
+
+    ``optimize=False`` skips the plan rewrites (same results).  Scans run morsel by morsel on
+    ``threads`` threads (default: ``WEAVE_LITE_THREADS``, else every core); a morsel is about
+    ``morsel_rows`` rows (default 2**20).  Results do not depend on either.
+    """
+    return compile(expr).execute(
+        root=root, tables=tables, vars=vars, optimize=optimize, threads=threads, morsel_rows=morsel_rows
+    )
 
 
 # -- results -------------------------------------------------------------------------------------

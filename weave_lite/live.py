@@ -19,6 +19,7 @@ from typing import Any, Iterator
 
 import pyarrow as pa
 
+from weave_lite.compile.physical import MORSELS
 from weave_lite.compile.planner import PCall, PLambda, PNode
 
 # Ops that act on each row independently: their result over old + new rows is the old result
@@ -102,6 +103,8 @@ class LiveQuery:
 
 def _classify(plan: PNode) -> tuple[str | None, str | None]:
     """("append", None), ("merge", reducer key) or (None, None) for a full re-run."""
+    if isinstance(plan, PCall) and plan.key == MORSELS:  # a morsel-parallel node: its op
+        plan = plan.args[0].body
     if _row_wise_chain(plan):
         return "append", None
     if isinstance(plan, PCall) and plan.key in _MERGEABLE and plan.map_depth == 0:

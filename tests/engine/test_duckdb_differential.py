@@ -52,10 +52,16 @@ def con(tables):
     connection.close()
 
 
+# (threads, morsel_rows): the whole table at once, and morsels of 97 rows on 1 and 2 threads.
+EXECUTIONS = {"whole": (None, None), "morsels-1-thread": (1, 97), "morsels-2-threads": (2, 97)}
+
+
+@pytest.mark.parametrize("execution", list(EXECUTIONS))
 @pytest.mark.parametrize("case", list(_params()))
-def test_weave_equals_duckdb(case: corpus.Case, tables, con):
+def test_weave_equals_duckdb(case: corpus.Case, execution: str, tables, con):
     expected = corpus.sql_expected(case, corpus.run_sql(con, case.sql))
-    got = to_python(evaluate(case.weave, tables=tables))
+    threads, morsel_rows = EXECUTIONS[execution]
+    got = to_python(evaluate(case.weave, tables=tables, threads=threads, morsel_rows=morsel_rows))
     if not case.ordered:
         assert isinstance(got, list), f"expected a list, got {got!r}"
         got = sorted(got, key=corpus.sort_key)

@@ -43,12 +43,14 @@ class ExecutionError(ExpressionError):
 
 @dataclass
 class Runtime:
-    """Per-evaluation state shared by every frame: where tables come from, and now()."""
+    """Per-evaluation state shared by every frame: where tables come from, now(), and how
+    many threads run morsels (see weave_lite.execute.morsels)."""
 
-    load_table: Callable[..., Vec]  # (root op, name, predicates) -> ListVec of rows (length 1)
+    load_arrow: Callable[..., pa.Table]  # (root op, name, scan predicates) -> the table's rows
     source: str | None = None
     now: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
-    cache: dict = field(default_factory=dict)
+    threads: int = 1
+    morsel_rows: int = 1 << 20
 
 
 class Frame:

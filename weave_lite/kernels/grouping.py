@@ -55,9 +55,25 @@ def stable_order(group_of: np.ndarray, n_groups: int):
 def grouped_moments(group_of: np.ndarray, values: np.ndarray, valid: np.ndarray, n_groups: int):
     """Per group: count of valid values, sum, mean and the sum of squared deviations (M2).
 
+    NaN and infinities propagate as IEEE arithmetic does (see :func:`grouped_moment_partials`).
+    """
+    count, total, shift, shifted_mean, m2 = grouped_moment_partials(group_of, values, valid, n_groups)
+    mean = np.zeros(n_groups, dtype=np.float64)
+    for g in range(n_groups):
+        if count[g] > 0:
+            mean[g] = total[g] / count[g]
+    return count, total, mean, m2
+
+
+@njit(cache=True, nogil=True)
+def grouped_moment_partials(group_of: np.ndarray, values: np.ndarray, valid: np.ndarray, n_groups: int):
+    """Per group: count of valid values, sum, shift (the group's first value), mean of the
+    shifted values and the sum of squared deviations (M2).
+
     M2 is computed in two passes on values shifted by the group's first value, so deviations
-    are exact differences even for large clustered values (epoch milliseconds, say). NaN and
-    infinities propagate as IEEE arithmetic does.
+    are exact differences even for large clustered values (epoch milliseconds, say).  The
+    shift is kept so that partial moments merge without losing that precision
+    (:func:`merge_moment_partials`).
     """
     n = values.shape[0]
     count = np.zeros(n_groups, dtype=np.int64)
@@ -74,11 +90,9 @@ def grouped_moments(group_of: np.ndarray, values: np.ndarray, valid: np.ndarray,
         count[g] += 1
         total[g] += x
         shifted_sum[g] += x - shift[g]
-    mean = np.zeros(n_groups, dtype=np.float64)
     shifted_mean = np.zeros(n_groups, dtype=np.float64)
     for g in range(n_groups):
         if count[g] > 0:
-            mean[g] = total[g] / count[g]
             shifted_mean[g] = shifted_sum[g] / count[g]
     m2 = np.zeros(n_groups, dtype=np.float64)
     for i in range(n):
@@ -87,7 +101,50 @@ def grouped_moments(group_of: np.ndarray, values: np.ndarray, valid: np.ndarray,
         g = group_of[i]
         d = (values[i] - shift[g]) - shifted_mean[g]
         m2[g] += d * d
-    return count, total, mean, m2
+    return count, total, shift, shifted_mean, m2
+
+
+@njit(cache=True, nogil=True)
+def merge_moment_partials(
+    group_of: np.ndarray,
+    count: np.ndarray,
+    total: np.ndarray,
+    shift: np.ndarray,
+    shifted_mean: np.ndarray,
+    m2: np.ndarray,
+    n_groups: int,
+):
+    """Fold partial moments (one row per partial, in order) into per-group moments with
+    Chan et al.'s pairwise update; deviations stay relative to each group's first shift."""
+    c = np.zeros(n_groups, dtype=np.int64)
+    t = np.zeros(n_groups, dtype=np.float64)
+    s = np.zeros(n_groups, dtype=np.float64)
+    sm = np.zeros(n_groups, dtype=np.float64)
+    q = np.zeros(n_groups, dtype=np.float64)
+    for i in range(count.shape[0]):
+        nb = count[i]
+        if nb == 0:
+            continue
+        g = group_of[i]
+        na = c[g]
+        if na == 0:
+            c[g] = nb
+            t[g] = total[i]
+            s[g] = shift[i]
+            sm[g] = shifted_mean[i]
+            q[g] = m2[i]
+            continue
+        n = na + nb
+        delta = (shift[i] - s[g]) + (shifted_mean[i] - sm[g])  # mean_b - mean_a
+        sm[g] += delta * nb / n
+        q[g] += m2[i] + delta * delta * (float(na) * float(nb) / n)
+        t[g] += total[i]
+        c[g] = n
+    mean = np.zeros(n_groups, dtype=np.float64)
+    for g in range(n_groups):
+        if c[g] > 0:
+            mean[g] = t[g] / c[g]
+    return c, t, mean, q
 
 
 @njit(cache=True, nogil=True)

@@ -36,7 +36,7 @@ def table(call: KernelCall) -> Vec:
 
 def _root(call: KernelCall, op: str) -> Vec:
     predicates = dict(call.plan.hints).get("predicates", ())
-    rows = call.runtime.load_table(op, call.const(0), predicates)
+    rows = ListVec.single(StructVec.from_table(call.runtime.load_arrow(op, call.const(0), predicates)))
     return rows.take(np.zeros(call.length, dtype=np.int64)) if call.length != 1 else rows
 
 
@@ -292,7 +292,7 @@ def sort_order(lists: ListVec, keys: list[Vec], directions: list, call: KernelCa
 def groupby(call: KernelCall) -> Vec:
     lists = as_list(call.args[0])
     keys = _call_each(call, 1, lists)
-    codes = key_codes(_normalize_zero(keys))
+    codes = key_codes(normalize_zero(keys))
     if lists.length == 1:  # the usual top-level list: dense codes, one O(n) pass
         group_of, first_index = renumber_first_appearance(codes, int(codes.max()) + 1 if len(codes) else 0)
         pid_of_group = np.zeros(len(first_index), dtype=np.int64)
@@ -312,12 +312,12 @@ def groupby(call: KernelCall) -> Vec:
     return ListVec(outer_offsets, inner, lists.valid)
 
 
-def _normalize_zero(vec: Vec) -> Vec:
+def normalize_zero(vec: Vec) -> Vec:
     """-0.0 groups with 0.0 (hash kernels tell their bit patterns apart)."""
     if isinstance(vec, ArrayVec) and pa.types.is_floating(vec.array.type):
         return ArrayVec(pc.add(vec.array, 0.0))
     if isinstance(vec, StructVec):
-        return StructVec({k: _normalize_zero(v) for k, v in vec.fields.items()}, vec.length, vec.valid)
+        return StructVec({k: normalize_zero(v) for k, v in vec.fields.items()}, vec.length, vec.valid)
     return vec
 
 
@@ -336,7 +336,7 @@ def groupkey(call: KernelCall) -> Vec:
 def unique(call: KernelCall) -> Vec:
     lists = as_list(call.args[0])
     pid = lists.parent_index()
-    _, first_index = first_appearance_groups(pid, key_codes(_normalize_zero(lists.child)))
+    _, first_index = first_appearance_groups(pid, key_codes(normalize_zero(lists.child)))
     per_list = np.bincount(pid[first_index], minlength=lists.length).astype(np.int64)
     offsets = np.zeros(lists.length + 1, dtype=np.int64)
     np.cumsum(per_list, out=offsets[1:])

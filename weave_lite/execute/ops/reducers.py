@@ -33,7 +33,7 @@ def _typed(values: pa.Array, as_float: bool) -> pa.Array:
     return values
 
 
-def _by_list(lists: ListVec, as_float: bool = False) -> tuple[np.ndarray, pa.Array]:
+def list_elements(lists: ListVec, as_float: bool = False) -> tuple[np.ndarray, pa.Array]:
     """(list id of each element, the elements' values), order-free when the lists allow."""
     if lists.view is not None:
         group_of, base = lists.view
@@ -41,7 +41,7 @@ def _by_list(lists: ListVec, as_float: bool = False) -> tuple[np.ndarray, pa.Arr
     return lists.parent_index(), _values(lists, as_float)
 
 
-def _numpy(values: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+def numpy_values(values: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     """(values with nulls as 0, validity) as numpy."""
     valid = np.ones(len(values), dtype=bool) if values.null_count == 0 else np.asarray(
         pc.is_valid(values).to_numpy(zero_copy_only=False), dtype=bool
@@ -82,8 +82,8 @@ def sum_(call: KernelCall) -> Vec:
         out_type = pa.int64() if str(call.out_type) == "int" else pa.float64()
         total = pc.sum(column, min_count=0).as_py() or 0
         return ArrayVec(pa.array([total], type=out_type))
-    group_of, values = _by_list(lists)
-    data, valid = _numpy(values)
+    group_of, values = list_elements(lists)
+    data, valid = numpy_values(values)
     if pa.types.is_integer(values.type) and str(call.out_type) == "int":
         total = grouping.grouped_sum_int(group_of, data.astype(np.int64, copy=False), valid, lists.length)
         return _result(lists, total, np.ones(lists.length, bool), pa.int64())
@@ -91,19 +91,30 @@ def sum_(call: KernelCall) -> Vec:
     return _result(lists, total, np.ones(lists.length, bool), pa.float64())
 
 
-def _moments(call: KernelCall, pick):
+def _moments(call: KernelCall, key: str):
     lists = as_list(call.args[0])
-    group_of, values = _by_list(lists, as_float=True)
-    data, valid = _numpy(values)
+    group_of, values = list_elements(lists, as_float=True)
+    data, valid = numpy_values(values)
     count, total, mean, m2 = grouping.grouped_moments(group_of, data, valid, lists.length)
+    return finish_moments(key, count, total, mean, m2, lists.is_valid())
+
+
+def finish_moments(key: str, count, total, mean, m2, list_valid: np.ndarray) -> ArrayVec:
+    """The result of moment reducer ``key`` from per-list moments (also used to finish merged
+    partial moments, see weave_lite.execute.partials)."""
     with np.errstate(all="ignore"):
-        out = pick(count, total, mean, m2)
-    return _result(lists, out, count > 0, pa.float64())
+        out = MOMENT_REDUCERS[key](count, total, mean, m2)
+    ok = (count > 0) & list_valid
+    return ArrayVec(pa.array(out, type=pa.float64(), mask=~ok))
 
 
-kernel("avg")(lambda call: _moments(call, lambda n, total, mean, m2: total / np.maximum(n, 1)))
-kernel("variance")(lambda call: _moments(call, lambda n, total, mean, m2: _variance(n, total, m2)))
-kernel("stddev")(lambda call: _moments(call, lambda n, total, mean, m2: np.sqrt(_variance(n, total, m2))))
+MOMENT_REDUCERS = {
+    "avg": lambda n, total, mean, m2: total / np.maximum(n, 1),
+    "variance": lambda n, total, mean, m2: _variance(n, total, m2),
+    "stddev": lambda n, total, mean, m2: np.sqrt(_variance(n, total, m2)),
+}
+for _key in MOMENT_REDUCERS:
+    kernel(_key)(lambda call, key=_key: _moments(call, key))
 
 
 def _variance(n: np.ndarray, total: np.ndarray, m2: np.ndarray) -> np.ndarray:
@@ -121,7 +132,7 @@ def count_distinct(call: KernelCall) -> Vec:
             codes = string_codes(column)
             distinct = int(np.count_nonzero(np.bincount(codes)[1:])) if len(codes) else 0
             return ArrayVec(pa.array([distinct], type=pa.int64()))
-    group_of, values = _by_list(lists)
+    group_of, values = list_elements(lists)
     options = pc.CountOptions(mode="only_valid")
     return ArrayVec(per_list_aggregate(lists, _normalized(values), "count_distinct", options, 0, pa.int64(), group_of=group_of))
 
@@ -134,11 +145,11 @@ def _normalized(values: pa.Array) -> pa.Array:
 def _extreme(want_max: bool):
     def run(call: KernelCall) -> Vec:
         lists = as_list(call.args[0])
-        group_of, values = _by_list(lists)
+        group_of, values = list_elements(lists)
         if pa.types.is_null(values.type) or str(call.out_type) == "none":
             return ArrayVec(pa.nulls(lists.length))
         if _is_number(values):
-            data, valid = _numpy(values)
+            data, valid = numpy_values(values)
             if pa.types.is_floating(values.type):
                 best, has = grouping.grouped_extreme_float(group_of, data.astype(np.float64), valid, lists.length, want_max)
                 return _result(lists, best + 0.0, has, pa.float64())
@@ -156,8 +167,8 @@ kernel("max")(_extreme(True))
 
 def quantiles(lists: ListVec, q: float) -> ArrayVec:
     """Exact per-list quantile with linear interpolation (numpy's default method)."""
-    group_of, values = _by_list(lists, as_float=True)
-    data, valid = _numpy(values)
+    group_of, values = list_elements(lists, as_float=True)
+    data, valid = numpy_values(values)
     out, has = grouping.grouped_quantile(group_of, data, valid, lists.length, float(q))
     return _result(lists, out, has, pa.float64())
 

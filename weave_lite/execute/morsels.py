@@ -1,0 +1,138 @@
+"""Morsel-parallel execution of the nodes marked by :mod:`weave_lite.compile.physical`.
+
+A table is cut into morsels: runs of whole segments (Arrow record batches) of about
+``Runtime.morsel_rows`` rows, a larger segment cut into pieces of that size.  Each morsel runs
+the marked node on its own, on a pool of ``Runtime.threads`` threads (Arrow kernels and the
+``nogil`` Numba kernels release the GIL, so morsels overlap), and the results merge in morsel
+order.  The cut depends only on the table, never on the number of threads, so every thread
+count gives the very same result.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from typing import Callable, Sequence, TypeVar
+
+import pyarrow as pa
+
+from weave_lite.compile.physical import MORSELS, MorselSpec
+from weave_lite.compile.planner import PVar
+from weave_lite.execute import partials
+from weave_lite.execute.executor import Frame, KernelCall, Runtime, kernel, run
+from weave_lite.execute.ops.base import as_list, concat_vecs
+from weave_lite.execute.vectors import ListVec, Vec
+
+DEFAULT_MORSEL_ROWS = 1 << 20
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def default_threads() -> int:
+    """``WEAVE_LITE_THREADS`` if set, else every core."""
+    configured = os.environ.get("WEAVE_LITE_THREADS")
+    return max(1, int(configured)) if configured else (os.cpu_count() or 1)
+
+
+def split_morsels(table: pa.Table, size: int) -> list[pa.Table]:
+    """Consecutive pieces of ``table``: whole record batches gathered up to ``size`` rows,
+    a batch longer than ``size`` cut into pieces of ``size`` rows."""
+    size = max(1, size)
+    groups: list[list[pa.RecordBatch]] = []
+    current: list[pa.RecordBatch] = []
+    rows = 0
+    for batch in table.to_batches():
+        if not batch.num_rows:
+            continue
+        if current and rows + batch.num_rows > size:
+            groups.append(current)
+            current, rows = [], 0
+        if batch.num_rows > size:
+            groups.extend([batch.slice(lo, size)] for lo in range(0, batch.num_rows, size))
+            continue
+        current.append(batch)
+        rows += batch.num_rows
+    if current:
+        groups.append(current)
+    return [pa.Table.from_batches(group, schema=table.schema) for group in groups]
+
+
+_POOLS: dict[int, ThreadPoolExecutor] = {}
+_POOLS_LOCK = threading.Lock()
+
+
+def _pool(threads: int) -> ThreadPoolExecutor:
+    with _POOLS_LOCK:
+        pool = _POOLS.get(threads)
+        if pool is None:
+            pool = _POOLS[threads] = ThreadPoolExecutor(threads, thread_name_prefix="weave-morsel")
+        return pool
+
+
+def map_in_order(fn: Callable[[T], R], items: Sequence[T], threads: int) -> list[R]:
+    """``[fn(x) for x in items]``, run on ``threads`` threads; the first error (in item order)
+    is raised."""
+    if threads <= 1 or len(items) <= 1:
+        return [fn(x) for x in items]
+    futures = [_pool(threads).submit(fn, x) for x in items]
+    return [f.result() for f in futures]
+
+
+@kernel(MORSELS)
+def morsels(call: KernelCall) -> Vec:
+    fn = call.args[0]  # the wrapped node, closed over the top-level frame
+    spec: MorselSpec = dict(call.plan.hints)["morsels"]
+    runtime, top = call.runtime, fn.frame
+    root = spec.root
+    table = runtime.load_arrow(root.key, root.args[0].value, dict(root.hints).get("predicates", ()))
+    pieces = split_morsels(table, runtime.morsel_rows)
+    if len(pieces) <= 1:
+        return run(fn.body, top, runtime)
+
+    def run_on(piece: pa.Table, node=spec.node) -> Vec:
+        scoped = replace(runtime, load_arrow=lambda *_: piece)
+        return run(node, Frame(1, dict(top.vars)), scoped)
+
+    if spec.kind == "aggregate":
+        def partial_of(piece: pa.Table) -> partials.MorselPartial:
+            scoped = replace(runtime, load_arrow=lambda *_: piece)
+            return partials.morsel_partial(spec, Frame(1, dict(top.vars)), scoped)
+
+        return partials.merge(spec, map_in_order(partial_of, pieces, runtime.threads), top, runtime)
+    if spec.kind == "concat":
+        return ListVec.single(concat_rows([_elements(v) for v in map_in_order(run_on, pieces, runtime.threads)]))
+    if spec.kind == "topk":
+        candidates = [_elements(v) for v in map_in_order(run_on, pieces, runtime.threads)]
+    else:  # limit: read morsels in order, a wave of `threads` at a time, until enough rows
+        candidates = _first_rows(spec, pieces, run_on, top, runtime)
+    # The same op over the morsels' candidates (in morsel order, so ties keep row order).
+    rows = PVar("__candidates", spec.node.args[0].type, spec.node.source)
+    again = replace(spec.node, args=(rows, *spec.node.args[1:]))
+    return run(again, Frame(1, {**top.vars, "__candidates": ListVec.single(concat_rows(candidates))}), runtime)
+
+
+def _first_rows(spec: MorselSpec, pieces: list[pa.Table], run_on, top: Frame, runtime: Runtime) -> list[Vec]:
+    wanted = run(spec.node.args[1], top, runtime).to_arrow()[0].as_py() if spec.node.args[1] is not None else None
+    found: list[Vec] = []
+    have = 0
+    for lo in range(0, len(pieces), runtime.threads):
+        for result in map_in_order(run_on, pieces[lo : lo + runtime.threads], runtime.threads):
+            found.append(_elements(result))
+            have += found[-1].length
+        if wanted is not None and have >= wanted:
+            break
+    return found
+
+
+def _elements(vec: Vec) -> Vec:
+    """The elements of a top-level list."""
+    lists = as_list(vec)
+    return lists.child.slice(int(lists.offsets[0]), int(lists.offsets[1]))
+
+
+def concat_rows(parts: list[Vec]) -> Vec:
+    """The morsels' elements one after the other."""
+    return parts[0] if len(parts) == 1 else concat_vecs(parts)
+

@@ -1,0 +1,125 @@
+"""Mergeable partial aggregates: what one morsel leaves behind, and how morsels merge.
+
+For an aggregate (``rows.count``, or each reducer in ``groupby(k).map(g => {...})``), every
+morsel keeps, per group it saw:
+
+* ``fold``: the reducer's own result, merged by another reducer (counts and sums add up,
+  minima take the minimum).  Exact; float sums add the morsels' sums in morsel order.
+* ``moments``: count, sum, shift and shifted mean, M2, merged with Chan et al.'s pairwise
+  update (``avg``, ``variance``, ``stddev``).  Exact up to float rounding (relative error of
+  order 1e-15 on well-conditioned data).
+* ``distinct``: the distinct values of each group (``countDistinct``).  Exact.
+* ``values``: every value of each group's list, in order (``median``, ``quantile``, ``mode``,
+  ``argmax``, ``argmin``): an exact merge, whose memory grows with the values kept.
+
+Groups are numbered by first appearance in each morsel; merging numbers them by first
+appearance across morsels in order, which is the order a single pass gives.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from weave_lite.compile.physical import KEY_VAR, Leaf, MorselSpec
+from weave_lite.compile.planner import PLambda
+from weave_lite.execute.executor import KERNELS, Frame, KernelCall, LambdaFn, Runtime, run
+from weave_lite.execute.ops.base import as_list, concat_vecs, first_appearance_groups, key_codes, pair_codes
+from weave_lite.execute.ops.lists import normalize_zero
+from weave_lite.execute.ops.reducers import finish_moments, list_elements, numpy_values
+from weave_lite.execute.vectors import ListVec, Vec
+from weave_lite.kernels.grouping import grouped_moment_partials, merge_moment_partials, renumber_first_appearance
+
+
+@dataclass
+class MorselPartial:
+    """One morsel's partial aggregate: its groups' keys (None when ungrouped) and one partial
+    per leaf."""
+
+    keys: Vec | None
+    n_groups: int
+    leaves: list[Any]
+
+
+def morsel_partial(spec: MorselSpec, frame: Frame, runtime: Runtime) -> MorselPartial:
+    """Run one morsel: group it (if grouped) and compute each leaf's partial."""
+    if spec.group_node is not None:
+        groups = as_list(run(spec.group_node, frame, runtime)).child  # one list: this morsel's groups
+        n = groups.length
+        frame = Frame(n, {spec.param: groups}, frame, lambda: np.zeros(n, dtype=np.int64))
+        keys = groups.keys
+    else:
+        n, keys = 1, None
+    return MorselPartial(keys, n, [_leaf_partial(leaf, frame, runtime) for leaf in spec.leaves])
+
+
+def _leaf_partial(leaf: Leaf, frame: Frame, runtime: Runtime) -> Any:
+    if leaf.partial == "fold":
+        return run(leaf.node, frame, runtime)
+    lists = as_list(run(leaf.node.args[0], frame, runtime))
+    if leaf.partial == "moments":
+        group_of, values = list_elements(lists, as_float=True)
+        data, valid = numpy_values(values)
+        return grouped_moment_partials(group_of, data, valid, lists.length)
+    group_of, elements = _elements(lists)
+    if leaf.partial == "distinct":  # keep each group's first occurrence of each value
+        _, first = first_appearance_groups(group_of, key_codes(normalize_zero(elements)))
+        first.sort()
+        return group_of[first], elements.take(first)
+    return group_of, elements
+
+
+def _elements(lists: ListVec) -> tuple[np.ndarray, Vec]:
+    """(list id of each element, the elements), order-free when the lists allow."""
+    if lists.view is not None:
+        return lists.view
+    return lists.parent_index(), lists.child
+
+
+def merge(spec: MorselSpec, parts: list[MorselPartial], top: Frame, runtime: Runtime) -> Vec:
+    """The aggregate's result from the morsels' partials (in morsel order)."""
+    if spec.group_node is not None:
+        all_keys = concat_vecs([p.keys for p in parts])
+        codes = key_codes(normalize_zero(all_keys))
+        global_of, first = renumber_first_appearance(codes, int(codes.max()) + 1 if len(codes) else 0)
+        n_groups = len(first)
+        keys = all_keys.take(first)
+    else:
+        global_of, n_groups, keys = np.zeros(len(parts), dtype=np.int64), 1, None
+    # Where each morsel's local group ids start in global_of.
+    starts = np.zeros(len(parts) + 1, dtype=np.int64)
+    np.cumsum([p.n_groups for p in parts], out=starts[1:])
+    values: dict[str, Vec] = {}
+    frame = Frame(n_groups, values, top, lambda: np.zeros(n_groups, dtype=np.int64))
+    for i, leaf in enumerate(spec.leaves):
+        partials = [p.leaves[i] for p in parts]
+        values[leaf.var] = _merge_leaf(leaf, partials, global_of, starts, n_groups, frame, runtime)
+    if keys is not None:
+        values[KEY_VAR] = keys
+    result = run(spec.body, frame, runtime)
+    return ListVec.single(result) if spec.group_node is not None else result
+
+
+def _merge_leaf(leaf: Leaf, partials: list, global_of: np.ndarray, starts: np.ndarray, n_groups: int, frame: Frame, runtime: Runtime) -> Vec:
+    node = leaf.node
+    if leaf.partial == "moments":
+        count, total, shift, shifted_mean, m2 = (np.concatenate(column) for column in zip(*partials))
+        count, total, mean, m2 = merge_moment_partials(global_of, count, total, shift, shifted_mean, m2, n_groups)
+        return finish_moments(node.key, count, total, mean, m2, np.ones(n_groups, dtype=bool))
+    if leaf.partial == "fold":
+        group_of, base, key = global_of, concat_vecs(partials), leaf.merge_key
+    else:  # distinct, values: each element's global group
+        group_of = np.concatenate([global_of[starts[m] + local] for m, (local, _) in enumerate(partials)])
+        base, key = concat_vecs([elements for _, elements in partials]), node.key
+    sizes = np.bincount(group_of, minlength=n_groups).astype(np.int64)
+    offsets = np.zeros(n_groups + 1, dtype=np.int64)
+    np.cumsum(sizes, out=offsets[1:])
+    lists = ListVec(offsets, None, view=(group_of, base))
+    args: list[Any] = [lists]
+    if key == node.key:  # the reducer itself: its other arguments (quantile's q) as written
+        for a in node.args[1:]:
+            args.append(None if a is None else LambdaFn(a, frame, runtime) if isinstance(a, PLambda) else run(a, frame, runtime))
+    return KERNELS[key](KernelCall(args, node.arg_types, node.type, n_groups, node, runtime))
