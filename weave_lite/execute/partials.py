@@ -22,12 +22,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import pyarrow as pa
 
 from weave_lite.compile.physical import KEY_VAR, Leaf, MorselSpec
 from weave_lite.compile.planner import PLambda
 from weave_lite.execute.executor import KERNELS, Frame, KernelCall, LambdaFn, Runtime, run
-from weave_lite.execute.ops.base import as_list, concat_vecs, first_appearance_groups, key_codes, pair_codes
+from weave_lite.execute.ops.base import as_list, concat_vecs, first_appearance_groups, key_codes
 from weave_lite.execute.ops.lists import normalize_zero
 from weave_lite.execute.ops.reducers import finish_moments, list_elements, numpy_values
 from weave_lite.execute.vectors import ListVec, Vec
