@@ -23,7 +23,8 @@ from weave_lite.compile.planner import Environment, PCall, PConst, PLambda, PNod
 from weave_lite.errors import ExpressionError, InvalidNameError, TableNotFoundError, caret_snippet
 from weave_lite.execute import ops as _ops  # noqa: F401  (registers the kernels)
 from weave_lite.execute.executor import Frame, Runtime, run
-from weave_lite.execute.morsels import DEFAULT_MORSEL_ROWS, default_threads
+from weave_lite.execute.morsels import DEFAULT_MORSEL_ROWS
+from weave_lite.threads import default_threads
 from weave_lite.execute.ops.base import as_list, const_vec
 from weave_lite.execute.vectors import ConstVec, ListVec, StructVec, Vec
 from weave_lite.graph.nodes import Node

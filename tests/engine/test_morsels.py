@@ -110,7 +110,7 @@ def test_concurrent_queries_share_the_pool(segmented_table):
 
 def test_threads_from_the_environment(segmented_table, monkeypatch):
     monkeypatch.setenv("WEAVE_LITE_THREADS", "2")
-    from weave_lite.execute.morsels import default_threads
+    from weave_lite.threads import default_threads
 
     assert default_threads() == 2
     assert evaluate(f"{ROWS}.count", root=segmented_table, morsel_rows=100) == 3000

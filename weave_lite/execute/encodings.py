@@ -52,6 +52,17 @@ def string_codes(column: pa.Array | pa.ChunkedArray) -> np.ndarray:
     return np.concatenate([_codes(c) for c in encoded])
 
 
+def distinct_strings(column: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """The distinct non-null strings of a column, from the chunks' (cached) dictionaries."""
+    chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
+    dictionaries = [_encode_chunk(c).dictionary for c in chunks if len(c)]
+    if not dictionaries:
+        return pa.array([], type=column.type)
+    if len(dictionaries) == 1:
+        return dictionaries[0]
+    return pc.unique(pa.chunked_array(dictionaries, type=dictionaries[0].type))
+
+
 def _codes(encoded: pa.DictionaryArray) -> np.ndarray:
     indices = encoded.indices
     if indices.null_count:

@@ -10,11 +10,7 @@ count gives the very same result.
 
 from __future__ import annotations
 
-import os
-import threading
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
-from typing import Callable, Sequence, TypeVar
 
 import pyarrow as pa
 
@@ -24,16 +20,9 @@ from weave_lite.execute import partials
 from weave_lite.execute.executor import Frame, KernelCall, Runtime, kernel, run
 from weave_lite.execute.ops.base import as_list, concat_vecs
 from weave_lite.execute.vectors import ListVec, Vec
+from weave_lite.threads import map_in_order
 
 DEFAULT_MORSEL_ROWS = 1 << 20
-T = TypeVar("T")
-R = TypeVar("R")
-
-
-def default_threads() -> int:
-    """``WEAVE_LITE_THREADS`` if set, else every core."""
-    configured = os.environ.get("WEAVE_LITE_THREADS")
-    return max(1, int(configured)) if configured else (os.cpu_count() or 1)
 
 
 def split_morsels(table: pa.Table, size: int) -> list[pa.Table]:
@@ -57,27 +46,6 @@ def split_morsels(table: pa.Table, size: int) -> list[pa.Table]:
     if current:
         groups.append(current)
     return [pa.Table.from_batches(group, schema=table.schema) for group in groups]
-
-
-_POOLS: dict[int, ThreadPoolExecutor] = {}
-_POOLS_LOCK = threading.Lock()
-
-
-def _pool(threads: int) -> ThreadPoolExecutor:
-    with _POOLS_LOCK:
-        pool = _POOLS.get(threads)
-        if pool is None:
-            pool = _POOLS[threads] = ThreadPoolExecutor(threads, thread_name_prefix="weave-morsel")
-        return pool
-
-
-def map_in_order(fn: Callable[[T], R], items: Sequence[T], threads: int) -> list[R]:
-    """``[fn(x) for x in items]``, run on ``threads`` threads; the first error (in item order)
-    is raised."""
-    if threads <= 1 or len(items) <= 1:
-        return [fn(x) for x in items]
-    futures = [_pool(threads).submit(fn, x) for x in items]
-    return [f.result() for f in futures]
 
 
 @kernel(MORSELS)

@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from weave_lite.compile.physical import KEY_VAR, Leaf, MorselSpec
 from weave_lite.compile.planner import PLambda
@@ -29,7 +31,8 @@ from weave_lite.execute.executor import KERNELS, Frame, KernelCall, LambdaFn, Ru
 from weave_lite.execute.ops.base import as_list, concat_vecs, first_appearance_groups, key_codes
 from weave_lite.execute.ops.lists import normalize_zero
 from weave_lite.execute.ops.reducers import finish_moments, list_elements, numpy_values
-from weave_lite.execute.vectors import ListVec, Vec
+from weave_lite.execute.encodings import distinct_strings
+from weave_lite.execute.vectors import ArrayVec, GatheredVec, ListVec, Vec
 from weave_lite.kernels.grouping import grouped_moment_partials, merge_moment_partials, renumber_first_appearance
 
 
@@ -63,12 +66,28 @@ def _leaf_partial(leaf: Leaf, frame: Frame, runtime: Runtime) -> Any:
         group_of, values = list_elements(lists, as_float=True)
         data, valid = numpy_values(values)
         return grouped_moment_partials(group_of, data, valid, lists.length)
+    if leaf.partial == "distinct" and lists.length == 1 and lists.view is None:
+        distinct = _distinct_of_one_list(lists.child)
+        if distinct is not None:
+            return np.zeros(len(distinct), dtype=np.int64), ArrayVec(distinct)
     group_of, elements = _elements(lists)
     if leaf.partial == "distinct":  # keep each group's first occurrence of each value
         _, first = first_appearance_groups(group_of, key_codes(normalize_zero(elements)))
         first.sort()
         return group_of[first], elements.take(first)
     return group_of, elements
+
+
+def _distinct_of_one_list(values: Vec) -> pa.Array | None:
+    """The distinct values of one list of strings or numbers (None for other types)."""
+    if not isinstance(values, ArrayVec) or isinstance(values, GatheredVec):
+        return None
+    column = values.array
+    if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+        return distinct_strings(column)  # from the segments' cached dictionaries
+    if pa.types.is_integer(column.type) or pa.types.is_floating(column.type) or pa.types.is_boolean(column.type):
+        return pc.unique(column)
+    return None
 
 
 def _elements(lists: ListVec) -> tuple[np.ndarray, Vec]:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from weave_lite.threads import map_in_order
+
 
 @njit(cache=True, nogil=True)
 def renumber_first_appearance(codes: np.ndarray, n_codes: int):
@@ -202,39 +204,65 @@ def grouped_extreme_int(group_of: np.ndarray, values: np.ndarray, valid: np.ndar
 
 
 @njit(cache=True, nogil=True)
-def grouped_quantile(group_of: np.ndarray, values: np.ndarray, valid: np.ndarray, n_groups: int, q: float):
-    """Exact per-group quantile (linear interpolation between the nearest ranks; NaN and nulls
-    skipped): a counting sort into groups, then a sort of each group's values."""
+def bucket_by_group(group_of: np.ndarray, values: np.ndarray, valid: np.ndarray, n_groups: int):
+    """A counting sort of the valid, non-NaN values into their groups: (offsets, values), the
+    values of group g being ``values[offsets[g]:offsets[g + 1]]`` in their original order."""
     n = values.shape[0]
-    counts = np.zeros(n_groups + 1, dtype=np.int64)
+    offsets = np.zeros(n_groups + 1, dtype=np.int64)
     for i in range(n):
         if valid[i] and values[i] == values[i]:
-            counts[group_of[i] + 1] += 1
+            offsets[group_of[i] + 1] += 1
     for g in range(n_groups):
-        counts[g + 1] += counts[g]
-    cursor = counts[:-1].copy()
-    buffer = np.empty(counts[n_groups], dtype=np.float64)
+        offsets[g + 1] += offsets[g]
+    cursor = offsets[:-1].copy()
+    buffer = np.empty(offsets[n_groups], dtype=np.float64)
     for i in range(n):
         if valid[i] and values[i] == values[i]:
             g = group_of[i]
             buffer[cursor[g]] = values[i]
             cursor[g] += 1
-    out = np.zeros(n_groups, dtype=np.float64)
-    has = np.zeros(n_groups, dtype=np.bool_)
-    for g in range(n_groups):
-        lo = counts[g]
-        hi = counts[g + 1]
+    return offsets, buffer
+
+
+@njit(cache=True, nogil=True)
+def bucket_quantiles(offsets: np.ndarray, buffer: np.ndarray, q: float, first: int, stop: int, out: np.ndarray, has: np.ndarray):
+    """Exact quantile (linear interpolation between the nearest ranks, numpy's default) of
+    buckets ``first..stop-1``, written into ``out``/``has``.  Selection, not sorting: the
+    lower rank by partitioning, the upper one as the minimum above it."""
+    for g in range(first, stop):
+        lo = offsets[g]
+        hi = offsets[g + 1]
         k = hi - lo
         if k == 0:
             continue
-        part = np.sort(buffer[lo:hi])
         position = q * (k - 1)
         below = int(np.floor(position))
         above = min(below + 1, k - 1)
         frac = position - below
-        if frac == 0.0 or part[above] == part[below]:  # also keeps inf as inf
-            out[g] = part[below]
+        part = np.partition(buffer[lo:hi], below)
+        low_value = part[below]
+        high_value = low_value
+        if above != below:
+            high_value = part[above]
+            for j in range(above + 1, k):
+                if part[j] < high_value:
+                    high_value = part[j]
+        if frac == 0.0 or high_value == low_value:  # also keeps inf as inf
+            out[g] = low_value
         else:
-            out[g] = part[below] + (part[above] - part[below]) * frac
+            out[g] = low_value + (high_value - low_value) * frac
         has[g] = True
+
+
+def grouped_quantile(group_of: np.ndarray, values: np.ndarray, valid: np.ndarray, n_groups: int, q: float, threads: int = 1):
+    """Exact per-group quantile (NaN and nulls skipped); groups split over ``threads`` threads
+    (the kernels release the GIL)."""
+    offsets, buffer = bucket_by_group(group_of, values, valid, n_groups)
+    out = np.zeros(n_groups, dtype=np.float64)
+    has = np.zeros(n_groups, dtype=np.bool_)
+    # Contiguous ranges of groups holding about the same number of values each.
+    cuts = np.searchsorted(offsets, np.linspace(0, offsets[-1], max(1, threads) + 1)[1:-1])
+    bounds = [0, *sorted(set(int(c) for c in cuts) - {0, n_groups}), n_groups]
+    ranges = list(zip(bounds[:-1], bounds[1:]))
+    map_in_order(lambda r: bucket_quantiles(offsets, buffer, q, r[0], r[1], out, has), ranges, threads)
     return out, has

@@ -165,17 +165,17 @@ kernel("min")(_extreme(False))
 kernel("max")(_extreme(True))
 
 
-def quantiles(lists: ListVec, q: float) -> ArrayVec:
+def quantiles(lists: ListVec, q: float, threads: int = 1) -> ArrayVec:
     """Exact per-list quantile with linear interpolation (numpy's default method)."""
     group_of, values = list_elements(lists, as_float=True)
     data, valid = numpy_values(values)
-    out, has = grouping.grouped_quantile(group_of, data, valid, lists.length, float(q))
+    out, has = grouping.grouped_quantile(group_of, data, valid, lists.length, float(q), threads)
     return _result(lists, out, has, pa.float64())
 
 
 @kernel("median")
 def median(call: KernelCall) -> Vec:
-    return quantiles(as_list(call.args[0]), 0.5)
+    return quantiles(as_list(call.args[0]), 0.5, call.runtime.threads)
 
 
 @kernel("quantile")
@@ -186,7 +186,7 @@ def quantile(call: KernelCall) -> Vec:
         return ArrayVec(pa.nulls(lists.length, pa.float64()))
     if not 0 <= q <= 1:
         raise call.error(f"`quantile` takes a number between 0 and 1, got {q!r}")
-    return quantiles(lists, float(q))
+    return quantiles(lists, float(q), call.runtime.threads)
 
 
 # -- order-dependent reducers (need each list in order) -------------------------------------
