@@ -190,12 +190,13 @@ class CompiledExpression:
         plan, sources = self.plan(root=root, tables=tables, vars=vars, optimize=optimize)
         return self._run(plan, sources, vars, threads, morsel_rows)
 
-    def _run(self, plan: PNode, sources: _Sources, vars, threads: int | None = None, morsel_rows: int | None = None) -> Any:
+    def _run(self, plan: PNode, sources: _Sources, vars, threads: int | None = None, morsel_rows: int | None = None, partials=None) -> Any:
         runtime = Runtime(
             sources.load_arrow,
             self.source,
             threads=default_threads() if threads is None else max(1, int(threads)),
             morsel_rows=DEFAULT_MORSEL_ROWS if morsel_rows is None else max(1, int(morsel_rows)),
+            partials=partials,
         )
         bound = {k: const_vec(v, type_of_python(v), 1) for k, v in (vars or {}).items()}
         if vars and "now" in vars:
@@ -203,11 +204,11 @@ class CompiledExpression:
         vec = run(plan, Frame(1, bound), runtime)
         return to_result(vec)
 
-    def watch(self, *, root=None, tables=None, vars=None):
+    def watch(self, *, root=None, tables=None, vars=None, threads: int | None = None, morsel_rows: int | None = None):
         """A live query: ``.poll()`` gives the new result after commits (see weave_lite.live)."""
         from weave_lite.live import LiveQuery
 
-        return LiveQuery(self, root=root, tables=tables, vars=vars)
+        return LiveQuery(self, root=root, tables=tables, vars=vars, threads=threads, morsel_rows=morsel_rows)
 
     def explain(self, *, root=None, tables=None, vars=None) -> str:
         """The typed op graph (one op a line, indented by nesting) and each op's kernel."""

@@ -5,11 +5,13 @@ commit logs (one ``stat`` each when nothing changed).  When rows were appended:
 
 * a list built by ``filter``/``map``/picking over one stream table's rows is extended with the
   same expression run over the appended segments alone;
-* a ``count`` of such a list (or of a filter) is increased by the count over the new segments,
-  and ``min``/``max`` (and integer ``sum``) are merged likewise;
-* anything else (sorts, group-bys, floating sums, joins, schema changes...) runs again in full.
+* anything else runs again, but its aggregates (``count``, ``sum``, ``avg``, ``quantile``...,
+  and group-bys of them: see weave_lite.compile.physical) reuse the partial results of the
+  morsels they computed before and compute only the morsels holding new segments.
 
-Either way the result equals a cold run of the expression on the new snapshot.
+Either way the result equals a cold run of the expression on the new snapshot: partials are
+kept per morsel, and a cold run cuts the table into the same morsels and merges them in the
+same order.
 """
 
 from __future__ import annotations
@@ -21,27 +23,34 @@ import pyarrow as pa
 
 from weave_lite.compile.physical import MORSELS
 from weave_lite.compile.planner import PCall, PLambda, PNode
+from weave_lite.execute.morsels import PartialsCache
 
 # Ops that act on each row independently: their result over old + new rows is the old result
 # followed by the result over the new rows.
 _ROW_WISE = {"rows", "filter", "map"}
-# Reducers whose results merge exactly from partial results.
-_MERGEABLE = {"count", "count:where", "min", "max", "sum"}
 
 
 class LiveQuery:
     """An expression kept up to date; see the module docstring."""
 
-    def __init__(self, compiled, *, root=None, tables=None, vars=None):
+    def __init__(self, compiled, *, root=None, tables=None, vars=None, threads=None, morsel_rows=None):
         self.compiled = compiled
         self.root = root
         self.tables = tables
         self.vars = vars
+        self.options = {"threads": threads, "morsel_rows": morsel_rows}
         self.full_runs = 0
         self.incremental_runs = 0
+        self._partials = PartialsCache()
         self._refresh_full()
 
     # -- public --------------------------------------------------------------------------------
+
+    @property
+    def partials(self) -> PartialsCache:
+        """The per-morsel partial aggregates kept between runs (``.reused``/``.computed``
+        count the morsels of the last run)."""
+        return self._partials
 
     def poll(self) -> Any | None:
         """The new result if any table it reads has new commits, else ``None``."""
@@ -60,8 +69,8 @@ class LiveQuery:
             return self._refresh_full()
         if appended:
             delta_sources = self._sources_over(name, latest, appended)
-            delta = self.compiled._run(self._plan, delta_sources, self.vars)
-            self.result = _merge(self._mode, self._top, self.result, delta)
+            delta = self.compiled._run(self._plan, delta_sources, self.vars, **self.options)
+            self.result = _append(self.result, delta)
             self.incremental_runs += 1
         self._snapshots[name] = latest
         return self.result
@@ -81,8 +90,9 @@ class LiveQuery:
     def _refresh_full(self) -> Any:
         plan, sources = self.compiled.plan(root=self.root, tables=self.tables, vars=self.vars)
         self._plan = plan
-        self._mode, self._top = _classify(plan)
-        self.result = self.compiled._run(plan, sources, self.vars)
+        self._mode = "append" if _appends(plan) else None
+        self.result = self.compiled._run(plan, sources, self.vars, partials=self._partials, **self.options)
+        self._partials.end_run()
         self._snapshots = dict(sources.snapshots)
         self.full_runs += 1
         return self.result
@@ -101,18 +111,11 @@ class LiveQuery:
         return sources
 
 
-def _classify(plan: PNode) -> tuple[str | None, str | None]:
-    """("append", None), ("merge", reducer key) or (None, None) for a full re-run."""
+def _appends(plan: PNode) -> bool:
+    """Whether new rows extend the result: a row-wise chain over one stream table."""
     if isinstance(plan, PCall) and plan.key == MORSELS:  # a morsel-parallel node: its op
         plan = plan.args[0].body
-    if _row_wise_chain(plan):
-        return "append", None
-    if isinstance(plan, PCall) and plan.key in _MERGEABLE and plan.map_depth == 0:
-        if plan.key == "sum" and str(plan.type) != "int":
-            return None, None  # float sums re-associate: only exact merges here
-        if _row_wise_chain(plan.args[0]) and all(_reads_no_table(a) for a in plan.args[1:]):
-            return "merge", plan.key
-    return None, None
+    return _row_wise_chain(plan)
 
 
 def _row_wise_chain(node: PNode) -> bool:
@@ -138,24 +141,12 @@ def _reads_no_table(node: PNode | None) -> bool:
     return True
 
 
-def _merge(mode: str, reducer: str | None, old: Any, delta: Any) -> Any:
-    if mode == "append":
-        if isinstance(old, pa.Table):
-            if delta.num_rows == 0:
-                return old
-            return pa.concat_tables([old, delta.select(old.column_names)]) if old.num_rows else delta
-        return pa.chunked_array([*_chunks(old), *_chunks(delta)], type=old.type)
-    if reducer in ("count", "count:where", "sum"):
-        return (old or 0) + (delta or 0)
-    if old is None or delta is None:
-        return old if delta is None else delta
-    if _is_nan(old) or _is_nan(delta):  # NaN only when every value is NaN (docs/semantics.md)
-        return delta if _is_nan(old) else old
-    return min(old, delta) if reducer == "min" else max(old, delta)
-
-
-def _is_nan(value: Any) -> bool:
-    return isinstance(value, float) and value != value
+def _append(old: Any, delta: Any) -> Any:
+    if isinstance(old, pa.Table):
+        if delta.num_rows == 0:
+            return old
+        return pa.concat_tables([old, delta.select(old.column_names)]) if old.num_rows else delta
+    return pa.chunked_array([*_chunks(old), *_chunks(delta)], type=old.type)
 
 
 def _chunks(array) -> list:

@@ -57,6 +57,7 @@ class MorselSpec:
     param: str | None = None  # the group parameter of a grouped aggregate
     body: PNode | None = None  # the per-group (or whole) result from the leaves' variables
     group_node: PCall | None = None
+    uses_clock: bool = False  # reads now(): partials depend on the time of the run
 
     def __repr__(self) -> str:  # shown by explain()
         extra = f", {len(self.leaves)} partial(s): {', '.join(f'{l.node.op}:{l.partial}' for l in self.leaves)}" if self.leaves else ""
@@ -84,6 +85,7 @@ def _visit(node: PNode, done: dict[int, PNode]) -> PNode:
 
 
 def _wrap(node: PCall, spec: MorselSpec) -> PCall:
+    spec = replace(spec, uses_clock=_mentions(node, "now"))
     # The wrapped node travels as a lambda of no parameters, so the executor hands it over
     # unevaluated, closed over the top-level frame.
     body = PLambda((), (), node, node.type, node.source)
@@ -227,6 +229,14 @@ def _grouped_aggregate(node: PCall) -> MorselSpec | None:
     if body is None:
         return None
     return MorselSpec("aggregate", groups, root, tuple(leaves), param=param, body=body, group_node=groups)
+
+
+def _mentions(node: PNode | None, key: str) -> bool:
+    if isinstance(node, PCall):
+        return node.key == key or any(_mentions(a, key) for a in node.args)
+    if isinstance(node, PLambda):
+        return _mentions(node.body, key)
+    return False
 
 
 def _free_vars(node: PNode | None, bound: frozenset[str] = frozenset()) -> set[str]:

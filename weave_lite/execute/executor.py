@@ -51,6 +51,9 @@ class Runtime:
     now: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
     threads: int = 1
     morsel_rows: int = 1 << 20
+    # Live queries keep each morsel's partial aggregates here between runs (keyed by the
+    # morsel's immutable buffers), so a re-run computes only the morsels that are new.
+    partials: Any = None  # a weave_lite.execute.morsels.PartialsCache
 
 
 class Frame:

@@ -48,6 +48,35 @@ def split_morsels(table: pa.Table, size: int) -> list[pa.Table]:
     return [pa.Table.from_batches(group, schema=table.schema) for group in groups]
 
 
+class PartialsCache:
+    """Per-morsel partial aggregates kept from one run to the next (by live queries): a run
+    reuses the partials of morsels it has seen, and what the last run did not use is dropped."""
+
+    def __init__(self) -> None:
+        self._kept: dict = {}
+        self._used: dict = {}
+        self.reused = self.computed = 0  # in the last run
+
+    def get(self, key):
+        found = self._used.get(key)
+        if found is None:
+            found = self._kept.get(key)
+            if found is not None:
+                self._used[key] = found
+        return found
+
+    def put(self, key, value) -> None:
+        self._used[key] = value
+
+    def end_run(self) -> None:
+        self.reused = sum(1 for k in self._used if k in self._kept)
+        self.computed = len(self._used) - self.reused
+        self._kept, self._used = self._used, {}
+
+    def __len__(self) -> int:
+        return len(self._kept)
+
+
 @kernel(MORSELS)
 def morsels(call: KernelCall) -> Vec:
     fn = call.args[0]  # the wrapped node, closed over the top-level frame
@@ -64,9 +93,19 @@ def morsels(call: KernelCall) -> Vec:
         return run(node, Frame(1, dict(top.vars)), scoped)
 
     if spec.kind == "aggregate":
+        cache = runtime.partials
+        context = (spec, tuple(sorted((k, repr(v)) for k, v in top.vars.items())), runtime.now if spec.uses_clock else None)
+
         def partial_of(piece: pa.Table) -> partials.MorselPartial:
+            key = (context, _identity(piece)) if cache is not None else None
+            kept = cache.get(key) if key is not None else None
+            if kept is not None:
+                return kept[1]
             scoped = replace(runtime, load_arrow=lambda *_: piece)
-            return partials.morsel_partial(spec, Frame(1, dict(top.vars)), scoped)
+            partial = partials.morsel_partial(spec, Frame(1, dict(top.vars)), scoped)
+            if key is not None:
+                cache.put(key, (piece, partial))  # the piece keeps its buffers' addresses taken
+            return partial
 
         return partials.merge(spec, map_in_order(partial_of, pieces, runtime.threads), top, runtime)
     if spec.kind == "concat":
@@ -79,6 +118,16 @@ def morsels(call: KernelCall) -> Vec:
     rows = PVar("__candidates", spec.node.args[0].type, spec.node.source)
     again = replace(spec.node, args=(rows, *spec.node.args[1:]))
     return run(again, Frame(1, {**top.vars, "__candidates": ListVec.single(concat_rows(candidates))}), runtime)
+
+
+def _identity(piece: pa.Table) -> tuple:
+    """What a morsel holds: its chunks' buffers (segments are immutable, so equal buffers
+    mean equal rows)."""
+    return tuple(
+        (tuple(b.address for b in chunk.buffers() if b is not None), chunk.offset, len(chunk))
+        for column in piece.columns
+        for chunk in column.chunks
+    )
 
 
 def _first_rows(spec: MorselSpec, pieces: list[pa.Table], run_on, top: Frame, runtime: Runtime) -> list[Vec]:
