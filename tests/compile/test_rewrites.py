@@ -35,9 +35,9 @@ def test_constant_folding():
 
 
 def test_common_subexpressions_are_computed_once():
-    plan = explain('table("t").rows.map(r => {a: r["lat"] * 2, b: r["lat"] * 2 + 1})')
+    plan = explain('table("t").rows.map(r => {a: r["n"] * 2, b: r["n"] * 2 + 1})')
     assert plan.count("kernel=mul") == 1
-    assert "mul -> float  (shared, computed once)" in plan
+    assert "mul -> int  (shared, computed once)" in plan
 
 
 def test_count_of_a_filter_counts_the_mask():
@@ -108,3 +108,36 @@ def test_top_k_equals_a_full_sort_with_ties_nulls_and_nan(direction, limit):
         full = to_python(evaluate(expr, tables=tables, optimize=False))
         assert len(fast) == limit and values_equal(fast, full)  # NaN equals NaN here
         assert compile(expr).explain(tables=tables).splitlines()[0].endswith("kernel=limit:sorted")
+
+
+def test_float_arithmetic_is_fused_into_one_kernel():
+    plan = explain('table("t").rows.map(r => r["lat"] * 2 + r["n"] / 10 - r["lat"])')
+    lines = [line.strip() for line in plan.splitlines()]
+    fused = [line for line in lines if "kernel=fused:arith" in line]
+    assert len(fused) == 1 and not any(f"kernel={op} " in line or line.endswith(f"kernel={op}") for op in ("add", "sub", "mul", "div") for line in lines)
+    # lat is read once although used twice; the constants are folded into their ops.
+    assert sum("getitem -> float  kernel=getitem:pick" in line for line in lines) == 1
+    # Integer arithmetic keeps its own kernels (it wraps at 64 bits; floats do not).
+    assert "kernel=fused:arith" not in explain('table("t").rows.map(r => r["n"] * 2 + r["n"])')
+    # A lone op is left to Arrow.
+    assert "kernel=fused:arith" not in explain('table("t").rows.map(r => r["lat"] * 2)')
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        'r["lat"] * 2 + r["n"] / 10',
+        '2 / r["lat"] - (1 - r["n"] / 0) + 3 * r["lat"]',
+        '-r["lat"] / (r["n"] - 2) + null',
+        '(r["lat"] - 1.5) * (r["lat"] + 1.5) / 1e300 / 1e300',
+    ],
+)
+def test_fused_arithmetic_equals_op_by_op(body):
+    expr = f'table("t").rows.map(r => {body})'
+    assert "kernel=fused:arith" in explain(expr)
+    assert repr(to_python(evaluate(expr, tables=TABLES))) == repr(to_python(evaluate(expr, tables=TABLES, optimize=False)))
+
+
+def test_common_subexpressions_tell_zero_from_negative_zero():
+    # 0.0 == -0.0 in Python: interning constants by value alone merged them.
+    assert evaluate('[0.0, -0.0].joinToStr(";")') == "0;-0"

@@ -13,14 +13,15 @@ from weave_lite.compile.planner import PCall, PLambda, PNode
 from weave_lite.compile.rewrites.common_subexpressions import common_subexpressions
 from weave_lite.compile.rewrites.constant_folding import constant_folding
 from weave_lite.compile.rewrites.count_filter import count_filter
+from weave_lite.compile.rewrites.fuse_arithmetic import fuse_arithmetic
 from weave_lite.compile.rewrites.prune_segments import prune_segments
 from weave_lite.compile.rewrites.top_k import top_k
 
 Rule = Callable[[PNode], PNode]
 # Node rules, applied bottom-up in this order. Folding first turns `60 * 1000` into a literal
 # that pruning can use; pruning looks for filter(rows(stream_table)), so it runs before
-# count_filter rewrites filters.
-RULES: tuple[Rule, ...] = (constant_folding, prune_segments, count_filter, top_k)
+# count_filter rewrites filters; arithmetic is fused last, once constants are folded.
+RULES: tuple[Rule, ...] = (constant_folding, prune_segments, count_filter, top_k, fuse_arithmetic)
 # Whole-plan rules, applied last.
 PLAN_RULES: tuple[Rule, ...] = (common_subexpressions,)
 

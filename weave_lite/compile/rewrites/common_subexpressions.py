@@ -36,8 +36,8 @@ def _intern(node: PNode, table: dict) -> PNode:
 def _key(node: PNode):
     if isinstance(node, PConst):
         value = node.value
-        if isinstance(value, float) and value != value:
-            value = "nan"
+        if isinstance(value, float):
+            value = repr(value)  # -0.0 == 0.0 and NaN != NaN: tell floats apart by their text
         try:
             hash(value)
         except TypeError:
