@@ -27,21 +27,23 @@ PLAN_RULES: tuple[Rule, ...] = (common_subexpressions,)
 
 
 def optimize(plan: PNode, rules: tuple[Rule, ...] = RULES) -> PNode:
-    """Apply every node rule bottom-up over the plan, then the whole-plan rules."""
-    for rule in rules:
-        plan = _bottom_up(plan, rule)
+    """Apply the node rules bottom-up in one walk (each node gets every rule in order, after
+    its arguments got them all), then the whole-plan rules."""
+    plan = _bottom_up(plan, rules)
     for rule in PLAN_RULES:
         plan = rule(plan)
     return plan
 
 
-def _bottom_up(node: PNode, rule: Rule) -> PNode:
+def _bottom_up(node: PNode, rules: tuple[Rule, ...]) -> PNode:
     if isinstance(node, PCall):
-        args = tuple(_bottom_up(a, rule) for a in node.args)
+        args = tuple(a if a is None else _bottom_up(a, rules) for a in node.args)
         if any(a is not b for a, b in zip(args, node.args)):
             node = replace(node, args=args)
-        return rule(node)
+        for rule in rules:
+            node = rule(node)
+        return node
     if isinstance(node, PLambda):
-        body = _bottom_up(node.body, rule)
+        body = _bottom_up(node.body, rules)
         return node if body is node.body else replace(node, body=body)
     return node
