@@ -114,3 +114,23 @@ def test_threads_from_the_environment(segmented_table, monkeypatch):
 
     assert default_threads() == 2
     assert evaluate(f"{ROWS}.count", root=segmented_table, morsel_rows=100) == 3000
+
+
+def test_limit_reads_only_the_morsels_it_needs(segmented_table, monkeypatch):
+    import weave_lite.execute.morsels as morsels
+
+    runs: list[str] = []
+    real_run = morsels.run
+
+    def counting_run(node, frame, runtime):
+        runs.append(getattr(node, "key", None))
+        return real_run(node, frame, runtime)
+
+    monkeypatch.setattr(morsels, "run", counting_run)
+    expr = f'{ROWS}.filter(row => row["tokens"] > 0).map(row => row["user"]).limit(3)'
+    expected = to_python(evaluate(expr, root=segmented_table, morsel_rows=10**9))
+    runs.clear()
+    assert to_python(evaluate(expr, root=segmented_table, threads=2, morsel_rows=250)) == expected
+    # 12 morsels of 250 rows: the first wave (2 threads) has the 3 rows, so 2 morsel runs and
+    # one final limit over their candidates.
+    assert runs.count("limit") == 3
