@@ -13,6 +13,7 @@ from hypothesis import given, settings, strategies as st
 from tests.reference.interpreter import values_equal
 from weave_lite import StreamTable, WeaveError, evaluate, to_python
 from weave_lite.execute.morsels import split_morsels
+from weave_lite.storage.values import column_to_array
 
 START = dt.datetime(2024, 5, 1, tzinfo=dt.timezone.utc)
 
@@ -134,3 +135,25 @@ def test_limit_reads_only_the_morsels_it_needs(segmented_table, monkeypatch):
     # 12 morsels of 250 rows: the first wave (2 threads) has the 3 rows, so 2 morsel runs and
     # one final limit over their candidates.
     assert runs.count("limit") == 3
+
+
+def test_group_keys_of_a_mixed_column_in_sliced_morsels():
+    # A dense union sliced by a morsel: pyarrow's type_codes/offsets ignore the slice offset.
+    values = [-2, -3, -3, -2, -3, -3, -3, -2, -3, -2, -2, -2, -2, -2, -3, "a", -2, -2, -2]
+    table = pa.table({"m": column_to_array(values)})
+    assert pa.types.is_union(table.schema.field("m").type)
+    expr = 'table("t").rows.groupby(row => row["m"]).map(g => {k: g.groupkey, n: g.count})'
+    expected = [{"k": -2, "n": 11}, {"k": -3, "n": 7}, {"k": "a", "n": 1}]
+    for threads in (1, 2):
+        assert to_python(evaluate(expr, tables={"t": table}, threads=threads, morsel_rows=4)) == expected
+
+
+def test_every_nan_is_one_key():
+    # NaN with the sign bit set, and NaN with another payload: hash kernels see other bits.
+    other_nans = np.array([0xFFF8000000000000, 0x7FF8000000000001], dtype=np.uint64).view(np.float64)
+    table = pa.table({"x": pa.array([0.0, np.nan, *other_nans, None, -0.0])})
+    rows = 'table("t").rows["x"]'
+    got = to_python(evaluate(f"{rows}.unique", tables={"t": table}))
+    assert len(got) == 3 and got[0] == 0.0 and got[1] != got[1] and got[2] is None
+    assert evaluate(f"{rows}.countDistinct", tables={"t": table}) == 2
+    assert to_python(evaluate('table("t").rows.groupby(r => r["x"]).map(g => g.count)', tables={"t": table})) == [2, 3, 1]

@@ -97,17 +97,19 @@ def morsels(call: KernelCall) -> Vec:
         context = (spec, tuple(sorted((k, repr(v)) for k, v in top.vars.items())), runtime.now if spec.uses_clock else None)
 
         def partial_of(piece: pa.Table) -> partials.MorselPartial:
-            key = (context, _identity(piece)) if cache is not None else None
-            kept = cache.get(key) if key is not None else None
-            if kept is not None:
-                return kept[1]
             scoped = replace(runtime, load_arrow=lambda *_: piece)
-            partial = partials.morsel_partial(spec, Frame(1, dict(top.vars)), scoped)
-            if key is not None:
-                cache.put(key, (piece, partial))  # the piece keeps its buffers' addresses taken
-            return partial
+            return partials.morsel_partial(spec, Frame(1, dict(top.vars)), scoped)
 
-        return partials.merge(spec, map_in_order(partial_of, pieces, runtime.threads), top, runtime)
+        if cache is None:
+            return partials.merge(spec, map_in_order(partial_of, pieces, runtime.threads), top, runtime)
+        # Partials of morsels seen before come from the cache; only the others are computed.
+        keys = [(context, _identity(piece)) for piece in pieces]
+        found = [cache.get(key) for key in keys]
+        missing = [i for i, kept in enumerate(found) if kept is None]
+        for i, partial in zip(missing, map_in_order(partial_of, [pieces[i] for i in missing], runtime.threads)):
+            found[i] = (pieces[i], partial)  # the piece keeps its buffers' addresses taken
+            cache.put(keys[i], found[i])
+        return partials.merge(spec, [kept[1] for kept in found], top, runtime)
     if spec.kind == "concat":
         return ListVec.single(concat_rows([_elements(v) for v in map_in_order(run_on, pieces, runtime.threads)]))
     if spec.kind == "topk":

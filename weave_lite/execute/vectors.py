@@ -463,8 +463,15 @@ def _union_null_where(array: pa.Array, mask: np.ndarray) -> pa.Array:
     return pa.UnionArray.from_dense(pa.array(codes, pa.int8()), pa.array(offsets, pa.int32()), children, names, list(t.type_codes))
 
 
+def unsliced_union(array: pa.Array) -> pa.Array:
+    """A union array whose ``type_codes``/``offsets`` describe its own rows: pyarrow's
+    properties ignore a slice's offset (morsels slice segments), so a slice is copied first."""
+    return pa.concat_arrays([array]) if array.offset else array
+
+
 def union_valid(array: pa.Array) -> np.ndarray:
     """Validity of a dense union (its nulls live in the variants; it has no bitmap of its own)."""
+    array = unsliced_union(array)
     codes = np.asarray(array.type_codes)
     offsets = np.asarray(array.offsets)
     valid = np.ones(len(array), dtype=bool)

@@ -19,6 +19,7 @@ from weave_lite.execute.vectors import (
     Vec,
     combine,
     to_numpy_bool,
+    unsliced_union,
     vec_from_arrow,
 )
 from weave_lite.execute.encodings import string_codes
@@ -201,6 +202,15 @@ def _common_type(types: Sequence[pa.DataType]) -> pa.DataType:
 # -- group codes -------------------------------------------------------------------------------
 
 
+def canonical_floats(array: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+    """Floats whose equal values have equal bits, for hashing: -0.0 as 0.0, every NaN (any sign
+    or payload) as one NaN."""
+    array = pc.add(array, 0.0)
+    if pc.any(pc.is_nan(array)).as_py():
+        array = pc.if_else(pc.is_nan(array), pa.scalar(float("nan"), array.type), array)
+    return array
+
+
 def key_codes(vec: Vec) -> np.ndarray:
     """Dense int64 codes such that equal keys (null == null, NaN == NaN) get equal codes."""
     n = vec.length
@@ -248,6 +258,7 @@ def pair_codes(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def _union_codes(array: pa.Array) -> np.ndarray:
+    array = unsliced_union(array)
     type_codes = np.asarray(array.type_codes, dtype=np.int64)
     offsets = np.asarray(array.offsets, dtype=np.int64)
     codes = np.zeros(len(array), dtype=np.int64)

@@ -26,7 +26,7 @@ from weave_lite.execute.ops.base import (
     pair_codes,
     take_or_null,
 )
-from weave_lite.execute.vectors import ArrayVec, ConstVec, ListVec, StructVec, Vec, vec_from_arrow
+from weave_lite.execute.vectors import ArrayVec, ConstVec, ListVec, StructVec, Vec, unsliced_union, vec_from_arrow
 
 # -- join ------------------------------------------------------------------------------------------
 
@@ -171,6 +171,7 @@ def _variants(array: pa.Array) -> list[tuple[np.ndarray, pa.Array]]:
     t = array.type
     if not pa.types.is_union(t):
         return [(np.arange(len(array), dtype=np.int64), array)]
+    array = unsliced_union(array)
     type_codes = np.asarray(array.type_codes, dtype=np.int64)
     out = []
     for i in range(t.num_fields):
@@ -339,6 +340,7 @@ def _to_strings(array: pa.Array) -> pa.Array:
 
 def _union_to_strings(array: pa.Array) -> pa.Array:
     t = array.type
+    array = unsliced_union(array)
     type_codes = np.asarray(array.type_codes, dtype=np.int64)
     dense = t.mode == "dense"
     positions = np.asarray(array.offsets, dtype=np.int64) if dense else np.arange(len(array), dtype=np.int64)

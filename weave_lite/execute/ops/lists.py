@@ -9,6 +9,7 @@ import pyarrow.compute as pc
 from weave_lite.execute.executor import KernelCall, kernel
 from weave_lite.execute.ops.base import (
     as_list,
+    canonical_floats,
     as_struct,
     bool_mask,
     concat_vecs,
@@ -313,9 +314,9 @@ def groupby(call: KernelCall) -> Vec:
 
 
 def normalize_zero(vec: Vec) -> Vec:
-    """-0.0 groups with 0.0 (hash kernels tell their bit patterns apart)."""
+    """-0.0 groups with 0.0 and every NaN with every NaN (hash kernels compare bit patterns)."""
     if isinstance(vec, ArrayVec) and pa.types.is_floating(vec.array.type):
-        return ArrayVec(pc.add(vec.array, 0.0))
+        return ArrayVec(canonical_floats(vec.array))
     if isinstance(vec, StructVec):
         return StructVec({k: normalize_zero(v) for k, v in vec.fields.items()}, vec.length, vec.valid)
     return vec

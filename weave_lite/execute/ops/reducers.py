@@ -14,7 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from weave_lite.execute.executor import KernelCall, kernel
-from weave_lite.execute.ops.base import as_array, as_list, per_list_aggregate
+from weave_lite.execute.ops.base import as_array, as_list, canonical_floats, per_list_aggregate
 from weave_lite.execute.encodings import string_codes
 from weave_lite.execute.vectors import ArrayVec, ListVec, Vec, combine
 from weave_lite.kernels import grouping
@@ -139,7 +139,7 @@ def count_distinct(call: KernelCall) -> Vec:
 
 def _normalized(values: pa.Array) -> pa.Array:
     """-0.0 counts as 0.0 (hash kernels tell their bits apart)."""
-    return pc.add(values, 0.0) if pa.types.is_floating(values.type) else values
+    return canonical_floats(values) if pa.types.is_floating(values.type) else values
 
 
 def _extreme(want_max: bool):
@@ -197,7 +197,7 @@ def _non_null_elements(lists: ListVec) -> tuple[pa.Table, np.ndarray, np.ndarray
     with each element's list id and its position among the children."""
     values = _values(lists)
     if pa.types.is_floating(values.type):
-        values = pc.add(values, 0.0)
+        values = canonical_floats(values)
     pid = lists.parent_index()
     idx = np.flatnonzero(np.asarray(pc.is_valid(values).to_numpy(zero_copy_only=False), dtype=bool))
     table = pa.table({"p": pa.array(pid[idx], type=pa.int64()), "v": values.take(pa.array(idx))})

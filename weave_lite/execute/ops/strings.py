@@ -39,7 +39,7 @@ from numba import njit
 
 from weave_lite.execute.executor import KernelCall, kernel
 from weave_lite.execute.ops.base import arrow_type_for, concat_vecs, is_null_type
-from weave_lite.execute.vectors import ArrayVec, ConstVec, ListVec, Vec, vec_from_arrow
+from weave_lite.execute.vectors import ArrayVec, ConstVec, ListVec, Vec, unsliced_union, vec_from_arrow
 
 STRING = pa.string()
 
@@ -1097,6 +1097,7 @@ def _union_to_string(array: pa.Array) -> pa.Array:
     n = len(array)
     if n == 0:
         return pa.array([], type=STRING)
+    array = unsliced_union(array)
     type_codes = np.asarray(array.type_codes, dtype=np.int64)
     child_of_code = np.zeros(max(t.type_codes) + 1, dtype=np.int64)
     child_of_code[list(t.type_codes)] = np.arange(t.num_fields)
