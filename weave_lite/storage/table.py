@@ -44,6 +44,9 @@ class TableLog:
         self._lock = threading.Lock()
         self._state = LogState()
         self._segment_cache: OrderedDict[str, pa.Table] = OrderedDict()
+        # Segments already conformed to a schema: path -> (schema, table).  Live queries and
+        # dashboards read the same segments again and again under the same schema.
+        self._conformed: OrderedDict[str, tuple[pa.Schema, pa.Table]] = OrderedDict()
         # The unified schema of the cached state, and a counter bumped whenever it changes
         # (plans are cached per schema version, not per commit).
         self._schema: pa.Schema = pa.schema([])
@@ -147,6 +150,19 @@ class TableLog:
         """The segments appended after commit ``version`` (see :meth:`changes_since`)."""
         return self.changes_since(version)[1]
 
+    def conformed_segment(self, segment: SegmentInfo, schema: pa.Schema) -> pa.Table:
+        """The segment conformed to ``schema`` (cached while the schema stays the same)."""
+        with self._lock:
+            hit = self._conformed.get(segment.path)
+        if hit is not None and (hit[0] is schema or hit[0].equals(schema)):
+            return hit[1]
+        table = conform_table(self.read_segment(segment), schema)
+        with self._lock:
+            self._conformed[segment.path] = (schema, table)
+            while len(self._conformed) > 1024:
+                self._conformed.popitem(last=False)
+        return table
+
     def read_segment(self, segment: SegmentInfo) -> pa.Table:
         """The segment's rows as a memory-mapped table (cached; segments are immutable)."""
         with self._lock:
@@ -186,7 +202,9 @@ class Snapshot:
 
     def read(self, segment: SegmentInfo, columns: Sequence[str] | None = None) -> pa.Table:
         """One segment conformed to the snapshot's schema, optionally projected."""
-        return conform_table(self.table.read_segment(segment), self.schema, columns)
+        if columns is not None:
+            return conform_table(self.table.read_segment(segment), self.schema, columns)
+        return self.table.conformed_segment(segment, self.schema)
 
     def select(self, keep) -> "Snapshot":
         """The same snapshot restricted to the segments for which ``keep(segment)`` holds
