@@ -1197,14 +1197,17 @@ def _ceil(a, unit=None):
 
 
 def round_half_away(x: float) -> float:
-    """Round a float to an integral float, ties away from zero (C's ``round``)."""
+    """Round a float to an integral float, ties away from zero (C's ``round``, which keeps the
+    sign of a zero result: round(-0.3) is -0.0)."""
     f = math.floor(x)
     frac = x - f  # exact for floats
     if frac > 0.5:
-        return float(f + 1)
-    if frac < 0.5:
-        return float(f)
-    return float(f + 1) if x > 0 else float(f)
+        r = float(f + 1)
+    elif frac < 0.5:
+        r = float(f)
+    else:
+        r = float(f + 1) if x > 0 else float(f)
+    return math.copysign(r, x) if r == 0 else r
 
 
 def _round(a, d=0):
