@@ -93,23 +93,7 @@ def morsels(call: KernelCall) -> Vec:
         return run(node, Frame(1, dict(top.vars)), scoped)
 
     if spec.kind == "aggregate":
-        cache = runtime.partials
-        context = (spec, tuple(sorted((k, repr(v)) for k, v in top.vars.items())), runtime.now if spec.uses_clock else None)
-
-        def partial_of(piece: pa.Table) -> partials.MorselPartial:
-            scoped = replace(runtime, load_arrow=lambda *_: piece)
-            return partials.morsel_partial(spec, Frame(1, dict(top.vars)), scoped)
-
-        if cache is None:
-            return partials.merge(spec, map_in_order(partial_of, pieces, runtime.threads), top, runtime)
-        # Partials of morsels seen before come from the cache; only the others are computed.
-        keys = [(context, _identity(piece)) for piece in pieces]
-        found = [cache.get(key) for key in keys]
-        missing = [i for i, kept in enumerate(found) if kept is None]
-        for i, partial in zip(missing, map_in_order(partial_of, [pieces[i] for i in missing], runtime.threads)):
-            found[i] = (pieces[i], partial)  # the piece keeps its buffers' addresses taken
-            cache.put(keys[i], found[i])
-        return partials.merge(spec, [kept[1] for kept in found], top, runtime)
+        return _aggregate(spec, pieces, top, runtime)
     if spec.kind == "concat":
         return ListVec.single(concat_rows([_elements(v) for v in map_in_order(run_on, pieces, runtime.threads)]))
     if spec.kind == "topk":
@@ -120,6 +104,28 @@ def morsels(call: KernelCall) -> Vec:
     rows = PVar("__candidates", spec.node.args[0].type, spec.node.source)
     again = replace(spec.node, args=(rows, *spec.node.args[1:]))
     return run(again, Frame(1, {**top.vars, "__candidates": ListVec.single(concat_rows(candidates))}), runtime)
+
+
+def _aggregate(spec: MorselSpec, pieces: list[pa.Table], top: Frame, runtime: Runtime) -> Vec:
+    """Each morsel's partial aggregate (reused from ``runtime.partials`` when the morsel was
+    seen before), merged in morsel order."""
+
+    def partial_of(piece: pa.Table) -> partials.MorselPartial:
+        scoped = replace(runtime, load_arrow=lambda *_: piece)
+        return partials.morsel_partial(spec, Frame(1, dict(top.vars)), scoped)
+
+    cache = runtime.partials
+    if cache is None:
+        return partials.merge(spec, map_in_order(partial_of, pieces, runtime.threads), top, runtime)
+    # What else a partial depends on: the top-level variables, and the clock if it reads now().
+    context = (spec, tuple(sorted((k, repr(v)) for k, v in top.vars.items())), runtime.now if spec.uses_clock else None)
+    keys = [(context, _identity(piece)) for piece in pieces]
+    found = [cache.get(key) for key in keys]
+    missing = [i for i, kept in enumerate(found) if kept is None]
+    for i, partial in zip(missing, map_in_order(partial_of, [pieces[i] for i in missing], runtime.threads)):
+        found[i] = (pieces[i], partial)  # the piece keeps its buffers' addresses taken
+        cache.put(keys[i], found[i])
+    return partials.merge(spec, [kept[1] for kept in found], top, runtime)
 
 
 def _identity(piece: pa.Table) -> tuple:
