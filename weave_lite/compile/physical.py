@@ -196,7 +196,7 @@ def _grouped_aggregate(node: PCall) -> MorselSpec | None:
         """``n`` with its aggregates of ``g`` replaced by variables; None if ``n`` uses ``g``
         otherwise.  ``bound`` holds the parameters of the lambdas around ``n``."""
         if isinstance(n, PVar):
-            return None if n.name == param and param not in bound else n
+            return None if n.name == param else n  # g used other than through an aggregate
         if isinstance(n, PConst):
             return n
         if isinstance(n, PLambda):
