@@ -21,13 +21,10 @@ from typing import Any, Iterator
 
 import pyarrow as pa
 
-from weave_lite.compile.physical import MORSELS
-from weave_lite.compile.planner import PCall, PLambda, PNode
+from weave_lite.compile.physical import MORSELS, chain_root
+from weave_lite.compile.planner import PCall, PNode
 from weave_lite.execute.morsels import PartialsCache
 
-# Ops that act on each row independently: their result over old + new rows is the old result
-# followed by the result over the new rows.
-_ROW_WISE = {"rows", "filter", "map"}
 
 
 class LiveQuery:
@@ -61,7 +58,7 @@ class LiveQuery:
                 changed.append((name, snap, newer))
         if not changed:
             return None
-        if self._mode is None or len(changed) != 1 or len(self._snapshots) != 1:
+        if not self._appending or len(changed) != 1 or len(self._snapshots) != 1:
             return self._refresh_full()
         name, old, _ = changed[0]
         latest, appended = old.table.changes_since(old.version)
@@ -90,7 +87,7 @@ class LiveQuery:
     def _refresh_full(self) -> Any:
         plan, sources = self.compiled.plan(root=self.root, tables=self.tables, vars=self.vars)
         self._plan = plan
-        self._mode = "append" if _appends(plan) else None
+        self._appending = _appends(plan)
         self.result = self.compiled._run(plan, sources, self.vars, partials=self._partials, **self.options)
         self._partials.end_run()
         self._snapshots = dict(sources.snapshots)
@@ -112,33 +109,13 @@ class LiveQuery:
 
 
 def _appends(plan: PNode) -> bool:
-    """Whether new rows extend the result: a row-wise chain over one stream table."""
+    """Whether new rows extend the result: a row-wise chain over one stream table's rows (the
+    chains the physical planner runs per morsel, and for the same reason: each row's result
+    does not depend on the others, nor on its position)."""
     if isinstance(plan, PCall) and plan.key == MORSELS:  # a morsel-parallel node: its op
         plan = plan.args[0].body
-    return _row_wise_chain(plan)
-
-
-def _row_wise_chain(node: PNode) -> bool:
-    """A chain of row-wise ops down to ``stream_table(...)``."""
-    while isinstance(node, PCall):
-        if node.key == "stream_table":
-            return True
-        row_wise = node.key in _ROW_WISE and node.map_depth == 0
-        picked = node.key == "getitem:pick" and node.map_depth == 1
-        if not (row_wise or picked) or not all(_reads_no_table(a) for a in node.args[1:]):
-            return False
-        node = node.args[0]
-    return False
-
-
-def _reads_no_table(node: PNode | None) -> bool:
-    if node is None:
-        return True
-    if isinstance(node, PCall):
-        return node.key not in ("stream_table", "table") and all(_reads_no_table(a) for a in node.args)
-    if isinstance(node, PLambda):
-        return _reads_no_table(node.body)
-    return True
+    root = chain_root(plan)
+    return root is not None and root.key == "stream_table"
 
 
 def _append(old: Any, delta: Any) -> Any:

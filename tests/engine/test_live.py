@@ -35,7 +35,9 @@ def table(root):
         (f'{T}["lat"].quantile(0.9)', "partials"),
         (f'{T}["m"].countDistinct', "partials"),
         (f'{T}.groupby(r => r["m"]).map(g => {{m: g.groupkey, n: g.count, a: g["lat"].avg, p: g["lat"].median}})', "partials"),
+        (f'{T}["lat"].map(x => x * 2 + 1)', "append"),
         (f'{T}.sort(r => [r["lat"]], ["desc"]).limit(5)', "full"),
+        (f'{T}.filter((r, i) => i < 3)', "full"),  # positions: the new rows alone would restart at 0
         (f'{T}.filter(r => r["lat"] > {T}["lat"].avg).count', "full"),  # reads the whole table
     ],
 )
