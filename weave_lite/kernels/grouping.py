@@ -60,11 +60,17 @@ def grouped_moments(group_of: np.ndarray, values: np.ndarray, valid: np.ndarray,
     NaN and infinities propagate as IEEE arithmetic does (see :func:`grouped_moment_partials`).
     """
     count, total, shift, shifted_mean, m2 = grouped_moment_partials(group_of, values, valid, n_groups)
-    mean = np.zeros(n_groups, dtype=np.float64)
-    for g in range(n_groups):
+    return count, total, _means(total, count), m2
+
+
+@njit(cache=True, nogil=True)
+def _means(total: np.ndarray, count: np.ndarray) -> np.ndarray:
+    """total / count per group (0 for empty groups)."""
+    mean = np.zeros(total.shape[0], dtype=np.float64)
+    for g in range(total.shape[0]):
         if count[g] > 0:
             mean[g] = total[g] / count[g]
-    return count, total, mean, m2
+    return mean
 
 
 @njit(cache=True, nogil=True)
@@ -142,11 +148,7 @@ def merge_moment_partials(
         q[g] += m2[i] + delta * delta * (float(na) * float(nb) / n)
         t[g] += total[i]
         c[g] = n
-    mean = np.zeros(n_groups, dtype=np.float64)
-    for g in range(n_groups):
-        if c[g] > 0:
-            mean[g] = t[g] / c[g]
-    return c, t, mean, q
+    return c, t, _means(t, c), q
 
 
 @njit(cache=True, nogil=True)
