@@ -15,6 +15,7 @@ from weave_lite.execute.ops.base import (
     elementwise,
     is_null_type,
     numeric,
+    numeric_numpy,
 )
 from weave_lite.execute.vectors import ArrayVec, ConstVec, Vec
 
@@ -89,15 +90,8 @@ def mod(call: KernelCall) -> Vec:
 
 def _numpy(vec: Vec, n: int, as_int: bool):
     """(values, valid) numpy arrays of a numeric Vec."""
-    dtype = np.int64 if as_int else np.float64
-    if isinstance(vec, ConstVec):
-        if vec.value is None:
-            return np.zeros(n, dtype=dtype), np.zeros(n, dtype=bool)
-        return np.full(n, vec.value, dtype=dtype), np.ones(n, dtype=bool)
-    array = vec.to_arrow()
-    valid = np.asarray(pc.is_valid(array).to_numpy(zero_copy_only=False), dtype=bool)
-    values = np.asarray(pc.fill_null(array, 0).to_numpy(zero_copy_only=False), dtype=dtype)
-    return values, valid
+    values, valid = numeric_numpy(vec, n, np.int64 if as_int else np.float64)
+    return values, np.ones(n, dtype=bool) if valid is None else valid
 
 
 @kernel("pow")

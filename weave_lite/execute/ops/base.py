@@ -365,6 +365,23 @@ def numeric(vec: Vec) -> Vec:
     return vec
 
 
+def numeric_numpy(vec: Vec, n: int, dtype) -> tuple[np.ndarray, np.ndarray | None]:
+    """(values with nulls as 0, validity or None when every value is valid) of a numeric Vec,
+    as numpy arrays of ``dtype``."""
+    if isinstance(vec, ConstVec):
+        if vec.value is None:
+            return np.zeros(n, dtype=dtype), np.zeros(n, dtype=bool)
+        return np.full(n, vec.value, dtype=dtype), None
+    array = as_array(vec)
+    if pa.types.is_null(array.type):
+        return np.zeros(n, dtype=dtype), np.zeros(n, dtype=bool)
+    valid = None
+    if array.null_count:
+        valid = np.asarray(pc.is_valid(array).to_numpy(zero_copy_only=False), dtype=bool)
+        array = pc.fill_null(array, 0)
+    return np.ascontiguousarray(np.asarray(array.to_numpy(zero_copy_only=False)).astype(dtype, copy=False)), valid
+
+
 def is_weave_list(t: WType) -> bool:
     t = t.non_null()
     return isinstance(t, ListT)

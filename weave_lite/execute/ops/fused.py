@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from weave_lite.execute.executor import KernelCall, kernel
-from weave_lite.execute.ops.base import as_array
-from weave_lite.execute.vectors import ArrayVec, ConstVec, Vec
+from weave_lite.execute.ops.base import numeric_numpy
+from weave_lite.execute.vectors import ArrayVec, Vec
 from weave_lite.kernels.fused import run_program
 
 _ALL_VALID = np.ones(0, dtype=np.bool_)
@@ -28,7 +27,7 @@ def fused_arith(call: KernelCall) -> Vec:
     n = call.length
     values, masks, masked = [], [], []
     for vec in call.args:
-        data, valid = _as_floats(vec, n)
+        data, valid = numeric_numpy(vec, n, np.float64)
         values.append(_read_only(data))
         masks.append(_ALL_VALID if valid is None else _read_only(valid))
         masked.append(valid is not None)
@@ -43,20 +42,3 @@ def fused_arith(call: KernelCall) -> Vec:
         depth,
     )
     return ArrayVec(pa.array(out, mask=None if ok.all() else ~ok))
-
-
-def _as_floats(vec: Vec, n: int) -> tuple[np.ndarray, np.ndarray | None]:
-    """(float64 values, validity or None when all valid) of a numeric Vec."""
-    if isinstance(vec, ConstVec):
-        if vec.value is None:
-            return np.zeros(n, dtype=np.float64), np.zeros(n, dtype=np.bool_)
-        return np.full(n, float(vec.value), dtype=np.float64), None
-    array = as_array(vec)
-    if pa.types.is_null(array.type):
-        return np.zeros(n, dtype=np.float64), np.zeros(n, dtype=np.bool_)
-    valid = None
-    if array.null_count:
-        valid = np.asarray(pc.is_valid(array).to_numpy(zero_copy_only=False), dtype=np.bool_)
-        array = pc.fill_null(array, 0)
-    data = np.asarray(array.to_numpy(zero_copy_only=False)).astype(np.float64, copy=False)
-    return np.ascontiguousarray(data), valid
