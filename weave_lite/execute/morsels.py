@@ -89,8 +89,7 @@ def morsels(call: KernelCall) -> Vec:
         return run(fn.body, top, runtime)
 
     def run_on(piece: pa.Table, node=spec.node) -> Vec:
-        scoped = replace(runtime, load_arrow=lambda *_: piece)
-        return run(node, Frame(1, dict(top.vars)), scoped)
+        return run(node, *_on_morsel(piece, top, runtime))
 
     if spec.kind == "aggregate":
         return _aggregate(spec, pieces, top, runtime)
@@ -106,13 +105,17 @@ def morsels(call: KernelCall) -> Vec:
     return run(again, Frame(1, {**top.vars, "__candidates": ListVec.single(concat_rows(candidates))}), runtime)
 
 
+def _on_morsel(piece: pa.Table, top: Frame, runtime: Runtime) -> tuple[Frame, Runtime]:
+    """A fresh top-level frame (its own memo) and a runtime whose table root reads ``piece``."""
+    return Frame(1, dict(top.vars)), replace(runtime, load_arrow=lambda *_: piece)
+
+
 def _aggregate(spec: MorselSpec, pieces: list[pa.Table], top: Frame, runtime: Runtime) -> Vec:
     """Each morsel's partial aggregate (reused from ``runtime.partials`` when the morsel was
     seen before), merged in morsel order."""
 
     def partial_of(piece: pa.Table) -> partials.MorselPartial:
-        scoped = replace(runtime, load_arrow=lambda *_: piece)
-        return partials.morsel_partial(spec, Frame(1, dict(top.vars)), scoped)
+        return partials.morsel_partial(spec, *_on_morsel(piece, top, runtime))
 
     cache = runtime.partials
     if cache is None:
