@@ -18,6 +18,8 @@ ADD_C, SUB_C, MUL_C, DIV_C, C_SUB, C_DIV = range(8, 14)
 OPCODES = {"add": ADD, "sub": SUB, "mul": MUL, "div": DIV, "neg": NEG}
 WITH_CONSTANT = {"add": ADD_C, "sub": SUB_C, "mul": MUL_C, "div": DIV_C}
 CONSTANT_FIRST = {"add": ADD_C, "mul": MUL_C, "sub": C_SUB, "div": C_DIV}
+# Opcodes whose operand is an index into the constants.
+TAKES_CONSTANT = {CONST, NULL, *WITH_CONSTANT.values(), *CONSTANT_FIRST.values()}
 BLOCK = 4096
 
 

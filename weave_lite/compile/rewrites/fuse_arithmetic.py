@@ -12,7 +12,7 @@ from dataclasses import replace
 
 from weave_lite.compile.planner import PCall, PConst, PNode
 from weave_lite.graph.types import FLOAT, INT, NONE
-from weave_lite.kernels.fused import ADD, CONST, CONSTANT_FIRST, DIV, LOAD, MUL, NULL, OPCODES, SUB, WITH_CONSTANT
+from weave_lite.kernels.fused import ADD, CONST, CONSTANT_FIRST, DIV, LOAD, MUL, NULL, OPCODES, SUB, TAKES_CONSTANT, WITH_CONSTANT
 
 FUSED = "fused:arith"
 
@@ -68,7 +68,7 @@ def _emit(node: PNode, inputs: list, constants: list, codes: list) -> None:
         for code, operand in inner_codes:
             if code == LOAD:
                 _emit(node.args[operand], inputs, constants, codes)
-            elif code in (CONST, NULL) or code in CONSTANT_FIRST.values() or code in WITH_CONSTANT.values():
+            elif code in TAKES_CONSTANT:
                 constants.append(inner_constants[operand])
                 codes.append((code, len(constants) - 1))
             else:
