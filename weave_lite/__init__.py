@@ -7,7 +7,11 @@ expressions (:func:`evaluate`, :func:`compile`), and keep whylogs-style streamin
 
 from weave_lite.api import compile, evaluate, to_python
 from weave_lite.errors import (
+    BackgroundWriterError,
+    CorruptTableError,
     ParseError,
+    ResourceLimitError,
+    StorageError,
     TableNotFoundError,
     UnboundVariableError,
     UnknownOpError,
@@ -22,6 +26,10 @@ __all__ = [
     "compile",
     "to_python",
     "WeaveError",
+    "BackgroundWriterError",
+    "CorruptTableError",
+    "ResourceLimitError",
+    "StorageError",
     "ParseError",
     "UnknownOpError",
     "WeaveTypeError",

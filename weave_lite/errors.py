@@ -151,3 +151,26 @@ class BackgroundWriterError(WeaveError, RuntimeError):
 
 class ResourceLimitError(ExpressionError):
     """An expression too large or too deeply nested to be evaluated safely."""
+
+
+class StorageError(WeaveError, OSError):
+    """The table's files could not be read or written (a full disk, an I/O error); the
+    ``OSError`` is chained. Nothing acknowledged is lost: retry once the cause is fixed."""
+
+
+class CorruptTableError(WeaveError):
+    """A file of a table's log is damaged; ``path`` names it and ``problem`` says how.
+
+    Raised by whatever reached the file (open, read, query, write, compact); never skipped
+    silently. ``weave-lite check TABLE`` lists every damaged file of a table.
+    """
+
+    def __init__(self, path: str, problem: str):
+        self.path = path
+        self.problem = problem
+        super().__init__(f"corrupt table file {path}: {problem}")
+
+
+class CorruptHintWarning(UserWarning):
+    """A checkpoint or the latest-version hint is damaged: it was skipped (they are only
+    hints; the commits themselves are replayed instead)."""

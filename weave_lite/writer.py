@@ -2,14 +2,22 @@
 
 The caller's ``log`` only validates and appends to a deque (thread-safe, no lock).  This thread
 wakes every ``interval`` seconds, or as soon as ``batch_rows`` rows are waiting, or when a flush
-is requested; it turns everything waiting into one Arrow batch, writes it as one segment and
-commits it.  Rows of one writer are committed in the order they were enqueued.
+is requested; it turns everything waiting into Arrow batches (split so that no segment passes
+:data:`MAX_SEGMENT_BYTES`), writes each as one segment and commits it.  Rows of one writer are
+committed in the order they were enqueued.
 
-Failures (a full disk, say) never lose rows silently: the rows stay pending and are retried on
-the next cycle, ``flush``/``finish`` re-raise the error, and ``log`` raises it while the writer
-is failing so that the caller knows.
+Failures never lose acknowledged rows and never repeat them:
+
+* A batch that could not be committed (a full disk, an I/O error, a damaged log) stays at the
+  head of the line as a :class:`PendingAppend` with its batch id and its already written
+  segment; it is retried (with back-off, at once on a flush) until it lands, and a retry first
+  reads back whether an earlier try landed after all.  ``flush``/``finish`` raise while rows
+  are not durable, ``log`` raises while the writer is failing, and ``finish`` never returns
+  normally with rows missing: the writer keeps them and keeps trying.
+* Rows that cannot be encoded (which validation in the caller should make impossible) are
+  isolated by splitting their batch; the good rows commit and the next ``flush`` raises the
+  bad row's error.
 """
-
 from __future__ import annotations
 
 import atexit
@@ -24,7 +32,7 @@ import numpy as np
 import pyarrow as pa
 
 from weave_lite.errors import BackgroundWriterError
-from weave_lite.storage.table import TableLog
+from weave_lite.storage.table import PendingAppend, TableLog
 from weave_lite.storage.values import (
     UTC_TIMESTAMP,
     column_to_array,
@@ -33,8 +41,10 @@ from weave_lite.storage.values import (
     unify_schemas,
 )
 
-# Cap on rows per segment when a backlog has built up (bounds the writer's memory).
+# Cap on queued items per batch when a backlog has built up (bounds the writer's memory).
 MAX_SEGMENT_ROWS = 1_000_000
+# Cap on a segment's bytes: far below Arrow's 2 GiB per array, and a bounded unit of retry.
+MAX_SEGMENT_BYTES = 256 * 1024 * 1024
 
 
 # A single-row log() call is queued as the row's private copy itself, with the call's time
@@ -69,9 +79,15 @@ class BatchItem:
 
 @dataclass(slots=True)
 class FlushItem:
-    """A durability barrier: set once everything enqueued before it is committed."""
+    """A durability barrier: set once everything enqueued before it is committed, or with the
+    error that kept it from being so."""
 
     done: threading.Event
+    error: BaseException | None = None
+
+    def release(self, error: BaseException | None = None) -> None:
+        self.error = error
+        self.done.set()
 
 
 class BackgroundWriter:
@@ -92,11 +108,16 @@ class BackgroundWriter:
         self.interval = interval
         self.on_commit = on_commit
         self._queue: deque = deque()
-        self._pending_rows = 0  # approximate (a hint for waking early)
+        self._pending_rows = 0  # rows queued and not yet taken (a hint for waking early)
         self._wake = threading.Event()
+        self._urgent = False  # a flush is waiting: retry now, whatever the back-off
         self._stop = False
-        self._error: BaseException | None = None
-        self._retry: list = []  # items whose commit failed, retried first
+        # Batches taken from the queue and encoded but not yet committed, oldest first.
+        self._unsent: deque[PendingAppend] = deque()
+        self._failure: BaseException | None = None  # why the head of ``_unsent`` is stuck
+        self._rejected: list[BaseException] = []  # rows dropped as unencodable, not yet reported
+        self._backoff = 0.0
+        self._seq = 0
         self._thread = threading.Thread(target=self._run, name=f"weave_lite-writer-{table.name}", daemon=True)
         self._thread.start()
         _RUNNING.add(self)
@@ -104,78 +125,137 @@ class BackgroundWriter:
     # -- caller side ---------------------------------------------------------------------------
 
     def enqueue(self, item: "dict | RowsItem | BatchItem", rows: int) -> None:
-        if self._error is not None:
+        failure = self._failure
+        if failure is not None:
             raise BackgroundWriterError(
-                f"the background writer of `{self.table.name}` is failing: {self._error}"
-            ) from self._error
+                f"the background writer of `{self.table.name}` is failing ({self.unsent_rows()} rows "
+                f"waiting to be retried): {failure}"
+            ) from failure
         self._queue.append(item)
         self._pending_rows += rows
         if self._pending_rows >= self.batch_rows:
             self._wake.set()
 
     def flush(self, timeout: float | None = None) -> None:
-        """Block until everything enqueued so far is durable; re-raise a background error."""
-        done = threading.Event()
-        self._queue.append(FlushItem(done))
+        """Block until everything enqueued so far is durable; raise if it could not be made so
+        (the rows stay queued and are retried)."""
+        barrier = FlushItem(threading.Event())
+        self._queue.append(barrier)
+        self._urgent = True
         self._wake.set()
-        while not done.wait(0.1):
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while not barrier.done.wait(0.1):
             if not self._thread.is_alive():
-                raise BackgroundWriterError(f"the background writer of `{self.table.name}` died") from self._error
-        if self._error is not None:
-            raise BackgroundWriterError(f"could not commit rows to `{self.table.name}`: {self._error}") from self._error
+                raise BackgroundWriterError(f"the background writer of `{self.table.name}` died") from self._failure
+            if deadline is not None and time.monotonic() > deadline:
+                raise BackgroundWriterError(f"flush of `{self.table.name}` timed out after {timeout} s")
+        if barrier.error is not None:
+            raise barrier.error
 
     def stop(self) -> None:
-        """Flush, then end the thread."""
-        try:
-            self.flush()
-        finally:
-            self._stop = True
-            self._wake.set()
-            self._thread.join()
-            _RUNNING.discard(self)
+        """Flush, then end the thread.  When the flush fails the thread keeps running (and
+        retrying) and the error is raised: call ``stop`` again once the cause is fixed."""
+        self.flush()
+        self._stop = True
+        self._wake.set()
+        self._thread.join()
+        _RUNNING.discard(self)
 
     @property
     def alive(self) -> bool:
-        """False once ``stop`` was called (checked on every ``log``, so a plain flag)."""
+        """False once ``stop`` succeeded (checked on every ``log``, so a plain flag)."""
         return not self._stop
+
+    def unsent_rows(self) -> int:
+        """Rows logged but not yet durable (approximate while the writer runs)."""
+        queued = sum(_item_rows(i) for i in list(self._queue) if type(i) is not FlushItem)
+        return queued + sum(p.batch.num_rows for p in list(self._unsent))
 
     # -- writer thread -------------------------------------------------------------------------
 
     def _run(self) -> None:
         while True:
-            self._wake.wait(self.interval)
+            self._wake.wait(self.interval if self._failure is None else max(self.interval, self._backoff))
             self._wake.clear()
+            self._urgent = False
             self._drain()
-            if self._stop and not self._queue:
+            if self._stop and not self._queue and not self._unsent:
                 return
 
     def _drain(self) -> None:
         """Commit everything waiting, releasing flush barriers as their rows become durable."""
         while True:
+            if not self._send():
+                self._fail_barriers()
+                return
             items, barrier = self._take()
             if items:
-                try:
-                    batch = self._build(items)
-                    self.table.append(batch)
-                    self._error = None
-                except BaseException as exc:  # keep the rows; report through flush/log
-                    self._retry = items
-                    self._error = exc
+                self._unsent.extend(self._encode(items))
+                if not self._send():
                     if barrier is not None:
-                        barrier.done.set()
+                        barrier.release(self._failure_error())
+                    self._fail_barriers()
                     return
-                if self.on_commit is not None:
-                    try:
-                        self.on_commit(batch)
-                    except Exception:  # an observer never blocks the log
-                        pass
             if barrier is not None:
-                barrier.done.set()
+                barrier.release(self._rejection_error())
             if not self._queue:
                 return
 
+    def _send(self) -> bool:
+        """Commit the unsent batches in order; False (and ``_failure`` set) when one fails."""
+        while self._unsent:
+            pending = self._unsent[0]
+            try:
+                self.table.commit_append(pending)
+            except Exception as exc:  # keep the batch at the head of the line; retry later
+                self._failure = exc
+                self._backoff = min(2.0, max(0.05, self._backoff * 2))
+                return False
+            self._unsent.popleft()
+            self._failure = None
+            self._backoff = 0.0
+            if self.on_commit is not None:
+                try:
+                    self.on_commit(_as_batch(pending.batch))
+                except Exception:  # an observer never blocks the log
+                    pass
+        return True
+
+    def _failure_error(self) -> BackgroundWriterError:
+        error = BackgroundWriterError(
+            f"could not commit rows to `{self.table.name}` ({self.unsent_rows()} rows kept and retried; "
+            f"flush or finish again once the cause is fixed): {self._failure}"
+        )
+        error.__cause__ = self._failure
+        return error
+
+    def _rejection_error(self) -> BackgroundWriterError | None:
+        if not self._rejected:
+            return None
+        first, n = self._rejected[0], len(self._rejected)
+        self._rejected = []
+        error = BackgroundWriterError(
+            f"{n} row(s) logged to `{self.table.name}` could not be encoded and were dropped "
+            f"(the other rows were committed): {first}"
+        )
+        error.__cause__ = first
+        return error
+
+    def _fail_barriers(self) -> None:
+        """Release every flush waiting in the queue with the current failure (their rows stay)."""
+        queue = self._queue
+        popleft = queue.popleft
+        taken = [popleft() for _ in range(len(queue))]
+        kept = []
+        for item in taken:
+            if type(item) is FlushItem:
+                item.release(self._failure_error())
+            else:
+                kept.append(item)
+        queue.extendleft(reversed(kept))  # items appended meanwhile stay behind them
+
     def _take(self) -> tuple[list, FlushItem | None]:
-        """Pop what is queued (after any rows kept for retry), up to the first flush barrier."""
+        """Pop what is queued, up to the first flush barrier."""
         queue = self._queue
         popleft = queue.popleft
         # Items appended meanwhile stay queued for the next round (popleft is atomic).
@@ -187,10 +267,33 @@ class BackgroundWriter:
                 queue.extendleft(reversed(taken[i + 1 :]))  # after the barrier: next round
                 del taken[i:]
                 break
-        items = self._retry + taken if self._retry else taken
-        self._retry = []
-        self._pending_rows = max(0, self._pending_rows - len(taken))
-        return items, barrier
+        self._pending_rows = max(0, self._pending_rows - sum(_item_rows(i) for i in taken))
+        return taken, barrier
+
+    def _encode(self, items: list) -> list[PendingAppend]:
+        """Batches for ``items``, each under :data:`MAX_SEGMENT_BYTES`.
+
+        A run that fails to encode is split in halves until the bad row is alone; it is
+        dropped and remembered for the next flush to raise, and the rest are kept.
+        """
+        out: list[PendingAppend] = []
+        stack = [items]
+        while stack:
+            part = stack.pop()
+            try:
+                batch = self._build(part)
+            except Exception as exc:
+                if _splittable(part):
+                    stack.extend(reversed(_halves(part)))
+                else:
+                    self._rejected.append(exc)
+                continue
+            if batch.nbytes > MAX_SEGMENT_BYTES and _splittable(part):
+                stack.extend(reversed(_halves(part)))
+                continue
+            self._seq += 1
+            out.append(self.table.prepare_append(batch, f"{self.client_id}-{self._seq}"))
+        return out
 
     def _build(self, items: list) -> pa.RecordBatch:
         """One record batch from queued items: runs of rows are converted together."""
@@ -249,7 +352,37 @@ def _stop_all() -> None:
         try:
             writer.stop()
         except Exception as exc:  # report, and let the other writers finish
-            print(f"weave_lite: could not finish {writer.table.name}: {exc}", file=sys.stderr)
+            print(
+                f"weave_lite: {writer.unsent_rows()} rows logged to `{writer.table.name}` were never made "
+                f"durable and are lost as this process exits: {exc}",
+                file=sys.stderr,
+            )
+
+
+def _item_rows(item: object) -> int:
+    return 1 if type(item) is dict else item.count  # type: ignore[attr-defined]
+
+
+def _splittable(items: list) -> bool:
+    return len(items) > 1 or (len(items) == 1 and type(items[0]) is not dict and items[0].count > 1)
+
+
+def _halves(items: list) -> list[list]:
+    """``items`` in two halves, in order; a lone multi-row item is split by rows."""
+    if len(items) > 1:
+        mid = len(items) // 2
+        return [items[:mid], items[mid:]]
+    (item,) = items
+    mid = item.count // 2
+    if type(item) is RowsItem:
+        return [[RowsItem(item.rows[:mid], item.time_us)], [RowsItem(item.rows[mid:], item.time_us)]]
+    return [[BatchItem(item.batch.slice(0, mid))], [BatchItem(item.batch.slice(mid))]]
+
+
+def _as_batch(data: pa.RecordBatch | pa.Table) -> pa.RecordBatch:
+    if isinstance(data, pa.RecordBatch):
+        return data
+    return data.combine_chunks().to_batches(max_chunksize=None)[0]
 
 
 def client_id_column(client_id: str, n: int) -> pa.Array:

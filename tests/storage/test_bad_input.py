@@ -146,14 +146,14 @@ def test_background_failure_is_reported_not_silent(root, monkeypatch):
     st.flush()
     from weave_lite.storage.table import TableLog
 
-    original = TableLog.append
-    monkeypatch.setattr(TableLog, "append", lambda self, batch: (_ for _ in ()).throw(OSError("disk full")))
+    original = TableLog.commit_append
+    monkeypatch.setattr(TableLog, "commit_append", lambda self, pending: (_ for _ in ()).throw(OSError("disk full")))
     st.log({"i": 2})
     with pytest.raises(Exception, match="disk full"):
         st.flush()
     with pytest.raises(Exception, match="disk full"):
         st.log({"i": 3})  # the caller hears about it
-    monkeypatch.setattr(TableLog, "append", original)
+    monkeypatch.setattr(TableLog, "commit_append", original)
     st.flush()  # the kept rows are retried and land
     st.log({"i": 4})
     st.finish()

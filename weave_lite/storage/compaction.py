@@ -18,6 +18,7 @@ from typing import Callable
 
 import pyarrow as pa
 
+from weave_lite.errors import StorageError
 from weave_lite.storage.log import LOG_DIR, SEGMENT_DIR, ConflictError, LogState
 from weave_lite.storage.segments import SegmentInfo, compute_stats
 from weave_lite.storage.table import TableLog, conform_table
@@ -66,7 +67,20 @@ def compact(
     retention_seconds: float = DEFAULT_RETENTION_SECONDS,
     progress: Callable[[int, int], None] | None = None,
 ) -> CompactionResult:
-    """Merge small segments of ``table``; then vacuum files older than the retention period."""
+    """Merge small segments of ``table``; then vacuum files older than the retention period.
+
+    A failure (a full disk, an I/O error) raises :class:`StorageError`; the table is unchanged
+    or compacted in part, never damaged, and a later call carries on.
+    """
+    try:
+        return _compact(table, target_bytes, retention_seconds, progress)
+    except StorageError:
+        raise
+    except OSError as exc:
+        raise StorageError(f"could not compact `{table.name}`: {exc}") from exc
+
+
+def _compact(table: TableLog, target_bytes: int, retention_seconds: float, progress) -> CompactionResult:
     state = table.refresh()
     result = CompactionResult(segments_before=len(state.segments))
     runs = plan_runs(state.segments, target_bytes)
@@ -86,8 +100,8 @@ def _merge_run(table: TableLog, run: list[SegmentInfo]) -> bool:
     merged = pa.concat_tables(parts).combine_chunks()
     batches = merged.to_batches(max_chunksize=65_536)
     rel = f"{SEGMENT_DIR}/{uuid.uuid4().hex}.arrow"
-    size = table.fs.write_segment(rel, batches, schema)
-    info = SegmentInfo(rel, merged.num_rows, size, schema, compute_stats(merged), compacted=True)
+    size, checksum = table.fs.write_segment(rel, batches, schema)
+    info = SegmentInfo(rel, merged.num_rows, size, schema, compute_stats(merged), compacted=True, checksum=checksum)
     removed = [s.path for s in run]
     entry = {"op": "compact", "add": [info.to_json()], "remove": removed}
 
@@ -103,13 +117,24 @@ def _merge_run(table: TableLog, run: list[SegmentInfo]) -> bool:
     try:
         table.log.commit(entry, known=table.refresh().version, check=check)
     except ConflictError:
-        table.fs.delete(rel)
+        table.fs.delete(rel)  # never named by a commit
         return False
+    # On any other failure the merged file stays: the commit may have landed. If it did not,
+    # the file is an orphan that vacuum removes; a retry re-plans from the log either way.
     return True
 
 
 def vacuum(table: TableLog, retention_seconds: float = DEFAULT_RETENTION_SECONDS) -> int:
     """Delete segment files removed (or never committed) more than ``retention_seconds`` ago."""
+    try:
+        return _vacuum(table, retention_seconds)
+    except StorageError:
+        raise
+    except OSError as exc:
+        raise StorageError(f"could not vacuum `{table.name}`: {exc}") from exc
+
+
+def _vacuum(table: TableLog, retention_seconds: float) -> int:
     state = table.refresh()
     now = time.time()
     cutoff = now - retention_seconds

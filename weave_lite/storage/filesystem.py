@@ -24,6 +24,9 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.fs as pafs
 import pyarrow.ipc as ipc
+import xxhash
+
+from weave_lite.errors import CorruptTableError
 
 
 class LogFileSystem:
@@ -71,17 +74,26 @@ class LogFileSystem:
             return f.read()
 
     def put_if_absent(self, rel: str, data: bytes) -> bool:
-        """Atomically create ``rel`` holding ``data``; ``False`` if it already exists."""
+        """Atomically create ``rel`` holding ``data``; ``False`` if it already exists.
+
+        Once ``link()`` succeeded the file is in place: a later failure (the folder's fsync)
+        still raises, and the caller must then read the file back to learn whether its
+        commit landed (see :meth:`CommitLog.find_batch`).  Removing the temp file is
+        best-effort: a leftover is garbage that vacuum deletes, never a reason to fail.
+        """
         final = self.full(rel)
         folder = os.path.dirname(final)
         tmp = os.path.join(folder, f".tmp-{uuid.uuid4().hex}")
-        _write_durably(tmp, data)
         try:
+            _write_durably(tmp, data)
             os.link(tmp, final)
         except FileExistsError:
+            _unlink_quietly(tmp)
             return False
-        finally:
-            os.unlink(tmp)
+        except BaseException:
+            _unlink_quietly(tmp)
+            raise
+        _unlink_quietly(tmp)
         _fsync_dir(folder)
         return True
 
@@ -97,29 +109,56 @@ class LogFileSystem:
 
     # -- segments ------------------------------------------------------------------------------
 
-    def write_segment(self, rel: str, batches: list[pa.RecordBatch], schema: pa.Schema) -> int:
-        """Write an uncompressed Arrow IPC file durably; return its size in bytes.
+    def write_segment(self, rel: str, batches: list[pa.RecordBatch], schema: pa.Schema) -> tuple[int, str]:
+        """Write an uncompressed Arrow IPC file durably; return its size and checksum.
 
         The file is written under its final (unique) name: until a commit names it, no reader
-        looks at it, and a crash leaves only an orphan that vacuum removes.
+        looks at it.  It is serialised in memory first, so that every byte reaches the disk
+        through the same few primitives as the commits (``os.write``/``os.fsync``) and the
+        checksum is taken over exactly the bytes written.  A failed write removes its partial
+        file, so that an outage leaves no litter.
         """
+        sink = pa.BufferOutputStream()
+        with ipc.new_file(sink, schema) as writer:
+            for b in batches:
+                writer.write_batch(b)
+        data = sink.getvalue()
         path = self.full(rel)
-        with pa.OSFile(path, "wb") as sink:
-            with ipc.new_file(sink, schema) as writer:
-                for b in batches:
-                    writer.write_batch(b)
-        fd = os.open(path, os.O_RDONLY)
         try:
-            os.fsync(fd)
-            size = os.fstat(fd).st_size
-        finally:
-            os.close(fd)
-        return size
+            _write_durably(path, data)
+        except FileNotFoundError:
+            # The segment folder is missing (a table whose creation was interrupted).
+            self.makedirs(os.path.dirname(rel))
+            _write_durably(path, data)
+        return data.size, segment_checksum(data)
 
-    def read_segment(self, rel: str) -> pa.Table:
-        """Memory-map a segment and return it as a table (zero-copy)."""
-        source = self.arrow_fs.open_input_file(self.full(rel))  # a memory map (use_mmap=True)
-        return ipc.open_file(source).read_all()
+    def read_segment(self, rel: str, expected_bytes: int | None = None) -> pa.Table:
+        """Memory-map a segment and return it as a table (zero-copy).
+
+        Raises :class:`CorruptTableError` naming the file when it is missing, has another size
+        than its commit recorded, or is not a readable Arrow IPC file.
+        """
+        full = self.full(rel)
+        try:
+            source = self.arrow_fs.open_input_file(full)  # a memory map (use_mmap=True)
+        except FileNotFoundError:
+            raise CorruptTableError(full, "segment file is missing") from None
+        if expected_bytes is not None and source.size() != expected_bytes:
+            raise CorruptTableError(full, f"segment is {source.size()} bytes, its commit recorded {expected_bytes}")
+        try:
+            table = ipc.open_file(source).read_all()
+            table.validate()  # cheap structural check (buffer sizes), so damage cannot crash a kernel
+            return table
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError, pa.ArrowIndexError, pa.ArrowKeyError) as exc:
+            raise CorruptTableError(full, f"not a readable Arrow IPC file ({exc})") from None
+
+    def checksum(self, rel: str) -> str:
+        """The checksum of a file's bytes (read in full: used by ``weave-lite check``)."""
+        with open(self.full(rel), "rb") as f:
+            digest = xxhash.xxh3_64()
+            while chunk := f.read(1 << 22):
+                digest.update(chunk)
+        return digest.hexdigest()
 
     def fsync_folder(self, rel: str) -> None:
         _fsync_dir(self.full(rel))
@@ -134,24 +173,37 @@ def replace_durably(path: str | os.PathLike, data: bytes) -> None:
         _write_durably(tmp, data)
         os.replace(tmp, path)
     except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
+        _unlink_quietly(tmp)
         raise
     _fsync_dir(folder)
 
 
-def _write_durably(path: str, data: bytes) -> None:
+def _write_durably(path: str, data: bytes | pa.Buffer) -> None:
+    """Create ``path`` holding ``data`` and fsync it; on failure remove the partial file."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
     try:
         view = memoryview(data)
         while view:
-            written = os.write(fd, view)
+            written = os.write(fd, view[: 1 << 26])
             view = view[written:]
         os.fsync(fd)
-    finally:
+    except BaseException:
         os.close(fd)
+        _unlink_quietly(path)
+        raise
+    os.close(fd)
+
+
+def segment_checksum(data: pa.Buffer | bytes) -> str:
+    """The checksum recorded for a segment: XXH3-64 of its bytes, as hex."""
+    return xxhash.xxh3_64_hexdigest(memoryview(data))
+
+
+def _unlink_quietly(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
 
 
 def _fsync_dir(path: str | os.PathLike) -> None:

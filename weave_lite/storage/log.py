@@ -14,21 +14,34 @@ Protocol (after Delta Lake's ``PROTOCOL.md``):
   at most that many entries.  The hint is only a hint: readers probe forward from it.
 * Nothing is ever rewritten in place; a crash at any instant leaves either a complete commit or
   none (plus, at worst, an orphan file that vacuum removes).
+* Commits are idempotent: an append carries its writer's ``batch_id``, and a writer retrying
+  after *any* failure (a full disk, a failed folder fsync after the link, a lost answer from an
+  object store) first looks for that id in the versions committed since its first try
+  (:meth:`CommitLog.find_batch`).  Checkpoints and the hint are best-effort: a failure to write
+  one never fails or repeats a commit, and a damaged one is skipped with a
+  :class:`CorruptHintWarning` (the commits are replayed instead).
+* Every file is validated when read (:mod:`weave_lite.storage.entries`); damage raises
+  :class:`CorruptTableError` naming the file, and a writer refuses to commit on top of a log it
+  cannot read.
 """
 
 from __future__ import annotations
 
-import json
+import re
 import time
+import warnings
 from dataclasses import dataclass, field
 
+from weave_lite.errors import CorruptHintWarning, CorruptTableError
+from weave_lite.storage.entries import decode_checkpoint, decode_entry, decode_hint, encode
 from weave_lite.storage.filesystem import LogFileSystem
 from weave_lite.storage.segments import SegmentInfo
 
 LOG_DIR = "_log"
 SEGMENT_DIR = "_segments"
 CHECKPOINT_EVERY = 100
-_HINT = f"{LOG_DIR}/_last_checkpoint"
+HINT_PATH = f"{LOG_DIR}/_last_checkpoint"
+_CHECKPOINT_NAME = re.compile(r"(\d{20})\.checkpoint\.json")
 
 
 def commit_path(version: int) -> str:
@@ -75,13 +88,33 @@ class CommitLog:
         return self.fs.exists(LOG_DIR)
 
     def read_entry(self, version: int) -> dict:
-        return json.loads(self.fs.read_bytes(commit_path(version)))
+        """Commit ``version``, validated (:class:`CorruptTableError` when damaged or missing)."""
+        rel = commit_path(version)
+        try:
+            data = self.fs.read_bytes(rel)
+        except FileNotFoundError:
+            raise CorruptTableError(self.fs.full(rel), "commit is missing (versions must be contiguous)") from None
+        return decode_entry(self.fs.full(rel), data)
 
     def checkpoint_hint(self) -> int:
+        """The version the hint names, or 0 when it is missing or damaged (with a warning)."""
         try:
-            return int(json.loads(self.fs.read_bytes(_HINT))["version"])
-        except (FileNotFoundError, ValueError, KeyError):
+            data = self.fs.read_bytes(HINT_PATH)
+        except FileNotFoundError:
             return 0
+        try:
+            return decode_hint(self.fs.full(HINT_PATH), data)
+        except CorruptTableError as exc:
+            _skip_hint(exc)
+            return 0
+
+    def _start_version(self) -> int:
+        """A version known to exist to search forward from: the hint, if it holds."""
+        hint = self.checkpoint_hint()
+        if hint and not self.fs.exists(commit_path(hint)):
+            _skip_hint(CorruptTableError(self.fs.full(HINT_PATH), f"names version {hint}, which does not exist"))
+            return 0
+        return hint
 
     def latest_version(self, known: int = 0) -> int:
         """The newest committed version, at least ``known`` (which must exist, or be 0 to
@@ -90,7 +123,7 @@ class CommitLog:
         Versions are contiguous, so gallop forward from ``known`` and then bisect: a handful of
         ``stat`` calls even far behind, one when nothing changed.
         """
-        lo = known if known > 0 else self.checkpoint_hint()
+        lo = known if known > 0 else self._start_version()
         if not self.fs.exists(commit_path(lo + 1)):
             return lo
         step = 1
@@ -110,36 +143,87 @@ class CommitLog:
 
     def load(self, upto: int | None = None, base: LogState | None = None) -> LogState:
         """The state at version ``upto`` (default: the latest), replaying from ``base``."""
-        state = base.copy() if base is not None else None
-        if state is None:
-            state = LogState()
-            hint = self.checkpoint_hint()
-            if hint and (upto is None or hint <= upto):
-                state = self._read_checkpoint(hint)
-        target = self.latest_version(state.version) if upto is None else upto
+        if base is not None:
+            state = base.copy()
+            target = self.latest_version(state.version) if upto is None else upto
+        else:
+            target = self.latest_version() if upto is None else upto
+            state = self._best_checkpoint(target)
         for v in range(state.version + 1, target + 1):
-            apply_entry(state, v, self.read_entry(v))
+            apply_entry(state, v, self.read_entry(v), self.fs.full(commit_path(v)))
         return state
 
-    def _read_checkpoint(self, version: int) -> LogState:
-        data = json.loads(self.fs.read_bytes(checkpoint_path(version)))
-        segments = [SegmentInfo.from_json(s, s.get("version", 0)) for s in data["segments"]]
-        return LogState(data["version"], segments, {k: int(v) for k, v in data["tombstones"].items()})
+    def _best_checkpoint(self, upto: int) -> LogState:
+        """The newest readable checkpoint at or below ``upto`` (an empty state when none).
+
+        The hint names it; when the hint is missing or damaged, or its checkpoint is, the
+        folder is listed for older ones.  Damaged checkpoints are skipped with a warning.
+        """
+        hint = self.checkpoint_hint()
+        if 0 < hint <= upto:
+            state = self._try_checkpoint(hint)
+            if state is not None:
+                return state
+        if upto < CHECKPOINT_EVERY:
+            return LogState()
+        versions = sorted(
+            (int(m.group(1)) for name in self.fs.list_dir(LOG_DIR) if (m := _CHECKPOINT_NAME.fullmatch(name))),
+            reverse=True,
+        )
+        for version in versions:
+            if version <= upto and version != hint:
+                state = self._try_checkpoint(version)
+                if state is not None:
+                    return state
+        return LogState()
+
+    def _try_checkpoint(self, version: int) -> LogState | None:
+        rel = checkpoint_path(version)
+        try:
+            data = self.fs.read_bytes(rel)
+        except FileNotFoundError:
+            return None
+        try:
+            return self._decode_checkpoint(rel, data, version)
+        except CorruptTableError as exc:
+            _skip_hint(exc)
+            return None
+
+    def _decode_checkpoint(self, rel: str, data: bytes, version: int) -> LogState:
+        full = self.fs.full(rel)
+        obj = decode_checkpoint(full, data)
+        if obj["version"] != version:
+            raise CorruptTableError(full, f"checkpoint says version {obj['version']}, its name {version}")
+        segments = [_segment_from_json(full, s, s["version"]) for s in obj["segments"]]
+        return LogState(version, segments, dict(obj["tombstones"]))
+
+    def find_batch(self, batch_id: str, after: int) -> int | None:
+        """The version after ``after`` whose commit carries ``batch_id``, if any (read-back of
+        a commit whose outcome is unknown)."""
+        for v in range(after + 1, self.latest_version(after) + 1):
+            if self.read_entry(v).get("batch_id") == batch_id:
+                return v
+        return None
 
     # -- writing -------------------------------------------------------------------------------
 
     def create(self) -> None:
-        self.fs.makedirs(LOG_DIR)
+        """Create the log's folders (idempotent; completes an interrupted creation)."""
         self.fs.makedirs(SEGMENT_DIR)
+        self.fs.makedirs(LOG_DIR)
 
-    def commit(self, entry: dict, known: int, check=None) -> int:
+    def commit(self, entry: dict, known: int, check=None, batch_id: str | None = None) -> int:
         """Commit ``entry`` at the next free version and return it.
 
         ``check(state_before)`` is called (for non-append commits) with the state just below the
-        version being tried; it raises :class:`ConflictError` to abandon the commit.
+        version being tried; it raises :class:`ConflictError` to abandon the commit.  A failure
+        after the commit file is in place still raises: a caller that retries must first call
+        :meth:`find_batch` with the same ``batch_id``.
         """
         entry = dict(entry, time_us=now_us())
-        data = json.dumps(entry, separators=(",", ":")).encode()
+        if batch_id is not None:
+            entry["batch_id"] = batch_id
+        data = encode(entry)
         version = self.latest_version(known) + 1
         while True:
             if check is not None:
@@ -148,8 +232,15 @@ class CommitLog:
                 break
             version = self.latest_version(version) + 1
         if version % CHECKPOINT_EVERY == 0:
-            self.write_checkpoint(self.load(upto=version))
+            self._checkpoint_quietly(version)
         return version
+
+    def _checkpoint_quietly(self, version: int) -> None:
+        """Write the checkpoint of ``version``; a failure is only a warning (it is a hint)."""
+        try:
+            self.write_checkpoint(self.load(upto=version))
+        except (OSError, CorruptTableError) as exc:
+            warnings.warn(f"weave_lite: checkpoint {version} not written: {exc}", CorruptHintWarning, stacklevel=3)
 
     def write_checkpoint(self, state: LogState) -> None:
         data = {
@@ -157,22 +248,36 @@ class CommitLog:
             "segments": [dict(s.to_json(), version=s.version) for s in state.segments],
             "tombstones": state.tombstones,
         }
-        self.fs.replace(checkpoint_path(state.version), json.dumps(data, separators=(",", ":")).encode())
+        self.fs.replace(checkpoint_path(state.version), encode(data))
         if state.version > self.checkpoint_hint():
-            self.fs.replace(_HINT, json.dumps({"version": state.version}).encode())
+            self.fs.replace(HINT_PATH, encode({"version": state.version}))
 
 
-def apply_entry(state: LogState, version: int, entry: dict) -> None:
-    """Apply commit ``entry`` (version ``version``) to ``state`` in place."""
+def _skip_hint(exc: CorruptTableError) -> None:
+    warnings.warn(f"weave_lite: skipping a damaged hint: {exc}", CorruptHintWarning, stacklevel=4)
+
+
+def _segment_from_json(path: str, data: dict, version: int) -> SegmentInfo:
+    try:
+        return SegmentInfo.from_json(data, version)
+    except (ValueError, KeyError, TypeError, AttributeError, OverflowError) as exc:  # bad schema bytes, stats
+        raise CorruptTableError(path, f"a segment record cannot be decoded ({exc.__class__.__name__}: {exc})") from None
+
+
+def apply_entry(state: LogState, version: int, entry: dict, path: str = "") -> None:
+    """Apply commit ``entry`` (version ``version``, read from ``path``) to ``state`` in place."""
     removed = entry.get("remove") or []
-    added = [SegmentInfo.from_json(s, version) for s in entry.get("add") or []]
+    added = [_segment_from_json(path, s, version) for s in entry.get("add") or []]
     if removed:
         gone = set(removed)
-        first = next(i for i, s in enumerate(state.segments) if s.path in gone)
+        live = [i for i, s in enumerate(state.segments) if s.path in gone]
+        if len(live) != len(gone):
+            raise CorruptTableError(path, "commit removes segments that are not live")
+        first = live[0]
         state.segments = [s for s in state.segments if s.path not in gone]
         state.segments[first:first] = added
-        for path in removed:
-            state.tombstones[path] = entry.get("time_us", 0)
+        for p in removed:
+            state.tombstones[p] = entry.get("time_us", 0)
     else:
         state.segments.extend(added)
     state.version = version

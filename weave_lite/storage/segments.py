@@ -41,6 +41,8 @@ class SegmentInfo:
     version: int = 0
     # True when the segment was written by compaction (its rows were already visible).
     compacted: bool = False
+    # XXH3-64 of the file's bytes (hex); verified by ``weave-lite check``.
+    checksum: str | None = field(compare=False, default=None)
 
     def to_json(self) -> dict:
         return {
@@ -53,6 +55,7 @@ class SegmentInfo:
                 for name, s in self.stats.items()
             },
             "compacted": self.compacted,
+            **({"checksum": self.checksum} if self.checksum else {}),
         }
 
     @classmethod
@@ -69,7 +72,8 @@ class SegmentInfo:
             schema=schema,
             stats=stats,
             version=data.get("version", version),
-            compacted=data.get("compacted", False),
+            compacted=bool(data.get("compacted", False)),
+            checksum=data.get("checksum"),
         )
 
 

@@ -21,9 +21,9 @@ from typing import Iterator, Sequence
 
 import pyarrow as pa
 
-from weave_lite.errors import TableNotFoundError
+from weave_lite.errors import StorageError, TableNotFoundError
 from weave_lite.storage.filesystem import LogFileSystem
-from weave_lite.storage.log import SEGMENT_DIR, CommitLog, LogState
+from weave_lite.storage.log import LOG_DIR, SEGMENT_DIR, CommitLog, LogState
 from weave_lite.storage.names import TableName, data_root
 from weave_lite.storage.segments import SegmentInfo, compute_stats
 from weave_lite.storage.values import conform, unify_schemas
@@ -59,43 +59,82 @@ class TableLog:
         log = cls(table_name, root)
         if not log.exists():
             raise TableNotFoundError(f"no table `{table_name}` under {log.root}")
+        log.refresh()  # reads (and so validates) the log: damage is reported here, by name
         return log
 
     def exists(self) -> bool:
         return self.log.exists()
 
     def create(self) -> None:
-        """Create the table's folders (idempotent); an empty table is a valid table."""
-        self.log.create()
+        """Create the table's folders (idempotent, and completes an interrupted creation);
+        an empty table is a valid table."""
+        try:
+            self.log.create()
+        except OSError as exc:
+            raise StorageError(f"could not create table `{self.name}` in {self.path}: {exc}") from exc
 
     # -- writing -------------------------------------------------------------------------------
 
-    def append(self, batch: pa.RecordBatch | pa.Table) -> int:
-        """Write ``batch`` as one new segment and commit it; return the commit version."""
-        if isinstance(batch, pa.Table):
-            batches = batch.to_batches()
-        else:
-            batches = [batch]
-        if not self.exists():
+    def append(self, batch: pa.RecordBatch | pa.Table, batch_id: str | None = None) -> int:
+        """Write ``batch`` as one new segment and commit it; return the commit version.
+
+        One try; to retry after a failure without ever committing the rows twice, use
+        :meth:`prepare_append` and call :meth:`commit_append` again with the same object.
+        """
+        return self.commit_append(self.prepare_append(batch, batch_id or uuid.uuid4().hex))
+
+    def prepare_append(self, batch: pa.RecordBatch | pa.Table, batch_id: str) -> "PendingAppend":
+        """An append of ``batch`` under ``batch_id`` (unique per writer and batch), not yet done."""
+        return PendingAppend(batch, batch_id)
+
+    def commit_append(self, pending: "PendingAppend") -> int:
+        """Make ``pending`` durable and committed exactly once; safe to call again after any
+        failure (the segment already written is reused, and a commit that landed although
+        the call failed is found by its batch id)."""
+        try:
+            if pending.version is not None:
+                return pending.version
+            if pending.segment is None or not self.fs.exists(pending.segment.path):
+                pending.segment = self._write_segment(pending.batch)
+            if pending.attempted_after is not None:
+                landed = self.log.find_batch(pending.batch_id, pending.attempted_after)
+                if landed is not None:
+                    self.fs.fsync_folder(LOG_DIR)  # its first try may have failed before this
+                    pending.version = landed
+                    return landed
+            # Refreshing validates every commit since the last one this object read: a writer
+            # never commits on top of a log it cannot read.
+            state = self.refresh()
+            if pending.attempted_after is None:
+                pending.attempted_after = state.version
+            entry = {"op": "append", "add": [pending.segment.to_json()]}
+            pending.version = self.log.commit(entry, known=state.version, batch_id=pending.batch_id)
+            return pending.version
+        except OSError as exc:
+            raise StorageError(f"could not commit {pending.batch.num_rows} rows to `{self.name}`: {exc}") from exc
+
+    def _write_segment(self, batch: pa.RecordBatch | pa.Table) -> SegmentInfo:
+        if not self.exists() or not self.fs.exists(SEGMENT_DIR):
             self.create()
+        batches = batch.to_batches() if isinstance(batch, pa.Table) else [batch]
         rel = f"{SEGMENT_DIR}/{uuid.uuid4().hex}.arrow"
-        size = self.fs.write_segment(rel, batches, batch.schema)
-        info = SegmentInfo(rel, batch.num_rows, size, batch.schema, compute_stats(batch))
-        entry = {"op": "append", "add": [info.to_json()]}
-        version = self.log.commit(entry, known=self._state.version)
-        return version
+        size, checksum = self.fs.write_segment(rel, batches, batch.schema)
+        return SegmentInfo(rel, batch.num_rows, size, batch.schema, compute_stats(batch), checksum=checksum)
 
     # -- reading -------------------------------------------------------------------------------
 
     def refresh(self) -> LogState:
         """Bring the cached state up to the newest commit and return it."""
         with self._lock:
-            latest = self.log.latest_version(self._state.version)
-            if latest != self._state.version:
-                previous = self._state
-                base = previous if previous.version else None  # None: start at the checkpoint
-                self._state = self.log.load(upto=latest, base=base)
-                self._update_schema(previous, self._state)
+            try:
+                latest = self.log.latest_version(self._state.version)
+                if latest != self._state.version:
+                    previous = self._state
+                    base = previous if previous.version else None  # None: start at the checkpoint
+                    self._state = self.log.load(upto=latest, base=base)
+                    self._update_schema(previous, self._state)
+            except OSError as exc:
+                raise StorageError(f"could not read the log of `{self.name}`: {exc}") from exc
             return self._state
 
     def _update_schema(self, previous: LogState, state: LogState) -> None:
@@ -170,12 +209,25 @@ class TableLog:
             if table is not None:
                 self._segment_cache.move_to_end(segment.path)
                 return table
-        table = self.fs.read_segment(segment.path)
+        table = self.fs.read_segment(segment.path, segment.bytes)
         with self._lock:
             self._segment_cache[segment.path] = table
             while len(self._segment_cache) > 1024:
                 self._segment_cache.popitem(last=False)
         return table
+
+
+@dataclass
+class PendingAppend:
+    """One batch on its way into the log, kept by a writer across failed tries."""
+
+    batch: pa.RecordBatch | pa.Table
+    batch_id: str
+    segment: SegmentInfo | None = None  # written and fsync'd (reused by a retry)
+    # The newest version seen before the first commit try: a retry looks after it for the
+    # batch id (the try may have landed although it failed).
+    attempted_after: int | None = None
+    version: int | None = None  # set once committed
 
 
 @dataclass(frozen=True)
