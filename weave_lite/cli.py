@@ -475,6 +475,40 @@ def compact(ctx: click.Context, table: str, root: str | None, retention: float |
         )
 
 
+@main.command()
+@click.argument("table")
+@click.option("--root", type=click.Path(file_okay=False), default=None, help=ROOT_HELP)
+@click.option("--repair", is_flag=True, help="commit a repair that drops unreadable segments (asks first)")
+@click.option("--yes", "-y", is_flag=True, help="with --repair: do not ask for confirmation")
+@click.option("--no-checksums", is_flag=True, help="skip reading every segment for its checksum (faster)")
+@click.pass_context
+def check(ctx: click.Context, table: str, root: str | None, repair: bool, yes: bool, no_checksums: bool) -> None:
+    """Verify every commit, checkpoint and segment of TABLE; exit 1 if anything is damaged."""
+    from weave_lite.storage.check import check_table
+    from weave_lite.storage.check import repair as repair_table
+    from weave_lite.storage.names import TableName
+    from weave_lite.storage.table import TableLog
+
+    root = _root(ctx, root)
+    log_ = _run(lambda: TableLog(TableName.parse(table), root))
+    if not log_.exists():
+        _fail(f"no table `{log_.name}` under {log_.root}")
+    report = _run(lambda: check_table(log_, checksums=not no_checksums))
+    for line in report.lines():
+        click.echo(line)
+    if report.ok:
+        return
+    if repair:
+        lost = sum(d.segment.rows for d in report.damage if d.segment is not None)
+        if not yes:
+            click.confirm(f"repair {log_.name}: drop the damaged segments ({lost} rows) and damaged hints?", abort=True)
+        version = _run(lambda: repair_table(log_, report))
+        click.echo(f"{log_.name}: repaired" + (f" (commit {version} drops {lost} rows)" if version else ""))
+        if _run(lambda: check_table(log_, checksums=not no_checksums)).ok:
+            return
+    sys.exit(1)
+
+
 PROFILE_SUMMARY = ["column", "count", "null_count", "min", "max", "mean", "stddev", "median", "distinct_est", "frequent_items"]
 
 

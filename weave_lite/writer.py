@@ -31,7 +31,7 @@ from typing import Callable
 import numpy as np
 import pyarrow as pa
 
-from weave_lite.errors import BackgroundWriterError
+from weave_lite.errors import BackgroundWriterError, CorruptTableError, WeaveError
 from weave_lite.storage.table import PendingAppend, TableLog
 from weave_lite.storage.values import (
     UTC_TIMESTAMP,
@@ -145,6 +145,8 @@ class BackgroundWriter:
         self._wake.set()
         deadline = None if timeout is None else time.monotonic() + timeout
         while not barrier.done.wait(0.1):
+            if not self._thread.is_alive() and not self._unsent and not self._queue_has_rows():
+                return  # stopped with nothing left to write
             if not self._thread.is_alive():
                 raise BackgroundWriterError(f"the background writer of `{self.table.name}` died") from self._failure
             if deadline is not None and time.monotonic() > deadline:
@@ -165,6 +167,9 @@ class BackgroundWriter:
     def alive(self) -> bool:
         """False once ``stop`` succeeded (checked on every ``log``, so a plain flag)."""
         return not self._stop
+
+    def _queue_has_rows(self) -> bool:
+        return any(type(i) is not FlushItem for i in list(self._queue))
 
     def unsent_rows(self) -> int:
         """Rows logged but not yet durable (approximate while the writer runs)."""
@@ -221,7 +226,14 @@ class BackgroundWriter:
                     pass
         return True
 
-    def _failure_error(self) -> BackgroundWriterError:
+    def _failure_error(self) -> WeaveError:
+        failure = self._failure
+        if isinstance(failure, CorruptTableError):
+            # Damage is reported as itself, naming the file; the rows stay queued meanwhile.
+            error: WeaveError = CorruptTableError(failure.path, failure.problem)
+            error.add_note(f"{self.unsent_rows()} rows logged to `{self.table.name}` are kept and retried")
+            error.__cause__ = failure
+            return error
         error = BackgroundWriterError(
             f"could not commit rows to `{self.table.name}` ({self.unsent_rows()} rows kept and retried; "
             f"flush or finish again once the cause is fixed): {self._failure}"

@@ -83,6 +83,8 @@ def decode_checkpoint(path: str, data: bytes) -> dict:
 def decode_hint(path: str, data: bytes) -> int:
     """The version named by the latest-checkpoint hint."""
     obj = decode_json(path, data)
+    if set(obj) != {"version"}:
+        raise CorruptTableError(path, "hint must hold only a `version`")
     version = obj.get("version")
     if not _is_int(version) or version < 0:
         raise CorruptTableError(path, "hint has no valid `version`")

@@ -149,7 +149,11 @@ class LogFileSystem:
             table = ipc.open_file(source).read_all()
             table.validate()  # cheap structural check (buffer sizes), so damage cannot crash a kernel
             return table
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError, pa.ArrowIndexError, pa.ArrowKeyError) as exc:
+        except OSError as exc:
+            if exc.errno is not None:  # a real I/O error, not damage: the caller reports it
+                raise
+            raise CorruptTableError(full, f"not a readable Arrow IPC file ({exc})") from None
+        except pa.ArrowException as exc:  # ArrowInvalid, ArrowTypeError, ... on damaged bytes
             raise CorruptTableError(full, f"not a readable Arrow IPC file ({exc})") from None
 
     def checksum(self, rel: str) -> str:
