@@ -2,6 +2,7 @@
 
     crash_child.py log ROOT TABLE TAG [--compact]   log forever, print "flushed N" after flushes
     crash_child.py many ROOT TABLE TAG THREADS ROWS  THREADS threads log ROWS rows each, then finish
+    crash_child.py create ROOT PREFIX TAG            create tables PREFIX0, PREFIX1, ... (one row each)
 """
 
 from __future__ import annotations
@@ -60,9 +61,21 @@ def log_many(root: str, table: str, tag: str, threads: int, rows: int) -> None:
     print("done", flush=True)
 
 
+def create_forever(root: str, prefix: str, tag: str) -> None:
+    print("ready", flush=True)
+    i = 0
+    while True:
+        with StreamTable(f"{prefix}{tag}x{i}", root=root, batch_interval=0.001) as st:
+            st.log({"writer": tag, "seq": 0})
+        print(f"created {i}", flush=True)
+        i += 1
+
+
 if __name__ == "__main__":
     mode, root, table, tag, *rest = sys.argv[1:]
     if mode == "log":
         log_forever(root, table, tag, "--compact" in rest)
+    elif mode == "create":
+        create_forever(root, table, tag)
     else:
         log_many(root, table, tag, int(rest[0]), int(rest[1]))

@@ -259,3 +259,21 @@ def test_real_full_disk(tiny_disk):
     st.finish()
     assert read_seqs(root) == acknowledged
     assert len(acknowledged) > 10
+
+
+@pytest.mark.parametrize("layout", [(), ("_log",), ("_segments",), ("_log", "_segments"), ("_log", "_log/.tmp-x")])
+def test_every_partial_layout_opens_and_is_writable(root, layout):
+    """What a kill -9 during creation can leave behind (the reported wedge: `_log/` without
+    `_segments/`, after which every flush failed)."""
+    folder = root / "e/p/t"
+    folder.mkdir(parents=True)
+    for part in layout:
+        if part.endswith("-x"):
+            (folder / part).write_bytes(b"partial")
+        else:
+            (folder / part).mkdir()
+    if "_log" in layout:
+        assert read_seqs(root) == []  # opens, empty
+    with StreamTable("e/p/t") as st:
+        st.log({"seq": 1, "payload": "a"})
+    assert read_seqs(root) == [1]
