@@ -158,3 +158,24 @@ def test_background_failure_is_reported_not_silent(root, monkeypatch):
     st.log({"i": 4})
     st.finish()
     assert [r["i"] for r in st.to_arrow().to_pylist()] == [1, 2, 4]
+
+
+def test_pending_row_count_drains_rows_not_items(root):
+    """The writer counted rows when queuing but subtracted items when draining: after one
+    10,000-row list every single row woke it (25 segments for 200 rows)."""
+    import time
+
+    from weave_lite.storage.table import TableLog
+
+    st = StreamTable("e/p/t", batch_rows=10_000, batch_interval=30.0)
+    st.log([{"i": i} for i in range(10_000)])  # reaches batch_rows: wakes the writer once
+    deadline = time.monotonic() + 10
+    while TableLog.open("e/p/t").snapshot().num_rows < 10_000 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    for i in range(200):
+        st.log({"i": i})
+        time.sleep(0.001)
+    st.finish()
+    snap = TableLog.open("e/p/t").snapshot()
+    assert snap.num_rows == 10_200
+    assert len(snap.segments) <= 3, f"{len(snap.segments)} segments: single rows woke the writer"
