@@ -18,10 +18,12 @@ from weave_lite.errors import (
     WeaveError,
     WeaveTypeError,
 )
+from weave_lite.storage.dataset import open_dataset as dataset
 from weave_lite.stream_table import StreamTable
 
 __all__ = [
     "StreamTable",
+    "dataset",
     "evaluate",
     "compile",
     "to_python",

@@ -509,6 +509,27 @@ def check(ctx: click.Context, table: str, root: str | None, repair: bool, yes: b
     sys.exit(1)
 
 
+@main.command()
+@click.argument("sql")
+@click.option("--root", type=click.Path(file_okay=False), default=None, help=ROOT_HELP)
+@click.option("--format", "-f", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
+              help="output format (as for `query`)")
+@click.option("--limit", "-n", type=click.IntRange(min=0), default=None,
+              help="rows to print (table format: 100 unless given; 0: all)")
+@click.pass_context
+def sql(ctx: click.Context, sql: str, root: str | None, fmt: str, limit: int | None) -> None:
+    """Run the DuckDB SQL query SQL over the stream tables (each a view named "entity/project/table")."""
+    from weave_lite.embedding import run_sql
+
+    root = _root(ctx, root)
+    if fmt == "arrow" and sys.stdout.isatty():
+        _fail("refusing to write binary Arrow IPC to a terminal; redirect stdout to a file or a pipe")
+    if limit == 0:
+        limit = None if fmt != "table" else sys.maxsize
+    result = _run(lambda: run_sql(sql, root=root))
+    _run(lambda: _write_result(result, fmt, limit))
+
+
 PROFILE_SUMMARY = ["column", "count", "null_count", "min", "max", "mean", "stddev", "median", "distinct_est", "frequent_items"]
 
 

@@ -19,6 +19,7 @@ from typing import Callable
 import pyarrow as pa
 
 from weave_lite.errors import StorageError
+from weave_lite.storage.dataset import EXPORT_DIR
 from weave_lite.storage.log import LOG_DIR, SEGMENT_DIR, ConflictError, LogState
 from weave_lite.storage.segments import SegmentInfo, compute_stats
 from weave_lite.storage.table import TableLog, conform_table
@@ -156,6 +157,17 @@ def _vacuum(table: TableLog, retention_seconds: float) -> int:
         if old:
             table.fs.delete(rel)
             deleted += 1
+    # Export files (storage/dataset.py) of segments no longer live.
+    live_names = {p.rsplit("/", 1)[-1][:-6] for p in live}
+    for name in table.fs.list_dir(EXPORT_DIR):
+        if name.split("-", 1)[0] in live_names:
+            continue
+        rel = f"{EXPORT_DIR}/{name}"
+        try:
+            if table.fs.mtime(rel) < cutoff:
+                table.fs.delete(rel)
+        except FileNotFoundError:
+            pass
     # Temp files of commits whose writer died between write and link.
     for name in table.fs.list_dir(LOG_DIR):
         if name.startswith(".tmp-"):

@@ -269,6 +269,20 @@ class Snapshot:
         for segment in self.segments:
             yield from self.read(segment, columns).to_batches()
 
+    def to_dataset(self):
+        """The snapshot as a ``pyarrow.dataset.Dataset`` with per-segment guarantees (see
+        :mod:`weave_lite.storage.dataset`): DuckDB, Polars and DataFusion scan it with pushdown."""
+        from weave_lite.storage.dataset import snapshot_dataset
+
+        return snapshot_dataset(self)
+
+    def __arrow_c_stream__(self, requested_schema: object | None = None) -> object:
+        """The Arrow C stream interface: ``pa.table(snap)``, ``pl.DataFrame(snap)``, DuckDB.
+        Streams segment by segment; mixed-kind columns arrive as JSON text."""
+        from weave_lite.storage.dataset import snapshot_batches
+
+        return snapshot_batches(self).__arrow_c_stream__(requested_schema)
+
     def to_arrow(self, columns: Sequence[str] | None = None) -> pa.Table:
         """All rows, oldest first, as one Arrow table."""
         schema = _project(self.schema, columns)
