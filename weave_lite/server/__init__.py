@@ -5,9 +5,13 @@ that the command line can reuse :mod:`weave_lite.server.results` without it.
 
 ```python
 from weave_lite.server import create_app, serve
-app = create_app(root="/data/weave")        # a Starlette app (for tests: starlette.testclient)
+app = create_app(root="/data/weave")        # a Starlette app
 serve(root="/data/weave", port=8765)        # blocks; 127.0.0.1 unless host= says otherwise
 ```
+
+Only loopback ``Host`` names are answered; Starlette's test client (``Host: testserver``) needs
+``create_app(..., allowed_hosts=["testserver"])``. Why, and the rest of the hardening: see
+:mod:`weave_lite.server.app`.
 """
 
 from __future__ import annotations

@@ -8,93 +8,122 @@ Endpoints (all JSON unless said otherwise; errors are ``{"error": message, ...}`
 * ``GET|POST /api/evaluate``                ``expr``, ``limit`` (default 100, at most 10,000),
   ``offset``: one page of the expression's result; a bad expression is a 400 whose ``error`` is
   the engine's message (``line``/``column``/``expected`` for a parse error)
+* ``GET  /api/evaluations``                 the evaluation pool: workers, busy, budgets, counts
 * ``GET  /api/ops``                         op names (for completion)
 * ``GET  /api/boards``, ``GET|PUT|POST|DELETE /api/boards/{name}``   boards
 * ``GET  /api/events``                      server-sent events: ``commit`` when a table grows
 
-The server evaluates expressions only (never Python) with the data root fixed at start, and
-reads and writes nothing outside that root.
+Threat model: the server listens on loopback and evaluates expressions only (never Python), with
+the data root fixed at start, reading and writing nothing outside that root. What can reach it
+is any local process, including the user's browser running a hostile page. So
+(:mod:`weave_lite.server.guard`) it answers only loopback ``Host`` names (DNS rebinding), refuses
+cross-origin API calls and state changes (``Origin``, ``Sec-Fetch-Site``), takes bodies only as
+``application/json`` and refuses an oversized body while it streams in; input is read strictly
+(:mod:`weave_lite.server.inputs`: every malformed input is a 4xx JSON error); and evaluations run
+in a bounded pool of worker processes with time and memory budgets, cancelled when their client
+hangs up (:mod:`weave_lite.server.evaluator`), so that no expression stalls the metadata
+endpoints or the machine. An unexpected error is a 500 JSON body without a traceback (the
+traceback goes to the server log).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, AsyncIterator, Iterable
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from weave_lite.errors import (
-    ExpressionError,
-    InvalidNameError,
-    ParseError,
-    TableNotFoundError,
-    WeaveError,
-)
+from weave_lite.errors import InvalidNameError, TableNotFoundError, WeaveError
 from weave_lite.server import results
-from weave_lite.server.boards import BoardError, BoardNotFound, BoardStore
+from weave_lite.server.boards import MAX_EXPR_CHARS, BoardError, BoardNotFound, BoardStore
+from weave_lite.server.evaluator import (
+    FROM_ENVIRONMENT,
+    Budgets,
+    ClientGone,
+    EvalPool,
+    PoolBusy,
+    WorkerStartError,
+)
+from weave_lite.server.guard import LOOPBACK_NAMES, RequestGuard
+from weave_lite.server.inputs import (
+    MAX_OFFSET,
+    ApiError,
+    check_fields,
+    check_text,
+    int_field,
+    parse_json,
+    str_field,
+)
+from weave_lite.server.worker import error_body
 from weave_lite.storage.names import TableName, data_root
 from weave_lite.storage.table import TableLog, list_tables
+
+__all__ = ["ApiError", "PanelServer", "create_app", "error_body", "serve"]
 
 STATIC_DIR = Path(__file__).parent / "static"
 MAX_BODY_BYTES = 4 * 1024 * 1024
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
-LOOPBACK_HOSTS = ["127.0.0.1", "localhost", "[::1]", "::1", "testserver"]
+LOOPBACK_HOSTS = list(LOOPBACK_NAMES)
+EXPR_KEYS = ("expr", "expression", "query")
+EVALUATE_FIELDS = (*EXPR_KEYS, "limit", "offset")
+BOARD_FIELDS = ("name", "panels", "saved_at")
+WORKER_READY_TIMEOUT = 60.0
+CLIENT_CLOSED_REQUEST = 499  # never seen by anyone: the client is gone
 
 
-class ApiError(Exception):
-    def __init__(self, status: int, message: str, **extra: Any):
-        self.status = status
-        self.message = message
-        self.extra = extra
+class SafeJSONResponse(JSONResponse):
+    """JSON that always encodes: a lone surrogate that slipped into a message (an echoed
+    expression, a file name) is written as its ``\\uXXXX`` escape instead of failing."""
+
+    def render(self, content: Any) -> bytes:
+        text = json.dumps(content, ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":"))
+        return text.encode("utf-8", "backslashreplace")
 
 
-def error_body(exc: BaseException) -> dict:
-    """The JSON body for an engine error: its human message, and where it is when known."""
-    body: dict[str, Any] = {"error": str(exc), "type": type(exc).__name__}
-    if isinstance(exc, ExpressionError):
-        body["message"] = exc.message
-        if exc.span is not None:
-            body["line"] = exc.span.line
-            body["column"] = exc.span.column
-            body["start"] = exc.span.start
-            body["end"] = exc.span.end
-    else:
-        body["message"] = str(exc).split("\n", 1)[0]
-    if isinstance(exc, ParseError):
-        body["line"] = exc.line
-        body["column"] = exc.column
-        body["expected"] = list(exc.expected)
-    suggestions = getattr(exc, "suggestions", None)
-    if suggestions:
-        body["suggestions"] = list(suggestions)
-    return body
+class Watch:
+    """What one event stream has seen: the last snapshot of each table, and whether its first
+    poll (which announces nothing) is done."""
+
+    def __init__(self) -> None:
+        self.snapshots: dict[str, Any] = {}
+        self.started = False
+
+    def versions(self) -> dict[str, int]:
+        return {name: snap.version for name, snap in self.snapshots.items()}
 
 
 class PanelServer:
-    """State shared by the endpoints: the data root, cached table logs, the boards."""
+    """State shared by the endpoints: the data root, cached table logs, boards, the pool."""
 
-    def __init__(self, root: str | os.PathLike | None = None, *, poll_interval: float = 0.2):
+    def __init__(
+        self,
+        root: str | os.PathLike | None = None,
+        *,
+        poll_interval: float = 0.2,
+        budgets: Budgets | None = None,
+        eval_workers: int | None = None,
+    ):
         self.root = data_root(root)
         self.poll_interval = poll_interval
         self.closing = False  # set when the server shuts down: event streams end
         self.boards = BoardStore(self.root)
+        self.pool = EvalPool(self.root, budgets or Budgets.resolve(), size=eval_workers)
         self._logs: dict[str, TableLog] = {}
         self._logs_lock = threading.Lock()
-        # The engine is used from the thread pool; one evaluation at a time keeps memory bounded.
-        self._eval_lock = threading.Lock()
 
     # -- tables ----------------------------------------------------------------------------------
 
@@ -113,7 +142,7 @@ class PanelServer:
             try:
                 snap = self.table_log(name).snapshot()
                 info.update(num_rows=snap.num_rows, version=snap.version)
-            except WeaveError as exc:  # a table being created right now
+            except (WeaveError, OSError) as exc:  # a table being created right now, or damaged
                 info.update(num_rows=None, version=None, error=str(exc))
             out.append(info)
         return out
@@ -138,53 +167,84 @@ class PanelServer:
             "expr": f'stream_table("{name}").rows',
         }
 
-    # -- expressions -----------------------------------------------------------------------------
-
-    def evaluate_page(self, expr: str, offset: int, limit: int) -> dict:
-        from weave_lite.api import evaluate
-
-        start = time.perf_counter()
-        with self._eval_lock:
-            result = evaluate(expr, root=self.root)
-            body = results.page(result, offset=offset, limit=limit)
-        body["expr"] = expr
-        body["elapsed_ms"] = round((time.perf_counter() - start) * 1000, 3)
-        return body
-
     # -- live updates ----------------------------------------------------------------------------
 
-    def poll(self, watched: dict[str, Any], names: list[TableName] | None) -> list[dict]:
-        """New commits since the snapshots in ``watched`` (updated in place) as events."""
+    def poll(self, watch: Watch, names: list[TableName] | None) -> list[dict]:
+        """New commits (and new tables) since ``watch`` (updated in place), as events."""
         events = []
-        candidates = names if names is not None else list_tables(self.root)
+        try:
+            candidates = names if names is not None else list_tables(self.root)
+        except (WeaveError, OSError):
+            return events
         for name in candidates:
-            key = str(name)
-            log = self.table_log(name)
-            snap = watched.get(key)
-            try:
-                if snap is None:
-                    if not log.exists():
-                        continue
-                    watched[key] = log.snapshot()
-                    if watched.get("__started__"):
-                        events.append(_commit_event(watched[key], new_table=True))
-                    continue
-                newer = log.poll(snap)
-            except (WeaveError, OSError):
-                continue
-            if newer is not None:
-                watched[key] = newer
-                events.append(_commit_event(newer))
-        watched["__started__"] = True
+            event = self._poll_one(watch, name)
+            if event is not None:
+                events.append(event)
+        watch.started = True
         return events
 
+    def _poll_one(self, watch: Watch, name: TableName) -> dict | None:
+        key = str(name)
+        log = self.table_log(name)
+        snap = watch.snapshots.get(key)
+        try:
+            if snap is None:
+                if not log.exists():
+                    return None
+                snap = watch.snapshots[key] = log.snapshot()
+                return commit_event(snap, new_table=True) if watch.started else None
+            newer = log.poll(snap)
+        except (WeaveError, OSError):
+            return None
+        if newer is None:
+            return None
+        watch.snapshots[key] = newer
+        return commit_event(newer)
 
-def _commit_event(snap: Any) -> dict:
-    return {
-        "table": str(snap.table.name),
-        "version": snap.version,
-        "num_rows": snap.num_rows,
-    }
+
+def commit_event(snap: Any, *, new_table: bool = False) -> dict:
+    """The ``commit`` event for a snapshot; ``new_table`` marks a table created since the
+    stream started."""
+    event = {"table": str(snap.table.name), "version": snap.version, "num_rows": snap.num_rows}
+    if new_table:
+        event["new_table"] = True
+    return event
+
+
+# -- request parsing ------------------------------------------------------------------------------
+
+
+async def json_body(request: Request) -> Any:
+    """The request's JSON body (the guard has already limited its size and checked its type)."""
+    return parse_json(await request.body())
+
+
+def evaluate_params(params: dict, *, from_query: bool) -> tuple[str, int, int, bool]:
+    """``(expr, offset, limit, limited)`` from an evaluate request (``limited``: the limit
+    asked for was cut to :data:`results.MAX_LIMIT`)."""
+    check_fields(params, EVALUATE_FIELDS, "an evaluate request")
+    expr = str_field(params, EXPR_KEYS, what="expression", max_chars=MAX_EXPR_CHARS)
+    limit = int_field(params, "limit", results.DEFAULT_LIMIT, from_query=from_query)
+    offset = int_field(params, "offset", 0, maximum=MAX_OFFSET, from_query=from_query)
+    return expr, offset, min(limit, results.MAX_LIMIT), limit > results.MAX_LIMIT
+
+
+def board_payload(body: Any) -> dict:
+    """A board body: an object of known top-level fields (panels are checked by the store)."""
+    if not isinstance(body, dict):
+        raise ApiError(400, 'a board must be a JSON object like {"panels": [...]}')
+    check_fields(body, BOARD_FIELDS, "a board")
+    return body
+
+
+def table_names(wanted: Iterable[str]) -> list[TableName]:
+    try:
+        return [TableName.parse(check_text(n, "a table name")) for n in wanted]
+    except InvalidNameError as exc:
+        raise ApiError(400, str(exc)) from None
+
+
+# -- the app ------------------------------------------------------------------------------------
 
 
 def create_app(
@@ -192,13 +252,57 @@ def create_app(
     *,
     poll_interval: float = 0.2,
     allowed_hosts: list[str] | None = None,
+    max_memory: int | None = FROM_ENVIRONMENT,
+    timeout: float | None = FROM_ENVIRONMENT,
+    eval_workers: int | None = None,
+    max_body_bytes: int = MAX_BODY_BYTES,
 ) -> Starlette:
     """The panel server's app for the data root ``root`` (default: ``$WEAVE_LITE_ROOT``...).
 
-    ``allowed_hosts`` guards against DNS rebinding: by default only loopback host names are
-    answered.
+    ``allowed_hosts`` are the ``Host`` names answered (DNS-rebinding protection), by default only
+    loopback ones: ``127.0.0.1``, ``localhost``, ``[::1]``, with the server's port. Starlette's
+    test client calls itself ``testserver``: pass ``allowed_hosts=["testserver"]`` in tests
+    (never the default). ``["*"]`` answers any host (a server deliberately exposed).
+
+    ``max_memory`` (bytes) and ``timeout`` (seconds) budget each evaluation; ``None`` is
+    unlimited, and by default they come from ``$WEAVE_LITE_MAX_MEMORY`` and
+    ``$WEAVE_LITE_TIMEOUT``, else 2 GiB and 30 s (so ``weave_lite.budgets.service_defaults()``
+    can be passed as is). ``eval_workers`` is the number of evaluation processes (default
+    ``$WEAVE_LITE_EVAL_WORKERS``, else 2).
     """
-    server = PanelServer(root, poll_interval=poll_interval)
+    budgets = Budgets.resolve(max_memory=max_memory, timeout=timeout)
+    server = PanelServer(root, poll_interval=poll_interval, budgets=budgets, eval_workers=eval_workers)
+    routes = _routes(server)
+    middleware = [Middleware(RequestGuard, allowed_hosts=allowed_hosts, max_body_bytes=max_body_bytes)]
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        # Listen only once an evaluation worker has imported the engine (seconds on a busy
+        # machine), so that the first evaluation does not wait for it; the others follow.
+        await server.pool.wait_ready(WORKER_READY_TIMEOUT)
+        try:
+            yield
+        finally:
+            server.closing = True
+            await run_in_threadpool(server.pool.close)
+
+    app = Starlette(
+        routes=routes,
+        middleware=middleware,
+        lifespan=lifespan,
+        exception_handlers={
+            ApiError: on_api_error,
+            WeaveError: on_weave_error,
+            HTTPException: on_http_error,
+            Exception: on_unexpected_error,
+        },
+    )
+    app.state.panel_server = server
+    return app
+
+
+def _routes(server: PanelServer) -> list:
+    """The routes; each endpoint is a small closure over ``server``."""
 
     async def index(request: Request) -> Response:
         return FileResponse(STATIC_DIR / "index.html", headers={"Cache-Control": "no-cache"})
@@ -207,13 +311,14 @@ def create_app(
         return FileResponse(STATIC_DIR / "favicon.svg", media_type="image/svg+xml")
 
     async def api_index(request: Request) -> Response:
-        return JSONResponse(
+        return SafeJSONResponse(
             {
                 "root": str(server.root),
                 "endpoints": [
                     "GET /api/tables",
                     "GET /api/tables/{entity}/{project}/{table}",
                     "GET|POST /api/evaluate?expr=...&limit=100&offset=0",
+                    "GET /api/evaluations",
                     "GET /api/ops",
                     "GET /api/boards",
                     "GET|PUT|POST|DELETE /api/boards/{name}",
@@ -224,111 +329,74 @@ def create_app(
 
     async def api_tables(request: Request) -> Response:
         tables = await run_in_threadpool(server.tables)
-        return JSONResponse({"root": str(server.root), "tables": tables})
+        return SafeJSONResponse({"root": str(server.root), "tables": tables})
 
     async def api_schema(request: Request) -> Response:
         name = request.path_params["name"]
-        return JSONResponse(await run_in_threadpool(server.schema, name))
+        return SafeJSONResponse(await run_in_threadpool(server.schema, name))
 
     async def api_schema_query(request: Request) -> Response:
         name = request.query_params.get("table")
         if not name:
             raise ApiError(400, "give the table as ?table=entity/project/table")
-        return JSONResponse(await run_in_threadpool(server.schema, name))
+        return SafeJSONResponse(await run_in_threadpool(server.schema, name))
 
     async def api_evaluate(request: Request) -> Response:
         if request.method == "POST":
-            body = await _json_body(request)
+            body = await json_body(request)
             if not isinstance(body, dict):
                 raise ApiError(400, 'the body must be a JSON object like {"expr": "...", "limit": 100}')
-            params = body
+            expr, offset, limit, limited = evaluate_params(body, from_query=False)
         else:
-            params = dict(request.query_params)
-        expr = params.get("expr", params.get("expression", params.get("query")))
-        if not isinstance(expr, str) or not expr.strip():
-            raise ApiError(400, "missing expression: give `expr` (an expression string)")
-        limit = _int_param(params, "limit", results.DEFAULT_LIMIT, 0)
-        offset = _int_param(params, "offset", 0, 0)
-        requested = limit
-        limit = min(limit, results.MAX_LIMIT)
+            expr, offset, limit, limited = evaluate_params(dict(request.query_params), from_query=True)
         try:
-            body = await run_in_threadpool(server.evaluate_page, expr, offset, limit)
-        except WeaveError as exc:
-            return JSONResponse(error_body(exc), status_code=400)
-        except (RecursionError, MemoryError) as exc:
-            return JSONResponse({"error": f"expression too large to evaluate: {type(exc).__name__}"}, status_code=400)
-        if requested > limit:
+            status, body = await server.pool.evaluate(expr, offset, limit, request.is_disconnected)
+        except ClientGone:
+            return Response(status_code=CLIENT_CLOSED_REQUEST)
+        except PoolBusy as exc:
+            if exc.closing:
+                return SafeJSONResponse({"error": exc.message}, status_code=503)
+            return SafeJSONResponse({"error": exc.message}, status_code=429, headers={"Retry-After": "1"})
+        except WorkerStartError as exc:
+            return SafeJSONResponse({"error": str(exc), "type": "InternalError"}, status_code=500)
+        if status == 200 and limited:
             body["limited"] = True
             body["max_limit"] = results.MAX_LIMIT
-        return JSONResponse(body)
+        return SafeJSONResponse(body, status_code=status)
+
+    async def api_evaluations(request: Request) -> Response:
+        return SafeJSONResponse(server.pool.status())
 
     async def api_ops(request: Request) -> Response:
-        from weave_lite.graph.registry import OPERATOR_NAMES, all_ops, lookup
-
-        ops = []
-        for name in all_ops():
-            op = lookup(name)
-            doc = ""
-            if op is not None:
-                doc = op.doc or next((o.doc for o in op.overloads if o.doc), "")
-            ops.append(
-                {
-                    "name": name,
-                    "area": getattr(op, "area", ""),
-                    "doc": doc,
-                    "operator": OPERATOR_NAMES.get(name),
-                }
-            )
-        return JSONResponse({"ops": ops, "names": [o["name"] for o in ops]})
+        return SafeJSONResponse(await run_in_threadpool(ops_listing))
 
     async def api_boards(request: Request) -> Response:
-        return JSONResponse({"boards": await run_in_threadpool(server.boards.list)})
+        return SafeJSONResponse({"boards": await run_in_threadpool(server.boards.list)})
 
     async def api_board(request: Request) -> Response:
         name = request.path_params["name"]
         try:
             if request.method == "GET":
-                return JSONResponse(await run_in_threadpool(server.boards.get, name))
+                return SafeJSONResponse(await run_in_threadpool(server.boards.get, name))
             if request.method == "DELETE":
                 await run_in_threadpool(server.boards.delete, name)
-                return JSONResponse({"deleted": name})
-            body = await _json_body(request)
-            saved = await run_in_threadpool(server.boards.save, name, body)
-            return JSONResponse(saved)
+                return SafeJSONResponse({"deleted": name})
+            board = board_payload(await json_body(request))
+            return SafeJSONResponse(await run_in_threadpool(server.boards.save, name, board))
         except BoardError as exc:
             raise ApiError(400, str(exc)) from None
         except BoardNotFound as exc:
             raise ApiError(404, str(exc)) from None
-        except ValueError as exc:  # an unreadable board file
-            raise ApiError(500, f"board `{name}` is not valid JSON: {exc}") from None
+        except (ValueError, TypeError, AttributeError) as exc:  # an unreadable board file
+            raise ApiError(500, f"board `{name}` is not a readable board file: {type(exc).__name__}") from None
 
     async def api_events(request: Request) -> Response:
-        names: list[TableName] | None = None
         wanted = request.query_params.getlist("table")
-        if wanted:
-            try:
-                names = [TableName.parse(n) for n in wanted]
-            except InvalidNameError as exc:
-                raise ApiError(400, str(exc)) from None
-        watched: dict[str, Any] = {}
-        await run_in_threadpool(server.poll, watched, names)
-
-        async def stream():
-            yield "retry: 1000\n\n"
-            hello = {"tables": {k: v.version for k, v in watched.items() if k != "__started__"}}
-            yield f"event: hello\ndata: {json.dumps(hello)}\n\n"
-            last_ping = time.monotonic()
-            while not server.closing:
-                await asyncio.sleep(server.poll_interval)
-                events = await run_in_threadpool(server.poll, watched, names)
-                for event in events:
-                    yield f"event: commit\ndata: {json.dumps(event)}\n\n"
-                if time.monotonic() - last_ping > 15:
-                    last_ping = time.monotonic()
-                    yield ": ping\n\n"
-
+        names = table_names(wanted) if wanted else None
+        watch = Watch()
+        await run_in_threadpool(server.poll, watch, names)
         return StreamingResponse(
-            stream(),
+            event_stream(server, watch, names),
             media_type="text/event-stream",
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
@@ -336,14 +404,7 @@ def create_app(
     async def api_not_found(request: Request) -> Response:
         raise ApiError(404, f"no API endpoint {request.method} {request.url.path}")
 
-    async def on_api_error(request: Request, exc: ApiError) -> Response:
-        return JSONResponse({"error": exc.message, **exc.extra}, status_code=exc.status)
-
-    async def on_weave_error(request: Request, exc: WeaveError) -> Response:
-        status = 404 if isinstance(exc, TableNotFoundError) else 400
-        return JSONResponse(error_body(exc), status_code=status)
-
-    routes = [
+    return [
         Route("/", index),
         Route("/index.html", index),
         Route("/favicon.ico", favicon),
@@ -354,45 +415,69 @@ def create_app(
         Route("/api/schema", api_schema_query),
         Route("/api/schema/{name:path}", api_schema),
         Route("/api/evaluate", api_evaluate, methods=["GET", "POST"]),
+        Route("/api/evaluations", api_evaluations),
         Route("/api/ops", api_ops),
         Route("/api/boards", api_boards),
         Route("/api/boards/{name:path}", api_board, methods=["GET", "PUT", "POST", "DELETE"]),
         Route("/api/events", api_events),
-        Route("/api/{rest:path}", api_not_found, methods=["GET", "POST", "PUT", "DELETE"]),
+        Route("/api/{rest:path}", api_not_found, methods=["GET", "POST", "PUT", "DELETE", "PATCH"]),
         Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
     ]
-    hosts = allowed_hosts if allowed_hosts is not None else LOOPBACK_HOSTS
-    middleware = [Middleware(TrustedHostMiddleware, allowed_hosts=hosts)]
-    app = Starlette(
-        routes=routes,
-        middleware=middleware,
-        exception_handlers={ApiError: on_api_error, WeaveError: on_weave_error},
-    )
-    app.state.panel_server = server
-    return app
 
 
-def _int_param(params: dict, key: str, default: int, minimum: int) -> int:
-    raw = params.get(key)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except (TypeError, ValueError):
-        raise ApiError(400, f"`{key}` must be an integer, not {raw!r}") from None
-    if isinstance(raw, bool) or value < minimum:
-        raise ApiError(400, f"`{key}` must be an integer >= {minimum}")
-    return value
+async def event_stream(server: PanelServer, watch: Watch, names: list[TableName] | None) -> AsyncIterator[str]:
+    """Server-sent events: ``hello`` with the current versions, then one ``commit`` per new
+    commit or new table, and a ping comment every 15 s."""
+    yield "retry: 1000\n\n"
+    yield f"event: hello\ndata: {json.dumps({'tables': watch.versions()})}\n\n"
+    last_ping = time.monotonic()
+    while not server.closing:
+        await asyncio.sleep(server.poll_interval)
+        events = await run_in_threadpool(server.poll, watch, names)
+        for event in events:
+            yield f"event: commit\ndata: {json.dumps(event)}\n\n"
+        if time.monotonic() - last_ping > 15:
+            last_ping = time.monotonic()
+            yield ": ping\n\n"
 
 
-async def _json_body(request: Request) -> Any:
-    body = await request.body()
-    if len(body) > MAX_BODY_BYTES:
-        raise ApiError(413, f"request body too large ({len(body)} bytes; at most {MAX_BODY_BYTES})")
-    try:
-        return json.loads(body or b"null")
-    except ValueError as exc:
-        raise ApiError(400, f"the body is not valid JSON: {exc}") from None
+def ops_listing() -> dict:
+    """The op names and docs, for completion in the page."""
+    from weave_lite.graph.registry import OPERATOR_NAMES, all_ops, lookup
+
+    ops = []
+    for name in all_ops():
+        op = lookup(name)
+        doc = ""
+        if op is not None:
+            doc = op.doc or next((o.doc for o in op.overloads if o.doc), "")
+        ops.append({"name": name, "area": getattr(op, "area", ""), "doc": doc, "operator": OPERATOR_NAMES.get(name)})
+    return {"ops": ops, "names": [o["name"] for o in ops]}
+
+
+# -- errors as JSON -----------------------------------------------------------------------------
+
+
+async def on_api_error(request: Request, exc: ApiError) -> Response:
+    return SafeJSONResponse({"error": exc.message, **exc.extra}, status_code=exc.status)
+
+
+async def on_weave_error(request: Request, exc: WeaveError) -> Response:
+    status = 404 if isinstance(exc, TableNotFoundError) else 400
+    return SafeJSONResponse(error_body(exc), status_code=status)
+
+
+async def on_http_error(request: Request, exc: HTTPException) -> Response:
+    return SafeJSONResponse({"error": str(exc.detail)}, status_code=exc.status_code, headers=exc.headers)
+
+
+async def on_unexpected_error(request: Request, exc: Exception) -> Response:
+    """500 with the exception's type only; Starlette logs the traceback to the server log."""
+    body = {"error": f"internal server error ({type(exc).__name__})", "type": "InternalError"}
+    return SafeJSONResponse(body, status_code=500)
+
+
+# -- running ------------------------------------------------------------------------------------
 
 
 def is_loopback(host: str) -> bool:
@@ -406,12 +491,31 @@ def serve(
     port: int = DEFAULT_PORT,
     log_level: str = "warning",
     poll_interval: float = 0.2,
+    max_memory: int | None = FROM_ENVIRONMENT,
+    timeout: float | None = FROM_ENVIRONMENT,
+    eval_workers: int | None = None,
 ) -> None:
-    """Run the panel server until interrupted (127.0.0.1 unless ``host`` says otherwise)."""
+    """Run the panel server until interrupted (127.0.0.1 unless ``host`` says otherwise).
+
+    On a non-loopback ``host`` every ``Host`` name is answered (the data is exposed anyway);
+    cross-origin requests are still refused. Budgets: see :func:`create_app`.
+    """
     import uvicorn
 
     allowed = None if is_loopback(host) else ["*"]
-    app = create_app(root, poll_interval=poll_interval, allowed_hosts=allowed)
+    if allowed is None and host.startswith("127.") and host != "127.0.0.1":
+        allowed = [*LOOPBACK_HOSTS, host]
+    try:
+        app = create_app(
+            root,
+            poll_interval=poll_interval,
+            allowed_hosts=allowed,
+            max_memory=max_memory,
+            timeout=timeout,
+            eval_workers=eval_workers,
+        )
+    except ValueError as exc:  # a malformed $WEAVE_LITE_MAX_MEMORY / $WEAVE_LITE_TIMEOUT
+        raise SystemExit(f"weave-lite serve: {exc}") from None
     config = uvicorn.Config(
         app,
         host=host,
@@ -420,6 +524,7 @@ def serve(
         timeout_graceful_shutdown=1,
         access_log=False,
     )
+
     class Server(uvicorn.Server):
         def handle_exit(self, sig, frame):  # end the event streams so shutdown needs no cancelling
             app.state.panel_server.closing = True
