@@ -127,8 +127,11 @@ class StreamTable:
         return None
 
     def _bulk_batch(self, data: Any, now_us: int) -> pa.RecordBatch:
-        if not isinstance(data, (pa.Table, pa.RecordBatch)):
-            data = pa.Table.from_pandas(data, preserve_index=False)
+        """A bulk ``log`` call as one batch with ``timestamp`` and ``_client_id`` columns.
+
+        Converted here, in the caller, so that a type or value the log cannot store raises now,
+        naming the column, and nothing of the call is logged (see ``normalize_batch``).
+        """
         batch = normalize_batch(data)
         n = batch.num_rows
         names = list(batch.schema.names)
@@ -209,6 +212,22 @@ class StreamTable:
             return pa.table({})
         return self._table.snapshot().to_arrow()
 
+    def snapshot(self):
+        """The committed rows as of now (a :class:`weave_lite.storage.Snapshot`)."""
+        if not self._table.exists():
+            self._table.create()
+        return self._table.snapshot()
+
+    def to_dataset(self):
+        """The committed rows as a ``pyarrow.dataset.Dataset`` for DuckDB, Polars, DataFusion
+        (projection and filter pushdown; see :func:`weave_lite.dataset`)."""
+        return self.snapshot().to_dataset()
+
+    def __arrow_c_stream__(self, requested_schema: object | None = None) -> object:
+        """``pa.table(st)``, ``pl.DataFrame(st)``, ``duckdb.sql("select * from st")``: the
+        committed rows, streamed segment by segment."""
+        return self.snapshot().__arrow_c_stream__(requested_schema)
+
     def _repr_html_(self) -> str:
         from weave_lite.display import table_html
 
@@ -216,8 +235,13 @@ class StreamTable:
 
 
 def _is_bulk(data: Any) -> bool:
+    """Tabular data logged as a whole: Arrow tables and batches, pandas DataFrames, and anything
+    else exposing an Arrow stream (polars, DuckDB relations, ...)."""
     if isinstance(data, (pa.Table, pa.RecordBatch)):
         return True
-    module = type(data).__module__
-    return module.startswith("pandas") and type(data).__name__ == "DataFrame"
+    if isinstance(data, (list, tuple, dict)):
+        return False
+    # pandas by name (it need not be imported); DataFrame subclasses too.
+    is_dataframe = any(c.__name__ == "DataFrame" and c.__module__.startswith("pandas") for c in type(data).__mro__)
+    return is_dataframe or hasattr(type(data), "__arrow_c_stream__")
 
