@@ -12,15 +12,28 @@ before any data is read) -> run over Arrow -> convert the result:
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 import pyarrow as pa
 
+from weave_lite.budgets import Budget
 from weave_lite.compile.physical import MORSELS, parallelize
 from weave_lite.compile.rewrites import optimize as rewrite
 from weave_lite.compile.planner import Environment, PCall, PConst, PLambda, PNode, Planner, PVar, type_of_python
-from weave_lite.errors import ExpressionError, InvalidNameError, TableNotFoundError, caret_snippet
+from weave_lite.errors import (
+    ExpressionError,
+    InternalError,
+    InvalidNameError,
+    MemoryLimitError,
+    ResourceLimitError,
+    TableNotFoundError,
+    WeaveError,
+    WeaveTypeError,
+    caret_snippet,
+)
 from weave_lite.execute import ops as _ops  # noqa: F401  (registers the kernels)
 from weave_lite.execute.executor import Frame, Runtime, run
 from weave_lite.execute.morsels import DEFAULT_MORSEL_ROWS
@@ -29,7 +42,9 @@ from weave_lite.execute.ops.base import as_list, const_vec
 from weave_lite.execute.vectors import ConstVec, ListVec, StructVec, Vec
 from weave_lite.graph.nodes import Node
 from weave_lite.graph.printer import render
-from weave_lite.graph.types import TableT, row_type
+from weave_lite.graph.recursion import ensure_headroom
+from weave_lite.graph.types import TableT, row_type, type_depth
+from weave_lite.lang.parser import deadline as parse_deadline
 from weave_lite.lang.parser import parse
 from weave_lite.storage.names import TableName
 from weave_lite.compile.rewrites.prune_segments import may_match
@@ -37,11 +52,36 @@ from weave_lite.storage.table import Snapshot, shared_table
 from weave_lite.storage.values import normalize_batch
 
 PLAN_CACHE_SIZE = 512
+# Columns nested deeper are refused (Arrow's IPC format itself stops at 64 levels).
+MAX_TABLE_DEPTH = 64
 
 
 @functools.lru_cache(maxsize=PLAN_CACHE_SIZE)
 def _parse_cached(text: str) -> Node:
     return parse(text)
+
+
+@contextmanager
+def _engine_errors(source: str | None, stage: str) -> Iterator[None]:
+    """Every failure of a stage as a WeaveError: a stack too deep or memory exhausted is a
+    ResourceLimitError, anything else unexpected an InternalError (a bug, cause chained)."""
+    ensure_headroom()
+    try:
+        yield
+    except WeaveError:
+        raise
+    except RecursionError:
+        msg = f"expression is nested too deeply to {stage}"
+        raise ResourceLimitError(msg, source=source) from None
+    except MemoryError as exc:
+        msg = f"expression ran out of memory while it was being {_PAST[stage]}: {exc}"
+        raise MemoryLimitError(msg, source=source) from exc
+    except Exception as exc:
+        msg = f"internal error while the expression was being {_PAST[stage]}: {type(exc).__name__}: {exc}"
+        raise InternalError(msg, source=source) from exc
+
+
+_PAST = {"parse": "parsed", "plan": "planned", "run": "run", "explain": "explained", "convert": "converted"}
 
 
 def _as_node(expr: "str | Node | Any") -> tuple[Node, str | None]:
@@ -67,7 +107,12 @@ class _Sources:
     loaded: dict[tuple, pa.Table] = field(default_factory=dict)
 
     def table_type(self, op: str, name: str, node: Node) -> TableT:
-        return TableT(row_type(self._arrow(op, name, node).schema))
+        row = row_type(self._arrow(op, name, node).schema)
+        if type_depth(row) > MAX_TABLE_DEPTH:
+            raise ResourceLimitError(
+                self._with_caret(f"table `{name}` has columns nested more than {MAX_TABLE_DEPTH} levels deep", node)
+            )
+        return TableT(row)
 
     def _arrow(self, op: str, name: str, node: Node):
         if op == "table":
@@ -79,7 +124,10 @@ class _Sources:
             if not self.tables or name not in self.tables:
                 known = ", ".join(sorted(self.tables or {})) or "none"
                 raise self._not_found(f"no table `{name}` was passed in tables= (passed: {known})", node)
-            self.memory[name] = _to_arrow_table(self.tables[name])
+            try:
+                self.memory[name] = _to_arrow_table(self.tables[name])
+            except (TypeError, ValueError, pa.ArrowException) as exc:  # the caller's value, not a bug
+                raise WeaveTypeError(self._with_caret(f"tables[{name!r}]: {exc}", node)) from exc
         return self.memory[name]
 
     def _snapshot(self, name: str, node: Node) -> Snapshot:
@@ -144,10 +192,13 @@ class CompiledExpression:
         self._roots: list[tuple[str, str, Node]] | None = None  # (op, table name, node)
         self._plans: dict[tuple, PNode] = {}
 
-    def plan(self, *, root=None, tables=None, vars=None, optimize: bool = True) -> tuple[PNode, _Sources]:
-        """The typed (and, with ``optimize``, rewritten) plan, and the table sources it reads."""
+    def plan(
+        self, *, root=None, tables=None, vars=None, optimize: bool = True, budget: Budget | None = None
+    ) -> tuple[PNode, _Sources]:
+        """The typed (and, with ``optimize``, rewritten) plan, and the table sources it reads
+        (planning stops at ``budget``'s deadline)."""
         sources = _Sources(root, tables, self.source)
-        var_types = tuple(sorted((k, type_of_python(v)) for k, v in (vars or {}).items()))
+        var_types = _var_types(vars)
         if self._roots is not None:
             key = (optimize, var_types, self._signature(sources))
             cached = self._plans.get(key)
@@ -155,10 +206,12 @@ class CompiledExpression:
                 return cached, sources
         env = Environment(sources.table_type, dict(var_types))
         try:
-            plan = Planner(env, self.source).plan(self.node)
+            check = budget.check if budget is not None and budget.limited else None
+            with _engine_errors(self.source, "plan"):
+                plan = Planner(env, self.source, check).plan(self.node)
+                plan = parallelize(rewrite(plan, check=check) if optimize else plan)
         except ExpressionError as exc:
             raise exc.with_source(self.source) if self.source else exc
-        plan = parallelize(rewrite(plan) if optimize else plan)
         self._roots = [(p.op, p.args[0].value, p.source) for p in _roots_of(plan)]
         if len(self._plans) > 64:
             self._plans.clear()
@@ -185,24 +238,42 @@ class CompiledExpression:
         optimize: bool = True,
         threads: int | None = None,
         morsel_rows: int | None = None,
+        max_memory: int | None = None,
+        timeout: float | None = None,
+        budget: Budget | None = None,
     ) -> Any:
         """Run the expression (see :func:`evaluate` for the options)."""
-        plan, sources = self.plan(root=root, tables=tables, vars=vars, optimize=optimize)
-        return self._run(plan, sources, vars, threads, morsel_rows)
+        budget = _budget(max_memory, timeout, budget)
+        plan, sources = self.plan(root=root, tables=tables, vars=vars, optimize=optimize, budget=budget)
+        return self._run(plan, sources, vars, threads, morsel_rows, budget=budget)
 
-    def _run(self, plan: PNode, sources: _Sources, vars, threads: int | None = None, morsel_rows: int | None = None, partials=None) -> Any:
+    def _run(
+        self,
+        plan: PNode,
+        sources: _Sources,
+        vars,
+        threads: int | None = None,
+        morsel_rows: int | None = None,
+        partials=None,
+        budget: Budget | None = None,
+    ) -> Any:
+        budget = budget if budget is not None else Budget()
         runtime = Runtime(
             sources.load_arrow,
             self.source,
             threads=default_threads() if threads is None else max(1, int(threads)),
             morsel_rows=DEFAULT_MORSEL_ROWS if morsel_rows is None else max(1, int(morsel_rows)),
             partials=partials,
+            budget=budget,
         )
-        bound = {k: const_vec(v, type_of_python(v), 1) for k, v in (vars or {}).items()}
-        if vars and "now" in vars:
-            runtime.now = vars["now"]
-        vec = run(plan, Frame(1, bound), runtime)
-        return to_result(vec)
+        with _engine_errors(self.source, "run"):
+            bound = _bind_vars(vars)
+            if vars and "now" in vars:
+                runtime.now = vars["now"]
+            vec = run(plan, Frame(1, bound, budget=budget), runtime)
+            budget.check()
+        with _engine_errors(self.source, "convert"):
+            return to_result(vec)
 
     def watch(self, *, root=None, tables=None, vars=None, threads: int | None = None, morsel_rows: int | None = None):
         """A live query: ``.poll()`` gives the new result after commits (see weave_lite.live)."""
@@ -214,7 +285,8 @@ class CompiledExpression:
         """The typed op graph (one op a line, indented by nesting) and each op's kernel."""
         plan, _ = self.plan(root=root, tables=tables, vars=vars)
         lines: list[str] = []
-        _explain(plan, 0, lines, set())
+        with _engine_errors(self.source, "explain"):
+            _explain(plan, 0, lines, set())
         return "\n".join(lines)
 
     def __repr__(self) -> str:
@@ -271,9 +343,65 @@ def _compile_cached(text: str) -> CompiledExpression:
 def compile(expr: "str | Node") -> CompiledExpression:  # noqa: A001  (the spec's name)
     """Parse ``expr`` once; the result is cached by expression text."""
     if isinstance(expr, str):
-        return _compile_cached(expr)
+        with _engine_errors(expr, "parse"):
+            return _compile_cached(expr)
     node, source = _as_node(expr)
     return CompiledExpression(node, source)
+
+
+def _budget(max_memory: int | None, timeout: float | None, budget: Budget | None) -> Budget:
+    """The budget of one evaluation: ``budget`` as given, else one made from the limits."""
+    if budget is None:
+        return Budget(max_memory=max_memory, timeout=timeout)
+    if max_memory is not None or timeout is not None:
+        msg = "give either budget= or max_memory=/timeout=, not both"
+        raise ValueError(msg)
+    return budget
+
+
+def _var_types(vars: Mapping[str, Any] | None) -> tuple:
+    """The free variables' names and types (values nested too deeply are refused)."""
+    out = []
+    for name, value in (vars or {}).items():
+        if _python_depth(value) > MAX_TABLE_DEPTH:
+            msg = f"the value of variable `{name}` is nested more than {MAX_TABLE_DEPTH} levels deep"
+            raise ResourceLimitError(msg)
+        out.append((name, type_of_python(value)))
+    return tuple(sorted(out))
+
+
+def _bind_vars(vars: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The ``vars=`` values as Vecs of one element (a value Arrow cannot hold is the caller's
+    error, named by its variable)."""
+    bound = {}
+    for name, value in (vars or {}).items():
+        try:
+            if isinstance(value, int) and not isinstance(value, bool) and not -(2**63) <= value < 2**63:
+                raise OverflowError(f"{value} does not fit in 64 bits")
+            bound[name] = const_vec(value, type_of_python(value), 1)
+        except (TypeError, ValueError, OverflowError, pa.ArrowException) as exc:
+            msg = f"the value of variable `{name}` cannot be used in an expression: {exc}"
+            raise WeaveTypeError(msg) from exc
+    return bound
+
+
+def _python_depth(value: Any) -> int:
+    """How deeply lists and dicts nest in ``value`` (iteratively: any depth is safe)."""
+    deepest = 0
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (list, tuple)):
+            children = item
+        elif isinstance(item, dict):
+            children = item.values()
+        else:
+            continue
+        deepest = max(deepest, depth)
+        if deepest > MAX_TABLE_DEPTH:
+            break
+        stack.extend((child, depth + 1) for child in children)
+    return deepest
 
 
 def evaluate(
@@ -285,15 +413,27 @@ def evaluate(
     optimize: bool = True,
     threads: int | None = None,
     morsel_rows: int | None = None,
+    max_memory: int | None = None,
+    timeout: float | None = None,
+    budget: Budget | None = None,
 ) -> Any:
     """Evaluate an expression string (or node) and return its result (see module docstring).
 
     ``optimize=False`` skips the plan rewrites (same results).  Scans run morsel by morsel on
     ``threads`` threads (default: ``WEAVE_LITE_THREADS``, else every core); a morsel is about
     ``morsel_rows`` rows (default 2**20).  Results do not depend on either.
+
+    ``max_memory`` (bytes) and ``timeout`` (seconds) bound the evaluation (default: no bound):
+    past either it raises :class:`~weave_lite.errors.ResourceLimitError` (``MemoryLimitError``,
+    ``TimeLimitError``), and results estimated not to fit are refused before they are
+    allocated.  ``budget`` (a :class:`weave_lite.budgets.Budget`, instead of the two) lets
+    another thread ``cancel()`` the evaluation.
     """
-    return compile(expr).execute(
-        root=root, tables=tables, vars=vars, optimize=optimize, threads=threads, morsel_rows=morsel_rows
+    budget = _budget(max_memory, timeout, budget)
+    with parse_deadline(budget.check if budget.limited else None):  # a long text takes a while
+        compiled = compile(expr)
+    return compiled.execute(
+        root=root, tables=tables, vars=vars, optimize=optimize, threads=threads, morsel_rows=morsel_rows, budget=budget
     )
 
 

@@ -228,8 +228,16 @@ def main(ctx: click.Context, root: str | None) -> None:
               help="table: readable text; json; csv; arrow: an Arrow IPC stream on stdout")
 @click.option("--limit", "-n", type=click.IntRange(min=0), default=None,
               help=f"at most N rows (table format: {TABLE_FORMAT_LIMIT} unless given; 0: all)")
+@click.option("--max-memory", "max_memory", metavar="BYTES", default=None,
+              help="memory the evaluation may take, e.g. 512M or 2GiB; 0 or none: unlimited "
+                   "(default: $WEAVE_LITE_MAX_MEMORY, else 2 GiB)")
+@click.option("--timeout", "timeout", metavar="SECONDS", default=None,
+              help="seconds the evaluation may run; 0 or none: unlimited (default: $WEAVE_LITE_TIMEOUT, else 30)")
 @click.pass_context
-def query(ctx: click.Context, expr: str, root: str | None, fmt: str, limit: int | None) -> None:
+def query(
+    ctx: click.Context, expr: str, root: str | None, fmt: str, limit: int | None,
+    max_memory: str | None, timeout: str | None,
+) -> None:
     """Evaluate the expression EXPR and print its result."""
     from weave_lite.api import evaluate
 
@@ -238,8 +246,24 @@ def query(ctx: click.Context, expr: str, root: str | None, fmt: str, limit: int 
         _fail("refusing to write binary Arrow IPC to a terminal; redirect stdout to a file or a pipe")
     if limit == 0:
         limit = None if fmt != "table" else sys.maxsize
-    result = _run(lambda: evaluate(expr, root=root))
+    budgets = _query_budgets(max_memory, timeout)
+    result = _run(lambda: evaluate(expr, root=root, **budgets))
     _run(lambda: _write_result(result, fmt, limit))
+
+
+def _query_budgets(max_memory: str | None, timeout: str | None) -> dict:
+    """``--max-memory`` / ``--timeout`` as given, else the service defaults (environment)."""
+    from weave_lite.budgets import parse_bytes, parse_seconds, service_defaults
+
+    try:
+        limits = dict(service_defaults())
+        if max_memory is not None:
+            limits["max_memory"] = parse_bytes(max_memory, name="--max-memory")
+        if timeout is not None:
+            limits["timeout"] = parse_seconds(timeout, name="--timeout")
+    except ValueError as exc:
+        _fail(str(exc))
+    return limits
 
 
 @main.command()

@@ -153,6 +153,36 @@ class ResourceLimitError(ExpressionError):
     """An expression too large or too deeply nested to be evaluated safely."""
 
 
+class MemoryLimitError(ResourceLimitError):
+    """An evaluation would pass (or has passed) its ``max_memory`` budget.
+
+    ``limit`` is the budget in bytes; ``estimate`` the bytes it would have needed (or had in use).
+    """
+
+    def __init__(self, message: str, *, limit: int | None = None, estimate: int | None = None, **kw):
+        self.limit = limit
+        self.estimate = estimate
+        super().__init__(message, **kw)
+
+
+class TimeLimitError(ResourceLimitError):
+    """An evaluation ran past its ``timeout``; ``limit`` and ``elapsed`` are in seconds."""
+
+    def __init__(self, message: str, *, limit: float | None = None, elapsed: float | None = None, **kw):
+        self.limit = limit
+        self.elapsed = elapsed
+        super().__init__(message, **kw)
+
+
+class EvaluationCancelled(ResourceLimitError):
+    """An evaluation was cancelled from outside (``Budget.cancel()``, e.g. its client left)."""
+
+
+class InternalError(ExpressionError):
+    """A bug in weave_lite met while evaluating an expression; the original exception is chained
+    (``__cause__``). The expression may be fine: please report it."""
+
+
 class StorageError(WeaveError, OSError):
     """The table's files could not be read or written (a full disk, an I/O error); the
     ``OSError`` is chained. Nothing acknowledged is lost: retry once the cause is fixed."""

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
 from weave_lite.errors import (
+    ResourceLimitError,
     UnboundVariableError,
     UnknownOpError,
     WeaveTypeError,
@@ -31,10 +32,15 @@ from weave_lite.graph.types import (
     DictT,
     ListT,
     WType,
+    type_size,
     union,
 )
 
 MAX_MAP_DEPTH = 4
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+# Parts a result's type may have. `{a: x, b: x}` doubles its argument's type, so twenty nested
+# maps of it would make a type (and values, and a text) of a million parts.
+MAX_TYPE_SIZE = 100_000
 
 
 class PNode:
@@ -119,9 +125,13 @@ def type_of_python(value: Any) -> WType:
 class Planner:
     """Builds the typed plan of one expression."""
 
-    def __init__(self, env: Environment, source: str | None = None):
+    def __init__(self, env: Environment, source: str | None = None, check: Callable[[], None] | None = None):
         self.env = env
         self.source = source
+        self._type_sizes: dict = {}  # type_size's memo, shared by the whole plan
+        # Called once per op planned: the evaluation's deadline (planning a long expression
+        # is part of its time).
+        self._check = check
 
     def plan(self, node: Node) -> PNode:
         return self._plan(node, {})
@@ -130,6 +140,13 @@ class Planner:
 
     def _plan(self, node: Node, scope: dict[str, WType]) -> PNode:
         if isinstance(node, Const):
+            if type(node.value) is int and not INT64_MIN <= node.value <= INT64_MAX:
+                # The parser lets 2**63 through only so that `-9223372036854775808` can be written.
+                raise WeaveTypeError(
+                    f"integer literal `{node.value}` does not fit in 64 bits (the largest is {INT64_MAX})",
+                    source=self.source,
+                    span=node.span,
+                )
             return PConst(node.value, type_of_python(node.value), node)
         if isinstance(node, Var):
             if node.name in scope:
@@ -150,6 +167,8 @@ class Planner:
         raise TypeError(f"not a graph node: {node!r}")
 
     def _plan_call(self, node: Call, scope: dict[str, WType]) -> PNode:
+        if self._check is not None:
+            self._check()
         op = registry.lookup(node.op)
         if op is None:
             suggestions = registry.suggest(node.op)
@@ -162,6 +181,8 @@ class Planner:
             )
         if node.op in ("stream_table", "table"):
             return self._plan_root(node)
+        if _is_int64_min(node):
+            return PConst(INT64_MIN, INT, node)
         # Plan value arguments first: lambdas get their parameter types from them.
         planned: list[PNode | None] = [
             None if isinstance(a, Lambda) else self._plan(a, scope) for a in node.args
@@ -232,6 +253,12 @@ class Planner:
             raise exc.with_source(self.source) if self.source else exc
         for _ in range(depth):
             out = ListT(out)
+        if type_size(out, self._type_sizes) > MAX_TYPE_SIZE:
+            raise ResourceLimitError(
+                f"the result of `{_display(node.op)}` would have a type of more than {MAX_TYPE_SIZE:,} parts",
+                source=self.source,
+                span=node.span,
+            )
         return PCall(node.op, overload.key, tuple(args), out, node, depth, tuple(mapped), tuple(peeled))
 
     def _plan_root(self, node: Call) -> PCall:
@@ -285,6 +312,14 @@ def _culprit(op, types, n_args: int) -> int | None:
                 found = i
                 break
     return found
+
+
+def _is_int64_min(node: Call) -> bool:
+    """``-9223372036854775808``: the one negation whose operand alone is out of range."""
+    if node.op != "neg" or len(node.args) != 1:
+        return False
+    arg = node.args[0]
+    return isinstance(arg, Const) and type(arg.value) is int and arg.value == INT64_MAX + 1
 
 
 def _try_overload(overload: Overload, types, args, depth: int):

@@ -16,9 +16,11 @@ from typing import Any, Callable
 import numpy as np
 import pyarrow as pa
 
+from weave_lite.budgets import Budget
 from weave_lite.compile.planner import PCall, PConst, PLambda, PNode, PVar
-from weave_lite.errors import ExpressionError, WeaveError
-from weave_lite.execute.vectors import ConstVec, ListVec, Vec
+from weave_lite.errors import ExpressionError, InternalError, MemoryLimitError, ResourceLimitError, Span, WeaveError
+from weave_lite.execute.estimates import elementwise_bytes, take_bytes, vec_nbytes
+from weave_lite.execute.vectors import ArrayVec, ConstVec, ListVec, Vec
 from weave_lite.graph.types import WType
 
 # Kernel registry: overload key -> function(KernelCall) -> Vec (filled by weave_lite.execute.ops).
@@ -41,6 +43,16 @@ class ExecutionError(ExpressionError):
     """A value that only shows up while running (lists of different lengths, say)."""
 
 
+def place(exc: ExpressionError, span: Span | None, source: str | None) -> ExpressionError:
+    """``exc`` pointing at ``span`` of ``source`` unless it points somewhere already."""
+    if exc.span is None and span is not None:
+        exc.span = span
+    if exc.source is None and source is not None:
+        exc.source = source
+    exc.args = (exc._render(),)
+    return exc
+
+
 @dataclass
 class Runtime:
     """Per-evaluation state shared by every frame: where tables come from, now(), and how
@@ -54,12 +66,15 @@ class Runtime:
     # Live queries keep each morsel's partial aggregates here between runs (keyed by the
     # morsel's immutable buffers), so a re-run computes only the morsels that are new.
     partials: Any = None  # a weave_lite.execute.morsels.PartialsCache
+    # Memory and time this evaluation may take (unlimited unless the caller gave limits).
+    budget: Budget = field(default_factory=Budget)
 
 
 class Frame:
-    """Variable bindings for a run of ``length`` elements."""
+    """Variable bindings for a run of ``length`` elements; ``budget`` (by default the parent's)
+    is asked before an outer value is broadcast into the frame."""
 
-    __slots__ = ("length", "vars", "parent", "_parent_index", "_broadcast", "memo")
+    __slots__ = ("length", "vars", "parent", "_parent_index", "_broadcast", "memo", "budget")
 
     def __init__(
         self,
@@ -67,6 +82,7 @@ class Frame:
         vars: dict[str, Vec],
         parent: "Frame | None" = None,
         parent_index: "np.ndarray | Callable[[], np.ndarray] | None" = None,
+        budget: Budget | None = None,
     ):
         self.length = length
         self.vars = vars
@@ -76,6 +92,7 @@ class Frame:
         self._broadcast: dict[str, Vec] = {}
         # Values of calls already run in this frame, by plan node (shared by CSE).
         self.memo: dict[int, Vec] = {}
+        self.budget = budget if budget is not None else parent.budget if parent is not None else _UNLIMITED
 
     @property
     def parent_index(self) -> np.ndarray:
@@ -92,9 +109,17 @@ class Frame:
             return found
         if self.parent is None:
             raise KeyError(name)
-        value = self.parent.lookup(name).take(self.parent_index)
+        outer = self.parent.lookup(name)
+        if self.budget.tracks_memory and not isinstance(outer, (ConstVec, ArrayVec)):
+            # A list (or a row holding lists) copied once per element of this frame.
+            self.budget.admit(take_bytes(outer, self.parent_index), f"`{name}` repeated for {self.length:,} elements")
+        value = outer.take(self.parent_index)
         self._broadcast[name] = value
         return value
+
+
+# The budget of frames made without one (constant folding, tests): never limits anything.
+_UNLIMITED = Budget()
 
 
 class LambdaFn:
@@ -164,17 +189,28 @@ class KernelCall:
     def error(self, message: str) -> ExecutionError:
         return ExecutionError(message, source=self.runtime.source, span=self.plan.source.span)
 
+    @property
+    def budget(self) -> Budget:
+        return self.runtime.budget
+
+    def admit(self, nbytes: int | float, what: str = "") -> None:
+        """Ask the budget for ``nbytes`` before allocating them (``what`` defaults to the op)."""
+        if self.runtime.budget.tracks_memory:
+            self.runtime.budget.admit(nbytes, what or f"`{self.plan.op}`")
+
 
 def _apply_order_free(node: PCall, args: list[Any], lists: list[ListVec], runtime: Runtime, depth: int) -> Vec:
     """Map over order-free lists (groups) element-wise on their base, keeping them order-free."""
     outer = lists[0]
     group_of = outer.view[0]
     bases = dict(zip(node.mapped, (lv.view[1] for lv in lists)))
-    base = apply(node, _one_level_down(node, args, bases, group_of), len(group_of), runtime, depth - 1)
+    base = apply(node, _one_level_down(node, args, bases, group_of, runtime.budget), len(group_of), runtime, depth - 1)
     return ListVec(outer.offsets, None, outer.valid, None, view=(group_of, base))
 
 
-def _one_level_down(node: PCall, args: list[Any], elements: dict[int, Vec], parent_index: np.ndarray) -> list[Any]:
+def _one_level_down(
+    node: PCall, args: list[Any], elements: dict[int, Vec], parent_index: np.ndarray, budget: Budget
+) -> list[Any]:
     """The arguments one list level down: the mapped lists' ``elements``; every other argument
     broadcast to the elements through ``parent_index`` (functions remember it)."""
     inner: list[Any] = []
@@ -186,8 +222,15 @@ def _one_level_down(node: PCall, args: list[Any], elements: dict[int, Vec], pare
         elif a is None:
             inner.append(None)
         else:
+            if budget.tracks_memory and not isinstance(a, (ConstVec, ArrayVec)):
+                budget.admit(take_bytes(a, parent_index), f"argument {i + 1} of `{node.op}` repeated for every element")
             inner.append(a.take(parent_index))
     return inner
+
+
+def _scalar_args(args: list[Any]) -> bool:
+    """Whether a kernel's value arguments are all scalars (an element-wise kernel)."""
+    return bool(args) and all(a is None or isinstance(a, (ConstVec, ArrayVec)) for a in args)
 
 
 def _same_everywhere(vec: Vec) -> bool:
@@ -217,6 +260,13 @@ def run(node: PNode, frame: Frame, runtime: Runtime) -> Vec:
 
 
 def _run_call(node: PCall, frame: Frame, runtime: Runtime) -> Vec:
+    budget = runtime.budget
+    span = node.source.span
+    try:
+        budget.check()  # the deadline, between kernels
+    except ResourceLimitError as exc:
+        place(exc, span, runtime.source)
+        raise
     args: list[Any] = []
     for a in node.args:
         if a is None:  # an optional argument left out (kept in place by a rewrite)
@@ -226,11 +276,29 @@ def _run_call(node: PCall, frame: Frame, runtime: Runtime) -> Vec:
         else:
             args.append(run(a, frame, runtime))
     try:
-        return apply(node, args, frame.length, runtime, node.map_depth)
+        value = apply(node, args, frame.length, runtime, node.map_depth)
+        if budget.tracks_memory:
+            budget.charge(vec_nbytes(value), f"`{node.op}`")
+        return value
+    except ResourceLimitError as exc:  # from the budget: point at the op that passed it
+        place(exc, span, runtime.source)
+        raise
     except WeaveError:
         raise
+    except MemoryError as exc:  # Arrow's and numpy's allocation failures too
+        raise MemoryLimitError(
+            f"expression ran out of memory in `{node.op}`: {exc}", source=runtime.source, span=span
+        ) from exc
+    except RecursionError as exc:
+        raise ResourceLimitError(
+            f"expression is nested too deeply to run `{node.op}`", source=runtime.source, span=span
+        ) from exc
     except (pa.ArrowException, ValueError, TypeError, OverflowError, ZeroDivisionError) as exc:
-        raise ExecutionError(f"`{node.op}` failed: {exc}", source=runtime.source, span=node.source.span) from exc
+        raise ExecutionError(f"`{node.op}` failed: {exc}", source=runtime.source, span=span) from exc
+    except Exception as exc:  # a bug: still a WeaveError for the caller, with the cause chained
+        raise InternalError(
+            f"internal error in `{node.op}`: {type(exc).__name__}: {exc}", source=runtime.source, span=span
+        ) from exc
 
 
 def apply(node: PCall, args: list[Any], length: int, runtime: Runtime, depth: int) -> Vec:
@@ -246,7 +314,14 @@ def apply(node: PCall, args: list[Any], length: int, runtime: Runtime, depth: in
         out_type = node.type
         for _ in range(node.map_depth):
             out_type = out_type.elem  # type: ignore[attr-defined]
-        return fn(KernelCall(args, node.arg_types, out_type, length, node, runtime))
+        call = KernelCall(args, node.arg_types, out_type, length, node, runtime)
+        if runtime.budget.tracks_memory and _scalar_args(args):
+            # Strings grow: a constant materialised over a large frame (`cond`, `??`), or
+            # concatenations chained (`s + s` in a map of a map...).
+            from weave_lite.execute.ops.base import arrow_type_for
+
+            call.admit(elementwise_bytes(args, length, arrow_type_for(out_type)))
+        return fn(call)
     from weave_lite.execute.ops.base import as_list
 
     lists = [as_list(args[i]) for i in node.mapped]
@@ -260,7 +335,7 @@ def apply(node: PCall, args: list[Any], length: int, runtime: Runtime, depth: in
             )
     pidx = outer.parent_index()
     children = dict(zip(node.mapped, (lv.child for lv in lists)))
-    child = apply(node, _one_level_down(node, args, children, pidx), len(pidx), runtime, depth - 1)
+    child = apply(node, _one_level_down(node, args, children, pidx, runtime.budget), len(pidx), runtime, depth - 1)
     valid = outer.valid
     for other in lists[1:]:
         if other.valid is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from weave_lite.budgets import Budget
 from weave_lite.compile.planner import PCall
 from weave_lite.execute.executor import Frame, Runtime, run
 
@@ -12,8 +13,10 @@ def _no_tables(op: str, name: str, predicates: tuple = ()):
     raise RuntimeError("constant folding reads no tables")
 
 
-def evaluate_constant(node: PCall) -> Any:
-    """The value of ``node`` (all of whose arguments are literals) as a Python value."""
+def evaluate_constant(node: PCall, budget: Budget | None = None) -> Any:
+    """The value of ``node`` (all of whose arguments are literals) as a Python value, computed
+    within ``budget`` (default: unlimited)."""
     from weave_lite.api import to_result
 
-    return to_result(run(node, Frame(1, {}), Runtime(_no_tables)))
+    budget = budget if budget is not None else Budget()
+    return to_result(run(node, Frame(1, {}, budget=budget), Runtime(_no_tables, budget=budget)))

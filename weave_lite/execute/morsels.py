@@ -89,6 +89,7 @@ def morsels(call: KernelCall) -> Vec:
         return run(fn.body, top, runtime)
 
     def run_on(piece: pa.Table, node=spec.node) -> Vec:
+        runtime.budget.check()  # between morsels: a queued morsel stops at once past a limit
         return run(node, *_on_morsel(piece, top, runtime))
 
     if spec.kind == "aggregate":
@@ -102,12 +103,13 @@ def morsels(call: KernelCall) -> Vec:
     # The same op over the morsels' candidates (in morsel order, so ties keep row order).
     rows = PVar("__candidates", spec.node.args[0].type, spec.node.source)
     again = replace(spec.node, args=(rows, *spec.node.args[1:]))
-    return run(again, Frame(1, {**top.vars, "__candidates": ListVec.single(concat_rows(candidates))}), runtime)
+    rows_frame = Frame(1, {**top.vars, "__candidates": ListVec.single(concat_rows(candidates))}, budget=runtime.budget)
+    return run(again, rows_frame, runtime)
 
 
 def _on_morsel(piece: pa.Table, top: Frame, runtime: Runtime) -> tuple[Frame, Runtime]:
     """A fresh top-level frame (its own memo) and a runtime whose table root reads ``piece``."""
-    return Frame(1, dict(top.vars)), replace(runtime, load_arrow=lambda *_: piece)
+    return Frame(1, dict(top.vars), budget=runtime.budget), replace(runtime, load_arrow=lambda *_: piece)
 
 
 def _aggregate(spec: MorselSpec, pieces: list[pa.Table], top: Frame, runtime: Runtime) -> Vec:
@@ -115,6 +117,7 @@ def _aggregate(spec: MorselSpec, pieces: list[pa.Table], top: Frame, runtime: Ru
     seen before), merged in morsel order."""
 
     def partial_of(piece: pa.Table) -> partials.MorselPartial:
+        runtime.budget.check()
         return partials.morsel_partial(spec, *_on_morsel(piece, top, runtime))
 
     cache = runtime.partials

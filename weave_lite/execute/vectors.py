@@ -198,7 +198,12 @@ class ConstVec(Vec):
     def to_arrow(self) -> pa.Array:
         if self.value is None:
             return pa.nulls(self.length, type=self.arrow_type)
-        one = pa.array([self.value], type=self.arrow_type)
+        try:
+            one = pa.array([self.value], type=self.arrow_type)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+            # A constant whose static type has no single Arrow type (a union, e.g. `1 ?? "a"`,
+            # typed null): an array of its own kind, which concatenation unifies as needed.
+            one = pa.array([self.value])
         return one.take(pa.array(np.zeros(self.length, dtype=np.int64)))
 
     def is_valid(self) -> np.ndarray:
@@ -240,9 +245,15 @@ class Fields(Mapping):
 
     def take(self, indices: np.ndarray) -> "Fields":
         out: dict[str, Vec | tuple[Vec, np.ndarray]] = {}
+        # Fields taken together share their index array: compose each one once, not per field
+        # (a wide row broadcast into a large frame would otherwise copy one array per column).
+        composed: dict[int, np.ndarray] = {}
         for name, entry in self._entries.items():
             if isinstance(entry, tuple):
-                out[name] = (entry[0], entry[1][indices])
+                key = id(entry[1])
+                if key not in composed:
+                    composed[key] = entry[1][indices]
+                out[name] = (entry[0], composed[key])
             elif isinstance(entry, ConstVec):
                 out[name] = entry.take(indices)
             else:

@@ -55,9 +55,7 @@ class ListT(WType):
     key: WType | None = None
 
     def __str__(self) -> str:
-        if self.key is not None:
-            return f"group<key: {self.key}, {self.elem}>"
-        return f"list<{self.elem}>"
+        return type_text(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,8 +73,7 @@ class DictT(WType):
         return [k for k, _ in self.fields]
 
     def __str__(self) -> str:
-        inner = ", ".join(f"{k}: {t}" for k, t in self.fields)
-        return f"dict{{{inner}}}"
+        return type_text(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,10 +89,7 @@ class UnionT(WType):
         return NONE in self.members
 
     def __str__(self) -> str:
-        rest = sorted((m for m in self.members if m != NONE), key=str)
-        if self.nullable and len(rest) == 1:
-            return f"optional<{rest[0]}>"
-        return f"union<{', '.join(str(m) for m in sorted(self.members, key=str))}>"
+        return type_text(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,7 +99,123 @@ class TableT(WType):
     row: DictT
 
     def __str__(self) -> str:
-        return f"table<{self.row}>"
+        return type_text(self)
+
+
+# -- text, depth and size (iterative: types may nest deeply and share parts) ------------------
+
+#: Type texts are cut here (with "..."): error messages and explain stay readable.
+TYPE_TEXT_LIMIT = 1000
+
+
+def type_text(t: WType, limit: int = TYPE_TEXT_LIMIT, _keys: dict | None = None) -> str:
+    """``list<dict{a: int, b: optional<string>}>``; longer texts are cut after ``limit``
+    characters, so even a type of a million parts prints at once.  (``_keys`` memoizes the
+    sort keys of union members: each is a text itself, and unions nest.)"""
+    keys = {} if _keys is None else _keys
+    out: list[str] = []
+    size = 0
+    stack: list[WType | str] = [t]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            out.append(item)
+            size += len(item)
+            if size > limit:
+                return "".join(out)[:limit] + "..."
+        else:
+            stack.extend(reversed(_text_pieces(item, limit, keys)))
+    return "".join(out)
+
+
+def _text_pieces(t: WType, limit: int, keys: dict) -> list:
+    """The text of ``t`` as strings and child types, in order."""
+    if isinstance(t, ListT):
+        if t.key is not None:
+            return ["group<key: ", t.key, ", ", t.elem, ">"]
+        return ["list<", t.elem, ">"]
+    if isinstance(t, DictT):
+        pieces: list = ["dict{"]
+        for i, (k, v) in enumerate(t.fields):
+            pieces.extend((", " if i else "", f"{k}: ", v))
+        return [*pieces, "}"]
+    if isinstance(t, UnionT):
+        members = _sorted_members(t, keys)
+        rest = [m for m in members if m != NONE]
+        if t.nullable and len(rest) == 1:
+            return ["optional<", rest[0], ">"]
+        pieces = ["union<"]
+        for i, m in enumerate(members):
+            pieces.extend((", " if i else "", m))
+        return [*pieces, ">"]
+    if isinstance(t, TableT):
+        return ["table<", t.row, ">"]
+    return [str(t)]
+
+
+# Union members are listed in the order of their texts; the first this many characters decide
+# (longer texts only break ties), so that sorting nested unions stays cheap.
+_SORT_KEY_CHARS = 40
+
+
+def _sorted_members(t: UnionT, keys: dict) -> list[WType]:
+    """``t``'s members in text order, memoized in ``keys`` per union (unions nest in unions)."""
+    found = keys.get(("union", id(t)))
+    if found is not None:
+        return found[0]
+
+    def key(m: WType, chars: int) -> str:
+        memo = keys.get((chars, id(m)))
+        if memo is None:
+            memo = keys[(chars, id(m))] = (type_text(m, chars, keys), m)  # m kept: its id stays its own
+        return memo[0]
+
+    members = sorted(t.members, key=lambda m: key(m, _SORT_KEY_CHARS))
+    if len({key(m, _SORT_KEY_CHARS) for m in members}) < len(members):  # a tie: longer texts decide
+        members.sort(key=lambda m: key(m, TYPE_TEXT_LIMIT))
+    keys[("union", id(t))] = (members, t)
+    return members
+
+
+def type_children(t: WType) -> tuple[WType, ...]:
+    if isinstance(t, ListT):
+        return (t.elem,) if t.key is None else (t.key, t.elem)
+    if isinstance(t, DictT):
+        return tuple(v for _, v in t.fields)
+    if isinstance(t, UnionT):
+        return tuple(t.members)
+    if isinstance(t, TableT):
+        return (t.row,)
+    return ()
+
+
+def type_depth(t: WType) -> int:
+    """Levels of nesting in ``t`` (a scalar is 1)."""
+    return _fold(t, lambda kids: 1 + max(kids, default=0), {})
+
+
+def type_size(t: WType, memo: dict | None = None) -> int:
+    """Parts of ``t`` counted as a tree (a part shared twice counts twice: that is how big its
+    values and its text get); ``memo`` may be kept across calls."""
+    return _fold(t, lambda kids: 1 + sum(kids), {} if memo is None else memo)
+
+
+def _fold(t: WType, combine, memo: dict) -> int:
+    """``combine`` of the children's results, bottom-up, each distinct part computed once."""
+    stack: list[tuple[WType, bool]] = [(t, False)]
+    while stack:
+        item, ready = stack.pop()
+        key = id(item)
+        if key in memo:
+            continue
+        kids = type_children(item)
+        if ready or all(id(k) in memo for k in kids):
+            # (the part itself is kept in the memo so that its id stays its own)
+            memo[key] = (item, combine([memo[id(k)][1] for k in kids]))
+        else:
+            stack.append((item, True))
+            stack.extend((k, False) for k in kids if id(k) not in memo)
+    return memo[id(t)][1]
 
 
 def union(types: Iterable[WType]) -> WType:

@@ -29,6 +29,7 @@ from weave_lite.errors import ParseError, Span
 
 __all__ = [
     "EXPRESSION_START",
+    "TERMINAL_NAMES",
     "OPERATORS",
     "bracket_stack",
     "describe_expected",
@@ -85,6 +86,8 @@ _TERMINAL_NAMES: dict[str, str] = {
     "$END": "the end of input",
 }
 _ORDER = {name: i for i, name in enumerate(_TERMINAL_NAMES)}
+#: Every terminal of the grammar (and "$END").
+TERMINAL_NAMES = frozenset(_TERMINAL_NAMES)
 
 #: Terminals that can start an expression.
 EXPRESSION_START = frozenset(

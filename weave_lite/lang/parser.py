@@ -15,11 +15,19 @@ operators/calls are refused too (only texts longer than ``MAX_DEPTH`` can
 build one, since every operator or call takes at least one character), so
 that no consumer of the nodes ever recurses into a ``RecursionError``.  The
 LALR parser and the transformer themselves never recurse.
+
+A long text takes a while to parse (tens of microseconds a token: a second for
+the longest texts accepted), so an evaluation's deadline reaches into the
+parse: inside ``with deadline(check):`` every token the lexer produces calls
+``check()``, which raises once the time is up.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 
 from lark import Lark
@@ -30,7 +38,7 @@ from weave_lite.graph.nodes import Call, Lambda, Node
 from weave_lite.lang import messages
 from weave_lite.lang.transformer import NodeBuilder
 
-__all__ = ["MAX_DEPTH", "MAX_LENGTH", "grammar_path", "parse"]
+__all__ = ["MAX_DEPTH", "MAX_LENGTH", "deadline", "grammar_path", "parse"]
 
 #: Longest expression text accepted, in characters.
 MAX_LENGTH = 100_000
@@ -52,6 +60,27 @@ def grammar_path() -> Path:
     raise FileNotFoundError(msg)
 
 
+# The check of the evaluation being parsed in this context (see `deadline`), else None.
+_CHECK: ContextVar[Callable[[], None] | None] = ContextVar("weave_lite_parse_check", default=None)
+
+
+@contextmanager
+def deadline(check: Callable[[], None] | None) -> Iterator[None]:
+    """Call ``check()`` for every token lexed by parses run inside (it raises to stop them)."""
+    token = _CHECK.set(check)
+    try:
+        yield
+    finally:
+        _CHECK.reset(token)
+
+
+def _on_token(tok):
+    check = _CHECK.get()
+    if check is not None:
+        check()
+    return tok
+
+
 def _build_parser() -> Lark:
     parser = Lark(
         grammar_path().read_text(encoding="utf-8"),
@@ -62,6 +91,7 @@ def _build_parser() -> Lark:
         maybe_placeholders=False,
         propagate_positions=False,
         start="start",
+        lexer_callbacks={name: _on_token for name in messages.TERMINAL_NAMES if not name.startswith("$")},
     )
     # Lark names rules with Token objects (a str subclass with a Python-level
     # __eq__); its LALR loop looks the name of every reduced rule up in a dict

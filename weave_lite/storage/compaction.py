@@ -7,6 +7,11 @@ every query's result, is unchanged.  Writers are never blocked (appends do not c
 replace) and neither are readers (a snapshot keeps naming the old files, which vacuum deletes
 only after ``retention_seconds``).  A kill -9 at any point leaves either the old segments live
 or the new one, never both; an unfinished merged file is an orphan that vacuum removes.
+
+The same code runs on an object store: the merged segment is a plain PUT, the replace entry a
+conditional PUT (read back on 412, so that a lost answer is never taken for a conflict), and
+vacuum deletes a file no commit names only once it is older than the store's grace period
+(``fs.orphan_grace_seconds``: 1 h on an object store, far longer than the slowest commit).
 """
 
 from __future__ import annotations
@@ -116,7 +121,8 @@ def _merge_run(table: TableLog, run: list[SegmentInfo]) -> bool:
             raise ConflictError("segments already compacted")
 
     try:
-        table.log.commit(entry, known=table.refresh().version, check=check)
+        state = table.refresh()
+        table.log.commit(entry, known=state.version, check=check, base=state)
     except ConflictError:
         table.fs.delete(rel)  # never named by a commit
         return False
@@ -139,7 +145,8 @@ def _vacuum(table: TableLog, retention_seconds: float) -> int:
     state = table.refresh()
     now = time.time()
     cutoff = now - retention_seconds
-    orphan_cutoff = now - max(retention_seconds, ORPHAN_MIN_AGE_SECONDS)
+    grace = max(ORPHAN_MIN_AGE_SECONDS, getattr(table.fs, "orphan_grace_seconds", ORPHAN_MIN_AGE_SECONDS))
+    orphan_cutoff = now - max(retention_seconds, grace)
     live = state.live_paths()
     deleted = 0
     for name in table.fs.list_dir(SEGMENT_DIR):
@@ -168,8 +175,9 @@ def _vacuum(table: TableLog, retention_seconds: float) -> int:
                 table.fs.delete(rel)
         except FileNotFoundError:
             pass
-    # Temp files of commits whose writer died between write and link.
-    for name in table.fs.list_dir(LOG_DIR):
+    # Temp files of commits whose writer died between write and link (local disks only: an
+    # object store has none, and listing its log would cost a LIST per 1,000 commits).
+    for name in table.fs.list_dir(LOG_DIR) if getattr(table.fs, "is_local", True) else ():
         if name.startswith(".tmp-"):
             rel = f"{LOG_DIR}/{name}"
             try:

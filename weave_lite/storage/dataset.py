@@ -14,6 +14,9 @@ JSON keeps every kind apart.  A segment whose physical types differ from the dat
 column, or one widened from int to float, or a struct that gained fields) is served from an
 *export file*: the segment conformed to the dataset's schema, written once beside the log under
 ``_export/`` (immutable like the segment, removed by vacuum when the segment is).
+
+On an object store root the fragments are read through the store's ``pyarrow.fs`` filesystem
+(``S3FileSystem``/``GcsFileSystem``) and export files are uploaded beside the log.
 """
 
 from __future__ import annotations
@@ -78,11 +81,13 @@ def snapshot_dataset(snapshot: "Snapshot") -> ds.FileSystemDataset:
     for segment in snapshot.segments:
         paths.append(_fragment_path(snapshot, segment, schema))
         guarantees.append(segment_guarantee(segment, schema))
+    fs = snapshot.table.fs
+    filesystem = pafs.LocalFileSystem(use_mmap=True) if getattr(fs, "is_local", True) else fs.arrow_filesystem()
     return ds.FileSystemDataset.from_paths(
         paths,
         schema=schema,
         format=ds.IpcFileFormat(),
-        filesystem=pafs.LocalFileSystem(use_mmap=True),
+        filesystem=filesystem,
         partitions=guarantees,
     )
 
@@ -103,6 +108,8 @@ def to_export(table: pa.Table, schema: pa.Schema) -> pa.Table:
 
 def _fragment_path(snapshot: "Snapshot", segment: SegmentInfo, schema: pa.Schema) -> str:
     fs = snapshot.table.fs
+    if not getattr(fs, "is_local", True):
+        return _object_fragment_path(snapshot, segment, schema)
     if _readable_as_is(segment.schema, schema) or not fs.exists(segment.path):
         # A missing file is left for the scan to report: a filter may prune it unopened.
         return fs.full(segment.path)
@@ -121,13 +128,29 @@ def _fragment_path(snapshot: "Snapshot", segment: SegmentInfo, schema: pa.Schema
     raise OSError(f"could not write an export file for {segment.path}")
 
 
-def _write_export(snapshot: "Snapshot", segment: SegmentInfo, path: str) -> None:
+def _object_fragment_path(snapshot: "Snapshot", segment: SegmentInfo, schema: pa.Schema) -> str:
+    """The fragment of ``segment`` on an object store (an export file uploaded when needed)."""
+    fs = snapshot.table.fs
+    if _readable_as_is(segment.schema, schema):
+        return fs.arrow_path(segment.path)
+    key = hashlib.sha1(schema.serialize().to_pybytes()).hexdigest()[:16]
+    rel = f"{EXPORT_DIR}/{os.path.basename(segment.path)[:-6]}-{key}.arrow"
+    if not fs.exists(rel):
+        fs.replace(rel, _export_bytes(snapshot, segment))
+    return fs.arrow_path(rel)
+
+
+def _export_bytes(snapshot: "Snapshot", segment: SegmentInfo) -> bytes:
     table = to_export(snapshot.read(segment), snapshot.schema)
     sink = pa.BufferOutputStream()
     with pa.ipc.new_file(sink, table.schema) as writer:
         for batch in table.to_batches(max_chunksize=65_536):
             writer.write_batch(batch)
-    replace_durably(path, sink.getvalue().to_pybytes())
+    return sink.getvalue().to_pybytes()
+
+
+def _write_export(snapshot: "Snapshot", segment: SegmentInfo, path: str) -> None:
+    replace_durably(path, _export_bytes(snapshot, segment))
 
 
 def _private_export_dir() -> str:

@@ -12,7 +12,10 @@ added here:
   (``If-None-Match: *`` on S3, GCS and Azure), which a subclass can provide.
 * durable writes (``fsync`` of the file and of its folder), which ``pyarrow.fs`` does not expose.
 
-Keeping the interface this small is what lets an object store back the log later.
+Keeping the interface this small is what lets an object store back the log:
+:class:`weave_lite.storage.objectstore.ObjectStoreFileSystem` implements the same methods on
+S3 and GCS (conditional PUTs for commits, HEAD/GET/LIST for the rest, reads through
+``pyarrow.fs``), and :func:`open_filesystem` picks the implementation for a table's location.
 """
 
 from __future__ import annotations
@@ -29,15 +32,55 @@ import xxhash
 from weave_lite.errors import CorruptTableError
 
 
+def open_filesystem(location):
+    """The log's I/O interface for a table's location: a local :class:`~pathlib.Path`, or an
+    :class:`~weave_lite.storage.names.ObjectRoot` (S3, GCS)."""
+    from weave_lite.storage.names import ObjectRoot
+
+    if isinstance(location, ObjectRoot):
+        from weave_lite.storage.objectstore import ObjectStoreFileSystem
+
+        return ObjectStoreFileSystem(location)
+    return LogFileSystem(location)
+
+
 class LogFileSystem:
     """Durable local-disk implementation of the log's I/O interface.
 
     Paths are relative to ``base`` and use ``/``.
     """
 
+    is_local = True
+    # Vacuum never deletes a segment file no commit names that is younger than this: it may
+    # belong to a writer about to commit it.
+    orphan_grace_seconds = 300.0
+    # A writer whose commit keeps failing writes its segment anew once the one it holds is this
+    # old, so that no commit can name a file vacuum may take for an orphan.
+    segment_reuse_seconds = 75.0
+    # Segments are memory-mapped: the table's segment cache needs no bound in bytes.
+    segment_cache_bytes: int | None = None
+
     def __init__(self, base: str | os.PathLike):
         self.base = Path(base)
         self.arrow_fs = pafs.LocalFileSystem(use_mmap=True)
+
+    def arrow_path(self, rel: str) -> str:
+        """``rel`` as a path of :attr:`arrow_fs`."""
+        return self.full(rel)
+
+    def arrow_filesystem(self) -> pafs.FileSystem:
+        return self.arrow_fs
+
+    def is_dir(self, rel: str) -> bool:
+        return os.path.isdir(self.full(rel))
+
+    def list_dirs(self, rel: str) -> list[str]:
+        """Names of the folders in a folder; empty when it is missing."""
+        try:
+            with os.scandir(self.full(rel)) as it:
+                return [e.name for e in it if e.is_dir()]
+        except (FileNotFoundError, NotADirectoryError):
+            return []
 
     # -- paths ---------------------------------------------------------------------------------
 

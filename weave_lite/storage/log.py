@@ -23,12 +23,20 @@ Protocol (after Delta Lake's ``PROTOCOL.md``):
 * Every file is validated when read (:mod:`weave_lite.storage.entries`); damage raises
   :class:`CorruptTableError` naming the file, and a writer refuses to commit on top of a log it
   cannot read.
+* Every commit carries a batch id (a random one when the caller gives none), and a version
+  found taken is read back: when it carries our id, a try whose answer was lost (an object
+  store's timeout, a retried conditional PUT answered 412) had landed, and the commit is done.
+  On an object store (:mod:`weave_lite.storage.objectstore`) put-if-absent is a conditional
+  PUT and the latest-version search is a few HEAD requests.
 """
 
 from __future__ import annotations
 
+import os
 import re
+import threading
 import time
+import uuid
 import warnings
 from dataclasses import dataclass, field
 
@@ -85,7 +93,7 @@ class CommitLog:
     # -- reading -------------------------------------------------------------------------------
 
     def exists(self) -> bool:
-        return self.fs.exists(LOG_DIR)
+        return self.fs.is_dir(LOG_DIR)
 
     def read_entry(self, version: int) -> dict:
         """Commit ``version``, validated (:class:`CorruptTableError` when damaged or missing)."""
@@ -149,9 +157,22 @@ class CommitLog:
         else:
             target = self.latest_version() if upto is None else upto
             state = self._best_checkpoint(target)
-        for v in range(state.version + 1, target + 1):
-            apply_entry(state, v, self.read_entry(v), self.fs.full(commit_path(v)))
+        for v, entry in self.read_entries(range(state.version + 1, target + 1)):
+            apply_entry(state, v, entry, self.fs.full(commit_path(v)))
         return state
+
+    def read_entries(self, versions: range):
+        """``(version, entry)`` for each of ``versions``, in order.  On an object store (where
+        each is a GET of tens of milliseconds) they are fetched up to
+        :data:`PARALLEL_READS` at a time; on a local disk one by one."""
+        if getattr(self.fs, "is_local", True) or len(versions) <= 1:
+            for v in versions:
+                yield v, self.read_entry(v)
+            return
+        pool = _reader_pool()
+        for start in range(0, len(versions), 4 * PARALLEL_READS):
+            chunk = versions[start : start + 4 * PARALLEL_READS]
+            yield from zip(chunk, pool.map(self.read_entry, chunk))
 
     def _best_checkpoint(self, upto: int) -> LogState:
         """The newest readable checkpoint at or below ``upto`` (an empty state when none).
@@ -200,8 +221,8 @@ class CommitLog:
     def find_batch(self, batch_id: str, after: int) -> int | None:
         """The version after ``after`` whose commit carries ``batch_id``, if any (read-back of
         a commit whose outcome is unknown)."""
-        for v in range(after + 1, self.latest_version(after) + 1):
-            if self.read_entry(v).get("batch_id") == batch_id:
+        for v, entry in self.read_entries(range(after + 1, self.latest_version(after) + 1)):
+            if entry.get("batch_id") == batch_id:
                 return v
         return None
 
@@ -212,33 +233,59 @@ class CommitLog:
         self.fs.makedirs(SEGMENT_DIR)
         self.fs.makedirs(LOG_DIR)
 
-    def commit(self, entry: dict, known: int, check=None, batch_id: str | None = None) -> int:
+    def commit(
+        self,
+        entry: dict,
+        known: int,
+        check=None,
+        batch_id: str | None = None,
+        base: LogState | None = None,
+        assume_latest: bool = False,
+    ) -> int:
         """Commit ``entry`` at the next free version and return it.
 
         ``check(state_before)`` is called (for non-append commits) with the state just below the
         version being tried; it raises :class:`ConflictError` to abandon the commit.  A failure
         after the commit file is in place still raises: a caller that retries must first call
-        :meth:`find_batch` with the same ``batch_id``.
+        :meth:`find_batch` with the same ``batch_id``.  A version found taken is read back, and
+        when it carries ``batch_id`` (a random one if none is given) it is ours: an earlier try
+        of this call landed although its answer was lost.  ``base`` (a state the caller holds,
+        at or below ``known``) spares replaying the log when a checkpoint is due;
+        ``assume_latest`` (the caller just found ``known`` to be the newest version) tries
+        ``known + 1`` without probing for it first (one request less on an object store).
         """
         entry = dict(entry, time_us=now_us())
-        if batch_id is not None:
-            entry["batch_id"] = batch_id
+        entry["batch_id"] = batch_id if batch_id is not None else uuid.uuid4().hex
         data = encode(entry)
-        version = self.latest_version(known) + 1
+        version = known + 1 if assume_latest and known > 0 else self.latest_version(known) + 1
+        if base is not None and (base.version == 0 or base.version >= version):
+            base = None
         while True:
             if check is not None:
-                check(self.load(upto=version - 1))
+                # Replay only what was committed since the last try: a commit racing fast
+                # appenders (on an object store, every replayed entry is a GET) must not fall
+                # further behind on each try.
+                base = self.load(upto=version - 1, base=base)
+                check(base)
             if self.fs.put_if_absent(commit_path(version), data):
+                break
+            if self._carries(version, entry["batch_id"]):
                 break
             version = self.latest_version(version) + 1
         if version % CHECKPOINT_EVERY == 0:
-            self._checkpoint_quietly(version)
+            self._checkpoint_quietly(version, base)
         return version
 
-    def _checkpoint_quietly(self, version: int) -> None:
+    def _carries(self, version: int, batch_id: str) -> bool:
+        """True when the (existing) commit ``version`` carries ``batch_id``."""
+        return self.read_entry(version).get("batch_id") == batch_id
+
+    def _checkpoint_quietly(self, version: int, base: LogState | None = None) -> None:
         """Write the checkpoint of ``version``; a failure is only a warning (it is a hint)."""
         try:
-            self.write_checkpoint(self.load(upto=version))
+            if base is not None and (base.version == 0 or base.version >= version):
+                base = None
+            self.write_checkpoint(self.load(upto=version, base=base))
         except (OSError, CorruptTableError) as exc:
             warnings.warn(f"weave_lite: checkpoint {version} not written: {exc}", CorruptHintWarning, stacklevel=3)
 
@@ -251,6 +298,22 @@ class CommitLog:
         self.fs.replace(checkpoint_path(state.version), encode(data))
         if state.version > self.checkpoint_hint():
             self.fs.replace(HINT_PATH, encode({"version": state.version}))
+
+
+PARALLEL_READS = 16
+_POOL = None
+_POOL_LOCK = threading.Lock()
+
+
+def _reader_pool():
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is None or _POOL._pid != os.getpid():  # a forked child needs its own threads
+            from concurrent.futures import ThreadPoolExecutor
+
+            _POOL = ThreadPoolExecutor(PARALLEL_READS, thread_name_prefix="weave_lite-log-read")
+            _POOL._pid = os.getpid()
+        return _POOL
 
 
 def _skip_hint(exc: CorruptTableError) -> None:

@@ -7,11 +7,16 @@ This is the storage layer's whole surface for the rest of weave_lite:
   statistics), knows the table's unified schema, and reads segments as memory-mapped Arrow;
 * :meth:`TableLog.poll` / :meth:`TableLog.changes_since` tell a live reader, with one ``stat``
   when nothing changed, which segments were appended after the version it holds.
+
+The root is a local folder or an object store URI (``s3://bucket/prefix``, ``gs://...``; see
+:mod:`weave_lite.storage.names`): :func:`~weave_lite.storage.filesystem.open_filesystem` picks
+the I/O implementation, and everything above it is the same code.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -22,9 +27,9 @@ from typing import Iterator, Sequence
 import pyarrow as pa
 
 from weave_lite.errors import StorageError, TableNotFoundError
-from weave_lite.storage.filesystem import LogFileSystem
+from weave_lite.storage.filesystem import open_filesystem
 from weave_lite.storage.log import LOG_DIR, SEGMENT_DIR, CommitLog, LogState
-from weave_lite.storage.names import TableName, data_root
+from weave_lite.storage.names import NAME_PART, ObjectRoot, TableName, data_root
 from weave_lite.storage.segments import SegmentInfo, compute_stats
 from weave_lite.storage.values import conform, unify_schemas
 
@@ -32,18 +37,24 @@ from weave_lite.storage.values import conform, unify_schemas
 class TableLog:
     """One table's append-only columnar log under ``<root>/<entity>/<project>/<table>/``.
 
-    Safe to share between threads; any number of processes may open the same table.
+    ``root`` is a local folder or an object store URI (``s3://bucket/prefix``); ``name`` a
+    :class:`TableName` or its text (``"e/p/t"``).  Safe to share between threads; any number
+    of processes (on any number of machines, for an object store) may open the same table.
     """
 
-    def __init__(self, name: TableName, root: str | Path | None = None):
-        self.name = name
+    def __init__(self, name: "TableName | str", root: "str | Path | ObjectRoot | None" = None):
+        self.name = name if isinstance(name, TableName) else TableName.parse(name)
         self.root = data_root(root)
-        self.path = name.path(self.root)
-        self.fs = LogFileSystem(self.path)
+        self.path = self.name.path(self.root)
+        self.fs = open_filesystem(self.path)
         self.log = CommitLog(self.fs)
         self._lock = threading.Lock()
         self._state = LogState()
         self._segment_cache: OrderedDict[str, pa.Table] = OrderedDict()
+        # Bytes held by the caches, bounded when segments are held in memory (object stores).
+        self._cache_limit: int | None = getattr(self.fs, "segment_cache_bytes", None)
+        self._cache_sizes: dict[str, int] = {}
+        self._conformed_sizes: dict[str, int] = {}
         # Segments already conformed to a schema: path -> (schema, table).  Live queries and
         # dashboards read the same segments again and again under the same schema.
         self._conformed: OrderedDict[str, tuple[pa.Schema, pa.Table]] = OrderedDict()
@@ -94,8 +105,13 @@ class TableLog:
         try:
             if pending.version is not None:
                 return pending.version
+            if pending.segment is not None and time.monotonic() - pending.written_at > self.fs.segment_reuse_seconds:
+                # Too old to commit: vacuum may soon take it for an orphan. Write it anew (a
+                # try that named the old file and landed is still found by its batch id).
+                pending.segment = None
             if pending.segment is None or not self.fs.exists(pending.segment.path):
                 pending.segment = self._write_segment(pending.batch)
+                pending.written_at = time.monotonic()
             if pending.attempted_after is not None:
                 landed = self.log.find_batch(pending.batch_id, pending.attempted_after)
                 if landed is not None:
@@ -108,13 +124,29 @@ class TableLog:
             if pending.attempted_after is None:
                 pending.attempted_after = state.version
             entry = {"op": "append", "add": [pending.segment.to_json()]}
-            pending.version = self.log.commit(entry, known=state.version, batch_id=pending.batch_id)
+            pending.version = self.log.commit(
+                entry, known=state.version, batch_id=pending.batch_id, base=state, assume_latest=True
+            )
+            self._advance(state, pending.version, pending.segment)
             return pending.version
         except OSError as exc:
             raise StorageError(f"could not commit {pending.batch.num_rows} rows to `{self.name}`: {exc}") from exc
 
+    def _advance(self, state: LogState, version: int, segment: SegmentInfo) -> None:
+        """Our own commit landed right after ``state``: take it into the cached state without
+        reading it back (a writer's next refresh then costs one probe)."""
+        with self._lock:
+            if self._state is not state or version != state.version + 1:
+                return
+            new = state.copy()
+            # Exactly what a reader decodes from the commit (statistics round-tripped).
+            new.segments.append(SegmentInfo.from_json(segment.to_json(), version))
+            new.version = version
+            self._state = new
+            self._update_schema(state, new)
+
     def _write_segment(self, batch: pa.RecordBatch | pa.Table) -> SegmentInfo:
-        if not self.exists() or not self.fs.exists(SEGMENT_DIR):
+        if not self.exists() or not self.fs.is_dir(SEGMENT_DIR):
             self.create()
         batches = batch.to_batches() if isinstance(batch, pa.Table) else [batch]
         rel = f"{SEGMENT_DIR}/{uuid.uuid4().hex}.arrow"
@@ -179,8 +211,7 @@ class TableLog:
         """
         snap = self.snapshot()
         appended: list[SegmentInfo] = []
-        for v in range(version + 1, snap.version + 1):
-            entry = self.log.read_entry(v)
+        for v, entry in self.log.read_entries(range(version + 1, snap.version + 1)):
             if entry.get("op") == "append":
                 appended.extend(SegmentInfo.from_json(s, v) for s in entry["add"])
         return snap, appended
@@ -198,8 +229,9 @@ class TableLog:
         table = conform_table(self.read_segment(segment), schema)
         with self._lock:
             self._conformed[segment.path] = (schema, table)
-            while len(self._conformed) > 1024:
-                self._conformed.popitem(last=False)
+            if self._cache_limit is not None:
+                self._conformed_sizes[segment.path] = table.nbytes
+            _trim(self._conformed, self._conformed_sizes, self._cache_limit)
         return table
 
     def read_segment(self, segment: SegmentInfo) -> pa.Table:
@@ -212,9 +244,20 @@ class TableLog:
         table = self.fs.read_segment(segment.path, segment.bytes)
         with self._lock:
             self._segment_cache[segment.path] = table
-            while len(self._segment_cache) > 1024:
-                self._segment_cache.popitem(last=False)
+            if self._cache_limit is not None:
+                self._cache_sizes[segment.path] = segment.bytes
+            _trim(self._segment_cache, self._cache_sizes, self._cache_limit)
         return table
+
+
+def _trim(cache: OrderedDict, sizes: dict[str, int], limit: int | None) -> None:
+    """Drop the oldest entries past 1024 of them, or (``limit``) past ``limit`` bytes."""
+    while len(cache) > 1024:
+        sizes.pop(cache.popitem(last=False)[0], None)
+    if limit is not None:
+        total = sum(sizes.values())
+        while total > limit and len(cache) > 1:
+            total -= sizes.pop(cache.popitem(last=False)[0], 0)
 
 
 @dataclass
@@ -224,6 +267,7 @@ class PendingAppend:
     batch: pa.RecordBatch | pa.Table
     batch_id: str
     segment: SegmentInfo | None = None  # written and fsync'd (reused by a retry)
+    written_at: float = 0.0  # time.monotonic() when ``segment`` was written
     # The newest version seen before the first commit try: a retry looks after it for the
     # batch id (the try may have landed although it failed).
     attempted_after: int | None = None
@@ -329,9 +373,11 @@ def shared_table(name: TableName, root: str | Path | None = None) -> TableLog:
         return log
 
 
-def list_tables(root: str | Path | None = None) -> list[TableName]:
-    """Every table under the data root."""
+def list_tables(root: "str | Path | ObjectRoot | None" = None) -> list[TableName]:
+    """Every table under the data root (local or on an object store)."""
     base = data_root(root)
+    if isinstance(base, ObjectRoot):
+        return _list_object_tables(base)
     found = []
     if not base.is_dir():
         return found
@@ -340,4 +386,20 @@ def list_tables(root: str | Path | None = None) -> list[TableName]:
             for table in sorted(p for p in project.iterdir() if p.is_dir()):
                 if (table / "_log").is_dir():
                     found.append(TableName(entity.name, project.name, table.name))
+    return found
+
+
+def _list_object_tables(base: ObjectRoot) -> list[TableName]:
+    """Tables under an object store root: one LIST per entity, per project and per table."""
+    fs = open_filesystem(base)
+    found = []
+
+    def folders(rel: str) -> list[str]:
+        return sorted(n for n in fs.list_dirs(rel) if NAME_PART.fullmatch(n) and n not in (".", ".."))
+
+    for entity in folders(""):
+        for project in folders(entity):
+            for table in folders(f"{entity}/{project}"):
+                if LOG_DIR in fs.list_dirs(f"{entity}/{project}/{table}"):
+                    found.append(TableName(entity, project, table))
     return found

@@ -26,24 +26,30 @@ RULES: tuple[Rule, ...] = (constant_folding, prune_segments, count_filter, top_k
 PLAN_RULES: tuple[Rule, ...] = (common_subexpressions,)
 
 
-def optimize(plan: PNode, rules: tuple[Rule, ...] = RULES) -> PNode:
+def optimize(plan: PNode, rules: tuple[Rule, ...] = RULES, check: Callable[[], None] | None = None) -> PNode:
     """Apply the node rules bottom-up in one walk (each node gets every rule in order, after
-    its arguments got them all), then the whole-plan rules."""
-    plan = _bottom_up(plan, rules)
+    its arguments got them all), then the whole-plan rules.  ``check`` (the evaluation's
+    deadline) is called once per node."""
+    plan = _bottom_up(plan, rules, check or _no_check)
     for rule in PLAN_RULES:
         plan = rule(plan)
     return plan
 
 
-def _bottom_up(node: PNode, rules: tuple[Rule, ...]) -> PNode:
+def _no_check() -> None:
+    return None
+
+
+def _bottom_up(node: PNode, rules: tuple[Rule, ...], check: Callable[[], None]) -> PNode:
     if isinstance(node, PCall):
-        args = tuple(a if a is None else _bottom_up(a, rules) for a in node.args)
+        check()
+        args = tuple(a if a is None else _bottom_up(a, rules, check) for a in node.args)
         if any(a is not b for a, b in zip(args, node.args)):
             node = replace(node, args=args)
         for rule in rules:
             node = rule(node)
         return node
     if isinstance(node, PLambda):
-        body = _bottom_up(node.body, rules)
+        body = _bottom_up(node.body, rules, check)
         return node if body is node.body else replace(node, body=body)
     return node

@@ -4,6 +4,12 @@
 its number. Only scalar results are folded (lists and dicts stay calls), ops that read tables
 or the clock are never folded, and an op that fails on its literals is left for run time so
 the error keeps its place in the expression.
+
+Folding runs before any budget of the evaluation applies, so it keeps to a small one of its
+own: literals longer than :data:`MAX_FOLDED_BYTES` are neither folded further nor produced
+(``"ab".replace("a", "aa")`` sixty times over would otherwise double a string sixty times while
+planning), and each fold gets :data:`FOLD_BUDGET` of memory and time; what does not fit is left
+for run time, where the evaluation's own budget decides.
 """
 
 from __future__ import annotations
@@ -14,6 +20,9 @@ from weave_lite.compile.planner import PCall, PConst, PNode
 
 _NEVER = {"stream_table", "table", "now", "list", "dict", "profile"}
 _SCALARS = (type(None), bool, int, float, str, bytes, dt.datetime, dt.date)
+MAX_FOLDED_BYTES = 64 * 1024
+# (max_memory, timeout) of one fold.
+FOLD_BUDGET = (64 * 1024 * 1024, 0.25)
 
 
 def constant_folding(node: PNode) -> PNode:
@@ -21,12 +30,19 @@ def constant_folding(node: PNode) -> PNode:
         return node
     if not all(isinstance(a, PConst) for a in node.args):
         return node
+    if any(_too_long(a.value) for a in node.args):
+        return node
+    from weave_lite.budgets import Budget
     from weave_lite.execute.folding import evaluate_constant
 
     try:
-        value = evaluate_constant(node)
+        value = evaluate_constant(node, Budget(*FOLD_BUDGET))
     except Exception:  # let the run report it, at its place in the expression
         return node
-    if not isinstance(value, _SCALARS):
+    if not isinstance(value, _SCALARS) or _too_long(value):
         return node
     return PConst(value, node.type, node.source)
+
+
+def _too_long(value: object) -> bool:
+    return isinstance(value, (str, bytes)) and len(value) > MAX_FOLDED_BYTES

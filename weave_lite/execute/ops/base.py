@@ -40,12 +40,23 @@ def arrow_type_for(t: WType) -> pa.DataType:
 def const_vec(value: Any, t: WType, length: int) -> Vec:
     """A literal or bound value repeated ``length`` times."""
     if isinstance(value, (list, tuple, dict)):
-        array = pa.array([value])
-        vec = vec_from_arrow(array)
+        # Built as storage builds logged values: values of mixed kinds become a union.
+        from weave_lite.storage.values import column_to_array
+
+        vec = vec_from_arrow(column_to_array([_as_lists(value)]))
         return vec.take(np.zeros(length, dtype=np.int64))
     if isinstance(value, dt.datetime) and value.tzinfo is None:
         value = value.replace(tzinfo=dt.timezone.utc)
     return ConstVec(value, arrow_type_for(t), length)
+
+
+def _as_lists(value: Any) -> Any:
+    """``value`` with tuples as lists (the form storage builds arrays from)."""
+    if isinstance(value, (list, tuple)):
+        return [_as_lists(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _as_lists(v) for k, v in value.items()}
+    return value
 
 
 def as_list(vec: Vec) -> ListVec:

@@ -16,6 +16,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from weave_lite.execute.estimates import element_bytes
 from weave_lite.execute.executor import KernelCall, kernel
 from weave_lite.execute.ops.base import (
     as_array,
@@ -270,6 +271,7 @@ def join(call: KernelCall) -> Vec:
     # Left section: each live left element emits its matches, or one null row if leftOuter.
     emit = np.where(matches > 0, matches, 1 if left_outer else 0)
     emit = np.where(live_l, emit, 0).astype(np.int64)
+    _admit_output(call, int(emit.sum()) + (len(pid_r) if right_outer else 0), left, right)
     out_left = np.repeat(np.arange(len(pid_l), dtype=np.int64), emit)
     rank = _ranges(emit)
     has_match = np.repeat(matches > 0, emit)
@@ -310,6 +312,20 @@ def join(call: KernelCall) -> Vec:
     rows = StructVec(fields, total)
     valid = None if lists_valid.all() else lists_valid
     return ListVec(offsets, rows, valid)
+
+
+def _admit_output(call: KernelCall, rows: int, left: ListVec, right: ListVec) -> None:
+    """Refuse a join whose output (counted from the key buckets, before anything is built)
+    does not fit: a cross join or a join on a constant or low-cardinality key is quadratic."""
+    if not call.budget.tracks_memory:
+        return
+    per_row = JOIN_TEMPORARIES + element_bytes(left.child) + element_bytes(right.child)
+    call.admit(rows * per_row, f"`join` ({rows:,} rows)")
+
+
+# int64 arrays of one entry per output row that the kernel builds (repeat, ranks, matches, the
+# output positions and indices of both sides).
+JOIN_TEMPORARIES = 10 * 8
 
 
 # -- joinToStr -------------------------------------------------------------------------------------
@@ -397,5 +413,8 @@ def join_to_str(call: KernelCall) -> Vec:
         if pa.types.is_null(sep.type):
             return ArrayVec(pa.nulls(n, pa.string()))
         sep = sep.cast(pa.large_string())
+    if call.budget.tracks_memory:  # a long separator between many short strings
+        sep_bytes = len(sep.as_py().encode()) if isinstance(sep, pa.Scalar) else int(pc.max(pc.binary_length(sep)).as_py() or 0)
+        call.admit(flat.nbytes + int(kept.sum()) * sep_bytes, f"`joinToStr` ({int(kept.sum()):,} strings)")
     out = pc.binary_join(listed, sep)
     return ArrayVec(out.cast(pa.string()))

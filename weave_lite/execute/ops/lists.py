@@ -6,6 +6,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from weave_lite.execute.estimates import element_bytes, repeat_bytes
 from weave_lite.execute.executor import KernelCall, kernel
 from weave_lite.execute.ops.base import (
     as_list,
@@ -38,7 +39,11 @@ def table(call: KernelCall) -> Vec:
 def _root(call: KernelCall, op: str) -> Vec:
     predicates = dict(call.plan.hints).get("predicates", ())
     rows = ListVec.single(StructVec.from_table(call.runtime.load_arrow(op, call.const(0), predicates)))
-    return rows.take(np.zeros(call.length, dtype=np.int64)) if call.length != 1 else rows
+    if call.length == 1:
+        return rows
+    # Inside a function (`T.map(a => T["lat"])`): the whole table once per element.
+    call.admit(repeat_bytes(rows, call.length), f"`{op}` read again for each of {call.length:,} elements")
+    return rows.take(np.zeros(call.length, dtype=np.int64))
 
 
 @kernel("rows")
@@ -256,6 +261,8 @@ def _sort_keys(call: KernelCall, lists: ListVec) -> tuple[list[Vec], list]:
     directions = call.const(2) or []
     if isinstance(directions, str):
         directions = [directions]
+    if not isinstance(directions, list):  # a dict, a number...: never indexable by key position
+        raise call.error(f'sort directions are a list of "asc" and "desc", got {type(directions).__name__}')
     return keys, directions
 
 
@@ -433,7 +440,10 @@ def list_literal(call: KernelCall) -> Vec:
     offsets = np.arange(0, (n + 1) * k, k, dtype=np.int64) if k else np.zeros(n + 1, dtype=np.int64)
     if not k:
         return ListVec(offsets, ArrayVec(pa.nulls(0)))
-    stacked = concat_vecs(items)  # item 0 of every element, then item 1, ...
+    call.admit(n * sum(element_bytes(item) + 8 for item in items), f"a list of {k:,} items in each of {n:,} elements")
+    stacked = concat_vecs(items) if k > 1 else items[0]  # item 0 of every element, then item 1, ...
+    if k == 1 or n == 1:  # already in order: no copy (nested literals would copy every level)
+        return ListVec(offsets, stacked)
     order = (np.arange(k, dtype=np.int64)[None, :] * n + np.arange(n, dtype=np.int64)[:, None]).ravel()
     return ListVec(offsets, stacked.take(order))
 

@@ -37,9 +37,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from numba import njit
 
+from weave_lite.execute.estimates import repeat_bytes
 from weave_lite.execute.executor import KernelCall, kernel
 from weave_lite.execute.ops.base import arrow_type_for, concat_vecs, is_null_type
-from weave_lite.execute.vectors import ArrayVec, ConstVec, ListVec, Vec, unsliced_union, vec_from_arrow
+from weave_lite.execute.vectors import ArrayVec, ConstVec, ListVec, StructVec, Vec, unsliced_union, vec_from_arrow
 
 STRING = pa.string()
 
@@ -77,7 +78,10 @@ def folding(compute: Callable[[KernelCall, list, int], Vec]) -> Callable[[Kernel
         values = [a for a in call.args if isinstance(a, Vec)]
         if values and call.length != 1 and all(isinstance(a, ConstVec) for a in values):
             small = [ConstVec(a.value, a.arrow_type, 1) if isinstance(a, ConstVec) else a for a in call.args]
-            return _broadcast(compute(call, small, 1), call.length)
+            one = compute(call, small, 1)
+            if isinstance(one, (ListVec, StructVec)):  # copied once per element (`"a,b".split(",")`)
+                call.admit(repeat_bytes(one, call.length), f"`{call.plan.op}` repeated for {call.length:,} elements")
+            return _broadcast(one, call.length)
         return compute(call, list(call.args), call.length)
 
     run.__name__ = compute.__name__
@@ -820,7 +824,38 @@ def _replace_varying(array: pa.Array, olds: pa.Array, news: pa.Array) -> pa.Arra
     return _make_strings(out, out_off, valid)
 
 
-kernel("replace")(_pattern_op(_replace, STRING, _replace_varying))
+_replace_kernel = _pattern_op(_replace, STRING, _replace_varying)
+
+
+@kernel("replace")
+def replace(call: KernelCall) -> Vec:
+    if call.budget.tracks_memory and not _has_null_type(call):
+        call.admit(_replaced_bytes(call), "`replace`")
+    return _replace_kernel(call)
+
+
+def _replaced_bytes(call: KernelCall) -> int:
+    """An upper bound of ``replace``'s output bytes: chains of replacements grow strings
+    geometrically (``s.replace("a", "aa")`` twice doubles twice)."""
+    n = call.length
+    strings, old, new = call.args[0], call.args[1], call.args[2]
+
+    def lengths(vec: Vec) -> np.ndarray | int:
+        if isinstance(vec, ConstVec):
+            return len(str(vec.value).encode("utf-8", "surrogatepass"))
+        array = _str_array(vec)
+        return np.asarray(pc.fill_null(pc.binary_length(array), 0).to_numpy(zero_copy_only=False), dtype=np.int64)
+
+    s_len, old_len, new_len = lengths(strings), lengths(old), lengths(new)
+    if isinstance(old, ConstVec) and not isinstance(strings, ConstVec):
+        array = _str_array(strings)
+        counted = pc.utf8_length(array) if old.value == "" else pc.count_substring(array, str(old.value))
+        count = np.asarray(pc.fill_null(counted, 0).to_numpy(zero_copy_only=False), dtype=np.int64) + (old.value == "")
+    else:  # varying patterns: at most one match per pattern length, one more for ""
+        count = np.asarray(s_len) // np.maximum(old_len, 1) + 1
+    growth = np.maximum(np.asarray(new_len) - np.asarray(old_len), 0)
+    per_element = np.asarray(s_len) + count * growth + 4
+    return int(np.broadcast_to(per_element, (n,)).sum(dtype=np.float64))
 
 
 def _split(array: pa.Array, sep: str) -> Vec:
