@@ -1,14 +1,15 @@
 """Scale-out benchmark, logging part: rows/s into an ``s3://`` table on moto's S3 server.
 
-    python benchmarks/scale_out.py [--rows 200000] [--writers 4]
+    python benchmarks/scale_out.py [--rows 200000] [--writers 4] [--commits 40]
 
 Starts moto's server on a free loopback port (the ``dev`` extra installs it), creates a bucket
 and measures, on the same 6-column rows as ``benchmarks/ingest.py``:
 
   * single-row ``st.log(row)`` calls, rows/s until durable (``finish()`` included);
   * bulk logging: lists of 1,000 rows, and 1,000-row Arrow tables;
-  * ``--writers`` processes logging single rows at once to one table (aggregate rows/s and
-    commits/s: the commit rate one table sustains);
+  * ``--writers`` processes logging single rows at once to one table (aggregate rows/s), and
+    the same processes flushing after every row (commits/s: the commit rate of one table under
+    contention, every conflict a 412 and a read-back);
   * the request cost of one commit (PUTs, HEADs, GETs) and of a poll.
 
 moto is a Python server doing every request in tens of milliseconds, so the figures are a floor:
@@ -82,43 +83,50 @@ CHILD = textwrap.dedent(
     import sys, time
     sys.path.insert(0, {repo!r})
     from weave_lite import StreamTable
-    root, tag, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
-    st = StreamTable("bench/scale/many", root=root)
+    root, table, tag, n, flush_each = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5] == "1"
+    st = StreamTable(table, root=root)
+    st.log({{"writer": tag, "seq": -1, "latency_ms": 0.0}})
+    st.flush()  # the table exists and the clients are warm before the clock starts
     print("ready", flush=True)
     sys.stdin.readline()
     start = time.perf_counter()
     for i in range(n):
         st.log({{"writer": tag, "seq": i, "latency_ms": i * 0.5}})
-    st.finish()
+        if flush_each:
+            st.flush()  # every row its own commit: measures the commit rate of one table
+    st.flush()
     print(time.perf_counter() - start, flush=True)
+    st.finish()
     """
 )
 
 
-def many_writers(root: str, writers: int, rows_each: int) -> None:
+def many_writers(root: str, table: str, writers: int, rows_each: int, flush_each: bool) -> None:
     from weave_lite.storage import open_table
 
     code = CHILD.format(repo=str(REPO))
     procs = [
-        subprocess.Popen([sys.executable, "-c", code, root, f"w{i}", str(rows_each)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            [sys.executable, "-c", code, root, table, f"w{i}", str(rows_each), "1" if flush_each else "0"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        )
         for i in range(writers)
     ]
     for p in procs:
         assert p.stdout.readline().strip() == "ready"
-    start = time.perf_counter()
+    before = open_table(table, root).snapshot().version
     for p in procs:
         p.stdin.write("go\n")
         p.stdin.flush()
-    for p in procs:
-        p.communicate()
-    elapsed = time.perf_counter() - start
-    log = open_table("bench/scale/many", root)
-    snap = log.snapshot()
-    assert snap.num_rows == writers * rows_each, snap.num_rows
+    elapsed = max(float(p.communicate()[0].split()[0]) for p in procs)  # the slowest writer, to durable
+    snap = open_table(table, root).snapshot()
     total = writers * rows_each
+    assert snap.num_rows == total + writers, snap.num_rows
+    commits = snap.version - before
+    label = f"{writers} writer processes, {'a flush per row' if flush_each else 'single rows'}"
     print(
-        f"{f'{writers} writer processes, single rows':<44} {total:>9,} rows  {elapsed:7.2f} s  "
-        f"{total / elapsed:>12,.0f} rows/s  ({snap.version / elapsed:,.1f} commits/s, {snap.version} commits)"
+        f"{label:<44} {total:>9,} rows  {elapsed:7.2f} s  {total / elapsed:>12,.0f} rows/s"
+        f"  ({commits / elapsed:,.1f} commits/s, {commits} commits)"
     )
 
 
@@ -142,8 +150,8 @@ def request_costs(root: str) -> None:
         client.meta.events.register(f"before-call.s3.{op}", count(op))
     log.append(pa.table({"x": [2]}))
     commit = dict(counts)
-    counts.clear()
     snap = log.snapshot()
+    counts.clear()
     log.poll(snap)
     print(f"requests of one append (segment + commit): {commit}; of a poll with nothing new: {dict(counts)}")
 
@@ -152,6 +160,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=200_000)
     parser.add_argument("--writers", type=int, default=4)
+    parser.add_argument("--commits", type=int, default=40, help="flush-per-row commits per writer")
     args = parser.parse_args()
 
     server, endpoint = start_moto()
@@ -191,7 +200,8 @@ def main() -> None:
     timed("single-row log() calls, to durable", len(rows), single)
     timed("lists of 1,000 rows, to durable", len(rows), lists)
     timed("1,000-row Arrow tables, to durable", len(rows), arrow)
-    many_writers(root, args.writers, max(1000, args.rows // (4 * args.writers)))
+    many_writers(root, "bench/scale/many", args.writers, max(1000, args.rows // args.writers), False)
+    many_writers(root, "bench/scale/commits", args.writers, args.commits, True)
     request_costs(root)
     server.stop()
 

