@@ -378,6 +378,8 @@ def _bind_vars(vars: Mapping[str, Any] | None) -> dict[str, Any]:
         try:
             if isinstance(value, int) and not isinstance(value, bool) and not -(2**63) <= value < 2**63:
                 raise OverflowError(f"{value} does not fit in 64 bits")
+            if isinstance(value, str):
+                value.encode("utf-8")  # a lone surrogate is not text (UnicodeEncodeError: a ValueError)
             bound[name] = const_vec(value, type_of_python(value), 1)
         except (TypeError, ValueError, OverflowError, pa.ArrowException) as exc:
             msg = f"the value of variable `{name}` cannot be used in an expression: {exc}"

@@ -152,7 +152,7 @@ def test_a_profile_per_group_stops_at_the_deadline():
     expr = f'{T}.groupby(r => r["i"]).map(g => g.profile).count'
     warm = [f'{T}.limit(50).groupby(r => r["i"]).map(g => g.profile).count']
     outcome = _run_child(expr, 60_000, max_memory=256 * MiB, timeout=2, warm=warm)
-    _assert_stopped(outcome, TimeLimitError, max_memory=256 * MiB, seconds=2 + 0.5)
+    _assert_stopped(outcome, TimeLimitError, max_memory=256 * MiB, seconds=2 + 1.0)
     assert outcome["elapsed"] >= 2
     assert "the timeout is 2 s" in outcome["message"]
 
@@ -309,7 +309,7 @@ def test_cancel_from_another_thread_stops_an_evaluation():
     budget.cancel("the client disconnected")
     worker.join(10)
     assert not worker.is_alive()
-    assert time.perf_counter() - cancelled < 1.0
+    assert time.perf_counter() - cancelled < 3.0  # a few milliseconds; generous: CI machines are shared
     assert len(errors) == 1 and isinstance(errors[0], EvaluationCancelled), errors
     assert "evaluation cancelled: the client disconnected" in str(errors[0])
 

@@ -135,7 +135,7 @@ def test_deep_literals_are_fast(text):
     memory charge walked every level after every kernel (quadratic again)."""
     start = time.perf_counter()
     weave_lite.to_python(weave_lite.evaluate(text, timeout=5, max_memory=256 * 1024**2))
-    assert time.perf_counter() - start < 1.0
+    assert time.perf_counter() - start < 2.5  # about 0.1 s; generous: CI machines are shared
 
 
 def test_the_deadline_reaches_into_parsing():
@@ -193,7 +193,7 @@ def test_nested_unions_print_at_once():
     start = time.perf_counter()
     weave_lite.compile(text).explain()
     weave_lite.to_python(weave_lite.evaluate(text, timeout=5))
-    assert time.perf_counter() - start < 2.0
+    assert time.perf_counter() - start < 10  # about 0.3 s (the bug never finished)
 
 
 def test_sort_directions_that_are_not_a_list():
@@ -210,3 +210,14 @@ def test_constants_of_union_type_convert():
     result = weave_lite.to_python(weave_lite.evaluate('["a", "b"].groupby(x => 100 ?? "z")'))
     assert result == [{"groupkey": 100, "rows": ["a", "b"]}]
     assert weave_lite.to_python(weave_lite.evaluate('[1, 2].map(x => 1 ?? "a")')) == [1, 1]
+
+
+def test_lone_surrogates_in_the_text_are_parse_errors():
+    """A raw lone surrogate inside a string literal parsed, then failed in Arrow with a raw
+    UnicodeEncodeError; a message quoting it could not even be printed."""
+    for text in ('["s\ud800"]', "\udc00", 'table("t").rows.filter(r => r["s"] == "a\ud800b")'):
+        with pytest.raises(weave_lite.ParseError, match="U\\+D[8C]00 .*lone surrogate") as info:
+            weave_lite.evaluate(text)
+        str(info.value).encode("utf-8")  # printable
+    with pytest.raises(WeaveTypeError, match="variable `s`"):
+        weave_lite.evaluate("s.len", vars={"s": "a\ud800"})

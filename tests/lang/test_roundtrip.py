@@ -189,7 +189,8 @@ CONSTS = st.one_of(
     st.integers(min_value=0, max_value=2**63),
     st.floats(min_value=0.0, allow_nan=False, allow_infinity=True),
     st.text(max_size=12),
-    st.text(alphabet=st.sampled_from("\"'\\\n\t\r\0\x7f\u2028 ab\U0001F600\ud83d\ude00"), max_size=8),
+    # (No lone surrogates: they are not text, and the parser refuses them; see test_fuzz.py.)
+    st.text(alphabet=st.sampled_from("\"'\\\n\t\r\0\x7f\u2028 ab\U0001F600"), max_size=8),
     st.datetimes(timezones=st.just(UTC)),
 ).map(Const)
 

@@ -253,6 +253,8 @@ def _string(s: str) -> str:
             out.append(_NAMED_ESCAPES[ch])
         elif ch.isprintable() or "\ud800" <= ch <= "\udfff":
             # Surrogates stay raw: escaped, a high-low pair would read back as one character.
+            # (A lone surrogate is not text: the parser refuses it, so such a string does not
+            # parse back; no parsed string holds one.)
             out.append(ch)
         elif ord(ch) <= 0xFFFF:
             out.append(f"\\u{ord(ch):04x}")

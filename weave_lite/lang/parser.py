@@ -127,6 +127,7 @@ def parse(text: str) -> Node:
         msg = f"an expression must be a str, not {type(text).__name__}"
         raise TypeError(msg)
     _check_size(text)
+    _check_text(text)
     if not text or text.isspace():
         raise ParseError("empty expression", source=text, span=messages.span_at(text, 0, 0), expected=("an expression",))
     try:
@@ -153,6 +154,23 @@ def _check_size(text: str) -> None:
                 f"more than {MAX_DEPTH} levels of brackets"
             )
             raise ResourceLimitError(msg, source=text, span=span)
+
+
+def _check_text(text: str) -> None:
+    """Refuse a lone surrogate (a str that is not Unicode text: it cannot be encoded, so no
+    string holding it could reach Arrow, and no message quoting it could be printed)."""
+    if text.isascii():
+        return
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        span = messages.span_at(text, exc.start)
+        shown = text.encode("utf-8", "replace").decode("utf-8")  # same offsets: one "?" per surrogate
+        msg = (
+            f"invalid character U+{ord(text[exc.start]):04X} at line {span.line}, column {span.column}; "
+            "a lone surrogate is not text"
+        )
+        raise ParseError(msg, source=shown, span=span) from None
 
 
 def _check_tree_depth(root: Node, text: str) -> None:
