@@ -45,10 +45,9 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any, Awaitable, Callable
 
+from weave_lite.budgets import DEFAULT_MAX_MEMORY, DEFAULT_TIMEOUT, service_defaults
 from weave_lite.server.worker import DEFAULT_ENGINE, EvalJob, limit_body
 
-DEFAULT_MAX_MEMORY = 2 * 1024**3
-DEFAULT_TIMEOUT = 30.0
 DEFAULT_WORKERS = 2
 POLL_SECONDS = 0.02
 # Extra time the engine gets past the deadline, when it enforces it itself, before the kill.
@@ -97,32 +96,8 @@ class Budgets:
 
 
 def environment_budgets() -> dict:
-    """``{"max_memory", "timeout"}`` from the environment, by the engine's own rules
-    (:func:`weave_lite.budgets.service_defaults`) when it has them."""
-    try:
-        from weave_lite.budgets import service_defaults
-    except ImportError:
-        return {
-            "max_memory": _env_number("WEAVE_LITE_MAX_MEMORY", DEFAULT_MAX_MEMORY),
-            "timeout": _env_number("WEAVE_LITE_TIMEOUT", DEFAULT_TIMEOUT),
-        }
+    """``{"max_memory", "timeout"}`` from the environment, by the engine's own rules."""
     return dict(service_defaults())
-
-
-def _env_number(name: str, default: float) -> float | None:
-    """A plain number from ``$name`` (the fallback without :mod:`weave_lite.budgets`)."""
-    text = os.environ.get(name, "").strip()
-    if not text:
-        return default
-    if text.lower() in ("none", "unlimited", "off"):
-        return None
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not math.isfinite(value) or value < 0:
-        raise ValueError(f"{name} must be a non-negative number, not {text!r}")
-    return value or None
 
 
 def worker_count(size: int | None = None) -> int:

@@ -34,7 +34,7 @@ import pyarrow.dataset as ds
 import pyarrow.fs as pafs
 
 from weave_lite.storage.filesystem import replace_durably
-from weave_lite.storage.segments import SegmentInfo
+from weave_lite.storage.segments import SegmentInfo, orderable
 
 if TYPE_CHECKING:
     from weave_lite.storage.table import Snapshot
@@ -182,7 +182,7 @@ def segment_guarantee(segment: SegmentInfo, schema: pa.Schema) -> ds.Expression:
         if stats.null_count >= segment.rows and segment.rows > 0:
             terms.append(column.is_null())
             continue
-        if stats.min is None or stats.max is None or not _orderable(t):
+        if stats.min is None or stats.max is None or not orderable(t):
             continue
         lo, hi = _scalar(stats.min, t), _scalar(stats.max, t)
         if lo is None or hi is None:
@@ -209,17 +209,6 @@ def _scalar(value: Any, t: pa.DataType) -> pa.Scalar | None:
         return pa.scalar(value, type=t)
     except (pa.ArrowException, TypeError, ValueError, OverflowError):
         return None
-
-
-def _orderable(t: pa.DataType) -> bool:
-    return (
-        pa.types.is_integer(t)
-        or pa.types.is_floating(t)
-        or pa.types.is_string(t)
-        or pa.types.is_boolean(t)
-        or pa.types.is_timestamp(t)
-        or pa.types.is_date(t)
-    )
 
 
 # -- JSON representation of mixed columns -------------------------------------------------------

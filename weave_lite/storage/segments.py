@@ -83,7 +83,7 @@ def compute_stats(batch: pa.RecordBatch | pa.Table) -> dict[str, ColumnStats]:
     for name, column in zip(batch.schema.names, batch.columns):
         t = column.type
         lo = hi = None
-        if _orderable(t) and len(column) > column.null_count:
+        if orderable(t) and len(column) > column.null_count:
             mm = pc.min_max(column)
             lo, hi = mm["min"].as_py(), mm["max"].as_py()
             if isinstance(lo, float) and (lo != lo or hi != hi):  # all NaN
@@ -94,7 +94,8 @@ def compute_stats(batch: pa.RecordBatch | pa.Table) -> dict[str, ColumnStats]:
     return stats
 
 
-def _orderable(t: pa.DataType) -> bool:
+def orderable(t: pa.DataType) -> bool:
+    """Types whose segments record min/max statistics."""
     return (
         pa.types.is_integer(t)
         or pa.types.is_floating(t)
