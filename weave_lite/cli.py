@@ -242,12 +242,17 @@ def query(
     from weave_lite.api import evaluate
 
     root = _root(ctx, root)
+    budgets = _query_budgets(max_memory, timeout)
+    _print_result(lambda: evaluate(expr, root=root, **budgets), fmt, limit)
+
+
+def _print_result(compute: Callable[[], Any], fmt: str, limit: int | None) -> None:
+    """Compute a result and print it in ``fmt`` (``query`` and ``sql``); ``--limit 0`` is all."""
     if fmt == "arrow" and sys.stdout.isatty():
         _fail("refusing to write binary Arrow IPC to a terminal; redirect stdout to a file or a pipe")
     if limit == 0:
         limit = None if fmt != "table" else sys.maxsize
-    budgets = _query_budgets(max_memory, timeout)
-    result = _run(lambda: evaluate(expr, root=root, **budgets))
+    result = _run(compute)
     _run(lambda: _write_result(result, fmt, limit))
 
 
@@ -546,12 +551,7 @@ def sql(ctx: click.Context, sql: str, root: str | None, fmt: str, limit: int | N
     from weave_lite.embedding import run_sql
 
     root = _root(ctx, root)
-    if fmt == "arrow" and sys.stdout.isatty():
-        _fail("refusing to write binary Arrow IPC to a terminal; redirect stdout to a file or a pipe")
-    if limit == 0:
-        limit = None if fmt != "table" else sys.maxsize
-    result = _run(lambda: run_sql(sql, root=root))
-    _run(lambda: _write_result(result, fmt, limit))
+    _print_result(lambda: run_sql(sql, root=root), fmt, limit)
 
 
 PROFILE_SUMMARY = ["column", "count", "null_count", "min", "max", "mean", "stddev", "median", "distinct_est", "frequent_items"]
