@@ -20,13 +20,12 @@ import pyarrow as pa
 import pyarrow.ipc as ipc
 
 from weave_lite.errors import CorruptTableError
-from weave_lite.storage.entries import decode_checkpoint, decode_hint
-from weave_lite.storage.log import HINT_PATH, LOG_DIR, LogState, apply_entry, checkpoint_path, commit_path
+from weave_lite.storage.entries import decode_hint
+from weave_lite.storage.log import CHECKPOINT_NAME, HINT_PATH, LOG_DIR, LogState, apply_entry, checkpoint_path, commit_path
 from weave_lite.storage.segments import SegmentInfo
 from weave_lite.storage.table import TableLog
 
 _COMMIT_NAME = re.compile(r"(\d{20})\.json")
-_CHECKPOINT_NAME = re.compile(r"(\d{20})\.checkpoint\.json")
 
 
 @dataclass(frozen=True)
@@ -109,16 +108,13 @@ def _check_hints(table: TableLog, names: list[str], states: dict[int, LogState])
     fs = table.fs
     damage = []
     for name in names:
-        m = _CHECKPOINT_NAME.fullmatch(name)
+        m = CHECKPOINT_NAME.fullmatch(name)
         if not m:
             continue
         version = int(m.group(1))
         rel = checkpoint_path(version)
         try:
-            obj = decode_checkpoint(fs.full(rel), fs.read_bytes(rel))
-            paths = [s["path"] for s in obj["segments"]]
-            if obj["version"] != version:
-                raise CorruptTableError(fs.full(rel), f"says version {obj['version']}, its name {version}")
+            paths = [s.path for s in table.log.decode_checkpoint(rel, fs.read_bytes(rel), version).segments]
             if version in states and paths != [s.path for s in states[version].segments]:
                 raise CorruptTableError(fs.full(rel), "its segments differ from the replayed commits")
         except CorruptTableError as exc:

@@ -49,7 +49,7 @@ LOG_DIR = "_log"
 SEGMENT_DIR = "_segments"
 CHECKPOINT_EVERY = 100
 HINT_PATH = f"{LOG_DIR}/_last_checkpoint"
-_CHECKPOINT_NAME = re.compile(r"(\d{20})\.checkpoint\.json")
+CHECKPOINT_NAME = re.compile(r"(\d{20})\.checkpoint\.json")
 
 
 def commit_path(version: int) -> str:
@@ -188,7 +188,7 @@ class CommitLog:
         if upto < CHECKPOINT_EVERY:
             return LogState()
         versions = sorted(
-            (int(m.group(1)) for name in self.fs.list_dir(LOG_DIR) if (m := _CHECKPOINT_NAME.fullmatch(name))),
+            (int(m.group(1)) for name in self.fs.list_dir(LOG_DIR) if (m := CHECKPOINT_NAME.fullmatch(name))),
             reverse=True,
         )
         for version in versions:
@@ -205,12 +205,13 @@ class CommitLog:
         except FileNotFoundError:
             return None
         try:
-            return self._decode_checkpoint(rel, data, version)
+            return self.decode_checkpoint(rel, data, version)
         except CorruptTableError as exc:
             _skip_hint(exc)
             return None
 
-    def _decode_checkpoint(self, rel: str, data: bytes, version: int) -> LogState:
+    def decode_checkpoint(self, rel: str, data: bytes, version: int) -> LogState:
+        """The checkpoint file ``rel`` of ``version``, validated (:class:`CorruptTableError`)."""
         full = self.fs.full(rel)
         obj = decode_checkpoint(full, data)
         if obj["version"] != version:
