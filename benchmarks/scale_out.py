@@ -38,23 +38,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 
-def make_rows(n: int) -> list[dict]:
-    import numpy as np
-
-    rng = np.random.default_rng(0)
-    lat = rng.lognormal(3, 1, n).tolist()
-    tokens = rng.integers(1, 2000, n).tolist()
-    return [
-        {
-            "model": f"m{i % 20}",
-            "latency_ms": lat[i],
-            "tokens": tokens[i],
-            "ok": i % 17 != 0,
-            "user": f"user-{i % 100_000}",
-            "score": None if i % 20 == 0 else lat[i] / 100.0,
-        }
-        for i in range(n)
-    ]
+sys.path.insert(0, str(Path(__file__).parent))
+from ingest import make_rows  # noqa: E402  (the same rows as the local ingestion benchmark)
 
 
 def start_moto() -> tuple[object, str]:
