@@ -12,6 +12,7 @@ before any data is read) -> run over Arrow -> convert the result:
 from __future__ import annotations
 
 import functools
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -20,9 +21,10 @@ from typing import Any, Mapping
 import pyarrow as pa
 
 from weave_lite.budgets import Budget
-from weave_lite.compile.physical import MORSELS, parallelize
+from weave_lite.compile.explain import explain_plan
+from weave_lite.compile.physical import PStage, logical, parallelize
 from weave_lite.compile.rewrites import optimize as rewrite
-from weave_lite.compile.planner import Environment, PCall, PConst, PLambda, PNode, Planner, PVar, type_of_python
+from weave_lite.compile.planner import Environment, PCall, PLambda, PNode, Planner, type_of_python
 from weave_lite.errors import (
     ExpressionError,
     InternalError,
@@ -36,6 +38,7 @@ from weave_lite.errors import (
 )
 from weave_lite.execute import ops as _ops  # noqa: F401  (registers the kernels)
 from weave_lite.execute.executor import Frame, Runtime, run
+from weave_lite.execute.folding import evaluate_constant
 from weave_lite.execute.morsels import DEFAULT_MORSEL_ROWS
 from weave_lite.threads import default_threads
 from weave_lite.execute.ops.base import as_list, const_vec
@@ -209,7 +212,7 @@ class CompiledExpression:
             check = budget.check if budget is not None and budget.limited else None
             with _engine_errors(self.source, "plan"):
                 plan = Planner(env, self.source, check).plan(self.node)
-                plan = parallelize(rewrite(plan, check=check) if optimize else plan)
+                plan = parallelize(rewrite(plan, check=check, fold=evaluate_constant) if optimize else plan)
         except ExpressionError as exc:
             raise exc.with_source(self.source) if self.source else exc
         self._roots = [(p.op, p.args[0].value, p.source) for p in _roots_of(plan)]
@@ -282,12 +285,15 @@ class CompiledExpression:
         return LiveQuery(self, root=root, tables=tables, vars=vars, threads=threads, morsel_rows=morsel_rows)
 
     def explain(self, *, root=None, tables=None, vars=None) -> str:
-        """The typed op graph (one op a line, indented by nesting) and each op's kernel."""
+        """How the expression runs, in three parts: the typed op graph after the rewrites (one
+        op a line, indented by nesting, with each op's kernel; ``~`` marks what runs morsel by
+        morsel), the rewrites applied, and the physical plan (operators, scans, partials)."""
         plan, _ = self.plan(root=root, tables=tables, vars=vars)
-        lines: list[str] = []
+        unoptimized, _ = self.plan(root=root, tables=tables, vars=vars, optimize=False)
         with _engine_errors(self.source, "explain"):
-            _explain(plan, 0, lines, set())
-        return "\n".join(lines)
+            applied: Counter = Counter()
+            rewrite(logical(unoptimized), fold=evaluate_constant, applied=applied)
+            return explain_plan(plan, applied)
 
     def __repr__(self) -> str:
         return f"CompiledExpression({self.source or render(self.node)!r})"
@@ -303,36 +309,11 @@ def _roots_of(plan: PNode) -> list[PCall]:
             if node.key in ("stream_table", "table"):
                 found.append(node)
             stack.extend(a for a in node.args if a is not None)
+        elif isinstance(node, PStage):
+            stack.append(node.logical)
         elif isinstance(node, PLambda):
             stack.append(node.body)
     return found
-
-
-def _explain(node: PNode, depth: int, lines: list[str], seen: set[int]) -> None:
-    pad = "  " * depth
-    if isinstance(node, PConst):
-        lines.append(f"{pad}const {node.value!r} : {node.type}")
-    elif isinstance(node, PVar):
-        lines.append(f"{pad}var {node.name} : {node.type}")
-    elif isinstance(node, PLambda):
-        lines.append(f"{pad}lambda ({', '.join(node.params)}) : {node.type}")
-        _explain(node.body, depth + 1, lines, seen)
-    elif isinstance(node, PCall) and node.key == MORSELS:
-        at = len(lines)
-        _explain(node.args[0].body, depth, lines, seen)
-        spec = dict(node.hints)["morsels"]
-        lines.insert(at + 1, f"{pad}  ~ runs morsel by morsel on all threads: {spec!r}")
-    elif isinstance(node, PCall):
-        if id(node) in seen:  # a common subexpression: computed once per frame
-            lines.append(f"{pad}{node.op} -> {node.type}  (shared, computed once)")
-            return
-        seen.add(id(node))
-        mapped = f" [auto-mapped {node.map_depth} level(s)]" if node.map_depth else ""
-        hints = "".join(f" {k}={v!r}" for k, v in node.hints)
-        lines.append(f"{pad}{node.op} -> {node.type}  kernel={node.key}{mapped}{hints}")
-        for a in node.args:
-            if a is not None:
-                _explain(a, depth + 1, lines, seen)
 
 
 @functools.lru_cache(maxsize=PLAN_CACHE_SIZE)

@@ -21,8 +21,8 @@ from typing import Any, Iterator
 
 import pyarrow as pa
 
-from weave_lite.compile.physical import MORSELS, chain_root
-from weave_lite.compile.planner import PCall, PNode
+from weave_lite.compile.physical import PStage, chain_root
+from weave_lite.compile.planner import PNode
 from weave_lite.execute.morsels import PartialsCache
 
 
@@ -112,8 +112,8 @@ def _appends(plan: PNode) -> bool:
     """Whether new rows extend the result: a row-wise chain over one stream table's rows (the
     chains the physical planner runs per morsel, and for the same reason: each row's result
     does not depend on the others, nor on its position)."""
-    if isinstance(plan, PCall) and plan.key == MORSELS:  # a morsel-parallel node: its op
-        plan = plan.args[0].body
+    if isinstance(plan, PStage):  # a morsel-parallel node: the op it computes
+        plan = plan.logical
     root = chain_root(plan)
     return root is not None and root.key == "stream_table"
 

@@ -1,71 +1,174 @@
-"""Physical planning: which parts of a plan run morsel by morsel, in parallel.
+"""Physical planning: which parts of a plan run morsel by morsel, in parallel, and how.
 
 A table is split into *morsels* (runs of whole segments, about a million rows each).  The parts
-of a plan that read a table row by row can run on each morsel on its own, on any thread, and
-their results merge at the end:
+of a plan that read a table row by row can run on each morsel on its own, on any thread (or in
+another process), and their results merge at the end.  The physical planner replaces each such
+top-level node by a :class:`PStage` holding a typed physical operator:
 
-* ``concat``: a row-wise chain (``rows``, ``filter``, ``map``, picking and other ops mapped
-  over each row) gives the morsels' results one after the other;
-* ``aggregate``: a reducer of such a chain (``count``, ``sum``, ``avg``, ``quantile``...), or
-  the hash-aggregate idiom ``chain.groupby(k).map(g => {key: g.groupkey, n: g.count, ...})``,
-  keeps a *partial* per morsel (and group) that merges exactly (see
-  :mod:`weave_lite.execute.partials`), so memory stays bounded by the morsels in flight;
-* ``topk``: ``chain.sort(f).limit(n)`` keeps each morsel's first n, then sorts those;
-* ``limit``: ``chain.limit(n)`` reads morsels in order only until it has n rows.
+* :class:`Concat` - a row-wise chain (``rows``, ``filter``, ``map``, picking and other ops
+  mapped over each row: the specs' ``evaluation``) gives the morsels' results one after the
+  other;
+* :class:`Merge` of a :class:`PartialAggregate` - a reducer of such a chain (``count``,
+  ``sum``, ``avg``, ``quantile``...), or the hash-aggregate idiom
+  ``chain.groupby(k).map(g => {key: g.groupkey, n: g.count, ...})``: each morsel keeps a
+  *partial* per group and leaf (its spec's :class:`~weave_lite.graph.registry.Partial`, see
+  :mod:`weave_lite.execute.partials`), which merge exactly, so memory stays bounded by the
+  morsels in flight;
+* :class:`TopK` - ``chain.sort(f).limit(n)`` keeps each morsel's first n, then sorts those;
+* :class:`Limit` - ``chain.limit(n)`` reads morsels in order only until it has n rows.
 
-This pass marks such nodes (only at the top level: a lambda's body runs per element) by
-wrapping them in a ``morsels`` call that carries a :class:`MorselSpec`.  Morsel boundaries
-never depend on the number of threads, and partials merge in morsel order, so results are the
-same with any number of threads.
+Each operator reads its table through a :class:`Scan` (the table, and the predicates that
+prune its segments) and runs a :class:`MorselPipeline` (the plan each morsel runs).  Only the
+top level is split: a lambda's body runs per element.  Morsel boundaries never depend on the
+number of threads, and partials merge in morsel order, so results are the same with any number
+of threads.  Operators are plain data (picklable), so another process can run one morsel.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Union
 
 from weave_lite.compile.planner import PCall, PConst, PLambda, PNode, PVar
+from weave_lite.graph import registry
+from weave_lite.graph.nodes import Node
+from weave_lite.graph.registry import Partial
+from weave_lite.graph.types import WType
 
-# Ops that act on each element of a list on its own, keeping list order (map_depth 0).
-_ROW_WISE = {"filter", "map", "dropna"}
-# Reducer partials that merge by applying another reducer to the partial results.
-_FOLDS = {"count": "sum", "count:where": "sum", "sum": "sum", "min": "min", "max": "max"}
-_MOMENTS = {"avg", "variance", "stddev"}
-# Reducers merged exactly from all the values of each list, gathered across morsels.
-_EXACT = {"median", "quantile", "mode", "argmax", "argmin"}
-# Physical op keys.
-MORSELS = "morsels"
+# The variable standing for a group's key in a grouped aggregate's body.
 KEY_VAR = "__groupkey"
+# The variable holding the morsels' candidate rows in a TopK/Limit's final step.
+CANDIDATES_VAR = "__candidates"
+TABLE_ROOTS = ("stream_table", "table")
+
+
+@dataclass(frozen=True)
+class Scan:
+    """Reads one table, cut into morsels: ``op`` is its root (``stream_table`` or ``table``),
+    ``predicates`` the ``(column, op, value)`` terms whose segment statistics prune it."""
+
+    op: str
+    table: str
+    predicates: tuple = ()
+
+    def __str__(self) -> str:
+        pruned = f" predicates={self.predicates!r}" if self.predicates else ""
+        return f"Scan {self.op}({self.table!r}){pruned}"
+
+
+@dataclass(frozen=True, eq=False)
+class MorselPipeline:
+    """The plan ``node`` each morsel of ``scan`` runs on its own (its table root reads the
+    morsel)."""
+
+    scan: Scan
+    node: PCall
 
 
 @dataclass(frozen=True, eq=False)
 class Leaf:
     """One aggregate of a group (or of the whole chain): ``node`` is the reducer call whose
-    first argument is the list; ``partial`` says how per-morsel results merge."""
+    first argument is the list; ``partial`` (from its spec) says how per-morsel results merge;
+    ``var`` stands for its merged result in :attr:`Merge.body`."""
 
     node: PCall
-    partial: str  # "fold" | "moments" | "distinct" | "values"
-    merge_key: str | None = None  # for "fold": the reducer that merges the partials
-    var: str = ""  # the variable standing for its result in MorselSpec.body
+    partial: Partial
+    var: str
 
 
 @dataclass(frozen=True, eq=False)
-class MorselSpec:
-    kind: str  # "concat" | "aggregate" | "topk" | "limit"
-    node: PCall  # the node each morsel runs (for "aggregate": the groupby, or None)
-    root: PCall  # the table root split into morsels
-    leaves: tuple[Leaf, ...] = ()
-    param: str | None = None  # the group parameter of a grouped aggregate
-    body: PNode | None = None  # the per-group (or whole) result from the leaves' variables
-    group_node: PCall | None = None
+class PartialAggregate:
+    """Per morsel: group its rows by ``group`` (the ``groupby`` node, binding each group to
+    ``param``; None for one whole-table group) and compute each leaf's partial."""
+
+    scan: Scan
+    group: PCall | None
+    param: str | None
+    leaves: tuple[Leaf, ...]
     uses_clock: bool = False  # reads now(): partials depend on the time of the run
 
-    def __repr__(self) -> str:  # shown by explain()
-        extra = f", {len(self.leaves)} partial(s): {', '.join(f'{l.node.op}:{l.partial}' for l in self.leaves)}" if self.leaves else ""
-        return f"{self.kind}{extra}"
+
+@dataclass(frozen=True, eq=False)
+class Merge:
+    """The aggregate from the morsels' partials, merged in morsel order; ``body`` computes the
+    result (per group, a list of them when grouped) from the leaves' variables."""
+
+    partial: PartialAggregate
+    body: PNode
+
+    @property
+    def scan(self) -> Scan:
+        return self.partial.scan
+
+    def summary(self) -> str:
+        leaves = self.partial.leaves
+        return f"aggregate, {len(leaves)} partial(s): {', '.join(f'{l.node.op}:{l.partial.kind}' for l in leaves)}"
+
+
+@dataclass(frozen=True, eq=False)
+class Concat:
+    """The morsels' lists one after the other."""
+
+    pipeline: MorselPipeline
+
+    @property
+    def scan(self) -> Scan:
+        return self.pipeline.scan
+
+    def summary(self) -> str:
+        return "concat"
+
+
+@dataclass(frozen=True, eq=False)
+class TopK:
+    """Each morsel's first n in sorted order, then ``final`` (the same op) over those
+    candidates, in morsel order so that ties keep row order."""
+
+    pipeline: MorselPipeline
+    final: PCall
+
+    @property
+    def scan(self) -> Scan:
+        return self.pipeline.scan
+
+    def summary(self) -> str:
+        return "topk"
+
+
+@dataclass(frozen=True, eq=False)
+class Limit:
+    """Morsels read in order, a wave of threads at a time, until ``count`` rows are found;
+    then ``final`` (the same op) over them."""
+
+    pipeline: MorselPipeline
+    count: PNode | None
+    final: PCall
+
+    @property
+    def scan(self) -> Scan:
+        return self.pipeline.scan
+
+    def summary(self) -> str:
+        return "limit"
+
+
+Operator = Union[Concat, Merge, TopK, Limit]
+
+
+@dataclass(eq=False)
+class PStage(PNode):
+    """A physical operator in the top-level plan, computing what ``logical`` computes (which
+    also runs it when the table is a single morsel)."""
+
+    operator: Operator
+    logical: PCall
+    type: WType
+    source: Node
 
 
 def parallelize(plan: PNode) -> PNode:
-    """Wrap the plan's top-level morsel-friendly nodes (see the module docstring)."""
+    """The plan with its top-level morsel-friendly nodes replaced by :class:`PStage` nodes
+    (see the module docstring)."""
     return _visit(plan, {})
 
 
@@ -74,9 +177,9 @@ def _visit(node: PNode, done: dict[int, PNode]) -> PNode:
         return node  # lambdas run per element: never split inside them
     if id(node) in done:
         return done[id(node)]
-    spec = _spec_for(node)
-    if spec is not None:
-        out: PNode = _wrap(node, spec)
+    operator = _operator_for(node)
+    if operator is not None:
+        out: PNode = PStage(operator, node, node.type, node.source)
     else:
         args = tuple(_visit(a, done) if isinstance(a, PCall) else a for a in node.args)
         out = node if all(a is b for a, b in zip(args, node.args)) else replace(node, args=args)
@@ -84,33 +187,35 @@ def _visit(node: PNode, done: dict[int, PNode]) -> PNode:
     return out
 
 
-def _wrap(node: PCall, spec: MorselSpec) -> PCall:
-    spec = replace(spec, uses_clock=_mentions(node, "now"))
-    # The wrapped node travels as a lambda of no parameters, so the executor hands it over
-    # unevaluated, closed over the top-level frame.
-    body = PLambda((), (), node, node.type, node.source)
-    return PCall(node.op, MORSELS, (body,), node.type, node.source, hints=(("morsels", spec),))
-
-
-def _spec_for(node: PCall) -> MorselSpec | None:
+def _operator_for(node: PCall) -> Operator | None:
     if node.map_depth != 0:
         return None
     if node.key == "map":
         grouped = _grouped_aggregate(node)
         if grouped is not None:
             return grouped
-    if node.key == "limit:sorted" or node.key == "limit":
+    if node.key in ("limit:sorted", "limit"):
         root = chain_root(node.args[0])
         if root is not None and all(_free_of_tables(a) for a in node.args[1:]):
-            return MorselSpec("topk" if node.key == "limit:sorted" else "limit", node, root)
-    leaf = _leaf(node, chain_root)
+            pipeline = MorselPipeline(_scan(root), node)
+            candidates = PVar(CANDIDATES_VAR, node.args[0].type, node.source)
+            final = replace(node, args=(candidates, *node.args[1:]))
+            if node.key == "limit:sorted":
+                return TopK(pipeline, final)
+            return Limit(pipeline, node.args[1], final)
+    leaf = _leaf(node, chain_root, var="__agg0")
     if leaf is not None:
         root = chain_root(node.args[0])
-        return MorselSpec("aggregate", node, root, (replace(leaf, var="__agg0"),), body=PVar("__agg0", node.type, node.source))
+        aggregate = PartialAggregate(_scan(root), None, None, (leaf,), _mentions(node, "now"))
+        return Merge(aggregate, PVar(leaf.var, node.type, node.source))
     root = chain_root(node)
     if root is not None and _does_work(node):
-        return MorselSpec("concat", node, root)
+        return Concat(MorselPipeline(_scan(root), node))
     return None
+
+
+def _scan(root: PCall) -> Scan:
+    return Scan(root.key, root.args[0].value, dict(root.hints).get("predicates", ()))
 
 
 def chain_root(node: PNode) -> PCall | None:
@@ -118,7 +223,7 @@ def chain_root(node: PNode) -> PCall | None:
     while isinstance(node, PCall):
         if node.key == "rows" and node.map_depth == 0:
             root = node.args[0]
-            if isinstance(root, PCall) and root.key in ("stream_table", "table") and root.map_depth == 0:
+            if isinstance(root, PCall) and root.key in TABLE_ROOTS and root.map_depth == 0:
                 return root if isinstance(root.args[0], PConst) else None
             return None
         if not _row_wise(node):
@@ -130,7 +235,7 @@ def chain_root(node: PNode) -> PCall | None:
 def _row_wise(node: PCall, forbidden: frozenset[str] = frozenset()) -> bool:
     """Whether ``node`` maps each element of its first argument on its own (its other
     arguments read no table and none of the ``forbidden`` variables)."""
-    if not ((node.key in _ROW_WISE and node.map_depth == 0) or (node.map_depth == 1 and node.mapped == (0,))):
+    if not ((node.map_depth == 0 and registry.spec(node.key).row_wise) or (node.map_depth == 1 and node.mapped == (0,))):
         return False
     return all(_independent(a, forbidden) for a in node.args[1:])
 
@@ -152,25 +257,20 @@ def _does_work(node: PCall) -> bool:
     return False
 
 
-def _leaf(node: PCall, list_root, forbidden: frozenset[str] = frozenset()) -> Leaf | None:
-    """``node`` as an aggregate of the list in its first argument, if ``list_root`` accepts
-    that list (a chain, or a group's list) and its other arguments use no ``forbidden`` name."""
-    if node.map_depth != 0 or not node.args or list_root(node.args[0]) is None:
+def _leaf(node: PCall, list_root, forbidden: frozenset[str] = frozenset(), var: str = "") -> Leaf | None:
+    """``node`` as an aggregate of the list in its first argument, if its spec says how it
+    merges, ``list_root`` accepts that list (a chain, or a group's list) and its other
+    arguments use no ``forbidden`` name."""
+    if node.map_depth != 0 or not node.args or not registry.spec(node.key).mergeable:
         return None
-    if not all(_independent(a, forbidden) for a in node.args[1:]):
+    if list_root(node.args[0]) is None or not all(_independent(a, forbidden) for a in node.args[1:]):
         return None
-    if node.key in _FOLDS:
-        return Leaf(node, "fold", _FOLDS[node.key])
-    if node.key in _MOMENTS:
-        return Leaf(node, "moments")
-    if node.key == "countDistinct":
-        return Leaf(node, "distinct")
-    if node.key in _EXACT:
-        return Leaf(node, "values")
-    return None
+    partial = registry.spec(node.key).partial
+    assert partial is not None
+    return Leaf(node, partial, var)
 
 
-def _grouped_aggregate(node: PCall) -> MorselSpec | None:
+def _grouped_aggregate(node: PCall) -> Merge | None:
     """``chain.groupby(k).map(g => body)`` where ``body`` uses ``g`` only through
     ``g.groupkey`` and aggregates of lists derived row-wise from ``g``."""
     groups, fn = node.args[0], node.args[1]
@@ -208,12 +308,11 @@ def _grouped_aggregate(node: PCall) -> MorselSpec | None:
             if n.key == "groupkey" and n.map_depth == 0 and isinstance(n.args[0], PVar) and n.args[0].name == param:
                 return PVar(KEY_VAR, n.type, n.source)
             forbidden = bound | {param}
-            leaf = _leaf(n, lambda xs: group_list(xs, forbidden), forbidden)
+            leaf = _leaf(n, lambda xs: group_list(xs, forbidden), forbidden, var=f"__agg{len(leaves)}")
             if leaf is not None:
                 for known in leaves:  # the same aggregate twice (after CSE): one partial
                     if known.node is n:
                         return PVar(known.var, n.type, n.source)
-                leaf = replace(leaf, var=f"__agg{len(leaves)}")
                 leaves.append(leaf)
                 return PVar(leaf.var, n.type, n.source)
             args = []
@@ -228,7 +327,8 @@ def _grouped_aggregate(node: PCall) -> MorselSpec | None:
     body = rewrite(fn.body, frozenset())
     if body is None:
         return None
-    return MorselSpec("aggregate", groups, root, tuple(leaves), param=param, body=body, group_node=groups)
+    aggregate = PartialAggregate(_scan(root), groups, param, tuple(leaves), _mentions(node, "now"))
+    return Merge(aggregate, body)
 
 
 def _mentions(node: PNode | None, key: str) -> bool:
@@ -261,5 +361,16 @@ def _free_of_tables(node: PNode | None) -> bool:
     if isinstance(node, PLambda):
         return _free_of_tables(node.body)
     if isinstance(node, PCall):
-        return node.key not in ("stream_table", "table", MORSELS) and all(_free_of_tables(a) for a in node.args)
+        return node.key not in TABLE_ROOTS and all(_free_of_tables(a) for a in node.args)
     return True
+
+
+def logical(plan: PNode) -> PNode:
+    """``plan`` with each stage replaced by the logical node it computes (undoes
+    :func:`parallelize`)."""
+    if isinstance(plan, PStage):
+        return plan.logical
+    if isinstance(plan, PCall):
+        args = tuple(logical(a) if isinstance(a, (PCall, PStage)) else a for a in plan.args)
+        return plan if all(a is b for a, b in zip(args, plan.args)) else replace(plan, args=args)
+    return plan

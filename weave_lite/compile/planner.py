@@ -16,6 +16,7 @@ from weave_lite.errors import (
     UnknownOpError,
     WeaveTypeError,
 )
+import weave_lite.graph.ops  # noqa: F401  (the op catalog: registers every spec)
 from weave_lite.graph import registry
 from weave_lite.graph.nodes import Call, Const, Lambda, Node, Var
 from weave_lite.graph.registry import NOT_CONST, OPERATOR_NAMES, Overload

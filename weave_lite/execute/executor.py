@@ -17,6 +17,7 @@ import numpy as np
 import pyarrow as pa
 
 from weave_lite.budgets import Budget
+from weave_lite.compile.physical import PStage
 from weave_lite.compile.planner import PCall, PConst, PLambda, PNode, PVar
 from weave_lite.errors import ExpressionError, InternalError, MemoryLimitError, ResourceLimitError, Span, WeaveError
 from weave_lite.execute.estimates import elementwise_bytes, take_bytes, vec_nbytes
@@ -27,6 +28,10 @@ from weave_lite.graph.types import WType
 KERNELS: dict[str, Callable[["KernelCall"], Vec]] = {}
 
 
+# Physical operator type -> function(stage, frame, runtime) -> Vec (filled by weave_lite.execute.morsels).
+OPERATORS: dict[type, Callable[[PStage, "Frame", "Runtime"], Vec]] = {}
+
+
 def kernel(key: str):
     """Register the kernel of overload ``key`` (see :mod:`weave_lite.graph.registry`)."""
 
@@ -34,6 +39,19 @@ def kernel(key: str):
         if key in KERNELS:
             raise ValueError(f"kernel {key!r} registered twice")
         KERNELS[key] = fn
+        return fn
+
+    return attach
+
+
+def operator(*types: type):
+    """Register the runner of the physical operators ``types`` (see weave_lite.compile.physical)."""
+
+    def attach(fn: Callable[[PStage, "Frame", "Runtime"], Vec]) -> Callable[[PStage, "Frame", "Runtime"], Vec]:
+        for t in types:
+            if t in OPERATORS:
+                raise ValueError(f"operator {t.__name__} registered twice")
+            OPERATORS[t] = fn
         return fn
 
     return attach
@@ -256,6 +274,11 @@ def run(node: PNode, frame: Frame, runtime: Runtime) -> Vec:
         value = _run_call(node, frame, runtime)
         frame.memo[id(node)] = value
         return value
+    if isinstance(node, PStage):
+        done = frame.memo.get(id(node))
+        if done is None:
+            done = frame.memo[id(node)] = OPERATORS[type(node.operator)](node, frame, runtime)
+        return done
     raise TypeError(f"cannot run {node!r}")
 
 

@@ -1,8 +1,8 @@
-"""Morsel-parallel execution of the nodes marked by :mod:`weave_lite.compile.physical`.
+"""Morsel-parallel execution of the physical operators of :mod:`weave_lite.compile.physical`.
 
 A table is cut into morsels: runs of whole segments (Arrow record batches) of about
 ``Runtime.morsel_rows`` rows, a larger segment cut into pieces of that size.  Each morsel runs
-the marked node on its own, on a pool of ``Runtime.threads`` threads (Arrow kernels and the
+the operator's pipeline on its own, on a pool of ``Runtime.threads`` threads (Arrow kernels and the
 ``nogil`` Numba kernels release the GIL, so morsels overlap), and the results merge in morsel
 order.  The cut depends only on the table, never on the number of threads, so every thread
 count gives the very same result.
@@ -14,10 +14,9 @@ from dataclasses import replace
 
 import pyarrow as pa
 
-from weave_lite.compile.physical import MORSELS, MorselSpec
-from weave_lite.compile.planner import PVar
+from weave_lite.compile.physical import CANDIDATES_VAR, Concat, Limit, Merge, PartialAggregate, PStage, Scan, TopK
 from weave_lite.execute import partials
-from weave_lite.execute.executor import Frame, KernelCall, Runtime, kernel, run
+from weave_lite.execute.executor import Frame, Runtime, operator, run
 from weave_lite.execute.ops.base import as_list, concat_vecs
 from weave_lite.execute.vectors import ListVec, Vec
 from weave_lite.threads import map_in_order
@@ -77,34 +76,34 @@ class PartialsCache:
         return len(self._kept)
 
 
-@kernel(MORSELS)
-def morsels(call: KernelCall) -> Vec:
-    fn = call.args[0]  # the wrapped node, closed over the top-level frame
-    spec: MorselSpec = dict(call.plan.hints)["morsels"]
-    runtime, top = call.runtime, fn.frame
-    root = spec.root
-    table = runtime.load_arrow(root.key, root.args[0].value, dict(root.hints).get("predicates", ()))
-    pieces = split_morsels(table, runtime.morsel_rows)
+@operator(Concat, TopK, Limit, Merge)
+def run_stage(stage: PStage, top: Frame, runtime: Runtime) -> Vec:
+    """Run a physical operator over its scan's morsels (see the module docstring)."""
+    operator = stage.operator
+    pieces = split_morsels(_read(operator.scan, runtime), runtime.morsel_rows)
     if len(pieces) <= 1:
-        return run(fn.body, top, runtime)
+        return run(stage.logical, top, runtime)
+    if isinstance(operator, Merge):
+        return _aggregate(operator, pieces, top, runtime)
+    node = operator.pipeline.node
 
-    def run_on(piece: pa.Table, node=spec.node) -> Vec:
+    def run_on(piece: pa.Table) -> Vec:
         runtime.budget.check()  # between morsels: a queued morsel stops at once past a limit
         return run(node, *_on_morsel(piece, top, runtime))
 
-    if spec.kind == "aggregate":
-        return _aggregate(spec, pieces, top, runtime)
-    if spec.kind == "concat":
+    if isinstance(operator, Concat):
         return ListVec.single(concat_rows([_elements(v) for v in map_in_order(run_on, pieces, runtime.threads)]))
-    if spec.kind == "topk":
+    if isinstance(operator, TopK):
         candidates = [_elements(v) for v in map_in_order(run_on, pieces, runtime.threads)]
-    else:  # limit: read morsels in order, a wave of `threads` at a time, until enough rows
-        candidates = _first_rows(spec, pieces, run_on, top, runtime)
+    else:  # Limit: read morsels in order, a wave of `threads` at a time, until enough rows
+        candidates = _first_rows(operator, pieces, run_on, top, runtime)
     # The same op over the morsels' candidates (in morsel order, so ties keep row order).
-    rows = PVar("__candidates", spec.node.args[0].type, spec.node.source)
-    again = replace(spec.node, args=(rows, *spec.node.args[1:]))
-    rows_frame = Frame(1, {**top.vars, "__candidates": ListVec.single(concat_rows(candidates))}, budget=runtime.budget)
-    return run(again, rows_frame, runtime)
+    rows_frame = Frame(1, {**top.vars, CANDIDATES_VAR: ListVec.single(concat_rows(candidates))}, budget=runtime.budget)
+    return run(operator.final, rows_frame, runtime)
+
+
+def _read(scan: Scan, runtime: Runtime) -> pa.Table:
+    return runtime.load_arrow(scan.op, scan.table, scan.predicates)
 
 
 def _on_morsel(piece: pa.Table, top: Frame, runtime: Runtime) -> tuple[Frame, Runtime]:
@@ -112,26 +111,33 @@ def _on_morsel(piece: pa.Table, top: Frame, runtime: Runtime) -> tuple[Frame, Ru
     return Frame(1, dict(top.vars), budget=runtime.budget), replace(runtime, load_arrow=lambda *_: piece)
 
 
-def _aggregate(spec: MorselSpec, pieces: list[pa.Table], top: Frame, runtime: Runtime) -> Vec:
+def partial_of_morsel(aggregate: PartialAggregate, piece: pa.Table, top: Frame, runtime: Runtime) -> partials.MorselPartial:
+    """One morsel's partial aggregate: what a worker (a thread here, or another process given
+    the pickled ``aggregate`` and its morsel) computes; :func:`partials.merge` combines them."""
+    runtime.budget.check()
+    return partials.morsel_partial(aggregate, *_on_morsel(piece, top, runtime))
+
+
+def _aggregate(operator: Merge, pieces: list[pa.Table], top: Frame, runtime: Runtime) -> Vec:
     """Each morsel's partial aggregate (reused from ``runtime.partials`` when the morsel was
     seen before), merged in morsel order."""
+    aggregate = operator.partial
 
     def partial_of(piece: pa.Table) -> partials.MorselPartial:
-        runtime.budget.check()
-        return partials.morsel_partial(spec, *_on_morsel(piece, top, runtime))
+        return partial_of_morsel(aggregate, piece, top, runtime)
 
     cache = runtime.partials
     if cache is None:
-        return partials.merge(spec, map_in_order(partial_of, pieces, runtime.threads), top, runtime)
+        return partials.merge(operator, map_in_order(partial_of, pieces, runtime.threads), top, runtime)
     # What else a partial depends on: the top-level variables, and the clock if it reads now().
-    context = (spec, tuple(sorted((k, repr(v)) for k, v in top.vars.items())), runtime.now if spec.uses_clock else None)
+    context = (aggregate, tuple(sorted((k, repr(v)) for k, v in top.vars.items())), runtime.now if aggregate.uses_clock else None)
     keys = [(context, _identity(piece)) for piece in pieces]
     found = [cache.get(key) for key in keys]
     missing = [i for i, kept in enumerate(found) if kept is None]
     for i, partial in zip(missing, map_in_order(partial_of, [pieces[i] for i in missing], runtime.threads)):
         found[i] = (pieces[i], partial)  # the piece keeps its buffers' addresses taken
         cache.put(keys[i], found[i])
-    return partials.merge(spec, [kept[1] for kept in found], top, runtime)
+    return partials.merge(operator, [kept[1] for kept in found], top, runtime)
 
 
 def _identity(piece: pa.Table) -> tuple:
@@ -144,8 +150,9 @@ def _identity(piece: pa.Table) -> tuple:
     )
 
 
-def _first_rows(spec: MorselSpec, pieces: list[pa.Table], run_on, top: Frame, runtime: Runtime) -> list[Vec]:
-    wanted = run(spec.node.args[1], top, runtime).to_arrow()[0].as_py() if spec.node.args[1] is not None else None
+def _first_rows(operator: Limit, pieces: list[pa.Table], run_on, top: Frame, runtime: Runtime) -> list[Vec]:
+    count = operator.count
+    wanted = run(count, top, runtime).to_arrow()[0].as_py() if count is not None else None
     found: list[Vec] = []
     have = 0
     for lo in range(0, len(pieces), runtime.threads):

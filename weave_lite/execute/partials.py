@@ -1,7 +1,10 @@
 """Mergeable partial aggregates: what one morsel leaves behind, and how morsels merge.
 
 For an aggregate (``rows.count``, or each reducer in ``groupby(k).map(g => {...})``), every
-morsel keeps, per group it saw:
+morsel keeps, per group it saw, the partial its reducer's spec declares
+(:class:`weave_lite.graph.registry.Partial`); each kind below is DuckDB's aggregate triple in
+one class: ``update`` (one morsel's partial), ``merge`` (all morsels' partials, in morsel
+order, into the groups' lists) and the reducer itself finalizing them:
 
 * ``fold``: the reducer's own result, merged by another reducer (counts and sums add up,
   minima take the minimum).  Exact; float sums add the morsels' sums in morsel order.
@@ -18,16 +21,16 @@ appearance across morsels in order, which is the order a single pass gives.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from weave_lite.compile.physical import KEY_VAR, Leaf, MorselSpec
+from weave_lite.compile.physical import KEY_VAR, Leaf, Merge, PartialAggregate
 from weave_lite.compile.planner import PLambda
-from weave_lite.execute.executor import KERNELS, Frame, KernelCall, LambdaFn, Runtime, run
+from weave_lite.execute.executor import Frame, LambdaFn, Runtime, apply, run
 from weave_lite.execute.ops.base import as_list, concat_vecs, first_appearance_groups, key_codes
 from weave_lite.execute.ops.lists import normalize_zero
 from weave_lite.execute.ops.reducers import finish_moments, list_elements, numpy_values
@@ -39,43 +42,109 @@ from weave_lite.kernels.grouping import grouped_moment_partials, merge_moment_pa
 @dataclass
 class MorselPartial:
     """One morsel's partial aggregate: its groups' keys (None when ungrouped) and one partial
-    per leaf."""
+    per leaf (plain numpy arrays and Vecs: picklable, so a morsel may run elsewhere)."""
 
     keys: Vec | None
     n_groups: int
     leaves: list[Any]
 
 
-def morsel_partial(spec: MorselSpec, frame: Frame, runtime: Runtime) -> MorselPartial:
-    """Run one morsel: group it (if grouped) and compute each leaf's partial."""
-    if spec.group_node is not None:
-        groups = as_list(run(spec.group_node, frame, runtime)).child  # one list: this morsel's groups
-        n = groups.length
-        frame = Frame(n, {spec.param: groups}, frame, lambda: np.zeros(n, dtype=np.int64))
-        keys = groups.keys
-    else:
-        n, keys = 1, None
-    return MorselPartial(keys, n, [_leaf_partial(leaf, frame, runtime) for leaf in spec.leaves])
+@dataclass
+class GroupMap:
+    """Where the morsels' local groups go: ``global_of[starts[m] + g]`` is the global group of
+    morsel m's group g."""
+
+    global_of: np.ndarray
+    starts: np.ndarray
+    n_groups: int
+
+    def of_elements(self, partials: list[tuple[np.ndarray, Vec]]) -> np.ndarray:
+        """The global group of each element of per-morsel (local group, elements) partials."""
+        return np.concatenate([self.global_of[self.starts[m] + local] for m, (local, _) in enumerate(partials)])
 
 
-def _leaf_partial(leaf: Leaf, frame: Frame, runtime: Runtime) -> Any:
-    if leaf.partial == "fold":
+class PartialKind:
+    """One way of merging a reducer across morsels: ``update`` computes one morsel's partial
+    of ``leaf`` (per group of the frame), ``merge`` the groups' results from every morsel's."""
+
+    def update(self, leaf: Leaf, frame: Frame, runtime: Runtime) -> Any:
+        raise NotImplementedError
+
+    def merge(self, leaf: Leaf, partials: list, groups: GroupMap, frame: Frame, runtime: Runtime) -> Vec:
+        raise NotImplementedError
+
+
+class Fold(PartialKind):
+    """The reducer's own result per group, merged by the reducer ``merge_with``."""
+
+    def update(self, leaf: Leaf, frame: Frame, runtime: Runtime) -> Any:
         return run(leaf.node, frame, runtime)
-    lists = as_list(run(leaf.node.args[0], frame, runtime))
-    if leaf.partial == "moments":
+
+    def merge(self, leaf: Leaf, partials: list, groups: GroupMap, frame: Frame, runtime: Runtime) -> Vec:
+        merge_with = leaf.partial.merge_with
+        assert merge_with is not None
+        return _reduce(leaf, merge_with, groups.global_of, concat_vecs(partials), groups.n_groups, frame, runtime)
+
+
+class Moments(PartialKind):
+    """Count, sum, shift, shifted mean and M2 per group, merged pairwise."""
+
+    def update(self, leaf: Leaf, frame: Frame, runtime: Runtime) -> Any:
+        lists = as_list(run(leaf.node.args[0], frame, runtime))
         group_of, values = list_elements(lists, as_float=True)
         data, valid = numpy_values(values)
         return grouped_moment_partials(group_of, data, valid, lists.length)
-    if leaf.partial == "distinct" and lists.length == 1 and lists.view is None:
-        distinct = _distinct_of_one_list(lists.child)
-        if distinct is not None:
-            return np.zeros(len(distinct), dtype=np.int64), ArrayVec(distinct)
-    group_of, elements = _elements(lists)
-    if leaf.partial == "distinct":  # keep each group's first occurrence of each value
+
+    def merge(self, leaf: Leaf, partials: list, groups: GroupMap, frame: Frame, runtime: Runtime) -> Vec:
+        n = groups.n_groups
+        count, total, shift, shifted_mean, m2 = (np.concatenate(column) for column in zip(*partials))
+        count, total, mean, m2 = merge_moment_partials(groups.global_of, count, total, shift, shifted_mean, m2, n)
+        return finish_moments(leaf.node.key, count, total, mean, m2, np.ones(n, dtype=bool))
+
+
+class Values(PartialKind):
+    """Every element of each group's list, in order; the reducer runs on them all."""
+
+    def update(self, leaf: Leaf, frame: Frame, runtime: Runtime) -> Any:
+        return _elements(as_list(run(leaf.node.args[0], frame, runtime)))
+
+    def merge(self, leaf: Leaf, partials: list, groups: GroupMap, frame: Frame, runtime: Runtime) -> Vec:
+        group_of = groups.of_elements(partials)
+        elements = concat_vecs([elements for _, elements in partials])
+        return _reduce(leaf, leaf.node.key, group_of, elements, groups.n_groups, frame, runtime)
+
+
+class Distinct(Values):
+    """Each group's first occurrence of each value (the reducer counts them after merging)."""
+
+    def update(self, leaf: Leaf, frame: Frame, runtime: Runtime) -> Any:
+        lists = as_list(run(leaf.node.args[0], frame, runtime))
+        if lists.length == 1 and lists.view is None:
+            distinct = _distinct_of_one_list(lists.child)
+            if distinct is not None:
+                return np.zeros(len(distinct), dtype=np.int64), ArrayVec(distinct)
+        group_of, elements = _elements(lists)
         _, first = first_appearance_groups(group_of, key_codes(normalize_zero(elements)))
         first.sort()
         return group_of[first], elements.take(first)
-    return group_of, elements
+
+
+# The implementation of each kind of Partial a spec may declare (the completeness test checks
+# that every declared kind is here).
+KINDS: dict[str, PartialKind] = {"fold": Fold(), "moments": Moments(), "values": Values(), "distinct": Distinct()}
+
+
+def morsel_partial(aggregate: PartialAggregate, frame: Frame, runtime: Runtime) -> MorselPartial:
+    """Run one morsel: group it (if grouped) and compute each leaf's partial."""
+    if aggregate.group is not None:
+        assert aggregate.param is not None
+        groups = as_list(run(aggregate.group, frame, runtime)).child  # one list: this morsel's groups
+        n = groups.length
+        frame = Frame(n, {aggregate.param: groups}, frame, lambda: np.zeros(n, dtype=np.int64))
+        keys = groups.keys
+    else:
+        n, keys = 1, None
+    return MorselPartial(keys, n, [KINDS[leaf.partial.kind].update(leaf, frame, runtime) for leaf in aggregate.leaves])
 
 
 def _distinct_of_one_list(values: Vec) -> pa.Array | None:
@@ -97,10 +166,11 @@ def _elements(lists: ListVec) -> tuple[np.ndarray, Vec]:
     return lists.parent_index(), lists.child
 
 
-def merge(spec: MorselSpec, parts: list[MorselPartial], top: Frame, runtime: Runtime) -> Vec:
+def merge(operator: Merge, parts: list[MorselPartial], top: Frame, runtime: Runtime) -> Vec:
     """The aggregate's result from the morsels' partials (in morsel order)."""
-    if spec.group_node is not None:
-        all_keys = concat_vecs([p.keys for p in parts])
+    aggregate = operator.partial
+    if aggregate.group is not None:
+        all_keys = concat_vecs([p.keys for p in parts if p.keys is not None])
         codes = key_codes(normalize_zero(all_keys))
         global_of, first = renumber_first_appearance(codes, int(codes.max()) + 1 if len(codes) else 0)
         n_groups = len(first)
@@ -110,34 +180,27 @@ def merge(spec: MorselSpec, parts: list[MorselPartial], top: Frame, runtime: Run
     # Where each morsel's local group ids start in global_of.
     starts = np.zeros(len(parts) + 1, dtype=np.int64)
     np.cumsum([p.n_groups for p in parts], out=starts[1:])
+    groups = GroupMap(global_of, starts, n_groups)
     values: dict[str, Vec] = {}
     frame = Frame(n_groups, values, top, lambda: np.zeros(n_groups, dtype=np.int64))
-    for i, leaf in enumerate(spec.leaves):
+    for i, leaf in enumerate(aggregate.leaves):
         partials = [p.leaves[i] for p in parts]
-        values[leaf.var] = _merge_leaf(leaf, partials, global_of, starts, n_groups, frame, runtime)
+        values[leaf.var] = KINDS[leaf.partial.kind].merge(leaf, partials, groups, frame, runtime)
     if keys is not None:
         values[KEY_VAR] = keys
-    result = run(spec.body, frame, runtime)
-    return ListVec.single(result) if spec.group_node is not None else result
+    result = run(operator.body, frame, runtime)
+    return ListVec.single(result) if aggregate.group is not None else result
 
 
-def _merge_leaf(leaf: Leaf, partials: list, global_of: np.ndarray, starts: np.ndarray, n_groups: int, frame: Frame, runtime: Runtime) -> Vec:
+def _reduce(leaf: Leaf, key: str, group_of: np.ndarray, elements: Vec, n_groups: int, frame: Frame, runtime: Runtime) -> Vec:
+    """Reducer ``key`` over each group's merged elements (``group_of[i]``: element i's group)."""
     node = leaf.node
-    if leaf.partial == "moments":
-        count, total, shift, shifted_mean, m2 = (np.concatenate(column) for column in zip(*partials))
-        count, total, mean, m2 = merge_moment_partials(global_of, count, total, shift, shifted_mean, m2, n_groups)
-        return finish_moments(node.key, count, total, mean, m2, np.ones(n_groups, dtype=bool))
-    if leaf.partial == "fold":
-        group_of, base, key = global_of, concat_vecs(partials), leaf.merge_key
-    else:  # distinct, values: each element's global group
-        group_of = np.concatenate([global_of[starts[m] + local] for m, (local, _) in enumerate(partials)])
-        base, key = concat_vecs([elements for _, elements in partials]), node.key
     sizes = np.bincount(group_of, minlength=n_groups).astype(np.int64)
     offsets = np.zeros(n_groups + 1, dtype=np.int64)
     np.cumsum(sizes, out=offsets[1:])
-    lists = ListVec(offsets, None, view=(group_of, base))
+    lists = ListVec(offsets, None, view=(group_of, elements))
     args: list[Any] = [lists]
     if key == node.key:  # the reducer itself: its other arguments (quantile's q) as written
         for a in node.args[1:]:
             args.append(None if a is None else LambdaFn(a, frame, runtime) if isinstance(a, PLambda) else run(a, frame, runtime))
-    return KERNELS[key](KernelCall(args, node.arg_types, node.type, n_groups, node, runtime))
+    return apply(replace(node, key=key), args, n_groups, runtime, 0)

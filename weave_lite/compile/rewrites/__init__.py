@@ -6,12 +6,14 @@ only pick cheaper kernels for common shapes.
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import replace
-from typing import Callable
+from functools import partial
 
 from weave_lite.compile.planner import PCall, PLambda, PNode
 from weave_lite.compile.rewrites.common_subexpressions import common_subexpressions
-from weave_lite.compile.rewrites.constant_folding import constant_folding
+from weave_lite.compile.rewrites.constant_folding import Fold, constant_folding
 from weave_lite.compile.rewrites.count_filter import count_filter
 from weave_lite.compile.rewrites.fuse_arithmetic import fuse_arithmetic
 from weave_lite.compile.rewrites.prune_segments import prune_segments
@@ -26,13 +28,30 @@ RULES: tuple[Rule, ...] = (constant_folding, prune_segments, count_filter, top_k
 PLAN_RULES: tuple[Rule, ...] = (common_subexpressions,)
 
 
-def optimize(plan: PNode, rules: tuple[Rule, ...] = RULES, check: Callable[[], None] | None = None) -> PNode:
+def optimize(
+    plan: PNode,
+    rules: tuple[Rule, ...] = RULES,
+    check: Callable[[], None] | None = None,
+    fold: Fold | None = None,
+    applied: Counter | None = None,
+) -> PNode:
     """Apply the node rules bottom-up in one walk (each node gets every rule in order, after
     its arguments got them all), then the whole-plan rules.  ``check`` (the evaluation's
-    deadline) is called once per node."""
-    plan = _bottom_up(plan, rules, check or _no_check)
+    deadline) is called once per node.
+
+    Constant folding computes ops on literals with the engine's kernels, which live in the
+    execute layer: the caller hands their evaluator over as ``fold`` (without one nothing is
+    folded), so this layer never imports the next.  ``applied`` counts the nodes each rule
+    changed, by rule name (for ``explain``).
+    """
+    active = tuple(partial(constant_folding, fold=fold) if rule is constant_folding else rule for rule in rules)
+    names = tuple(rule.__name__ for rule in rules)
+    plan = _bottom_up(plan, tuple(zip(names, active)), check or _no_check, applied)
     for rule in PLAN_RULES:
-        plan = rule(plan)
+        rewritten = rule(plan)
+        if applied is not None and rewritten is not plan:
+            applied[rule.__name__] += 1
+        plan = rewritten
     return plan
 
 
@@ -40,16 +59,19 @@ def _no_check() -> None:
     return None
 
 
-def _bottom_up(node: PNode, rules: tuple[Rule, ...], check: Callable[[], None]) -> PNode:
+def _bottom_up(node: PNode, rules: tuple[tuple[str, Rule], ...], check: Callable[[], None], applied: Counter | None) -> PNode:
     if isinstance(node, PCall):
         check()
-        args = tuple(a if a is None else _bottom_up(a, rules, check) for a in node.args)
+        args = tuple(a if a is None else _bottom_up(a, rules, check, applied) for a in node.args)
         if any(a is not b for a, b in zip(args, node.args)):
             node = replace(node, args=args)
-        for rule in rules:
-            node = rule(node)
+        for name, rule in rules:
+            rewritten = rule(node)
+            if applied is not None and rewritten is not node:
+                applied[name] += 1
+            node = rewritten
         return node
     if isinstance(node, PLambda):
-        body = _bottom_up(node.body, rules, check)
+        body = _bottom_up(node.body, rules, check, applied)
         return node if body is node.body else replace(node, body=body)
     return node

@@ -1,3 +1,23 @@
-"""Type rules of every op, one module per area (importing registers them)."""
+"""The op catalog: the specs of every op, one module per area (importing registers them).
 
-from weave_lite.graph.ops import dicts, lists, logic, numbers, profiles, reducers, strings, timestamps  # noqa: F401
+Import order is overload order: where two areas overload one name (``add`` on numbers and on
+strings), the planner tries the overloads in the order they were registered.
+"""
+
+from weave_lite.graph.ops import (  # noqa: F401
+    dicts,
+    roots,
+    lists,
+    join,
+    windows,
+    logic,
+    numbers,
+    bins,
+    profiles,
+    reducers,
+    strings,
+    timestamps,
+    fused,
+)
+
+AREAS = ("dicts", "roots", "lists", "join", "windows", "logic", "numbers", "bins", "profiles", "reducers", "strings", "timestamps", "fused")

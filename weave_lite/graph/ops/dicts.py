@@ -7,7 +7,7 @@ from weave_lite.graph.ops.rules import base, is_any
 from weave_lite.graph.registry import NOT_CONST, define
 from weave_lite.graph.types import STRING, DictT, ListT, union
 
-AREA = "dicts"
+AREA = __name__  # the area is this module's name
 
 
 def _dict_literal_type(types, consts):
@@ -23,7 +23,7 @@ def _dict_literal_type(types, consts):
     return DictT(tuple(fields))
 
 
-define("dict", AREA, ("any",) * 128, _dict_literal_type, defaults=(None,) * 128, doc="{key: value, ...}")
+define("dict", AREA, ("any",) * 128, _dict_literal_type, defaults=(None,) * 128, foldable=False, doc="{key: value, ...}")
 
 
 def _is_dict(t):

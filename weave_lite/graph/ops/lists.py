@@ -1,4 +1,4 @@
-"""Type rules of the list ops: roots, indexing, filter/map/sort/groupby, slicing, join..."""
+"""Specs of the list ops: indexing, filter/map/sort/groupby, slicing, concat, literals..."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from weave_lite.graph.ops.rules import (
     is_str,
     list_of_arg,
 )
-from weave_lite.graph.registry import NOT_CONST, define
+from weave_lite.graph.registry import NOT_CONST, NOT_MERGEABLE, define, define_internal, fold
 from weave_lite.graph.types import (
     ANY,
     BOOL,
@@ -24,29 +24,16 @@ from weave_lite.graph.types import (
     STRING,
     DictT,
     ListT,
-    TableT,
     WType,
     union,
 )
 
-AREA = "lists"
+AREA = __name__  # the area is this module's name
 
 
 def _item_and_index(types):
     return (elem(types[0]), INT)
 
-
-# -- roots -----------------------------------------------------------------------------------
-define("stream_table", "roots", ("scalar",), fixed(ANY), doc='stream_table("entity/project/table")')
-define("table", "roots", ("scalar",), fixed(ANY), doc='table("name") (from tables=)')
-define(
-    "rows",
-    "roots",
-    ("any",),
-    lambda types, consts: ListT(base(types[0]).row) if isinstance(base(types[0]), TableT) else types[0],
-    accepts=lambda types: isinstance(base(types[0]), TableT) or is_list(types[0]),
-    doc="table.rows",
-)
 
 # -- picking and indexing --------------------------------------------------------------------
 
@@ -81,6 +68,7 @@ define(
     accepts=lambda types: is_list(types[0]) and is_int(types[1]) and types[1] != NONE,
     key="getitem:index",
     doc="list[int]",
+    partial=NOT_MERGEABLE,
 )
 define(
     "getitem",
@@ -90,10 +78,11 @@ define(
     accepts=lambda types: (isinstance(base(types[0]), DictT) or is_any(types[0])) and is_str(types[1]),
     key="getitem:pick",
     doc='dict["key"]',
+    partial=NOT_MERGEABLE,
 )
 
 # -- whole-list ops ----------------------------------------------------------------------------
-define("count", AREA, ("list",), fixed(INT), accepts=all_of(is_list), doc="list.count")
+define("count", AREA, ("list",), fixed(INT), accepts=all_of(is_list), doc="list.count", partial=fold("sum"))
 def _filter_type(types, consts):
     if not (base(types[1]) in (BOOL, ANY) or types[1] == NONE):
         raise WeaveTypeError(f"the function given to `filter` must return a boolean, not {types[1]}")
@@ -108,6 +97,7 @@ define(
     accepts=all_of(is_list),
     bind={1: _item_and_index},
     doc="list.filter(row => boolean)",
+    row_wise=True,
 )
 define(
     "map",
@@ -117,6 +107,7 @@ define(
     accepts=all_of(is_list),
     bind={1: _item_and_index},
     doc="list.map(row => value)",
+    row_wise=True,
 )
 
 
@@ -133,6 +124,7 @@ define(
     bind={1: _item_and_index},
     defaults=(None,),
     doc='list.sort(row => [keys], ["asc"|"desc", ...])',
+    partial=NOT_MERGEABLE,
 )
 
 
@@ -148,6 +140,7 @@ define(
     accepts=all_of(is_list),
     bind={1: _item_and_index},
     doc="list.groupby(row => key)",
+    partial=NOT_MERGEABLE,
 )
 
 
@@ -166,12 +159,12 @@ define(
     accepts=lambda types: (isinstance(base(types[0]), ListT) and base(types[0]).key is not None) or is_any(types[0]),
     doc="group.groupkey",
 )
-define("limit", AREA, ("list", "scalar"), list_of_arg(0), accepts=all_of(is_list, is_int), doc="list.limit(n)")
-define("offset", AREA, ("list", "scalar"), list_of_arg(0), accepts=all_of(is_list, is_int), doc="list.offset(n)")
-define("first", AREA, ("list",), elem_of(0), accepts=all_of(is_list), doc="list.first")
-define("last", AREA, ("list",), elem_of(0), accepts=all_of(is_list), doc="list.last")
-define("dropna", AREA, ("list",), lambda types, consts: ListT(base(elem(types[0]))), accepts=all_of(is_list), doc="list.dropna")
-define("unique", AREA, ("list",), list_of_arg(0), accepts=all_of(is_list), doc="list.unique")
+define("limit", AREA, ("list", "scalar"), list_of_arg(0), accepts=all_of(is_list, is_int), doc="list.limit(n)", partial=NOT_MERGEABLE)
+define("offset", AREA, ("list", "scalar"), list_of_arg(0), accepts=all_of(is_list, is_int), doc="list.offset(n)", partial=NOT_MERGEABLE)
+define("first", AREA, ("list",), elem_of(0), accepts=all_of(is_list), doc="list.first", partial=NOT_MERGEABLE)
+define("last", AREA, ("list",), elem_of(0), accepts=all_of(is_list), doc="list.last", partial=NOT_MERGEABLE)
+define("dropna", AREA, ("list",), lambda types, consts: ListT(base(elem(types[0]))), accepts=all_of(is_list), doc="list.dropna", row_wise=True)
+define("unique", AREA, ("list",), list_of_arg(0), accepts=all_of(is_list), doc="list.unique", partial=NOT_MERGEABLE)
 
 
 def _concat_type(types, consts):
@@ -191,6 +184,7 @@ define(
     accepts=lambda types: is_list(types[0]) and (len(types) == 1 or is_list(types[1])),
     defaults=(None,),
     doc="list_of_lists.concat or list.concat(other)",
+    partial=NOT_MERGEABLE,
 )
 
 
@@ -200,7 +194,7 @@ def _flat_elem(t: WType) -> WType:
     return t
 
 
-define("flatten", AREA, ("list",), lambda types, consts: ListT(_flat_elem(types[0])), accepts=all_of(is_list), doc="list.flatten")
+define("flatten", AREA, ("list",), lambda types, consts: ListT(_flat_elem(types[0])), accepts=all_of(is_list), doc="list.flatten", partial=NOT_MERGEABLE)
 define(
     "contains",
     AREA,
@@ -209,6 +203,7 @@ define(
     accepts=lambda types: is_list(types[0]) and not is_str(types[0]),
     key="contains:list",
     doc="list.contains(value)",
+    partial=NOT_MERGEABLE,
 )
 define(
     "joinToStr",
@@ -217,27 +212,7 @@ define(
     fixed(STRING),
     accepts=lambda types: is_list(types[0]) and is_str(types[1]),
     doc='list.joinToStr(", ")',
-)
-
-
-def _join_type(types, consts):
-    a1 = consts[4] if len(consts) > 4 and consts[4] is not NOT_CONST else "a"
-    a2 = consts[5] if len(consts) > 5 and consts[5] is not NOT_CONST else "b"
-    for i, alias in ((4, a1), (5, a2)):
-        if i < len(types) and not isinstance(alias, str):
-            raise WeaveTypeError("join aliases must be string literals")
-    return ListT(DictT(((a1, elem(types[0])), (a2, elem(types[1])))))
-
-
-define(
-    "join",
-    AREA,
-    ("list", "list", "lambda", "lambda", "any", "any", "any", "any"),
-    _join_type,
-    accepts=lambda types: is_list(types[0]) and is_list(types[1]),
-    bind={2: lambda types: (elem(types[0]), INT), 3: lambda types: (elem(types[1]), INT)},
-    defaults=("a", "b", False, False),
-    doc='list.join(other, a => key, b => key, "a", "b", leftOuter, rightOuter)',
+    partial=NOT_MERGEABLE,
 )
 
 
@@ -245,19 +220,10 @@ def _list_literal_type(types, consts):
     return ListT(union(types) if types else NONE)
 
 
-define("list", AREA, ("any",) * 64, _list_literal_type, defaults=(None,) * 64, doc="[a, b, ...]")
+define("list", AREA, ("any",) * 64, _list_literal_type, defaults=(None,) * 64, doc="[a, b, ...]", foldable=False)
 
 
-def _rolling_type(types, consts):
-    return ListT(types[1])
-
-
-define(
-    "rolling",
-    "windows",
-    ("list", "lambda", "scalar"),
-    _rolling_type,
-    accepts=lambda types: is_list(types[0]) and is_int(types[2]),
-    bind={1: lambda types: (ListT(elem(types[0])),)},
-    doc="list.rolling(w => w.avg, n)",
-)
+# Made by rewrites (see weave_lite/compile/rewrites): `xs.filter(f).count` counts f's mask, and
+# `xs.sort(f).limit(n)` selects the first n without sorting everything.
+define_internal("count:where", AREA, "count", partial=fold("sum"), doc="xs.filter(f).count, from f's mask")
+define_internal("limit:sorted", AREA, "limit", partial=NOT_MERGEABLE, doc="xs.sort(f).limit(n) as a top-k")

@@ -6,7 +6,7 @@ from weave_lite.graph.ops.rules import all_of, base, is_bool
 from weave_lite.graph.registry import define
 from weave_lite.graph.types import BOOL, NONE, union
 
-AREA = "logic"
+AREA = __name__  # the area is this module's name
 
 define("and", AREA, ("scalar", "scalar"), lambda t, c: BOOL, accepts=all_of(is_bool, is_bool), doc="boolean && boolean")
 define("or", AREA, ("scalar", "scalar"), lambda t, c: BOOL, accepts=all_of(is_bool, is_bool), doc="boolean || boolean")

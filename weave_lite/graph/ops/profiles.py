@@ -5,7 +5,9 @@ from __future__ import annotations
 import functools
 
 from weave_lite.graph.ops.rules import base, elem, is_any
-from weave_lite.graph.registry import define
+from weave_lite.graph.registry import NOT_MERGEABLE, define
+
+AREA = __name__  # the area is this module's name
 from weave_lite.graph.types import DictT, ListT, row_type
 
 
@@ -21,9 +23,11 @@ def profile_row_type() -> DictT:
 
 define(
     "profile",
-    "profiles",
+    AREA,
     ("list",),
     lambda types, consts: ListT(profile_row_type()),
     accepts=lambda types: isinstance(base(elem(types[0])), DictT) or is_any(elem(types[0])),
+    partial=NOT_MERGEABLE,
+    foldable=False,
     doc="rows.profile",
 )

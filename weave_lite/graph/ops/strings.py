@@ -1,12 +1,12 @@
-"""Type rules of the string ops."""
+"""Specs of the string ops (and ``toString`` of any scalar)."""
 
 from __future__ import annotations
 
-from weave_lite.graph.ops.rules import all_of, is_int, is_num, is_str
+from weave_lite.graph.ops.rules import all_of, base, is_int, is_list, is_num, is_str
 from weave_lite.graph.registry import define
-from weave_lite.graph.types import BOOL, FLOAT, INT, STRING, ListT, union
+from weave_lite.graph.types import BOOL, FLOAT, INT, STRING, DictT, ListT, union
 
-AREA = "strings"
+AREA = __name__  # the area is this module's name
 
 
 def _str_args(n_ints: int = 0, n_strs: int = 0):
@@ -36,3 +36,11 @@ define("split", AREA, ("scalar", "scalar"), lambda t, c: ListT(STRING), accepts=
 define("isNumeric", AREA, ("scalar",), lambda t, c: BOOL, accepts=_str_args(), doc="string.isNumeric")
 define("toNumber", AREA, ("scalar",), lambda t, c: union([INT, FLOAT]), accepts=_str_args(), doc="string.toNumber")
 define("findAll", AREA, ("scalar", "scalar"), lambda t, c: ListT(STRING), accepts=_str_args(n_strs=1), doc="string.findAll(regex)")
+define(
+    "toString",
+    AREA,
+    ("scalar",),
+    lambda t, c: STRING,
+    accepts=lambda t: not is_list(t[0]) and not isinstance(base(t[0]), DictT),
+    doc="value.toString",
+)

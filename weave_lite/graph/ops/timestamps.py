@@ -1,4 +1,4 @@
-"""Type rules of the timestamp ops (bins live with the number bins)."""
+"""Specs of the timestamp ops (their bins are in :mod:`weave_lite.graph.ops.bins`)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from weave_lite.graph.ops.rules import is_str, is_ts
 from weave_lite.graph.registry import NOT_CONST, define
 from weave_lite.graph.types import FLOAT, NONE, TIMESTAMP
 
-AREA = "timestamps"
+AREA = __name__  # the area is this module's name
 
 UNITS_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -38,4 +38,4 @@ define("sub", AREA, ("scalar", "scalar"), lambda t, c: FLOAT, accepts=lambda t: 
 define("floor", AREA, ("scalar", "scalar"), _unit_rule, accepts=_ts_and_unit, key="floor:timestamp", doc='timestamp.floor("5m")')
 define("ceil", AREA, ("scalar", "scalar"), _unit_rule, accepts=_ts_and_unit, key="ceil:timestamp", doc='timestamp.ceil("h")')
 define("toNumber", AREA, ("scalar",), lambda t, c: FLOAT, accepts=lambda t: is_ts(t[0]) and t[0] != NONE, key="toNumber:timestamp", doc="timestamp.toNumber (ms since epoch)")
-define("now", AREA, (), lambda t, c: TIMESTAMP, doc="now()")
+define("now", AREA, (), lambda t, c: TIMESTAMP, foldable=False, doc="now()")  # the clock of the run

@@ -1,0 +1,32 @@
+"""Spec of ``join``: the pairs of two lists' elements whose keys match."""
+
+from __future__ import annotations
+
+from weave_lite.errors import WeaveTypeError
+from weave_lite.graph.ops.rules import elem, is_list
+from weave_lite.graph.registry import NOT_CONST, NOT_MERGEABLE, define
+from weave_lite.graph.types import INT, DictT, ListT
+
+AREA = __name__  # the area is this module's name
+
+
+def _join_type(types, consts):
+    a1 = consts[4] if len(consts) > 4 and consts[4] is not NOT_CONST else "a"
+    a2 = consts[5] if len(consts) > 5 and consts[5] is not NOT_CONST else "b"
+    for i, alias in ((4, a1), (5, a2)):
+        if i < len(types) and not isinstance(alias, str):
+            raise WeaveTypeError("join aliases must be string literals")
+    return ListT(DictT(((a1, elem(types[0])), (a2, elem(types[1])))))
+
+
+define(
+    "join",
+    AREA,
+    ("list", "list", "lambda", "lambda", "any", "any", "any", "any"),
+    _join_type,
+    accepts=lambda types: is_list(types[0]) and is_list(types[1]),
+    bind={2: lambda types: (elem(types[0]), INT), 3: lambda types: (elem(types[1]), INT)},
+    defaults=("a", "b", False, False),
+    partial=NOT_MERGEABLE,
+    doc='list.join(other, a => key, b => key, "a", "b", leftOuter, rightOuter)',
+)
