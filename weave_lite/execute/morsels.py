@@ -118,6 +118,16 @@ def partial_of_morsel(aggregate: PartialAggregate, piece: pa.Table, top: Frame, 
     return partials.morsel_partial(aggregate, *_on_morsel(piece, top, runtime))
 
 
+def run_morsel_partial(aggregate: PartialAggregate, piece: pa.Table, vars: dict[str, Vec] | None = None, now=None) -> partials.MorselPartial:
+    """One morsel's partial aggregate computed from scratch, as a worker process does it: the
+    (unpickled) ``aggregate``, its morsel of rows, the evaluation's top-level variables (as
+    Vecs of one element) and its clock."""
+    runtime = Runtime(lambda *_: piece, threads=1)
+    if now is not None:
+        runtime.now = now
+    return partial_of_morsel(aggregate, piece, Frame(1, dict(vars or {}), budget=runtime.budget), runtime)
+
+
 def _aggregate(operator: Merge, pieces: list[pa.Table], top: Frame, runtime: Runtime) -> Vec:
     """Each morsel's partial aggregate (reused from ``runtime.partials`` when the morsel was
     seen before), merged in morsel order."""

@@ -169,6 +169,10 @@ class GatheredVec(ArrayVec):
     def slice(self, start: int, stop: int) -> "GatheredVec":
         return GatheredVec(self.base, self.indices[start:stop])
 
+    def __reduce__(self):
+        # Pickled (a partial sent between processes) as the values it stands for.
+        return (ArrayVec, (self.array,))
+
     def __repr__(self) -> str:
         return f"GatheredVec({self.base.array.type}, n={self.length})"
 
