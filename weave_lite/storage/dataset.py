@@ -26,7 +26,7 @@ import hashlib
 import json
 import os
 import tempfile
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -36,8 +36,21 @@ import pyarrow.fs as pafs
 from weave_lite.storage.filesystem import replace_durably
 from weave_lite.storage.segments import SegmentInfo, orderable
 
-if TYPE_CHECKING:
-    from weave_lite.storage.table import Snapshot
+
+class Snapshot(Protocol):
+    """What this module reads of a :class:`weave_lite.storage.table.Snapshot` (which imports
+    this module, so it is described here rather than imported)."""
+
+    @property
+    def table(self) -> Any: ...
+
+    @property
+    def segments(self) -> tuple[SegmentInfo, ...]: ...
+
+    @property
+    def schema(self) -> pa.Schema: ...
+
+    def read(self, segment: SegmentInfo) -> pa.Table: ...
 
 EXPORT_DIR = "_export"
 
@@ -51,15 +64,6 @@ def export_type(t: pa.DataType) -> pa.DataType:
 
 def export_schema(schema: pa.Schema) -> pa.Schema:
     return pa.schema([pa.field(f.name, export_type(f.type), nullable=True) for f in schema])
-
-
-def open_dataset(name: str, *, root: str | os.PathLike | None = None, version: int | None = None) -> ds.FileSystemDataset:
-    """The table ``name`` (``"e/p/t"``) at ``version`` (default: the newest) as a
-    ``pyarrow.dataset.Dataset``: scan it from DuckDB, Polars, DataFusion or pyarrow with
-    projection and filter pushdown (segments a filter excludes are never opened)."""
-    from weave_lite.storage.table import open_table
-
-    return snapshot_dataset(open_table(name, root).snapshot(version))
 
 
 def snapshot_batches(snapshot: "Snapshot") -> pa.RecordBatchReader:
