@@ -81,7 +81,9 @@ def _resolve(modules: dict[str, Path], name: str) -> str | None:
     return None
 
 
-def _imports_of(modules: dict[str, Path], module: str, path: Path, root: Path) -> list[Edge]:
+def _imports_of(
+    modules: dict[str, Path], module: str, path: Path, root: Path
+) -> list[Edge]:
     source = path.read_text(encoding="utf-8")
     tree = ast.parse(source, filename=str(path))
     lines = source.splitlines()
@@ -192,35 +194,35 @@ def _format_components(components: list[list[str]], edges_between) -> str:
     return "\n".join(out)
 
 
-def test_no_module_cycles():
-    modules, edges = _import_graph()
+def _module_cycles(modules: dict[str, Path], edges: list[Edge]) -> list[str]:
+    """One report per strongly connected component of the module graph."""
     succ: dict[str, set[str]] = defaultdict(set)
     for edge in edges:
         succ[edge.source].add(edge.target)
     components = _strongly_connected(sorted(modules), succ)
 
     def between(members):
-        return [e.describe() for e in edges if e.source in members and e.target in members]
+        return [
+            e.describe() for e in edges if e.source in members and e.target in members
+        ]
 
-    assert not components, (
-        f"{len(components)} import cycle(s) between modules "
-        "(each strongly connected component with the imports inside it):\n"
-        + _format_components(components, between)
-    )
+    return [_format_components([c], between) for c in components]
 
 
 def _child_of(package: str, module: str) -> str | None:
-    """The direct child of ``package`` that ``module`` is or is inside of."""
+    """The node of ``module`` in ``package``'s collapsed graph: the direct child (module or
+    subpackage) it is or is inside of; the package's own ``__init__`` is a node of its own."""
+    if module == package:
+        return package + ".__init__"
     if not module.startswith(package + "."):
         return None
     return package + "." + module[len(package) + 1 :].split(".", 1)[0]
 
 
-def test_no_package_cycles():
-    modules, edges = _import_graph()
-    packages = sorted(m for m in modules if _is_package(modules, m))
+def _package_cycles(modules: dict[str, Path], edges: list[Edge]) -> list[str]:
+    """For each package, the cycles of the graph of its children (subpackages collapsed)."""
     problems = []
-    for package in packages:
+    for package in sorted(m for m in modules if _is_package(modules, m)):
         succ: dict[str, set[str]] = defaultdict(set)
         inside: dict[tuple[str, str], list[str]] = defaultdict(list)
         for edge in edges:
@@ -230,7 +232,7 @@ def test_no_package_cycles():
                 continue
             succ[a].add(b)
             inside[(a, b)].append(edge.describe())
-        nodes = sorted({n for n in succ} | {n for s in succ.values() for n in s})
+        nodes = sorted(set(succ) | {n for s in succ.values() for n in s})
         components = _strongly_connected(nodes, succ)
         if components:
 
@@ -246,21 +248,46 @@ def test_no_package_cycles():
                 f"in package {package} (children collapsed):\n"
                 + _format_components(components, between)
             )
+    return problems
+
+
+def _layer_violations(
+    edges: list[Edge], rules: dict[str, tuple[str, ...]] = LAYER_RULES
+) -> list[str]:
+    problems = []
+    for layer, forbidden in rules.items():
+        src = f"{PACKAGE}.{layer}"
+        for edge in edges:
+            if not (edge.source == src or edge.source.startswith(src + ".")):
+                continue
+            for name in forbidden:
+                dst = f"{PACKAGE}.{name}"
+                if edge.target == dst or edge.target.startswith(dst + "."):
+                    problems.append(
+                        f"{layer} must not import {name}: {edge.describe()}"
+                    )
+    return problems
+
+
+def test_no_module_cycles():
+    modules, edges = _import_graph()
+    cycles = _module_cycles(modules, edges)
+    assert not cycles, (
+        f"{len(cycles)} import cycle(s) between modules, deferred and TYPE_CHECKING imports "
+        "included (each strongly connected component with the imports inside it):\n"
+        + "\n".join(cycles)
+    )
+
+
+def test_no_package_cycles():
+    modules, edges = _import_graph()
+    problems = _package_cycles(modules, edges)
     assert not problems, "import cycle(s) between packages:\n" + "\n".join(problems)
 
 
 def test_layer_rules():
     _, edges = _import_graph()
-    problems = []
-    for layer, forbidden in LAYER_RULES.items():
-        src_prefix = f"{PACKAGE}.{layer}"
-        for edge in edges:
-            if not (edge.source == src_prefix or edge.source.startswith(src_prefix + ".")):
-                continue
-            for name in forbidden:
-                dst = f"{PACKAGE}.{name}"
-                if edge.target == dst or edge.target.startswith(dst + "."):
-                    problems.append(f"{layer} must not import {name}: {edge.describe()}")
+    problems = _layer_violations(edges)
     assert not problems, "layer rule violation(s):\n" + "\n".join(problems)
 
 
@@ -295,7 +322,10 @@ def test_size_allowlist_is_current():
 
 def test_strongly_connected_finds_cycles():
     succ = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}, "e": {"e"}}
-    assert _strongly_connected(["a", "b", "c", "d", "e"], succ) == [["a", "b", "c"], ["e"]]
+    assert _strongly_connected(["a", "b", "c", "d", "e"], succ) == [
+        ["a", "b", "c"],
+        ["e"],
+    ]
     assert _strongly_connected(["a", "b"], {"a": {"b"}}) == []
 
 
@@ -323,3 +353,67 @@ def test_import_resolution(tmp_path):
         ("weave_lite.sub.a", "weave_lite.sub.b"),
         ("weave_lite.sub.a", "weave_lite.top"),
     ]
+
+
+def _fake_package(tmp_path: Path, files: dict[str, str]) -> Path:
+    for rel, text in files.items():
+        path = tmp_path / PACKAGE / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return tmp_path
+
+
+def test_checks_fail_on_cycles_and_layer_breaks(tmp_path):
+    root = _fake_package(
+        tmp_path,
+        {
+            "__init__.py": "",
+            "graph/__init__.py": "",
+            "graph/a.py": "def f():\n    from weave_lite.compile import b\n",
+            "compile/__init__.py": "",
+            "compile/b.py": "from weave_lite.graph import a\n",
+            "storage/__init__.py": "",
+            "storage/c.py": "from weave_lite.storage.d import x\n",
+            "storage/d.py": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from .c import y\n",
+        },
+    )
+    modules, edges = _import_graph(root)
+    cycles = _module_cycles(modules, edges)
+    assert len(cycles) == 2
+    assert "weave_lite.compile.b, weave_lite.graph.a" in cycles[0]
+    assert "weave_lite/graph/a.py:2: from weave_lite.compile import b" in cycles[0]
+    assert "weave_lite.storage.c, weave_lite.storage.d" in cycles[1]
+    packages = _package_cycles(modules, edges)
+    assert [p.splitlines()[0] for p in packages] == [
+        "in package weave_lite (children collapsed):",
+        "in package weave_lite.storage (children collapsed):",
+    ]
+    assert _layer_violations(edges) == [
+        (
+            "graph must not import compile: weave_lite/graph/a.py:2: from weave_lite.compile import b"
+            "  [-> weave_lite.compile.b]"
+        )
+    ]
+
+
+def test_package_cycle_without_module_cycle(tmp_path):
+    """x.a -> y.b and y.c -> x.d: no module cycle, but packages x and y import each other."""
+    root = _fake_package(
+        tmp_path,
+        {
+            "__init__.py": "",
+            "x/__init__.py": "",
+            "x/a.py": "import weave_lite.y.b\n",
+            "x/d.py": "",
+            "y/__init__.py": "",
+            "y/b.py": "",
+            "y/c.py": "from ..x import d\n",
+        },
+    )
+    modules, edges = _import_graph(root)
+    assert _module_cycles(modules, edges) == []
+    packages = _package_cycles(modules, edges)
+    assert (
+        len(packages) == 1
+        and "cycle among 2: weave_lite.x, weave_lite.y" in packages[0]
+    )

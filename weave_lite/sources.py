@@ -52,7 +52,10 @@ class TableSources:
         row = row_type(self._arrow(op, name, node).schema)
         if type_depth(row) > MAX_TABLE_DEPTH:
             raise ResourceLimitError(
-                self._with_caret(f"table `{name}` has columns nested more than {MAX_TABLE_DEPTH} levels deep", node)
+                self._with_caret(
+                    f"table `{name}` has columns nested more than {MAX_TABLE_DEPTH} levels deep",
+                    node,
+                )
             )
         return TableT(row)
 
@@ -66,11 +69,19 @@ class TableSources:
         if name not in self.memory:
             if not self.tables or name not in self.tables:
                 known = ", ".join(sorted(self.tables or {})) or "none"
-                raise self._not_found(f"no table `{name}` was passed in tables= (passed: {known})", node)
+                raise self._not_found(
+                    f"no table `{name}` was passed in tables= (passed: {known})", node
+                )
             try:
                 self.memory[name] = _to_arrow_table(self.tables[name])
-            except (TypeError, ValueError, pa.ArrowException) as exc:  # the caller's value, not a bug
-                raise WeaveTypeError(self._with_caret(f"tables[{name!r}]: {exc}", node)) from exc
+            except (
+                TypeError,
+                ValueError,
+                pa.ArrowException,
+            ) as exc:  # the caller's value, not a bug
+                raise WeaveTypeError(
+                    self._with_caret(f"tables[{name!r}]: {exc}", node)
+                ) from exc
         return self.memory[name]
 
     def snapshot(self, name: str, node: Node | None) -> Snapshot:
@@ -90,7 +101,11 @@ class TableSources:
         return TableNotFoundError(self._with_caret(message, node))
 
     def _with_caret(self, message: str, node: Node | None) -> str:
-        snippet = caret_snippet(self.source, node.span) if self.source and node is not None else ""
+        snippet = (
+            caret_snippet(self.source, node.span)
+            if self.source and node is not None
+            else ""
+        )
         return f"{message}\n{snippet}" if snippet else message
 
     def load_arrow(self, op: str, name: str, predicates: tuple = ()) -> pa.Table:
@@ -116,5 +131,7 @@ def _to_arrow_table(obj: Any) -> pa.Table:
         elif type(obj).__name__ == "DataFrame":
             obj = pa.Table.from_pandas(obj, preserve_index=False)
         else:
-            raise TypeError(f"tables= values must be Arrow tables (or expose __arrow_c_stream__), not {type(obj).__name__}")
+            raise TypeError(
+                f"tables= values must be Arrow tables (or expose __arrow_c_stream__), not {type(obj).__name__}"
+            )
     return pa.Table.from_batches([normalize_batch(obj)]) if obj.num_rows else obj
