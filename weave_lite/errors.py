@@ -12,7 +12,9 @@ caret line under the offending part::
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
+from typing import Sequence
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,20 @@ def caret_snippet(source: str, span: Span | None) -> str:
         col = col - lo + len(prefix)
         width = min(width, hi - (span.start - line_start))
     return f"  {line}\n  {' ' * col}{'^' * max(1, width)}"
+
+
+def quoted(names: Sequence[str]) -> str:
+    """``"`a`"``, ``"`a` or `b`"``, ``"`a`, `b` or `c`"``."""
+    names = [f"`{n}`" for n in names]
+    if len(names) == 1:
+        return names[0]
+    return ", ".join(names[:-1]) + " or " + names[-1]
+
+
+def did_you_mean(name: str, known: Sequence[str]) -> str:
+    """``"; did you mean `x`?"`` for the closest of ``known``, or ``""``."""
+    close = difflib.get_close_matches(name, known, n=3, cutoff=0.6)
+    return f"; did you mean {quoted(close)}?" if close else ""
 
 
 class WeaveError(Exception):

@@ -202,7 +202,7 @@ class StreamTable:
 
     def rows(self):
         """A lazy node for ``stream_table("e/p/t").rows()``; chain ops, then ``.evaluate()``."""
-        from weave_lite.api import stream_table_rows
+        from weave_lite.builder import stream_table_rows
 
         return stream_table_rows(str(self.name), root=self.root)
 

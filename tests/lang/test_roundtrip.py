@@ -10,8 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from weave_lite.errors import ParseError, ResourceLimitError
-from weave_lite.graph.nodes import BINARY_OPERATORS, Call, Const, Lambda, Node, Var, to_source
-from weave_lite.graph.printer import render
+from weave_lite.graph.nodes import BINARY_OPERATORS, Call, Const, Lambda, Node, Var
+from weave_lite.graph.printer import render, to_source
 from weave_lite.lang import parse
 
 UTC = timezone.utc

@@ -15,12 +15,13 @@ import time
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 
 from .column import METRICS, ColumnProfile
-from .fileformat import profile_from_bytes, profile_to_bytes, write_profile
+from .fileformat import decode_profile, profile_to_bytes, write_profile
 from .sketches.hll import DEFAULT_LG_K
 from .sketches.kll import DEFAULT_K
 
@@ -318,12 +319,25 @@ class DatasetProfile:
         return profile_to_bytes(self)
 
     @classmethod
-    def from_bytes(cls, data: bytes) -> "DatasetProfile":
-        return profile_from_bytes(data)
+    def from_bytes(cls, data: bytes, *, source: str = "profile data") -> "DatasetProfile":
+        """The profile encoded in ``data``; ``source`` names the bytes in format errors."""
+        decoded = decode_profile(data, source=source)
+        prof = cls(decoded.name, start=decoded.start_epoch, end=decoded.end_epoch)
+        prof.rows = decoded.rows
+        prof.created_epoch = decoded.created_epoch
+        for col in decoded.columns:
+            prof.columns[col.name] = col
+        return prof
 
     def write(self, path) -> "os.PathLike":
         """Write the profile to ``path`` atomically (see :mod:`.fileformat`); returns the path."""
         return write_profile(self, path)
+
+
+def read(path: str | os.PathLike) -> DatasetProfile:
+    """Load a profile written by :meth:`DatasetProfile.write` or a logger."""
+    p = Path(path)
+    return DatasetProfile.from_bytes(p.read_bytes(), source=f"`{p}`")
 
 
 def profile_table(table, name: str = "dataset") -> DatasetProfile:

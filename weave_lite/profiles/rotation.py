@@ -43,8 +43,8 @@ import pyarrow as pa
 
 from ..errors import InvalidNameError
 from ._binio import FormatError
-from .dataset import DatasetProfile, check_records
-from .fileformat import read, write_profile
+from .dataset import DatasetProfile, check_records, read
+from .fileformat import write_profile
 
 _UNITS = {
     "s": (1, "%Y-%m-%d_%H-%M-%S"),

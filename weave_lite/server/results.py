@@ -207,6 +207,6 @@ def _list_head(lists: pa.ChunkedArray, n: int) -> pa.ChunkedArray:
 
 def to_plain(result: Any) -> Any:
     """``weave_lite.to_python(result)`` made JSON-safe (for ``--format json``)."""
-    from weave_lite.api import to_python
+    from weave_lite.execute.results import to_python
 
     return jsonable(to_python(result))

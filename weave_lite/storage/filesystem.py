@@ -30,6 +30,7 @@ import pyarrow.ipc as ipc
 import xxhash
 
 from weave_lite.errors import CorruptTableError
+from weave_lite.storage.segments import segment_checksum
 
 
 def open_filesystem(location):
@@ -239,11 +240,6 @@ def _write_durably(path: str, data: bytes | pa.Buffer) -> None:
         _unlink_quietly(path)
         raise
     os.close(fd)
-
-
-def segment_checksum(data: pa.Buffer | bytes) -> str:
-    """The checksum recorded for a segment: XXH3-64 of its bytes, as hex."""
-    return xxhash.xxh3_64_hexdigest(memoryview(data))
 
 
 def _unlink_quietly(path: str) -> None:

@@ -393,7 +393,7 @@ class ObjectStoreFileSystem:
     def write_segment(self, rel: str, batches: list[pa.RecordBatch], schema: pa.Schema) -> tuple[int, str]:
         """Upload an uncompressed Arrow IPC file under its final (unique) name; return its size
         and checksum."""
-        from weave_lite.storage.filesystem import segment_checksum
+        from weave_lite.storage.segments import segment_checksum
 
         sink = pa.BufferOutputStream()
         with ipc.new_file(sink, schema) as writer:
@@ -434,7 +434,7 @@ class ObjectStoreFileSystem:
         return self._retry(read)
 
     def checksum(self, rel: str) -> str:
-        from weave_lite.storage.filesystem import segment_checksum
+        from weave_lite.storage.segments import segment_checksum
 
         return segment_checksum(self._read_object(rel))
 
