@@ -26,12 +26,17 @@ RULES: tuple[Rule, ...] = (constant_folding, prune_segments, count_filter, top_k
 PLAN_RULES: tuple[Rule, ...] = (common_subexpressions,)
 
 
-def optimize(plan: PNode, rules: tuple[Rule, ...] = RULES, check: Callable[[], None] | None = None) -> PNode:
+def optimize(
+    plan: PNode,
+    rules: tuple[Rule, ...] = RULES,
+    check: Callable[[], None] | None = None,
+    plan_rules: tuple[Rule, ...] = PLAN_RULES,
+) -> PNode:
     """Apply the node rules bottom-up in one walk (each node gets every rule in order, after
-    its arguments got them all), then the whole-plan rules.  ``check`` (the evaluation's
-    deadline) is called once per node."""
+    its arguments got them all), then the whole-plan rules (``rules=(top_k,), plan_rules=()``
+    runs one rule alone).  ``check`` (the evaluation's deadline) is called once per node."""
     plan = _bottom_up(plan, rules, check or _no_check)
-    for rule in PLAN_RULES:
+    for rule in plan_rules:
         plan = rule(plan)
     return plan
 
