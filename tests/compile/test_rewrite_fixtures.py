@@ -159,8 +159,16 @@ def read_fixture(path: Path) -> FixtureFile:
 # -- schemas ---------------------------------------------------------------------------------
 
 _SCALARS = {
-    "none": NONE, "bool": BOOL, "boolean": BOOL, "int": INT, "float": FLOAT, "string": STRING,
-    "bytes": BYTES, "timestamp": TIMESTAMP, "date": DATE, "any": ANY,
+    "none": NONE,
+    "bool": BOOL,
+    "boolean": BOOL,
+    "int": INT,
+    "float": FLOAT,
+    "string": STRING,
+    "bytes": BYTES,
+    "timestamp": TIMESTAMP,
+    "date": DATE,
+    "any": ANY,
 }
 
 
@@ -243,7 +251,9 @@ def rewritten_text(expr: str, schemas: dict[str, str], stem: str) -> str:
 
     def table_type(op: str, name: str, node) -> TableT:
         if name not in tables:
-            raise TableNotFoundError(f"no `# schema {name}: ...` line for {op}({name!r})")
+            raise TableNotFoundError(
+                f"no `# schema {name}: ...` line for {op}({name!r})"
+            )
         return tables[name]
 
     plan = Planner(Environment(table_type), expr).plan(parse(expr))
@@ -261,7 +271,9 @@ def _collect():
 
 def test_every_fixture_file_names_a_rule():
     stems = {p.stem for p in FIXTURES.glob("*.txt")}
-    assert stems == set(RULES_OF), f"files without a rule or rules without a file: {stems ^ set(RULES_OF)}"
+    assert stems == set(RULES_OF), (
+        f"files without a rule or rules without a file: {stems ^ set(RULES_OF)}"
+    )
 
 
 @pytest.mark.parametrize(("path", "index"), _collect())
@@ -275,15 +287,28 @@ def test_rewrite_fixture(path: Path, index: int):
             block.expected = actual.splitlines()
             path.write_text(fixture.text())
         return
-    assert block.expected is not None, f"{path.name}:{block.line}: no expected plan (run with WEAVE_LITE_UPDATE_FIXTURES=1)"
-    assert actual == "\n".join(block.expected), f"{path.name}:{block.line} ({block.title})"
+    assert block.expected is not None, (
+        f"{path.name}:{block.line}: no expected plan (run with WEAVE_LITE_UPDATE_FIXTURES=1)"
+    )
+    assert actual == "\n".join(block.expected), (
+        f"{path.name}:{block.line} ({block.title})"
+    )
 
 
 def test_schema_text():
-    t = parse_schema("x:int?, s:string, tags:list<string>, m:dict{a: float, b: list<int?>}, ts:timestamp")
-    assert str(t) == "table<dict{x: optional<int>, s: string, tags: list<string>, m: dict{a: float, b: list<optional<int>>}, ts: timestamp}>"
+    t = parse_schema(
+        "x:int?, s:string, tags:list<string>, m:dict{a: float, b: list<int?>}, ts:timestamp"
+    )
+    assert (
+        str(t)
+        == "table<dict{x: optional<int>, s: string, tags: list<string>, m: dict{a: float, b: list<optional<int>>}, ts: timestamp}>"
+    )
 
 
 def test_shared_nodes_print_once():
-    text = rewritten_text('table("t").rows.map(r => r["n"] * 2 + r["n"] * 2)', {"t": "n:int"}, "common_subexpressions")
+    text = rewritten_text(
+        'table("t").rows.map(r => r["n"] * 2 + r["n"] * 2)',
+        {"t": "n:int"},
+        "common_subexpressions",
+    )
     assert text.count("key=mul") == 1 and "  #1" in text and "@1 mul" in text

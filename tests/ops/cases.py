@@ -44,7 +44,9 @@ class Case:
     error: tuple[str, str] | None = None  # (class name, message substring)
     vars: dict | None = None
     tolerance: float = DEFAULT_TOLERANCE
-    xfail: str | None = None  # a known bug: the case must fail (strictly) until it is fixed
+    xfail: str | None = (
+        None  # a known bug: the case must fail (strictly) until it is fixed
+    )
     tables: dict[str, TableDef] = field(default_factory=dict)  # the tables in scope
 
     @property
@@ -63,10 +65,10 @@ def _hook(obj: dict) -> Any:
 
 
 def parse_timestamp(text: str) -> dt.datetime:
-    value = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    value = dt.datetime.fromisoformat(text)
     if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.timezone.utc)
-    return value.astimezone(dt.timezone.utc)
+        value = value.replace(tzinfo=dt.UTC)
+    return value.astimezone(dt.UTC)
 
 
 def loads(text: str) -> Any:
@@ -102,15 +104,21 @@ def read_cases(path: Path) -> list[Case]:
                 rows = [loads(text) for _, text in block[1:]]
             except json.JSONDecodeError as exc:
                 raise CaseFileError(f"{where}: a row is not JSON: {exc}") from None
-            tables[rest.strip()] = TableDef(rest.strip(), rows, word == "stream", number)
+            tables[rest.strip()] = TableDef(
+                rest.strip(), rows, word == "stream", number
+            )
         elif word == "case":
             cases.append(_read_case(path, block, dict(tables), where))
         else:
-            raise CaseFileError(f"{where}: a block starts with `table`, `stream` or `case`, not {head!r}")
+            raise CaseFileError(
+                f"{where}: a block starts with `table`, `stream` or `case`, not {head!r}"
+            )
     return cases
 
 
-def _read_case(path: Path, block: list[tuple[int, str]], tables: dict, where: str) -> Case:
+def _read_case(
+    path: Path, block: list[tuple[int, str]], tables: dict, where: str
+) -> Case:
     number, head = block[0]
     case = Case(path, number, head.partition(" ")[2].strip(), "", tables=tables)
     fields: dict[str, str] = {}
@@ -120,12 +128,17 @@ def _read_case(path: Path, block: list[tuple[int, str]], tables: dict, where: st
             fields[last] += "\n" + text.strip()
             continue
         word, _, rest = text.partition(" ")
-        if word not in ("expr", "expect", "error", "vars", "tolerance", "xfail") or word in fields:
+        if (
+            word not in ("expr", "expect", "error", "vars", "tolerance", "xfail")
+            or word in fields
+        ):
             raise CaseFileError(f"{where}: unexpected line {text!r}")
         fields[word] = rest.strip()
         last = word
     if "expr" not in fields or ("expect" in fields) == ("error" in fields):
-        raise CaseFileError(f"{where}: a case needs `expr` and one of `expect` / `error`")
+        raise CaseFileError(
+            f"{where}: a case needs `expr` and one of `expect` / `error`"
+        )
     case.expr = fields["expr"]
     try:
         if "expect" in fields:
@@ -154,10 +167,16 @@ def same(expected: Any, actual: Any, tol: float = DEFAULT_TOLERANCE) -> bool:
         if math.isinf(expected) or math.isinf(actual):
             return expected == actual
         return math.isclose(expected, actual, rel_tol=tol, abs_tol=tol) and (
-            expected != 0 or actual != 0 or math.copysign(1, expected) == math.copysign(1, actual)
+            expected != 0
+            or actual != 0
+            or math.copysign(1, expected) == math.copysign(1, actual)
         )
     if isinstance(expected, (list, tuple)) and isinstance(actual, (list, tuple)):
-        return len(expected) == len(actual) and all(same(e, a, tol) for e, a in zip(expected, actual))
+        return len(expected) == len(actual) and all(
+            same(e, a, tol) for e, a in zip(expected, actual)
+        )
     if isinstance(expected, dict) and isinstance(actual, dict):
-        return list(expected) == list(actual) and all(same(expected[k], actual[k], tol) for k in expected)
+        return list(expected) == list(actual) and all(
+            same(expected[k], actual[k], tol) for k in expected
+        )
     return type(expected) is type(actual) and expected == actual

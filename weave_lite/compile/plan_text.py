@@ -30,7 +30,22 @@ from weave_lite.kernels import fused as _fused
 # Opcode -> name, from the kernel's own constants (``ADD_C`` -> ``add_c``).
 _OPCODE_NAMES = {
     getattr(_fused, n): n.lower()
-    for n in ("LOAD", "CONST", "NULL", "ADD", "SUB", "MUL", "DIV", "NEG", "ADD_C", "SUB_C", "MUL_C", "DIV_C", "C_SUB", "C_DIV")
+    for n in (
+        "LOAD",
+        "CONST",
+        "NULL",
+        "ADD",
+        "SUB",
+        "MUL",
+        "DIV",
+        "NEG",
+        "ADD_C",
+        "SUB_C",
+        "MUL_C",
+        "DIV_C",
+        "C_SUB",
+        "C_DIV",
+    )
 }
 
 
@@ -50,7 +65,9 @@ def plan_text(plan: PNode) -> str:
         elif isinstance(node, PVar):
             lines.append(f"{pad}var {node.name} : {node.type}")
         elif isinstance(node, PLambda):
-            params = ", ".join(f"{p}: {t}" for p, t in zip(node.params, node.param_types))
+            params = ", ".join(
+                f"{p}: {t}" for p, t in zip(node.params, node.param_types)
+            )
             lines.append(f"{pad}lambda ({params}) -> {node.type}")
             stack.append((node.body, depth + 1))
         elif isinstance(node, PCall):
