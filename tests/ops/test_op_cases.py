@@ -17,6 +17,7 @@ import pytest
 from tests.ops.cases import Case, TableDef, read_cases, same
 from weave_lite import errors
 from weave_lite.api import compile, evaluate, to_python
+from weave_lite.compile.physical import PStage
 from weave_lite.compile.planner import PCall, PLambda, PNode
 from weave_lite.graph import registry
 
@@ -148,6 +149,8 @@ def _keys(plan: PNode) -> set[str]:
             stack.extend(a for a in node.args if a is not None)
         elif isinstance(node, PLambda):
             stack.append(node.body)
+        elif isinstance(node, PStage):  # a physical operator: the logical node it computes
+            stack.append(node.logical)
     return found
 
 
