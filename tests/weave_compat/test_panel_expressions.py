@@ -11,7 +11,14 @@ import pytest
 
 import weave_lite
 
-from .panel_expressions import KNOWN_FAILURES_BODY, KNOWN_FAILURES_GET, PANELS, ROWS, TABLE, Panel
+from .panel_expressions import (
+    KNOWN_FAILURES_BODY,
+    KNOWN_FAILURES_GET,
+    PANELS,
+    ROWS,
+    TABLE,
+    Panel,
+)
 from .runner import _norm, same
 
 _ROOT = re.compile(r'get\(\s*"wandb-artifact:///[^"]+"\)\s*')
