@@ -144,7 +144,7 @@ def main() -> None:
 
     med = {k: statistics.median(v) for k, v in results.items()}
     print(f"weave_lite ingest benchmark, {args.rows:,} rows x 6 columns, median of {args.repeat} runs")
-    print(f"  {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC, pyarrow {pa.__version__}, {os.cpu_count()} cores")
+    print(f"  {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, pyarrow {pa.__version__}, {os.cpu_count()} cores")
     for name, value in med.items():
         print(f"  {name:34s} {value:>14,.2f}")
     jsonl = med["peer JSON lines rows/s"]

@@ -22,7 +22,8 @@ import json
 import os
 import sys
 import time
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import click
 
@@ -343,7 +344,7 @@ def _parse_timestamp(text: str) -> Any:
     except ValueError:
         return text
     if value.tzinfo is None:
-        value = value.replace(tzinfo=_dt.timezone.utc)
+        value = value.replace(tzinfo=_dt.UTC)
     return value
 
 

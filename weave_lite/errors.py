@@ -72,7 +72,7 @@ class ExpressionError(WeaveError):
         snippet = caret_snippet(self.source, self.span) if self.source is not None else ""
         return f"{self.message}\n{snippet}" if snippet else self.message
 
-    def with_source(self, source: str) -> "ExpressionError":
+    def with_source(self, source: str) -> ExpressionError:
         """Attach the expression text (when the error was raised below the parser)."""
         if self.source is None:
             self.source = source

@@ -31,7 +31,8 @@ key and value; everything else takes the slow path.
 from __future__ import annotations
 
 import datetime as _dt
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 
@@ -53,7 +54,7 @@ MAX_CELL_BYTES = 2**30
 _PLAIN = frozenset([type(None), bool, float, _dt.date])
 _isascii = str.isascii
 _EPOCH_NAIVE = _dt.datetime(1970, 1, 1)
-_UTC = _dt.timezone.utc
+_UTC = _dt.UTC
 
 
 class RowError(WeaveError, TypeError):
@@ -84,7 +85,7 @@ class _Refused(Exception):
         self.value_error = value_error
         self.parts: list[str] = []  # innermost first
 
-    def at(self, part: str) -> "_Refused":
+    def at(self, part: str) -> _Refused:
         self.parts.append(part)
         return self
 

@@ -192,7 +192,7 @@ class StreamTable:
         if self._profiles is not None:
             self._profiles.close()  # writes the open window
 
-    def __enter__(self) -> "StreamTable":
+    def __enter__(self) -> StreamTable:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -25,8 +25,8 @@ import sys
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 import pyarrow as pa
@@ -124,7 +124,7 @@ class BackgroundWriter:
 
     # -- caller side ---------------------------------------------------------------------------
 
-    def enqueue(self, item: "dict | RowsItem | BatchItem", rows: int) -> None:
+    def enqueue(self, item: dict | RowsItem | BatchItem, rows: int) -> None:
         failure = self._failure
         if failure is not None:
             raise BackgroundWriterError(

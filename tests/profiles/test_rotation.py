@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pandas as pd
@@ -25,7 +25,7 @@ class Clock:
         self.t = self.t + timedelta(**kw)
 
 
-T0 = datetime(2021, 3, 26, 16, 23, 11, 500_000, tzinfo=timezone.utc)
+T0 = datetime(2021, 3, 26, 16, 23, 11, 500_000, tzinfo=UTC)
 
 
 def names(folder) -> list[str]:
@@ -67,7 +67,7 @@ def test_rotation_file_names(tmp_path, spec, steps, expected):
 
 
 def test_windows_hold_their_records_and_bounds(tmp_path):
-    clock = Clock(datetime(2021, 3, 26, 16, 0, 0, tzinfo=timezone.utc))
+    clock = Clock(datetime(2021, 3, 26, 16, 0, 0, tzinfo=UTC))
     session = get_or_create_session(path=tmp_path)
     with session.logger("w", with_rotation_time="m", clock=clock) as logger:
         for minute in range(3):
@@ -79,8 +79,8 @@ def test_windows_hold_their_records_and_bounds(tmp_path):
     files = sorted(tmp_path.glob("w_profile.*.bin"))
     assert [read(f).rows for f in files] == [100, 201, 301, 1]
     p0 = read(files[0])
-    assert p0.start == datetime(2021, 3, 26, 16, 0, tzinfo=timezone.utc)
-    assert p0.end == datetime(2021, 3, 26, 16, 1, tzinfo=timezone.utc)
+    assert p0.start == datetime(2021, 3, 26, 16, 0, tzinfo=UTC)
+    assert p0.end == datetime(2021, 3, 26, 16, 1, tzinfo=UTC)
     assert p0["minute"].summary()["max"] == 0.0
     assert read(files[1])["i"].count == 200 and read(files[1])["minute"].count == 201
 

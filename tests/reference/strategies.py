@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 
 from weave_lite.graph.nodes import Call, Const, Lambda, Node, Var
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 # ---------------------------------------------------------------------------
 # Node constructors
@@ -89,7 +89,7 @@ class ColumnSpec:
 
     kind: str
     nullable: bool = False
-    fields: tuple[tuple[str, "ColumnSpec"], ...] = ()  # for kind == "dict"
+    fields: tuple[tuple[str, ColumnSpec], ...] = ()  # for kind == "dict"
 
 
 Schema = dict  # column name -> ColumnSpec, in column order

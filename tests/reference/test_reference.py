@@ -38,7 +38,7 @@ from .strategies import (
     to_arrow,
 )
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 NAN = math.nan
 INF = math.inf
 

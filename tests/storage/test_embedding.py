@@ -18,7 +18,7 @@ import pytest
 import weave_lite
 from weave_lite import StreamTable, evaluate, to_python
 
-T0 = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+T0 = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 SEGMENTS = 4
 PER_SEGMENT = 50
 

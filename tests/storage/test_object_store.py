@@ -286,7 +286,7 @@ class _FakeBlob:
 
         if if_generation_match == 0 and self.name in self.store:
             raise _GCSError(412)
-        self.store[self.name] = (bytes(data), dt.datetime.now(dt.timezone.utc))
+        self.store[self.name] = (bytes(data), dt.datetime.now(dt.UTC))
 
     def delete(self):
         if self.name not in self.store:

@@ -273,7 +273,7 @@ def _acceptable(exc: UnexpectedInput, fallback: Iterable[str] | None) -> set[str
     if parser is not None:
         try:
             return set(parser.accepts())
-        except Exception:  # noqa: BLE001 - best effort, fall back to the state's lookahead set
+        except Exception:  # best effort, fall back to the state's lookahead set
             pass
     return set(fallback or ())
 

@@ -31,7 +31,7 @@ Decisions worth knowing:
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from lark import Token, Transformer
 
@@ -138,9 +138,9 @@ def _parse_date(tok: Token) -> datetime:
     try:
         value = datetime.fromisoformat(text)
         if value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
+            value = value.replace(tzinfo=UTC)
         else:
-            value = value.astimezone(timezone.utc)
+            value = value.astimezone(UTC)
     except (ValueError, OverflowError):
         shown = text if len(text) <= 40 else text[:37] + "..."
         raise _error(

@@ -58,7 +58,7 @@ def _unopt(v: float) -> float | None:
     return None if math.isnan(v) else v
 
 
-def profile_to_bytes(profile: "DatasetProfile") -> bytes:
+def profile_to_bytes(profile: DatasetProfile) -> bytes:
     w = BinWriter()
     w.text(profile.name)
     w.f64(_opt(profile.start_epoch))
@@ -74,7 +74,7 @@ def profile_to_bytes(profile: "DatasetProfile") -> bytes:
     return header + body
 
 
-def profile_from_bytes(data: bytes, *, source: str = "profile data") -> "DatasetProfile":
+def profile_from_bytes(data: bytes, *, source: str = "profile data") -> DatasetProfile:
     from .column import ColumnProfile
     from .dataset import DatasetProfile
 
@@ -121,11 +121,11 @@ def write_atomic(data: bytes, path: str | os.PathLike) -> Path:
     return path
 
 
-def write_profile(profile: "DatasetProfile", path: str | os.PathLike) -> Path:
+def write_profile(profile: DatasetProfile, path: str | os.PathLike) -> Path:
     return write_atomic(profile_to_bytes(profile), path)
 
 
-def read(path: str | os.PathLike) -> "DatasetProfile":
+def read(path: str | os.PathLike) -> DatasetProfile:
     """Load a profile written by :meth:`DatasetProfile.write` or a logger."""
     p = Path(path)
     return profile_from_bytes(p.read_bytes(), source=f"`{p}`")

@@ -36,7 +36,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pyarrow as pa
@@ -72,7 +72,7 @@ class Rotation:
         return (int(t // 1) // self.seconds) * self.seconds
 
     def suffix(self, start: float) -> str:
-        return datetime.fromtimestamp(start, tz=timezone.utc).strftime(self.fmt)
+        return datetime.fromtimestamp(start, tz=UTC).strftime(self.fmt)
 
 
 def parse_rotation(spec) -> Rotation:
@@ -107,7 +107,7 @@ def to_epoch(t) -> float:
     """Epoch seconds from a clock reading (number, or datetime; naive means UTC)."""
     if isinstance(t, datetime):
         if t.tzinfo is None:
-            t = t.replace(tzinfo=timezone.utc)
+            t = t.replace(tzinfo=UTC)
         return t.timestamp()
     if isinstance(t, (int, float)) and not isinstance(t, bool):
         return float(t)
@@ -116,7 +116,7 @@ def to_epoch(t) -> float:
 
 
 def profile_file_name(dataset_name: str, start: float, fmt: str) -> str:
-    suffix = datetime.fromtimestamp(start, tz=timezone.utc).strftime(fmt)
+    suffix = datetime.fromtimestamp(start, tz=UTC).strftime(fmt)
     return f"{dataset_name}_profile.{suffix}.bin"
 
 
@@ -127,7 +127,7 @@ def _system_clock() -> float:
 
 # writers not yet closed; closed at interpreter exit (strong references on purpose: a
 # logger dropped without close() still gets its open window written)
-_OPEN: set["RotatingProfileWriter"] = set()
+_OPEN: set[RotatingProfileWriter] = set()
 _OPEN_LOCK = threading.Lock()
 
 
@@ -137,7 +137,7 @@ def _close_all_at_exit() -> None:
     for w in writers:
         try:
             w.close()
-        except Exception as e:  # noqa: BLE001 - report, keep closing the others
+        except Exception as e:  # report, keep closing the others
             print(f"weave_lite.profiles: could not write the profile of `{w.dataset_name}` "
                   f"at exit: {e}", file=sys.stderr)
 
@@ -257,7 +257,7 @@ class RotatingProfileWriter:
         while not self._stop.wait(self._tick):
             try:
                 self.rotate_if_due()
-            except BaseException as e:  # noqa: BLE001 - surfaced on the next call
+            except BaseException as e:  # surfaced on the next call
                 self._bg_error = e
 
     # ------------------------------------------------------------------ logging
@@ -366,7 +366,7 @@ class RotatingProfileWriter:
             raise RuntimeError(msg)
         return list(self.written)
 
-    def __enter__(self) -> "RotatingProfileWriter":
+    def __enter__(self) -> RotatingProfileWriter:
         return self
 
     def __exit__(self, *exc) -> None:

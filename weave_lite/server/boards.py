@@ -130,7 +130,7 @@ def clean_board(name: str, board: Any) -> dict:
         if plot is not None and not isinstance(plot, dict):
             raise BoardError(f"panel {i}: `plot` must be an object like {{\"type\": \"line\", \"x\": ..., \"y\": ...}}")
         clean_panels.append(panel)  # stored as given: only checked
-    now = _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0, tzinfo=None).isoformat() + "Z"
+    now = _dt.datetime.now(_dt.UTC).replace(microsecond=0, tzinfo=None).isoformat() + "Z"
     out = dict(board)
     out.update(name=name, panels=clean_panels, saved_at=now)
     return out

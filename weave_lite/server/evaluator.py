@@ -40,10 +40,11 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any, Awaitable, Callable
+from typing import Any
 
 from weave_lite.budgets import DEFAULT_MAX_MEMORY, DEFAULT_TIMEOUT, service_defaults
 from weave_lite.server.worker import DEFAULT_ENGINE, EvalJob, limit_body
@@ -82,7 +83,7 @@ class Budgets:
     timeout: float | None = DEFAULT_TIMEOUT
 
     @classmethod
-    def resolve(cls, max_memory: int | None = FROM_ENVIRONMENT, timeout: float | None = FROM_ENVIRONMENT) -> "Budgets":
+    def resolve(cls, max_memory: int | None = FROM_ENVIRONMENT, timeout: float | None = FROM_ENVIRONMENT) -> Budgets:
         """The given budgets (``None`` or ``0``: unlimited), else ``$WEAVE_LITE_MAX_MEMORY`` /
         ``$WEAVE_LITE_TIMEOUT``, else the defaults (2 GiB, 30 s). Raises ``ValueError`` for a
         malformed variable."""

@@ -129,7 +129,7 @@ def jsonable(value: Any, state: dict | None = None) -> Any:
 
 def iso(value: _dt.datetime) -> str:
     if value.tzinfo is not None:
-        value = value.astimezone(_dt.timezone.utc).replace(tzinfo=None)
+        value = value.astimezone(_dt.UTC).replace(tzinfo=None)
         return value.isoformat() + "Z"
     return value.isoformat()
 

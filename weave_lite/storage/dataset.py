@@ -62,7 +62,7 @@ def open_dataset(name: str, *, root: str | os.PathLike | None = None, version: i
     return snapshot_dataset(open_table(name, root).snapshot(version))
 
 
-def snapshot_batches(snapshot: "Snapshot") -> pa.RecordBatchReader:
+def snapshot_batches(snapshot: Snapshot) -> pa.RecordBatchReader:
     """The snapshot's rows, oldest first, streamed segment by segment in the dataset's
     representation (what ``__arrow_c_stream__`` exports)."""
     schema = export_schema(snapshot.schema)
@@ -74,7 +74,7 @@ def snapshot_batches(snapshot: "Snapshot") -> pa.RecordBatchReader:
     return pa.RecordBatchReader.from_batches(schema, batches())
 
 
-def snapshot_dataset(snapshot: "Snapshot") -> ds.FileSystemDataset:
+def snapshot_dataset(snapshot: Snapshot) -> ds.FileSystemDataset:
     """The snapshot's live segments as a dataset with per-fragment guarantees."""
     schema = export_schema(snapshot.schema)
     paths, guarantees = [], []
@@ -106,7 +106,7 @@ def to_export(table: pa.Table, schema: pa.Schema) -> pa.Table:
 # -- fragments ---------------------------------------------------------------------------------
 
 
-def _fragment_path(snapshot: "Snapshot", segment: SegmentInfo, schema: pa.Schema) -> str:
+def _fragment_path(snapshot: Snapshot, segment: SegmentInfo, schema: pa.Schema) -> str:
     fs = snapshot.table.fs
     if not getattr(fs, "is_local", True):
         return _object_fragment_path(snapshot, segment, schema)
@@ -128,7 +128,7 @@ def _fragment_path(snapshot: "Snapshot", segment: SegmentInfo, schema: pa.Schema
     raise OSError(f"could not write an export file for {segment.path}")
 
 
-def _object_fragment_path(snapshot: "Snapshot", segment: SegmentInfo, schema: pa.Schema) -> str:
+def _object_fragment_path(snapshot: Snapshot, segment: SegmentInfo, schema: pa.Schema) -> str:
     """The fragment of ``segment`` on an object store (an export file uploaded when needed)."""
     fs = snapshot.table.fs
     if _readable_as_is(segment.schema, schema):
@@ -140,7 +140,7 @@ def _object_fragment_path(snapshot: "Snapshot", segment: SegmentInfo, schema: pa
     return fs.arrow_path(rel)
 
 
-def _export_bytes(snapshot: "Snapshot", segment: SegmentInfo) -> bytes:
+def _export_bytes(snapshot: Snapshot, segment: SegmentInfo) -> bytes:
     table = to_export(snapshot.read(segment), snapshot.schema)
     sink = pa.BufferOutputStream()
     with pa.ipc.new_file(sink, table.schema) as writer:
@@ -149,7 +149,7 @@ def _export_bytes(snapshot: "Snapshot", segment: SegmentInfo) -> bytes:
     return sink.getvalue().to_pybytes()
 
 
-def _write_export(snapshot: "Snapshot", segment: SegmentInfo, path: str) -> None:
+def _write_export(snapshot: Snapshot, segment: SegmentInfo, path: str) -> None:
     replace_durably(path, _export_bytes(snapshot, segment))
 
 

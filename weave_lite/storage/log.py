@@ -73,7 +73,7 @@ class LogState:
     # Removed segment path -> time (epoch us) of the commit that removed it (for vacuum).
     tombstones: dict[str, int] = field(default_factory=dict)
 
-    def copy(self) -> "LogState":
+    def copy(self) -> LogState:
         return LogState(self.version, list(self.segments), dict(self.tombstones))
 
     def live_paths(self) -> set[str]:

@@ -156,7 +156,7 @@ class HLLSketch:
             hashes = hashes[stop:]
         hll_update(self.regs, self.lg_k, hashes)
 
-    def merge(self, other: "HLLSketch") -> "HLLSketch":
+    def merge(self, other: HLLSketch) -> HLLSketch:
         """Merge ``other`` into this sketch in place and return ``self``."""
         if other.lg_k != self.lg_k:
             msg = f"cannot merge hll sketches of different lg_k ({self.lg_k} and {other.lg_k})"
@@ -169,7 +169,7 @@ class HLLSketch:
         np.maximum(self.regs, other.regs, out=self.regs)
         return self
 
-    def copy(self) -> "HLLSketch":
+    def copy(self) -> HLLSketch:
         c = HLLSketch.__new__(HLLSketch)
         c.lg_k = self.lg_k
         c.table = None if self.table is None else self.table.copy()
@@ -208,7 +208,7 @@ class HLLSketch:
         return w.getvalue()
 
     @classmethod
-    def from_bytes(cls, data: bytes) -> "HLLSketch":
+    def from_bytes(cls, data: bytes) -> HLLSketch:
         r = BinReader(data)
         lg_k = r.u8()
         mode = r.u8()

@@ -596,7 +596,7 @@ class KLLSketch:
             self.items = kll_update(self.items, self.levels, self.meta, self.rng, self.mm, values)
         self._view = None
 
-    def merge(self, other: "KLLSketch") -> "KLLSketch":
+    def merge(self, other: KLLSketch) -> KLLSketch:
         """Merge ``other`` into this sketch in place and return ``self``."""
         if other.k != self.k:
             msg = f"cannot merge kll sketches of different k ({self.k} and {other.k})"
@@ -610,7 +610,7 @@ class KLLSketch:
         self._view = None
         return self
 
-    def copy(self) -> "KLLSketch":
+    def copy(self) -> KLLSketch:
         c = KLLSketch.__new__(KLLSketch)
         c.items = self.items.copy()
         c.levels = self.levels.copy()
@@ -679,7 +679,7 @@ class KLLSketch:
         return w.getvalue()
 
     @classmethod
-    def from_bytes(cls, data: bytes) -> "KLLSketch":
+    def from_bytes(cls, data: bytes) -> KLLSketch:
         r = BinReader(data)
         k = r.u32()
         m = r.u32()
