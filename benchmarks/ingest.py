@@ -132,7 +132,7 @@ def main() -> None:
 
     for _ in range(args.repeat):
         with tempfile.TemporaryDirectory() as root:
-            med, p99, rate = per_call_cost(rows, root)
+            med, p99, _rate = per_call_cost(rows, root)
             record("log(row) median us", med)
             record("log(row) p99 us", p99)
             record("single-row calls rows/s", sustained_single(rows, root))

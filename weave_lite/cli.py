@@ -16,6 +16,7 @@ after the command's name.  Errors print a readable message on stderr and exit wi
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as _dt
 import json
@@ -57,10 +58,8 @@ def _run(fn: Callable[[], Any]) -> Any:
         _fail(str(exc))
     except BrokenPipeError:
         # `weave-lite query ... | head`: stop quietly.
-        try:
-            sys.stdout = open(os.devnull, "w")
-        except OSError:
-            pass
+        with contextlib.suppress(OSError):
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - stays open until exit
         sys.exit(0)
 
 

@@ -320,7 +320,8 @@ def _normalize_list(values: Iterable[Any], depth: int) -> list:
         for v in values:
             append(_normalize_value(v, depth + 1))
     except _Refused as exc:
-        raise exc.at(f"[{len(out)}]")
+        exc.at(f"[{len(out)}]")
+        raise
     return out
 
 
@@ -337,7 +338,8 @@ def _normalize_dict(value: dict, depth: int) -> dict:
                 _utf8_size(k, "key")
             out[k] = _normalize_value(v, depth + 1)
         except _Refused as exc:
-            raise exc.at("." + k)
+            exc.at("." + k)
+            raise
     return out
 
 

@@ -21,6 +21,7 @@ Failures never lose acknowledged rows and never repeat them:
 from __future__ import annotations
 
 import atexit
+import contextlib
 import sys
 import threading
 import time
@@ -220,10 +221,8 @@ class BackgroundWriter:
             self._failure = None
             self._backoff = 0.0
             if self.on_commit is not None:
-                try:
+                with contextlib.suppress(Exception):  # an observer never blocks the log
                     self.on_commit(_as_batch(pending.batch))
-                except Exception:  # an observer never blocks the log
-                    pass
         return True
 
     def _failure_error(self) -> WeaveError:

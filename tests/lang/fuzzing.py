@@ -374,9 +374,9 @@ class Generator:
         if kind == "list":
             return r.choice(["[1, 2, 3]", "[]", '["a", null]', "[1.5, null, -0.0]", '[[1], [2, 3]]', f'{r.choice(_ROOTS)}["x"]'])
         if kind == "num":
-            return r.choice(_NUMBERS + ["null"])
+            return r.choice([*_NUMBERS, "null"])
         if kind == "str":
-            return r.choice(_STRINGS + ["null"])
+            return r.choice([*_STRINGS, "null"])
         if kind == "bool":
             return r.choice(["true", "false", "null"])
         if kind == "ts":

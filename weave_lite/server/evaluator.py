@@ -32,6 +32,7 @@ asyncio primitive bound to a loop.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import math
 import os
@@ -186,10 +187,8 @@ class EvalWorker:
         return rss_bytes(self.pid)
 
     def cancel(self, job_id: int, reason: str) -> None:
-        try:
+        with contextlib.suppress(OSError, ValueError):
             self.control.send(("cancel", job_id, reason))
-        except (OSError, ValueError):
-            pass
 
     def kill(self) -> None:
         """Stop the worker now (SIGKILL) and reap it."""
@@ -202,10 +201,8 @@ class EvalWorker:
 
     def stop(self) -> None:
         """Ask an idle worker to end; kill it if it does not."""
-        try:
+        with contextlib.suppress(OSError, ValueError):
             self.conn.send(None)
-        except (OSError, ValueError):
-            pass
         try:
             self.process.wait(1)
         except subprocess.TimeoutExpired:

@@ -342,7 +342,7 @@ def kll_update(items, levels, meta, rng, mm, values):
         while p > 0 and i < nv:
             v = values[i]
             i += 1
-            if not (v - v == 0.0):  # NaN or +-inf
+            if v - v != 0.0:  # NaN or +-inf
                 continue
             if v < lo:
                 lo = v
