@@ -11,11 +11,7 @@ import os
 
 import pyarrow as pa
 
-from weave_lite.errors import WeaveError
-
-
-class SqlError(WeaveError):
-    """A SQL query that DuckDB rejected (the message is DuckDB's)."""
+from weave_lite.errors import SqlError, WeaveError
 
 
 def run_sql(query: str, *, root: str | os.PathLike | None = None) -> pa.Table:

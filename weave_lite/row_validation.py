@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from weave_lite.errors import WeaveError
+from weave_lite.errors import RowError, RowValueError
 
 _INT_MIN, _INT_MAX = -(2**63), 2**63 - 1
 
@@ -55,21 +55,6 @@ _PLAIN = frozenset([type(None), bool, float, _dt.date])
 _isascii = str.isascii
 _EPOCH_NAIVE = _dt.datetime(1970, 1, 1)
 _UTC = _dt.UTC
-
-
-class RowError(WeaveError, TypeError):
-    """A value that cannot be logged (``TypeError`` as SPEC section 1 asks).
-
-    ``key`` is the offending key (a dotted path for nested keys) and ``row`` the index of the
-    row in the call, when known.
-    """
-
-    key: str | None = None
-    row: int | None = None
-
-
-class RowValueError(RowError, ValueError):
-    """A value of an accepted type that cannot be stored: out of range, too large or too deep."""
 
 
 class _Refused(Exception):

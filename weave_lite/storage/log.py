@@ -40,6 +40,7 @@ import uuid
 import warnings
 from dataclasses import dataclass, field
 
+from weave_lite.errors import ConflictError as ConflictError  # re-exported: its old home
 from weave_lite.errors import CorruptHintWarning, CorruptTableError
 from weave_lite.storage.entries import decode_checkpoint, decode_entry, decode_hint, encode
 from weave_lite.storage.filesystem import LogFileSystem
@@ -78,10 +79,6 @@ class LogState:
 
     def live_paths(self) -> set[str]:
         return {s.path for s in self.segments}
-
-
-class ConflictError(Exception):
-    """A compaction's input segments were taken by a concurrent commit."""
 
 
 class CommitLog:

@@ -52,7 +52,13 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.ipc as ipc
 
-from weave_lite.errors import CorruptTableError, StorageError
+from weave_lite.errors import (
+    ConditionalConflict,
+    CorruptTableError,
+    ObjectStoreError,
+    RequestTimeout,
+    StorageError,
+)
 from weave_lite.storage.names import ObjectRoot
 
 # Attempts per request (the first try included) before a transient failure is raised to the
@@ -60,21 +66,6 @@ from weave_lite.storage.names import ObjectRoot
 DEFAULT_ATTEMPTS = 4
 _BACKOFF_START = 0.02
 _BACKOFF_CAP = 1.0
-
-
-class ObjectStoreError(OSError):
-    """A request to the object store failed in a way that may pass (5xx, throttling, a dropped
-    connection): retry it.  An ``OSError``, so the log reports it as a ``StorageError``."""
-
-    transient = True
-
-
-class RequestTimeout(ObjectStoreError, TimeoutError):
-    """A request timed out: it may or may not have taken effect (a lost answer)."""
-
-
-class ConditionalConflict(ObjectStoreError):
-    """409: another conditional write of the same key was in progress; retry the same version."""
 
 
 @dataclass(frozen=True)

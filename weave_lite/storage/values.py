@@ -32,11 +32,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from weave_lite.errors import WeaveError
+from weave_lite.errors import BatchTooLargeError, RowError, RowValueError
 from weave_lite.row_validation import (
     MAX_VALUE_BYTES,
-    RowError,
-    RowValueError,
     check_name,
     normalize_column,
 )
@@ -222,19 +220,6 @@ _VARIABLE_WIDTH = (pa.string(), pa.binary())
 MAX_ARRAY_BYTES = 2**31 - 1
 # Per-value overhead assumed by estimate_row_bytes (offsets, validity, union ids, numbers).
 VALUE_OVERHEAD_BYTES = 16
-
-
-class BatchTooLargeError(WeaveError, ValueError):
-    """A column of these rows would hold more than :data:`MAX_ARRAY_BYTES` in one Arrow array.
-
-    Not a problem of any one row (``log`` refuses rows that could not fit alone): split the
-    rows and convert the parts separately (:func:`rows_to_batches` does). ``column`` names the
-    column when known.
-    """
-
-    def __init__(self, message: str, column: str | None = None):
-        super().__init__(message)
-        self.column = column
 
 
 def estimate_row_bytes(row: dict) -> int:
