@@ -22,9 +22,9 @@ import numpy as np
 import pyarrow as pa
 
 from weave_lite.row_validation import normalize_row, normalize_rows
+from weave_lite.storage.bulk_input import normalize_batch
 from weave_lite.storage.names import TableName
 from weave_lite.storage.table import TableLog
-from weave_lite.storage.values import normalize_batch
 from weave_lite.writer import TIME_KEY, BackgroundWriter, BatchItem, RowsItem, client_id_column, timestamp_column
 
 DEFAULT_PORT = 8765
