@@ -7,6 +7,7 @@ import json
 import os
 import sys
 import time
+from typing import Any
 
 import click
 
@@ -206,7 +207,7 @@ def compact(ctx: click.Context, table: str, root: str | None, retention: float |
             sys.stderr.write(line + "\n")
         sys.stderr.flush()
 
-    kwargs = {"progress": progress}
+    kwargs: dict[str, Any] = {"progress": progress}
     if retention is not None:
         kwargs["retention_seconds"] = retention
     result = run(lambda: compact_table(log_, **kwargs))
@@ -285,8 +286,6 @@ def profile(ctx: click.Context, table: str, root: str | None, fmt: str, all_metr
     try:
         from weave_lite.profiles import profile_table
     except ImportError:
-        profile_table = None
-    if profile_table is None:
         fail("profiles not available: this weave_lite has no weave_lite.profiles.profile_table")
     root = resolve_root(ctx, root)
     log_ = run(lambda: open_table(table, root))

@@ -280,6 +280,7 @@ def _acceptable(exc: UnexpectedInput, fallback: Iterable[str] | None) -> set[str
 
 def _unexpected_characters(exc: UnexpectedCharacters, text: str) -> ParseError:
     pos = exc.pos_in_stream
+    assert pos is not None  # always set for a lexer error
     ch = text[pos]
     expected = describe_expected(_acceptable(exc, exc.allowed))
     if ch in "\"'":

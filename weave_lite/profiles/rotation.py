@@ -221,15 +221,23 @@ class RotatingProfileWriter:
         if self._profile is not None and t >= self._win_end:
             self._close_window()
         if self._profile is None:
-            start = self.rotation.window_start(t)
-            self._open_window(start, start + self.rotation.seconds)
+            rotation = self.rotation
+            assert rotation is not None  # without rotation the one window stays open until close()
+            start = rotation.window_start(t)
+            self._open_window(start, start + rotation.seconds)
+
+    def _open_profile(self) -> DatasetProfile:
+        """The profile of the open window (``_roll`` leaves one open)."""
+        profile = self._profile
+        assert profile is not None
+        return profile
 
     def _close_window(self) -> None:
         self._flush_rows()
         prof, self._profile = self._profile, None
         self._win_end = float("-inf")
         if prof is not None and self.rotation is None:
-            prof.end_epoch = max(self._now(), prof.start_epoch)
+            prof.end_epoch = max(self._now(), _window_start(prof))
         if prof is not None and prof.rows > 0:
             self._unwritten.append(prof)
         self._write_pending()
@@ -237,7 +245,7 @@ class RotatingProfileWriter:
     def _write_pending(self) -> None:
         while self._unwritten:
             prof = self._unwritten[0]
-            path = self.path_for(prof.start_epoch)
+            path = self.path_for(_window_start(prof))
             out = prof
             if path.exists():
                 try:
@@ -251,7 +259,7 @@ class RotatingProfileWriter:
     def _flush_rows(self) -> None:
         if self._rows:
             rows, self._rows = self._rows, []
-            self._profile.update_rows(rows, validate=False)
+            self._open_profile().update_rows(rows, validate=False)
 
     def _tick_loop(self) -> None:
         while not self._stop.wait(self._tick):
@@ -291,14 +299,14 @@ class RotatingProfileWriter:
         with self._lock:
             if t >= self._win_end or self._profile is None:
                 self._roll(t)
-            self._profile.update_arrow(data)
+            self._open_profile().update_arrow(data)
 
     def log_pandas(self, df) -> None:
         t = self._now()
         with self._lock:
             if t >= self._win_end or self._profile is None:
                 self._roll(t)
-            self._profile.update_pandas(df)
+            self._open_profile().update_pandas(df)
 
     def log(self, record) -> None:
         """Log a dict, a list of dicts, a pyarrow Table/RecordBatch or a pandas DataFrame."""
@@ -371,3 +379,10 @@ class RotatingProfileWriter:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def _window_start(profile: DatasetProfile) -> float:
+    """A window's profile always has its start (``_open_window`` gives it one)."""
+    start = profile.start_epoch
+    assert start is not None
+    return start

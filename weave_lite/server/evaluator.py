@@ -45,10 +45,13 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from weave_lite.budgets import DEFAULT_MAX_MEMORY, DEFAULT_TIMEOUT, service_defaults
 from weave_lite.server.worker import DEFAULT_ENGINE, EvalJob, limit_body
+
+if TYPE_CHECKING:
+    from weave_lite.storage.names import ObjectRoot
 
 DEFAULT_WORKERS = 2
 POLL_SECONDS = 0.02
@@ -275,7 +278,7 @@ class EvalPool:
 
     def __init__(
         self,
-        root: str | os.PathLike,
+        root: str | os.PathLike | ObjectRoot,
         budgets: Budgets,
         *,
         size: int | None = None,

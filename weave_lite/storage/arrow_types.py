@@ -126,7 +126,9 @@ def unify_all(types: Iterable[pa.DataType]) -> pa.DataType:
     by_kind: dict[str, list[pa.DataType]] = {}
     for t in types:
         for v in _variants(t):
-            by_kind.setdefault(kind_of_type(v), []).append(v)
+            kind = kind_of_type(v)
+            assert kind is not None  # variants are never the null type
+            by_kind.setdefault(kind, []).append(v)
     if not by_kind:
         return pa.null()
     if "int" in by_kind and "float" in by_kind:

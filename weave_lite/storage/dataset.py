@@ -59,7 +59,7 @@ def open_dataset(name: str, *, root: str | os.PathLike | None = None, version: i
     projection and filter pushdown (segments a filter excludes are never opened)."""
     from weave_lite.storage.table import open_table
 
-    return snapshot_dataset(open_table(name, root).snapshot(version))
+    return snapshot_dataset(open_table(name, root).snapshot(version))  # type: ignore[arg-type]  # open_table takes any PathLike (its annotation says Path)
 
 
 def snapshot_batches(snapshot: Snapshot) -> pa.RecordBatchReader:

@@ -121,7 +121,7 @@ class S3Objects:
     def list(self, prefix: str, max_keys: int | None = None) -> Iterator[tuple[str, bool]]:
         """``(name, is_folder)`` of the objects and folders right under ``prefix`` (which ends
         with ``/`` or is empty), page by page."""
-        kwargs = {"Bucket": self.bucket, "Prefix": prefix, "Delimiter": "/"}
+        kwargs: dict[str, Any] = {"Bucket": self.bucket, "Prefix": prefix, "Delimiter": "/"}
         if max_keys is not None:
             kwargs["MaxKeys"] = max_keys
         while True:
