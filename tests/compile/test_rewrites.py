@@ -53,7 +53,7 @@ def test_sort_then_limit_is_a_top_k():
 
 def test_filters_on_a_stream_table_prune_segments(root):
     st = StreamTable("e/p/t")
-    start = dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)
+    start = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
     for day in range(5):  # one segment per day
         st.log([{"timestamp": start + dt.timedelta(days=day, hours=h), "v": day} for h in range(24)])
         st.flush()

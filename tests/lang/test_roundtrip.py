@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 from hypothesis import given
@@ -14,7 +14,6 @@ from weave_lite.graph.nodes import BINARY_OPERATORS, Call, Const, Lambda, Node, 
 from weave_lite.graph.printer import render, to_source
 from weave_lite.lang import parse
 
-UTC = timezone.utc
 RESERVED = {"true", "false", "null", "Date"}
 
 

@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -47,13 +47,13 @@ def _epoch(t) -> float | None:
         return None
     if isinstance(t, datetime):
         if t.tzinfo is None:
-            t = t.replace(tzinfo=timezone.utc)
+            t = t.replace(tzinfo=UTC)
         return t.timestamp()
     return float(t)
 
 
 def _dt(t: float | None) -> datetime | None:
-    return None if t is None else datetime.fromtimestamp(t, tz=timezone.utc)
+    return None if t is None else datetime.fromtimestamp(t, tz=UTC)
 
 
 _FREQ_TYPE = pa.list_(pa.struct([("value", pa.string()), ("est", pa.int64())]))
@@ -149,7 +149,7 @@ class DatasetProfile:
         return col
 
     # ------------------------------------------------------------------ updates
-    def update(self, data) -> "DatasetProfile":
+    def update(self, data) -> DatasetProfile:
         """Profile more data (see the module docstring for what is accepted); returns ``self``."""
         if isinstance(data, (pa.Table, pa.RecordBatch)):
             return self.update_arrow(data)
@@ -165,7 +165,7 @@ class DatasetProfile:
                "a pyarrow Table/RecordBatch or a pandas DataFrame")
         raise TypeError(msg)
 
-    def update_arrow(self, data: pa.Table | pa.RecordBatch) -> "DatasetProfile":
+    def update_arrow(self, data: pa.Table | pa.RecordBatch) -> DatasetProfile:
         names = [str(n) for n in data.schema.names]
         self.rows += data.num_rows
         groups: dict[str, list] = {}
@@ -174,7 +174,7 @@ class DatasetProfile:
         self._run(groups, data.num_rows)
         return self
 
-    def update_pandas(self, df) -> "DatasetProfile":
+    def update_pandas(self, df) -> DatasetProfile:
         names = [str(c) for c in df.columns]
         self.rows += len(df)
         groups: dict[str, list] = {}
@@ -212,7 +212,7 @@ class DatasetProfile:
         for name in groups:
             work(name)
 
-    def update_rows(self, rows, *, validate: bool = True) -> "DatasetProfile":
+    def update_rows(self, rows, *, validate: bool = True) -> DatasetProfile:
         """Profile a list of dict records, column by column (a missing key is not a null)."""
         if validate:
             check_records(rows)
@@ -235,7 +235,7 @@ class DatasetProfile:
         return self
 
     # ------------------------------------------------------------------ merge
-    def merge(self, other: "DatasetProfile") -> "DatasetProfile":
+    def merge(self, other: DatasetProfile) -> DatasetProfile:
         """A new profile of both inputs' data (neither input changes).
 
         The window becomes the union of both windows; the name is this profile's.
@@ -247,7 +247,7 @@ class DatasetProfile:
         out.merge_in(other)
         return out
 
-    def merge_in(self, other: "DatasetProfile") -> "DatasetProfile":
+    def merge_in(self, other: DatasetProfile) -> DatasetProfile:
         for name, col in other.columns.items():
             mine = self.columns.get(name)
             if mine is None:
@@ -261,7 +261,7 @@ class DatasetProfile:
         self.end_epoch = max(ends) if ends else None
         return self
 
-    def copy(self) -> "DatasetProfile":
+    def copy(self) -> DatasetProfile:
         out = DatasetProfile(self.name, start=self.start_epoch, end=self.end_epoch,
                              kll_k=self._kll_k, hll_lg_k=self._hll_lg_k)
         out.created_epoch = self.created_epoch
@@ -329,7 +329,7 @@ class DatasetProfile:
             prof.columns[col.name] = col
         return prof
 
-    def write(self, path) -> "os.PathLike":
+    def write(self, path) -> os.PathLike:
         """Write the profile to ``path`` atomically (see :mod:`.fileformat`); returns the path."""
         return write_profile(self, path)
 

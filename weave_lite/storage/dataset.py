@@ -100,7 +100,7 @@ def snapshot_dataset(snapshot: SnapshotView) -> ds.FileSystemDataset:
 def to_export(table: pa.Table, schema: pa.Schema) -> pa.Table:
     """A table conformed to the snapshot schema, in the dataset's representation."""
     arrays = []
-    for f, column in zip(schema, table.columns):
+    for _f, column in zip(schema, table.columns):
         if _contains_union(column.type):
             arrays.append(_json_column(column))
         else:

@@ -20,6 +20,7 @@ S3 and GCS (conditional PUTs for commits, HEAD/GET/LIST for the rest, reads thro
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from pathlib import Path
@@ -146,10 +147,8 @@ class LogFileSystem:
         replace_durably(self.full(rel), data)
 
     def delete(self, rel: str) -> None:
-        try:
+        with contextlib.suppress(FileNotFoundError):
             os.unlink(self.full(rel))
-        except FileNotFoundError:
-            pass
 
     # -- segments ------------------------------------------------------------------------------
 
@@ -243,10 +242,8 @@ def _write_durably(path: str, data: bytes | pa.Buffer) -> None:
 
 
 def _unlink_quietly(path: str) -> None:
-    try:
+    with contextlib.suppress(OSError):
         os.unlink(path)
-    except OSError:
-        pass
 
 
 def _fsync_dir(path: str | os.PathLike) -> None:
