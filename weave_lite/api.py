@@ -38,7 +38,7 @@ from weave_lite.execute import ops as _ops  # noqa: F401  (registers the kernels
 from weave_lite.execute.executor import Frame, Runtime, run
 from weave_lite.execute.morsels import DEFAULT_MORSEL_ROWS
 from weave_lite.threads import default_threads
-from weave_lite.execute.ops.base import as_list, const_vec
+from weave_lite.execute.columns import as_list, const_vec
 from weave_lite.execute.vectors import ConstVec, ListVec, StructVec, Vec
 from weave_lite.graph.nodes import Node
 from weave_lite.graph.printer import render

@@ -18,7 +18,7 @@ from weave_lite.compile.physical import MORSELS, MorselSpec
 from weave_lite.compile.planner import PVar
 from weave_lite.execute import partials
 from weave_lite.execute.executor import Frame, KernelCall, Runtime, kernel, run
-from weave_lite.execute.ops.base import as_list, concat_vecs
+from weave_lite.execute.columns import as_list, concat_vecs
 from weave_lite.execute.vectors import ListVec, Vec
 from weave_lite.threads import map_in_order
 
@@ -80,7 +80,7 @@ class PartialsCache:
 @kernel(MORSELS)
 def morsels(call: KernelCall) -> Vec:
     fn = call.args[0]  # the wrapped node, closed over the top-level frame
-    spec: MorselSpec = dict(call.plan.hints)["morsels"]
+    spec: MorselSpec = call.params["morsels"]
     runtime, top = call.runtime, fn.frame
     root = spec.root
     table = runtime.load_arrow(root.key, root.args[0].value, dict(root.hints).get("predicates", ()))

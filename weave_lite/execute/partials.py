@@ -28,8 +28,7 @@ import pyarrow.compute as pc
 from weave_lite.compile.physical import KEY_VAR, Leaf, MorselSpec
 from weave_lite.compile.planner import PLambda
 from weave_lite.execute.executor import KERNELS, Frame, KernelCall, LambdaFn, Runtime, run
-from weave_lite.execute.ops.base import as_list, concat_vecs, first_appearance_groups, key_codes
-from weave_lite.execute.ops.lists import normalize_zero
+from weave_lite.execute.columns import as_list, concat_vecs, first_appearance_groups, key_codes
 from weave_lite.execute.ops.reducers import finish_moments, list_elements, numpy_values
 from weave_lite.execute.encodings import distinct_strings
 from weave_lite.execute.vectors import ArrayVec, GatheredVec, ListVec, Vec
@@ -72,7 +71,7 @@ def _leaf_partial(leaf: Leaf, frame: Frame, runtime: Runtime) -> Any:
             return np.zeros(len(distinct), dtype=np.int64), ArrayVec(distinct)
     group_of, elements = _elements(lists)
     if leaf.partial == "distinct":  # keep each group's first occurrence of each value
-        _, first = first_appearance_groups(group_of, key_codes(normalize_zero(elements)))
+        _, first = first_appearance_groups(group_of, key_codes(elements))
         first.sort()
         return group_of[first], elements.take(first)
     return group_of, elements
@@ -101,7 +100,7 @@ def merge(spec: MorselSpec, parts: list[MorselPartial], top: Frame, runtime: Run
     """The aggregate's result from the morsels' partials (in morsel order)."""
     if spec.group_node is not None:
         all_keys = concat_vecs([p.keys for p in parts])
-        codes = key_codes(normalize_zero(all_keys))
+        codes = key_codes(all_keys)
         global_of, first = renumber_first_appearance(codes, int(codes.max()) + 1 if len(codes) else 0)
         n_groups = len(first)
         keys = all_keys.take(first)
@@ -140,4 +139,4 @@ def _merge_leaf(leaf: Leaf, partials: list, global_of: np.ndarray, starts: np.nd
     if key == node.key:  # the reducer itself: its other arguments (quantile's q) as written
         for a in node.args[1:]:
             args.append(None if a is None else LambdaFn(a, frame, runtime) if isinstance(a, PLambda) else run(a, frame, runtime))
-    return KERNELS[key](KernelCall(args, node.arg_types, node.type, n_groups, node, runtime))
+    return KERNELS[key](KernelCall.of(node, args, node.type, n_groups, runtime))
