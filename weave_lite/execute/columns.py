@@ -11,7 +11,7 @@ arrays are walked by :func:`~weave_lite.execute.vectors.union_variants`, and key
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Sequence, TypeAlias
 
 import numpy as np
 import pyarrow as pa
@@ -35,7 +35,7 @@ from weave_lite.execute.encodings import string_codes
 from weave_lite.graph.types import ListT, DictT, WType, to_arrow as wtype_to_arrow
 from weave_lite.storage.values import column_to_array, conform, unify_all
 
-Array = pa.Array | pa.ChunkedArray
+Array: TypeAlias = "pa.Array | pa.ChunkedArray"
 
 # -- construction ------------------------------------------------------------------------------
 
