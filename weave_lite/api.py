@@ -22,6 +22,7 @@ import pyarrow as pa
 from weave_lite.budgets import Budget
 from weave_lite.compile.explain import explain_plan
 from weave_lite.compile.physical import PStage, logical, parallelize
+from weave_lite.compile.rewrites import lower
 from weave_lite.compile.rewrites import optimize as rewrite
 from weave_lite.compile.planner import Environment, PCall, PLambda, PNode, Planner, type_of_python
 from weave_lite.errors import (
@@ -37,7 +38,7 @@ from weave_lite.execute.executor import Frame, Runtime, run
 from weave_lite.execute.folding import evaluate_constant
 from weave_lite.execute.morsels import DEFAULT_MORSEL_ROWS
 from weave_lite.threads import default_threads
-from weave_lite.execute.ops.base import const_vec
+from weave_lite.execute.columns import const_vec
 from weave_lite.execute.results import to_python, to_result
 from weave_lite.graph.nodes import Node
 from weave_lite.graph.printer import render
@@ -121,7 +122,7 @@ class CompiledExpression:
             check = budget.check if budget is not None and budget.limited else None
             with _engine_errors(self.source, "plan"):
                 plan = Planner(env, self.source, check).plan(self.node)
-                plan = parallelize(rewrite(plan, check=check, fold=evaluate_constant) if optimize else plan)
+                plan = parallelize(rewrite(plan, check=check, fold=evaluate_constant) if optimize else lower(plan, check))
         except ExpressionError as exc:
             raise exc.with_source(self.source) if self.source else exc
         self._roots = [(p.op, p.args[0].value, p.source) for p in _roots_of(plan)]

@@ -165,6 +165,10 @@ class BackgroundWriterError(WeaveError, RuntimeError):
     """The background writer of a StreamTable failed; the cause is chained."""
 
 
+class ExecutionError(ExpressionError):
+    """A value that only shows up while running (lists of different lengths, say)."""
+
+
 class ResourceLimitError(ExpressionError):
     """An expression too large or too deeply nested to be evaluated safely."""
 

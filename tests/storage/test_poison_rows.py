@@ -38,6 +38,7 @@ from weave_lite.row_validation import (
     normalize_row,
     normalize_rows,
 )
+from weave_lite.storage import bulk_input
 from weave_lite.storage import values as V
 
 UTC = dt.UTC
@@ -639,7 +640,7 @@ def test_dataframe_object_columns_are_typed_like_dict_rows(values):
     """The same values logged as dict rows and as a DataFrame object column give the same
     column: type and values (mixed kinds make the same union)."""
     from_rows = V.rows_to_batch(normalize_rows([{"m": v} for v in values]))
-    from_frame = V.normalize_batch(pd.DataFrame({"m": pd.Series(values, dtype=object)}))
+    from_frame = bulk_input.normalize_batch(pd.DataFrame({"m": pd.Series(values, dtype=object)}))
     assert from_frame.column(0).type == from_rows.column(0).type
     assert from_frame.column(0).to_pylist() == from_rows.column(0).to_pylist()
 

@@ -19,7 +19,16 @@ import pyarrow as pa
 from weave_lite.budgets import Budget
 from weave_lite.compile.physical import PStage
 from weave_lite.compile.planner import PCall, PConst, PLambda, PNode, PVar
-from weave_lite.errors import ExpressionError, InternalError, MemoryLimitError, ResourceLimitError, Span, WeaveError
+from weave_lite.errors import (
+    ExecutionError,
+    ExpressionError,
+    InternalError,
+    MemoryLimitError,
+    ResourceLimitError,
+    Span,
+    WeaveError,
+)
+from weave_lite.execute.columns import arrow_type_for, as_list, const_vec
 from weave_lite.execute.estimates import elementwise_bytes, take_bytes, vec_nbytes
 from weave_lite.execute.vectors import ArrayVec, ConstVec, ListVec, Vec
 from weave_lite.graph.types import WType
@@ -57,8 +66,7 @@ def operator(*types: type):
     return attach
 
 
-class ExecutionError(ExpressionError):
-    """A value that only shows up while running (lists of different lengths, say)."""
+__all__ = ["ExecutionError", "KERNELS", "OPERATORS", "Frame", "KernelCall", "LambdaFn", "Runtime", "apply", "kernel", "operator", "run"]
 
 
 def place(exc: ExpressionError, span: Span | None, source: str | None) -> ExpressionError:
@@ -156,6 +164,12 @@ class LambdaFn:
     def body(self) -> PNode:
         return self.plan.body
 
+    @property
+    def arity(self) -> int:
+        """How many parameters the function takes (an index parameter is computed only for
+        functions that take it)."""
+        return len(self.plan.params)
+
     def bind(self, args: list[Vec], parent_index: "np.ndarray | Callable[[], np.ndarray]") -> Frame:
         """A frame with the parameters bound to ``args`` (one element per list element);
         ``parent_index`` (or a function computing it) maps each element to its list."""
@@ -170,9 +184,6 @@ class LambdaFn:
         """Run the body for every element at once; ``parent_index[i]`` is element i's list."""
         return run(self.plan.body, self.bind(args, parent_index), self.runtime)
 
-    def run_in(self, node: PNode, frame: Frame) -> Vec:
-        return run(node, frame, self.runtime)
-
     def mapped(self, parent_index: np.ndarray) -> "LambdaFn":
         composed = parent_index if self.parent_index is None else self.parent_index[parent_index]
         return LambdaFn(self.plan, self.frame, self.runtime, composed)
@@ -180,14 +191,23 @@ class LambdaFn:
 
 @dataclass
 class KernelCall:
-    """Everything a kernel gets: its arguments (Vecs or functions), their types, the frame."""
+    """Everything a kernel gets: its arguments (Vecs or functions), their types, the op's
+    display name, static parameters and place in the expression (for errors), and the runtime.
+    Kernels never see the plan."""
 
     args: list[Any]
     arg_types: tuple[WType, ...]
     out_type: WType
     length: int
-    plan: PCall
+    op: str  # the op's display name, for messages
+    span: Span | None  # where the op is in the expression, for errors
+    params: dict[str, Any]  # the node's static parameters (set by rewrites: predicates, programs...)
     runtime: Runtime
+
+    @classmethod
+    def of(cls, node: PCall, args: list[Any], out_type: WType, length: int, runtime: Runtime) -> "KernelCall":
+        """The call of ``node``'s kernel on ``args`` (``length`` elements)."""
+        return cls(args, node.arg_types, out_type, length, node.op, node.source.span, dict(node.hints), runtime)
 
     def const(self, i: int, default: Any = None) -> Any:
         """The value of argument ``i`` when it is the same for every element."""
@@ -199,13 +219,13 @@ class KernelCall:
         if arg.length and _same_everywhere(arg):
             return arg.slice(0, 1).to_arrow()[0].as_py()
         raise ExecutionError(
-            f"argument {i + 1} of `{self.plan.op}` must be the same for every element",
+            f"argument {i + 1} of `{self.op}` must be the same for every element",
             source=self.runtime.source,
-            span=self.plan.source.span,
+            span=self.span,
         )
 
     def error(self, message: str) -> ExecutionError:
-        return ExecutionError(message, source=self.runtime.source, span=self.plan.source.span)
+        return ExecutionError(message, source=self.runtime.source, span=self.span)
 
     @property
     def budget(self) -> Budget:
@@ -214,7 +234,7 @@ class KernelCall:
     def admit(self, nbytes: int | float, what: str = "") -> None:
         """Ask the budget for ``nbytes`` before allocating them (``what`` defaults to the op)."""
         if self.runtime.budget.tracks_memory:
-            self.runtime.budget.admit(nbytes, what or f"`{self.plan.op}`")
+            self.runtime.budget.admit(nbytes, what or f"`{self.op}`")
 
 
 def _apply_order_free(node: PCall, args: list[Any], lists: list[ListVec], runtime: Runtime, depth: int) -> Vec:
@@ -262,8 +282,6 @@ def _same_everywhere(vec: Vec) -> bool:
 def run(node: PNode, frame: Frame, runtime: Runtime) -> Vec:
     """Evaluate ``node`` for every element of ``frame``."""
     if isinstance(node, PConst):
-        from weave_lite.execute.ops.base import const_vec
-
         return const_vec(node.value, node.type, frame.length)
     if isinstance(node, PVar):
         return frame.lookup(node.name)
@@ -337,16 +355,12 @@ def apply(node: PCall, args: list[Any], length: int, runtime: Runtime, depth: in
         out_type = node.type
         for _ in range(node.map_depth):
             out_type = out_type.elem  # type: ignore[attr-defined]
-        call = KernelCall(args, node.arg_types, out_type, length, node, runtime)
+        call = KernelCall.of(node, args, out_type, length, runtime)
         if runtime.budget.tracks_memory and _scalar_args(args):
             # Strings grow: a constant materialised over a large frame (`cond`, `??`), or
             # concatenations chained (`s + s` in a map of a map...).
-            from weave_lite.execute.ops.base import arrow_type_for
-
             call.admit(elementwise_bytes(args, length, arrow_type_for(out_type)))
         return fn(call)
-    from weave_lite.execute.ops.base import as_list
-
     lists = [as_list(args[i]) for i in node.mapped]
     outer = lists[0]
     if outer.view is not None and all(other.view is not None and other.view[0] is outer.view[0] for other in lists):

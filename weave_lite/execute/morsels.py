@@ -17,7 +17,7 @@ import pyarrow as pa
 from weave_lite.compile.physical import CANDIDATES_VAR, Concat, Limit, Merge, PartialAggregate, PStage, Scan, TopK
 from weave_lite.execute import partials
 from weave_lite.execute.executor import Frame, Runtime, operator, run
-from weave_lite.execute.ops.base import as_list, concat_vecs
+from weave_lite.execute.columns import as_list, concat_vecs
 from weave_lite.execute.vectors import ListVec, Vec
 from weave_lite.threads import map_in_order
 

@@ -31,8 +31,7 @@ import pyarrow.compute as pc
 from weave_lite.compile.physical import KEY_VAR, Leaf, Merge, PartialAggregate
 from weave_lite.compile.planner import PLambda
 from weave_lite.execute.executor import Frame, LambdaFn, Runtime, apply, run
-from weave_lite.execute.ops.base import as_list, concat_vecs, first_appearance_groups, key_codes
-from weave_lite.execute.ops.lists import normalize_zero
+from weave_lite.execute.columns import as_list, concat_vecs, first_appearance_groups, key_codes
 from weave_lite.execute.ops.reducers import finish_moments, list_elements, numpy_values
 from weave_lite.execute.encodings import distinct_strings
 from weave_lite.execute.vectors import ArrayVec, GatheredVec, ListVec, Vec
@@ -124,7 +123,7 @@ class Distinct(Values):
             if distinct is not None:
                 return np.zeros(len(distinct), dtype=np.int64), ArrayVec(distinct)
         group_of, elements = _elements(lists)
-        _, first = first_appearance_groups(group_of, key_codes(normalize_zero(elements)))
+        _, first = first_appearance_groups(group_of, key_codes(elements))
         first.sort()
         return group_of[first], elements.take(first)
 
@@ -171,7 +170,7 @@ def merge(operator: Merge, parts: list[MorselPartial], top: Frame, runtime: Runt
     aggregate = operator.partial
     if aggregate.group is not None:
         all_keys = concat_vecs([p.keys for p in parts if p.keys is not None])
-        codes = key_codes(normalize_zero(all_keys))
+        codes = key_codes(all_keys)
         global_of, first = renumber_first_appearance(codes, int(codes.max()) + 1 if len(codes) else 0)
         n_groups = len(first)
         keys = all_keys.take(first)

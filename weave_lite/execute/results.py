@@ -14,7 +14,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from weave_lite.execute.ops.base import as_list
+from weave_lite.execute.columns import as_list
 from weave_lite.execute.vectors import ConstVec, ListVec, StructVec, Vec
 
 

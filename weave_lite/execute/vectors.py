@@ -484,19 +484,29 @@ def unsliced_union(array: pa.Array) -> pa.Array:
     return pa.concat_arrays([array]) if array.offset else array
 
 
+def union_variants(array: pa.Array) -> list[tuple[int, np.ndarray, pa.Array, np.ndarray]]:
+    """The variants a union array holds, each as ``(i, rows, child, inner)``: variant i's child
+    array, the rows holding it, and each such row's index into the child (sparse or dense).
+    The one walk over union arrays (validity, key codes, strings, join keys use it)."""
+    array = unsliced_union(array)
+    t = array.type
+    type_codes = np.asarray(array.type_codes, dtype=np.int64)
+    offsets = np.asarray(array.offsets, dtype=np.int64) if t.mode == "dense" else None
+    out = []
+    for i in range(t.num_fields):
+        rows = np.flatnonzero(type_codes == t.type_codes[i])
+        if not len(rows):
+            continue
+        out.append((i, rows, array.field(i), rows if offsets is None else offsets[rows]))
+    return out
+
+
 def union_valid(array: pa.Array) -> np.ndarray:
     """Validity of a dense union (its nulls live in the variants; it has no bitmap of its own)."""
-    array = unsliced_union(array)
-    codes = np.asarray(array.type_codes)
-    offsets = np.asarray(array.offsets)
     valid = np.ones(len(array), dtype=bool)
-    for i in range(array.type.num_fields):
-        child = array.field(i)
-        if child.null_count == 0:
-            continue
-        sel = codes == array.type.type_codes[i]
-        child_valid = _to_numpy_bool(pc.is_valid(child))
-        valid[sel] = child_valid[offsets[sel]]
+    for _, rows, child, inner in union_variants(array):
+        if child.null_count:
+            valid[rows] = _to_numpy_bool(pc.is_valid(child))[inner]
     return valid
 
 

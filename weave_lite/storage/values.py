@@ -7,7 +7,7 @@ of one batch may hold more than :data:`MAX_ARRAY_BYTES`: :func:`rows_to_batch` r
 instead, and :func:`estimate_row_bytes` lets a writer size its batches up front.
 
 Foreign Arrow data and DataFrames (the bulk ``log`` path) are brought onto the same types by
-:mod:`weave_lite.storage.bulk_input`; its public names stay reachable from here too.
+:mod:`weave_lite.storage.bulk_input`, which builds on this module.
 """
 
 from __future__ import annotations
@@ -287,20 +287,3 @@ def _ordered_keys(rows: Sequence[dict]) -> list[str]:
             seen.update(dict.fromkeys(r))
         keys = list(seen)
     return [k for k in keys if isinstance(k, str)]  # str subclasses (StrEnum keys) too
-
-
-# ---------------------------------------------------------------------------------------------
-# The bulk log path, reachable from here as before (imported on first use: it builds on this
-# module).
-
-_BULK_NAMES = frozenset(
-    ["canonical_type", "normalize_array", "normalize_batch", "dataframe_to_batch", "series_to_array"]
-)
-
-
-def __getattr__(name: str) -> Any:
-    if name in _BULK_NAMES:
-        from weave_lite.storage import bulk_input
-
-        return getattr(bulk_input, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

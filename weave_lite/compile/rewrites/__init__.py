@@ -17,15 +17,35 @@ from weave_lite.compile.rewrites.constant_folding import Fold, constant_folding
 from weave_lite.compile.rewrites.count_filter import count_filter
 from weave_lite.compile.rewrites.fuse_arithmetic import fuse_arithmetic
 from weave_lite.compile.rewrites.prune_segments import prune_segments
+from weave_lite.compile.rewrites.sort_keys import sort_keys
 from weave_lite.compile.rewrites.top_k import top_k
+from weave_lite.compile.rewrites.window_functions import refuse_other_window_functions, window_functions
 
 Rule = Callable[[PNode], PNode]
 # Node rules, applied bottom-up in this order. Folding first turns `60 * 1000` into a literal
 # that pruning can use; pruning looks for filter(rows(stream_table)), so it runs before
-# count_filter rewrites filters; arithmetic is fused last, once constants are folded.
-RULES: tuple[Rule, ...] = (constant_folding, prune_segments, count_filter, top_k, fuse_arithmetic)
+# count_filter rewrites filters; top_k runs before sort_keys (which rewrites the key lambda of
+# both `sort` and `limit:sorted`); arithmetic is fused last, once constants are folded.
+RULES: tuple[Rule, ...] = (
+    constant_folding,
+    prune_segments,
+    count_filter,
+    top_k,
+    sort_keys,
+    window_functions,
+    fuse_arithmetic,
+)
 # Whole-plan rules, applied last.
 PLAN_RULES: tuple[Rule, ...] = (common_subexpressions,)
+# Rules that also run without optimisation (``optimize=False``), as the kernels themselves once
+# did these while running: a sort key list's items are separate keys (exact, never widened to
+# one type), and `rolling` refuses window functions docs/semantics.md does not promise.
+LOWERING: tuple[Rule, ...] = (sort_keys, refuse_other_window_functions)
+
+
+def lower(plan: PNode, check: Callable[[], None] | None = None) -> PNode:
+    """Only the :data:`LOWERING` rules (what ``optimize=False`` still applies)."""
+    return optimize(plan, rules=LOWERING, check=check, plan_rules=())
 
 
 def optimize(

@@ -1,3 +1,18 @@
-"""Kernels of every op, one module per area (importing registers them)."""
+"""Kernels of every op, one module per op area (``graph/ops/<area>.py`` holds the specs);
+importing registers them."""
 
-from weave_lite.execute.ops import arith, bins, dicts, fused, join, lists, profiles, reducers, strings, timestamps, windows  # noqa: F401
+from weave_lite.execute.ops import (  # noqa: F401
+    bins,
+    dicts,
+    fused,
+    join,
+    lists,
+    logic,
+    numbers,
+    profiles,
+    reducers,
+    roots,
+    strings,
+    timestamps,
+    windows,
+)

@@ -1,36 +1,42 @@
-"""Kernels of the number bins: the constructors ``binsfixed(step)`` / ``binsequal(n)`` and
-``x.bin(binsfixed(step))`` / ``list.bin(binsequal(n))``.
+"""Kernels of the bins area: the constructors ``binsfixed(step)`` / ``binsequal(n)`` /
+``timestampBinsNice(n)`` and ``x.bin(binsfixed(step))`` / ``list.bin(binsequal(n))`` /
+``timestamps.bin(timestampBinsNice(n))`` / ``timestamp.bin(binsfixed(ms))``.
 
 A bins constructor gives a dict ``{__bins: "fixed", step: float}`` / ``{__bins: "equal", n: int}``
-(the ``DictT`` of ``weave_lite/graph/ops/numbers.py``); ``bin`` gives ``{start, stop}`` dicts, or
-null for a null (or NaN, for equal bins) number.  The float arithmetic is the reference's, in the
-same order, so results are bit-identical.
+/ ``{__bins: "nice", nice: int}`` (the ``DictT`` of ``weave_lite/graph/ops/numbers.py``); ``bin``
+gives ``{start, stop}`` dicts, or null for a null (or NaN, for equal bins) number.  The float
+arithmetic is the reference's, in the same order, so results are bit-identical.  Timestamps are
+int64 microseconds since the epoch (floor division aligns bins to the epoch before 1970 too).
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
+from weave_lite.execute.calls import folding
+from weave_lite.execute.columns import as_list, as_struct, dense_validity, micros, timestamps, to_numpy
 from weave_lite.execute.executor import KernelCall, kernel
-from weave_lite.execute.ops.base import as_list, as_struct
-from weave_lite.execute.ops.strings import combine_chunks, folding, validity
-from weave_lite.execute.ops.timestamps import _ints, bins_struct, per_list_min_max
 from weave_lite.execute.vectors import ArrayVec, ConstVec, ListVec, StructVec, Vec
+
+# timestampBinsNice widths: 1, 2, 5, 10, 15, 30 s; 1, 2, 5, 10, 15, 30 min; 1, 2, 3, 6, 12 h;
+# 1, 2, 7 d (docs/semantics.md), in microseconds.
+NICE_WIDTHS_US = np.array(
+    [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 172800, 604800],
+    dtype=np.int64,
+) * 1_000_000
 
 
 def floats(vec: Vec, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """(float64 values, validity) of a numeric Vec."""
-    if isinstance(vec, ConstVec):
-        if vec.value is None:
-            return np.zeros(n, np.float64), np.zeros(n, bool)
-        return np.full(n, float(vec.value), dtype=np.float64), np.ones(n, bool)
-    array = combine_chunks(vec.array if isinstance(vec, ArrayVec) else vec.to_arrow())
-    if pa.types.is_null(array.type):
-        return np.zeros(n, np.float64), np.zeros(n, bool)
-    values = pc.fill_null(array.cast(pa.float64()), 0.0).to_numpy(zero_copy_only=False)
-    return np.asarray(values, dtype=np.float64), validity(array)
+    """(float64 values, validity) of a numeric Vec (Arrow's checked cast to float64)."""
+    values, valid = to_numpy(vec, n, np.float64, cast=pa.float64())
+    return values, dense_validity(valid, len(values))
+
+
+def ints(vec: Vec, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """(int64 values, validity) of an int Vec."""
+    values, valid = to_numpy(vec, n, np.int64)
+    return values, dense_validity(valid, len(values))
 
 
 def _float_array(values: np.ndarray, valid: np.ndarray) -> pa.Array:
@@ -55,7 +61,7 @@ def binsfixed(call: KernelCall) -> Vec:
 @kernel("binsequal")
 def binsequal(call: KernelCall) -> Vec:
     arg = call.args[0]
-    n, ok = _ints(arg, call.length)
+    n, ok = ints(arg, call.length)
     if not ok.all() or (n < 1).any():
         raise call.error("`binsequal(n)` needs a whole number of bins n >= 1")
     vec = arg if isinstance(arg, ConstVec) else ArrayVec(pa.array(n, type=pa.int64()))
@@ -83,7 +89,7 @@ def bin_equal(call: KernelCall) -> Vec:
     (or that has no numbers), give null."""
     lists = as_list(call.args[0])
     bins = as_struct(call.args[1])
-    nbins, n_ok = _ints(bins.fields["n"], lists.length)
+    nbins, n_ok = ints(bins.fields["n"], lists.length)
     m = lists.child.length
     x, x_ok = floats(lists.child, m)
     ok = x_ok & ~np.isnan(x)
@@ -104,3 +110,84 @@ def bin_equal(call: KernelCall) -> Vec:
     stop = np.where(same, hi_e, stop)
     struct = _bins(np.where(valid, start, 0.0), np.where(valid, stop, 0.0), valid)
     return ListVec(lists.offsets, struct, lists.valid)
+
+
+def bins_struct(kind: str, field: str, value: Vec, n: int) -> StructVec:
+    """The value of a bins constructor: ``{__bins: kind, <field>: value}``."""
+    return StructVec({"__bins": ConstVec(kind, pa.string(), n), field: value}, n)
+
+
+@kernel("timestampBinsNice")
+def timestamp_bins_nice(call: KernelCall) -> Vec:
+    arg = call.args[0]
+    values, valid = ints(arg, call.length)
+    if not valid.all() or (values < 1).any():
+        raise call.error("`timestampBinsNice(n)` needs a whole number of bins n >= 1")
+    vec = arg if isinstance(arg, ConstVec) else ArrayVec(pa.array(values, type=pa.int64()))
+    return bins_struct("nice", "nice", vec, call.length)
+
+
+def per_list_min_max(lists: ListVec, values: np.ndarray, ok: np.ndarray, lo_fill, hi_fill):
+    """Per list: (count of ``ok`` elements, min and max of their ``values``)."""
+    m = lists.length
+    pid = lists.parent_index()
+    count = np.bincount(pid[ok], minlength=m).astype(np.int64)
+    lo = np.full(m, lo_fill, dtype=values.dtype)
+    hi = np.full(m, hi_fill, dtype=values.dtype)
+    nonempty = lists.lengths() > 0
+    if nonempty.any():
+        starts = lists.offsets[:-1][nonempty]
+        lo[nonempty] = np.minimum.reduceat(np.where(ok, values, lo_fill), starts)
+        hi[nonempty] = np.maximum.reduceat(np.where(ok, values, hi_fill), starts)
+    return count, lo, hi
+
+
+def _bin_struct(start: pa.Array, stop: pa.Array, valid: np.ndarray) -> StructVec:
+    return StructVec({"start": ArrayVec(start), "stop": ArrayVec(stop)}, len(valid), None if valid.all() else valid)
+
+
+@kernel("bin:nice")
+def bin_nice(call: KernelCall) -> Vec:
+    lists = as_list(call.args[0])
+    bins = as_struct(call.args[1])
+    nice, nice_ok = ints(bins.fields["nice"], lists.length)
+    m = lists.child.length
+    us, ok = micros(lists.child, m)
+    big = np.iinfo(np.int64)
+    count, lo, hi = per_list_min_max(lists, us, ok, big.max, big.min)
+    width = np.full(lists.length, NICE_WIDTHS_US[-1], dtype=np.int64)
+    have = count > 0
+    lo_s, hi_s = np.where(have, lo, 0), np.where(have, hi, 0)
+    for w in NICE_WIDTHS_US[::-1]:
+        width = np.where(hi_s // w - lo_s // w + 1 <= nice, w, width)
+    pid = lists.parent_index()
+    w_e = width[pid]
+    valid = ok & nice_ok[pid]
+    start = np.where(valid, us, 0) // w_e * w_e
+    struct = _bin_struct(timestamps(start, valid), timestamps(start + w_e, valid), valid)
+    list_valid = lists.valid
+    if not nice_ok.all():
+        list_valid = lists.is_valid() & nice_ok
+    return ListVec(lists.offsets, struct, list_valid)
+
+
+@kernel("bin:timestamp")
+@folding
+def bin_timestamp(call: KernelCall, args: list, n: int) -> Vec:
+    """``timestamp.bin(binsfixed(ms))``: epoch-aligned bins ``step`` milliseconds wide.
+
+    (The reference interpreter has no such overload: it raises a type error.)"""
+    us, valid = micros(args[0], n)
+    bins = as_struct(args[1])
+    step_ms, step_ok = floats(bins.fields["step"], n)
+    valid = valid & step_ok & (step_ms > 0)
+    width_f = np.where(valid, step_ms * 1000.0, 1.0)
+    exact = (width_f == np.floor(width_f)) & (width_f < 2.0**62) & (width_f >= 1)
+    w_int = np.where(exact, width_f, 1).astype(np.int64)
+    with np.errstate(all="ignore"):
+        start_int = us // w_int * w_int
+        start_float = np.round(np.floor(us / width_f) * width_f)
+        stop_float = np.round((np.floor(us / width_f) + 1) * width_f)
+    start = np.where(exact, start_int, start_float.astype(np.int64))
+    stop = np.where(exact, start_int + w_int, stop_float.astype(np.int64))
+    return _bin_struct(timestamps(start, valid), timestamps(stop, valid), valid)

@@ -1,5 +1,5 @@
-"""Kernels of the dict ops: ``merge``, ``keys``, ``values`` (the ``{...}`` literal and ``["k"]``
-live with the list kernels).
+"""Kernels of the dicts area: the ``{...}`` literal, ``merge``, ``keys``, ``values`` (picking
+``["k"]`` lives with the list kernels).
 
 Dicts are typed: every element of a StructVec has the same keys (a key absent from a row reads as
 null), so ``keys`` is the same list for every non-null dict and ``values`` interleaves the
@@ -12,8 +12,9 @@ import numpy as np
 import pyarrow as pa
 
 from weave_lite.execute.executor import KernelCall, kernel
-from weave_lite.execute.ops.base import as_array, as_struct, concat_vecs, is_null_type
+from weave_lite.execute.columns import as_array, as_struct, concat_vecs, is_null_type
 from weave_lite.execute.vectors import ArrayVec, ConstVec, ListVec, StructVec, Vec
+from weave_lite.storage.values import kind_of_type, unify_all
 
 
 def _struct(vec: Vec) -> StructVec:
@@ -26,6 +27,17 @@ def _nulls_pushed(struct: StructVec) -> StructVec:
     if struct.valid is None or struct.valid.all():
         return StructVec(struct.fields, struct.length, None)
     return struct.with_nulls_pushed_down()
+
+
+@kernel("dict")
+def dict_literal(call: KernelCall) -> Vec:
+    fields: dict[str, Vec] = {}
+    args = [a for a in call.args if a is not None]
+    for i in range(0, len(args), 2):
+        key = args[i].value  # dict keys are literals (checked by the type rule)
+        fields.pop(key, None)
+        fields[key] = args[i + 1]
+    return StructVec(fields, call.length)
 
 
 @kernel("merge")
@@ -84,8 +96,6 @@ def _stack(columns: list[Vec]) -> Vec:
 
 
 def _dense_union(arrays: list) -> pa.Array:
-    from weave_lite.storage.values import kind_of_type, unify_all
-
     arrays = [a.combine_chunks() if isinstance(a, pa.ChunkedArray) else a for a in arrays]
     target = unify_all([a.type for a in arrays])
     if not pa.types.is_union(target):

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
+from weave_lite.execute.columns import to_numpy
 from weave_lite.execute.executor import KernelCall, kernel
-from weave_lite.execute.ops.base import numeric_numpy
 from weave_lite.execute.vectors import ArrayVec, Vec
 from weave_lite.kernels.fused import run_program
 
@@ -23,11 +23,11 @@ def _read_only(array: np.ndarray) -> np.ndarray:
 
 @kernel("fused:arith")
 def fused_arith(call: KernelCall) -> Vec:
-    codes, constants, depth = dict(call.plan.hints)["program"]
+    codes, constants, depth = call.params["program"]
     n = call.length
     values, masks, masked = [], [], []
     for vec in call.args:
-        data, valid = numeric_numpy(vec, n, np.float64)
+        data, valid = to_numpy(vec, n, np.float64)
         values.append(_read_only(data))
         masks.append(_ALL_VALID if valid is None else _read_only(valid))
         masked.append(valid is not None)

@@ -1,4 +1,4 @@
-"""Kernels of ``join`` and ``joinToStr``.
+"""Kernel of ``join``.
 
 ``join`` runs for every list of a frame at once: the key functions run once over all the
 elements of all the left (resp. right) lists, both sides' keys get one set of dense integer
@@ -14,47 +14,34 @@ from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
-from weave_lite.execute.estimates import element_bytes
-from weave_lite.execute.executor import KernelCall, kernel
-from weave_lite.execute.ops.base import (
+from weave_lite.execute.columns import (
     as_array,
     as_list,
+    combine,
     concat_vecs,
     is_null_type,
     key_codes,
+    list_positions,
     pair_codes,
+    ranges,
     take_or_null,
 )
-from weave_lite.execute.vectors import ArrayVec, ConstVec, ListVec, StructVec, Vec, unsliced_union, vec_from_arrow
-
-# -- join ------------------------------------------------------------------------------------------
-
-
-def _positions(lists: ListVec) -> np.ndarray:
-    """Each child element's 0-based position within its list."""
-    return np.arange(lists.offsets[-1], dtype=np.int64) - np.repeat(lists.offsets[:-1], lists.lengths())
-
-
-def _ranges(lengths: np.ndarray) -> np.ndarray:
-    """Concatenated ``arange(k)`` for each k in ``lengths``."""
-    total = int(lengths.sum())
-    starts = np.zeros(len(lengths), dtype=np.int64)
-    if len(lengths) > 1:
-        np.cumsum(lengths[:-1], out=starts[1:])
-    return np.arange(total, dtype=np.int64) - np.repeat(starts, lengths)
+from weave_lite.execute.estimates import element_bytes
+from weave_lite.execute.executor import KernelCall, kernel
+from weave_lite.execute.vectors import ArrayVec, ConstVec, ListVec, StructVec, Vec, union_variants, vec_from_arrow
 
 
 def _keys_of(call: KernelCall, i: int, lists: ListVec) -> Vec:
     """Run key function ``i`` over every element of every list (params: row, index)."""
     fn = call.args[i]
-    index = ArrayVec(pa.array(_positions(lists), type=pa.int64()))
+    index = ArrayVec(pa.array(list_positions(lists), type=pa.int64()))
     return fn([lists.child, index], lists.parent_index())
 
 
 def _normalize(vec: Vec) -> Vec:
-    """Nested Arrow structs/lists as StructVec/ListVec, floats with -0.0 as 0.0."""
+    """Nested Arrow structs/lists (and nested constants) as StructVec/ListVec, so that a key
+    holding a null is seen (:func:`_holds_null`) and dict keys compare by their fields."""
     if isinstance(vec, ConstVec):
         if vec.value is None:
             return vec
@@ -65,8 +52,6 @@ def _normalize(vec: Vec) -> Vec:
         t = vec.array.type
         if pa.types.is_struct(t) or pa.types.is_list(t) or pa.types.is_large_list(t):
             return _normalize(vec_from_arrow(vec.array))
-        if pa.types.is_floating(t):
-            return ArrayVec(pc.add(vec.array, pa.scalar(0.0, t)))
         return vec
     if isinstance(vec, StructVec):
         return StructVec({k: _normalize(v) for k, v in vec.fields.items()}, vec.length, vec.valid)
@@ -104,29 +89,6 @@ def _py_holds_null(value) -> bool:
     return False
 
 
-def _codes(vec: Vec) -> np.ndarray:
-    """Dense codes under which equal keys meet (only meaningful where no null is held)."""
-    n = vec.length
-    if isinstance(vec, ConstVec):
-        return np.zeros(n, dtype=np.int64)
-    if isinstance(vec, StructVec):
-        codes = np.zeros(n, dtype=np.int64)
-        for field in vec.fields.values():
-            codes = pair_codes(codes, _codes(field))
-        return codes
-    if isinstance(vec, ListVec):
-        # A list key: the sequence of its items' codes, as bytes, dictionary-encoded.
-        child = _codes(vec.child).astype(np.int64)
-        offsets = (vec.offsets - vec.offsets[0]).astype(np.int64) * 8
-        data = np.ascontiguousarray(child[int(vec.offsets[0]) : int(vec.offsets[-1])]).view(np.uint8)
-        binary = pa.Array.from_buffers(
-            pa.large_binary(), n, [None, pa.py_buffer(offsets), pa.py_buffer(data.tobytes())]
-        )
-        encoded = pc.dictionary_encode(binary)
-        return np.asarray(encoded.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
-    return key_codes(vec)
-
-
 def _join_keys(left_keys: Vec, right_keys: Vec) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Codes and usable-key masks of both sides, with codes shared between the sides."""
     nl, nr = left_keys.length, right_keys.length
@@ -151,7 +113,7 @@ def _join_keys(left_keys: Vec, right_keys: Vec) -> tuple[np.ndarray, np.ndarray,
             code_l, code_r = _codes_by_kind(left_keys, right_keys)
             return code_l, code_r, usable_l, usable_r
         return np.zeros(nl, np.int64), np.zeros(nr, np.int64), np.zeros(nl, bool), np.zeros(nr, bool)
-    codes = _codes(both)
+    codes = key_codes(both)  # the key coder of groupby: equal keys meet, lists and dicts included
     return codes[:nl], codes[nl:], usable_l, usable_r
 
 
@@ -169,22 +131,9 @@ def _kind(t: pa.DataType) -> str:
 
 def _variants(array: pa.Array) -> list[tuple[np.ndarray, pa.Array]]:
     """``(positions, values)`` of each type a (union) array holds."""
-    t = array.type
-    if not pa.types.is_union(t):
+    if not pa.types.is_union(array.type):
         return [(np.arange(len(array), dtype=np.int64), array)]
-    array = unsliced_union(array)
-    type_codes = np.asarray(array.type_codes, dtype=np.int64)
-    out = []
-    for i in range(t.num_fields):
-        positions = np.flatnonzero(type_codes == t.type_codes[i])
-        if not len(positions):
-            continue
-        if t.mode == "dense":
-            inner = np.asarray(array.offsets, dtype=np.int64)[positions]
-        else:
-            inner = positions
-        out.append((positions, array.field(i).take(pa.array(inner, type=pa.int64()))))
-    return out
+    return [(rows, child.take(pa.array(inner, type=pa.int64()))) for _, rows, child, inner in union_variants(array)]
 
 
 def _codes_by_kind(left: Vec, right: Vec) -> tuple[np.ndarray, np.ndarray]:
@@ -192,16 +141,13 @@ def _codes_by_kind(left: Vec, right: Vec) -> tuple[np.ndarray, np.ndarray]:
     codes = [np.zeros(left.length, np.int64), np.zeros(right.length, np.int64)]
     by_kind: dict[str, list[tuple[int, np.ndarray, pa.Array]]] = {}
     for side, vec in enumerate((left, right)):
-        array = as_array(vec)
-        if isinstance(array, pa.ChunkedArray):
-            array = array.combine_chunks() if array.num_chunks != 1 else array.chunk(0)
-        for positions, values in _variants(array):
+        for positions, values in _variants(combine(as_array(vec))):
             if pa.types.is_null(values.type):
                 continue
             if pa.types.is_timestamp(values.type):
                 values = values.cast(pa.timestamp("us", tz="UTC"), safe=False)
-            elif pa.types.is_integer(values.type) or pa.types.is_floating(values.type):
-                values = pc.add(values.cast(pa.float64()), 0.0) if pa.types.is_floating(values.type) else values
+            elif pa.types.is_floating(values.type):
+                values = values.cast(pa.float64())  # key_codes makes -0.0 and NaN meet
             by_kind.setdefault(_kind(values.type), []).append((side, positions, values))
     base = 0
     for parts in by_kind.values():
@@ -273,7 +219,7 @@ def join(call: KernelCall) -> Vec:
     emit = np.where(live_l, emit, 0).astype(np.int64)
     _admit_output(call, int(emit.sum()) + (len(pid_r) if right_outer else 0), left, right)
     out_left = np.repeat(np.arange(len(pid_l), dtype=np.int64), emit)
-    rank = _ranges(emit)
+    rank = ranges(emit)
     has_match = np.repeat(matches > 0, emit)
     start = np.repeat(lo, emit)
     out_right = np.where(has_match, sorted_r[np.where(has_match, start + rank, 0)] if len(sorted_r) else 0, -1)
@@ -326,95 +272,3 @@ def _admit_output(call: KernelCall, rows: int, left: ListVec, right: ListVec) ->
 # int64 arrays of one entry per output row that the kernel builds (repeat, ranks, matches, the
 # output positions and indices of both sides).
 JOIN_TEMPORARIES = 10 * 8
-
-
-# -- joinToStr -------------------------------------------------------------------------------------
-
-
-def _to_strings(array: pa.Array) -> pa.Array:
-    """``toString`` of every element (nulls stay null), as docs/semantics.md defines it."""
-    t = array.type
-    if pa.types.is_string(t) or pa.types.is_large_string(t):
-        return array.cast(pa.large_string())
-    if pa.types.is_null(t):
-        return pa.nulls(len(array), pa.large_string())
-    if pa.types.is_dictionary(t):
-        return _to_strings(array.cast(t.value_type))
-    if pa.types.is_floating(t):
-        if t != pa.float64():
-            array = array.cast(pa.float64())
-        return array.cast(pa.large_string())
-    if pa.types.is_integer(t) or pa.types.is_boolean(t):
-        return array.cast(pa.large_string())
-    if pa.types.is_timestamp(t):
-        us = array.cast(pa.timestamp("us", tz=t.tz), safe=False) if t.unit != "us" else array
-        return pc.strftime(us, format="%Y-%m-%dT%H:%M:%SZ").cast(pa.large_string())
-    if pa.types.is_union(t):
-        return _union_to_strings(array)
-    raise TypeError(f"`joinToStr` cannot turn {t} into a string")
-
-
-def _union_to_strings(array: pa.Array) -> pa.Array:
-    t = array.type
-    array = unsliced_union(array)
-    type_codes = np.asarray(array.type_codes, dtype=np.int64)
-    dense = t.mode == "dense"
-    positions = np.asarray(array.offsets, dtype=np.int64) if dense else np.arange(len(array), dtype=np.int64)
-    chunks = []
-    index = np.zeros(len(array), dtype=np.int64)
-    base = 0
-    for i in range(t.num_fields):
-        child = array.field(i)
-        sel = type_codes == t.type_codes[i]
-        if sel.any():
-            strings = _to_strings(child)
-            chunks.append(strings)
-            index[sel] = base + positions[sel]
-            base += len(strings)
-    if not chunks:
-        return pa.nulls(len(array), pa.large_string())
-    combined = pa.concat_arrays(chunks)
-    return combined.take(pa.array(index))
-
-
-@kernel("joinToStr")
-def join_to_str(call: KernelCall) -> Vec:
-    lists = as_list(call.args[0])
-    n = lists.length
-    sep_vec = call.args[1]
-    child = lists.child
-    if isinstance(child, ListVec) or isinstance(child, StructVec):
-        raise call.error("`joinToStr` joins a list of numbers, strings, booleans or timestamps")
-    values = as_array(child) if child.length else pa.array([], pa.large_string())
-    if isinstance(values, pa.ChunkedArray):
-        values = values.combine_chunks() if values.num_chunks != 1 else values.chunk(0)
-    if pa.types.is_nested(values.type) and not pa.types.is_union(values.type):
-        raise call.error("`joinToStr` joins a list of numbers, strings, booleans or timestamps")
-    try:
-        strings = _to_strings(values)
-    except TypeError as exc:
-        raise call.error(str(exc)) from None
-    keep = child.is_valid() if child.length else np.zeros(0, bool)
-    if pa.types.is_union(values.type):
-        keep = keep & np.asarray(pc.is_valid(strings).to_numpy(zero_copy_only=False), dtype=bool)
-    pid = lists.parent_index()
-    kept = np.bincount(pid[keep], minlength=n).astype(np.int64)[:n] if len(pid) else np.zeros(n, np.int64)
-    offsets = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(kept, out=offsets[1:])
-    flat = strings.filter(pa.array(keep, type=pa.bool_())) if len(strings) else strings
-    mask = pa.array(~lists.valid) if lists.valid is not None else None
-    listed = pa.LargeListArray.from_arrays(pa.array(offsets, type=pa.int64()), flat, mask=mask)
-    if isinstance(sep_vec, ConstVec):
-        if sep_vec.value is None:
-            return ArrayVec(pa.nulls(n, pa.string()))
-        sep = pa.scalar(str(sep_vec.value), pa.large_string())
-    else:
-        sep = as_array(sep_vec)
-        if pa.types.is_null(sep.type):
-            return ArrayVec(pa.nulls(n, pa.string()))
-        sep = sep.cast(pa.large_string())
-    if call.budget.tracks_memory:  # a long separator between many short strings
-        sep_bytes = len(sep.as_py().encode()) if isinstance(sep, pa.Scalar) else int(pc.max(pc.binary_length(sep)).as_py() or 0)
-        call.admit(flat.nbytes + int(kept.sum()) * sep_bytes, f"`joinToStr` ({int(kept.sum()):,} strings)")
-    out = pc.binary_join(listed, sep)
-    return ArrayVec(out.cast(pa.string()))

@@ -1,4 +1,5 @@
-"""Kernels of the roots and list ops: tables, picking, filter/map/sort/groupby, slicing."""
+"""Kernels of the lists area: picking, filter/map/sort/groupby, slicing, unique/concat/flatten,
+membership, the ``[...]`` literal and ``joinToStr``."""
 
 from __future__ import annotations
 
@@ -6,50 +7,29 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from weave_lite.execute.estimates import element_bytes, repeat_bytes
-from weave_lite.execute.executor import KernelCall, kernel
-from weave_lite.execute.ops.base import (
+from weave_lite.execute.columns import (
+    as_array,
     as_list,
-    canonical_floats,
     as_struct,
     bool_mask,
+    canonical_floats,
+    combine,
     concat_vecs,
     first_appearance_groups,
     key_codes,
+    list_positions,
+    map_union,
     null_like,
+    ranges,
     take_or_null,
+    to_numpy,
+    validity,
 )
-from weave_lite.execute.vectors import ArrayVec, ConstVec, ListVec, StructVec, Vec, take_rows
+from weave_lite.execute.estimates import element_bytes
+from weave_lite.execute.executor import KernelCall, kernel
+from weave_lite.execute.ops.numbers import equal_or_both_null
+from weave_lite.execute.vectors import ArrayVec, ConstVec, ListVec, StructVec, Vec, take_rows, union_variants
 from weave_lite.kernels.grouping import renumber_first_appearance
-from weave_lite.graph.nodes import Call
-
-# -- roots -----------------------------------------------------------------------------------
-
-
-@kernel("stream_table")
-def stream_table(call: KernelCall) -> Vec:
-    return _root(call, "stream_table")
-
-
-@kernel("table")
-def table(call: KernelCall) -> Vec:
-    return _root(call, "table")
-
-
-def _root(call: KernelCall, op: str) -> Vec:
-    predicates = dict(call.plan.hints).get("predicates", ())
-    rows = ListVec.single(StructVec.from_table(call.runtime.load_arrow(op, call.const(0), predicates)))
-    if call.length == 1:
-        return rows
-    # Inside a function (`T.map(a => T["lat"])`): the whole table once per element.
-    call.admit(repeat_bytes(rows, call.length), f"`{op}` read again for each of {call.length:,} elements")
-    return rows.take(np.zeros(call.length, dtype=np.int64))
-
-
-@kernel("rows")
-def rows(call: KernelCall) -> Vec:
-    return call.args[0]
-
 
 # -- picking and indexing ------------------------------------------------------------------------
 
@@ -87,10 +67,7 @@ def index(call: KernelCall) -> Vec:
 
 def _int_values(vec: Vec, n: int) -> np.ndarray:
     """An int Vec as numpy (nulls as -1, which selects nothing)."""
-    if isinstance(vec, ConstVec):
-        return np.full(n, -1 if vec.value is None else int(vec.value), dtype=np.int64)
-    arr = vec.to_arrow()
-    return np.asarray(pc.fill_null(arr, -1).to_numpy(zero_copy_only=False), dtype=np.int64)
+    return to_numpy(vec, n, np.int64, fill=-1)[0]
 
 
 @kernel("first")
@@ -117,17 +94,12 @@ def count(call: KernelCall) -> Vec:
     return ArrayVec(pa.array(lists.lengths(), type=pa.int64(), mask=mask))
 
 
-def _positions(lists: ListVec) -> np.ndarray:
-    """Each child element's 0-based position within its list."""
-    return np.arange(lists.offsets[-1], dtype=np.int64) - np.repeat(lists.offsets[:-1], lists.lengths())
-
-
 def _call_each(call: KernelCall, i: int, lists: ListVec) -> Vec:
     """Run function argument ``i`` over every element of every list (params: item, index)."""
     fn = call.args[i]
     params = [lists.child]
-    if len(fn.plan.params) > 1:  # the index is computed only for functions that take it
-        params.append(ArrayVec(pa.array(_positions(lists), type=pa.int64())))
+    if fn.arity > 1:  # the index is computed only for functions that take it
+        params.append(ArrayVec(pa.array(list_positions(lists), type=pa.int64())))
     return fn(params, lists.parent_index)  # computed only if the body uses an outer variable
 
 
@@ -170,7 +142,7 @@ def _count_true(vec: Vec) -> int:
 def limit(call: KernelCall) -> Vec:
     lists = as_list(call.args[0])
     n = _int_values(call.args[1], lists.length)
-    keep = _positions(lists) < np.repeat(n, lists.lengths())
+    keep = list_positions(lists) < np.repeat(n, lists.lengths())
     return _plain(lists.filter_children(keep))
 
 
@@ -178,7 +150,7 @@ def limit(call: KernelCall) -> Vec:
 def offset(call: KernelCall) -> Vec:
     lists = as_list(call.args[0])
     n = _int_values(call.args[1], lists.length)
-    keep = _positions(lists) >= np.repeat(n, lists.lengths())
+    keep = list_positions(lists) >= np.repeat(n, lists.lengths())
     return _plain(lists.filter_children(keep))
 
 
@@ -216,7 +188,7 @@ def limit_sorted(call: KernelCall) -> Vec:
             order = sort_order(sub, [k.take(chosen) for k in keys], directions, call)[: int(n.value)]
             return ListVec(np.array([0, len(order)], dtype=np.int64), sub.child.take(order))
     sorted_lists = _sorted(call, lists)
-    keep = _positions(sorted_lists) < np.repeat(_int_values(n, lists.length), sorted_lists.lengths())
+    keep = list_positions(sorted_lists) < np.repeat(_int_values(n, lists.length), sorted_lists.lengths())
     return _plain(sorted_lists.filter_children(keep))
 
 
@@ -247,23 +219,69 @@ def _top_k_candidates(lists, keys, directions, k, call) -> np.ndarray | None:
     return np.flatnonzero(bool_mask(ArrayVec(keep)))
 
 
+class SortKeys(StructVec):
+    """The keys of a sort key function whose body is a list literal, each in its own column
+    with its own type: the value of ``sort:keys`` (see
+    :mod:`weave_lite.compile.rewrites.sort_keys`), read by ``sort`` as it is."""
+
+    __slots__ = ()
+
+
+@kernel("sort:keys")
+def sort_keys(call: KernelCall) -> Vec:
+    """``[a, b, ...]`` as the body of a sort key function: the items, never built into lists."""
+    items = [a for a in call.args if a is not None]
+    return SortKeys({str(i): item for i, item in enumerate(items)}, call.length)
+
+
 def _sort_keys(call: KernelCall, lists: ListVec) -> tuple[list[Vec], list]:
     fn = call.args[1]
     params = [lists.child]
-    if len(fn.plan.params) > 1:
-        params.append(ArrayVec(pa.array(_positions(lists), type=pa.int64())))
-    frame = fn.bind(params, lists.parent_index)
-    body = fn.body
-    if getattr(body, "op", None) == "list" and isinstance(body.source, Call):
-        keys = [fn.run_in(item, frame) for item in body.args]
-    else:
-        keys = [fn.run_in(body, frame)]
+    if fn.arity > 1:
+        params.append(ArrayVec(pa.array(list_positions(lists), type=pa.int64())))
+    keys = _positional_keys(fn(params, lists.parent_index))
     directions = call.const(2) or []
     if isinstance(directions, str):
         directions = [directions]
     if not isinstance(directions, list):  # a dict, a number...: never indexable by key position
         raise call.error(f'sort directions are a list of "asc" and "desc", got {type(directions).__name__}')
     return keys, directions
+
+
+def _positional_keys(value: Vec) -> list[Vec]:
+    """The sort keys a key function's value stands for: the items of a list of the same length
+    for every element (``r => [r["a"], r["b"]]``: key 0, key 1...), else the value itself."""
+    if isinstance(value, SortKeys):
+        return list(value.fields.values())
+    if not value.length:
+        return []
+    if not (isinstance(value, ListVec) or _is_list_vec(value) or (isinstance(value, ConstVec) and isinstance(value.value, list))):
+        return [value]
+    lists = as_list(value)
+    lengths = lists.lengths()
+    if not lists.is_valid().all() or not (lengths == lengths[0]).all():
+        return [value]
+    starts = lists.offsets[:-1]
+    return [_one_kind(lists.child.take(starts + j)) for j in range(int(lengths[0]))]
+
+
+def _one_kind(vec: Vec) -> Vec:
+    """Key values of one kind out of the union a list of mixed items holds them in (the
+    ``[name, number]`` of a key function): the variant holding every non-null value."""
+    if not (isinstance(vec, ArrayVec) and pa.types.is_union(vec.array.type)):
+        return vec
+    array = combine(vec.array)
+    live = [v for v in union_variants(array) if validity(v[2])[v[3]].any()]
+    if len(live) > 1:
+        return vec
+    if not live:
+        return ConstVec(None, pa.null(), vec.length)
+    _, rows, child, inner = live[0]
+    index = np.zeros(len(array), dtype=np.int64)
+    index[rows] = inner
+    missing = np.ones(len(array), dtype=bool)
+    missing[rows] = False
+    return ArrayVec(child.take(pa.array(index, mask=missing)))
 
 
 def _sorted(call: KernelCall, lists: ListVec) -> ListVec:
@@ -286,7 +304,7 @@ def sort_order(lists: ListVec, keys: list[Vec], directions: list, call: KernelCa
         if pa.types.is_null(arr.type):
             continue
         if pa.types.is_floating(arr.type):
-            arr = pc.add(arr, 0.0)  # -0.0 and 0.0 sort as equal
+            arr = canonical_floats(arr)  # -0.0 and 0.0 sort as equal
         columns[f"k{i}"] = arr
         sort_keys.append((f"k{i}", "ascending" if direction == "asc" else "descending", "at_end"))
     table = pa.table(columns)
@@ -300,7 +318,7 @@ def sort_order(lists: ListVec, keys: list[Vec], directions: list, call: KernelCa
 def groupby(call: KernelCall) -> Vec:
     lists = as_list(call.args[0])
     keys = _call_each(call, 1, lists)
-    codes = key_codes(normalize_zero(keys))
+    codes = key_codes(keys)
     if lists.length == 1:  # the usual top-level list: dense codes, one O(n) pass
         group_of, first_index = renumber_first_appearance(codes, int(codes.max()) + 1 if len(codes) else 0)
         pid_of_group = np.zeros(len(first_index), dtype=np.int64)
@@ -320,15 +338,6 @@ def groupby(call: KernelCall) -> Vec:
     return ListVec(outer_offsets, inner, lists.valid)
 
 
-def normalize_zero(vec: Vec) -> Vec:
-    """-0.0 groups with 0.0 and every NaN with every NaN (hash kernels compare bit patterns)."""
-    if isinstance(vec, ArrayVec) and pa.types.is_floating(vec.array.type):
-        return ArrayVec(canonical_floats(vec.array))
-    if isinstance(vec, StructVec):
-        return StructVec({k: normalize_zero(v) for k, v in vec.fields.items()}, vec.length, vec.valid)
-    return vec
-
-
 @kernel("groupkey")
 def groupkey(call: KernelCall) -> Vec:
     groups = call.args[0]
@@ -344,7 +353,7 @@ def groupkey(call: KernelCall) -> Vec:
 def unique(call: KernelCall) -> Vec:
     lists = as_list(call.args[0])
     pid = lists.parent_index()
-    _, first_index = first_appearance_groups(pid, key_codes(normalize_zero(lists.child)))
+    _, first_index = first_appearance_groups(pid, key_codes(lists.child))
     per_list = np.bincount(pid[first_index], minlength=lists.length).astype(np.int64)
     offsets = np.zeros(lists.length + 1, dtype=np.int64)
     np.cumsum(per_list, out=offsets[1:])
@@ -369,23 +378,15 @@ def _append_lists(a: ListVec, b: ListVec) -> ListVec:
     np.cumsum(la + lb, out=offsets[1:])
     both = concat_vecs([a.child, b.child])
     # Index of every output element into ``both``: a's elements, then b's, list by list.
-    a_idx = np.repeat(a.offsets[:-1], la) + _ranges(la)
-    b_idx = a.child.length + np.repeat(b.offsets[:-1], lb) + _ranges(lb)
+    a_idx = np.repeat(a.offsets[:-1], la) + ranges(la)
+    b_idx = a.child.length + np.repeat(b.offsets[:-1], lb) + ranges(lb)
     order = np.empty(offsets[-1], dtype=np.int64)
-    a_pos = np.repeat(offsets[:-1], la) + _ranges(la)
-    b_pos = np.repeat(offsets[:-1] + la, lb) + _ranges(lb)
+    a_pos = np.repeat(offsets[:-1], la) + ranges(la)
+    b_pos = np.repeat(offsets[:-1] + la, lb) + ranges(lb)
     order[a_pos] = a_idx
     order[b_pos] = b_idx
     valid = a.is_valid() & b.is_valid() if (a.valid is not None and b.valid is not None) else None
     return ListVec(offsets, both.take(order), valid)
-
-
-def _ranges(lengths: np.ndarray) -> np.ndarray:
-    """Concatenated ``arange(k)`` for each k in ``lengths``."""
-    total = int(lengths.sum())
-    starts = np.zeros(len(lengths), dtype=np.int64)
-    np.cumsum(lengths[:-1], out=starts[1:])
-    return np.arange(total, dtype=np.int64) - np.repeat(starts, lengths)
 
 
 @kernel("flatten")
@@ -406,7 +407,7 @@ def _nulls_as_elements(lists: ListVec) -> ListVec:
     lengths = np.where(valid, lists.lengths(), 1)
     offsets = np.zeros(lists.length + 1, dtype=np.int64)
     np.cumsum(lengths, out=offsets[1:])
-    index = np.repeat(lists.offsets[:-1], lengths) + _ranges(lengths)
+    index = np.repeat(lists.offsets[:-1], lengths) + ranges(lengths)
     element_valid = np.repeat(valid, lengths)
     return ListVec(offsets, take_or_null(lists.child, index, element_valid))
 
@@ -419,8 +420,6 @@ def _is_list_vec(vec: Vec) -> bool:
 
 @kernel("contains:list")
 def contains(call: KernelCall) -> Vec:
-    from weave_lite.execute.ops.arith import equal_or_both_null
-
     lists = as_list(call.args[0])
     needle = call.args[1].take(lists.parent_index())
     hit = equal_or_both_null(lists.child, needle)
@@ -448,13 +447,69 @@ def list_literal(call: KernelCall) -> Vec:
     return ListVec(offsets, stacked.take(order))
 
 
-@kernel("dict")
-def dict_literal(call: KernelCall) -> Vec:
-    fields: dict[str, Vec] = {}
-    args = [a for a in call.args if a is not None]
-    for i in range(0, len(args), 2):
-        key = args[i].value  # dict keys are literals (checked by the type rule)
-        fields.pop(key, None)
-        fields[key] = args[i + 1]
-    return StructVec(fields, call.length)
+# -- joinToStr -------------------------------------------------------------------------------------
 
+
+def _to_strings(array: pa.Array) -> pa.Array:
+    """``toString`` of every element (nulls stay null), as docs/semantics.md defines it."""
+    t = array.type
+    if pa.types.is_string(t) or pa.types.is_large_string(t):
+        return array.cast(pa.large_string())
+    if pa.types.is_null(t):
+        return pa.nulls(len(array), pa.large_string())
+    if pa.types.is_dictionary(t):
+        return _to_strings(array.cast(t.value_type))
+    if pa.types.is_floating(t):
+        if t != pa.float64():
+            array = array.cast(pa.float64())
+        return array.cast(pa.large_string())
+    if pa.types.is_integer(t) or pa.types.is_boolean(t):
+        return array.cast(pa.large_string())
+    if pa.types.is_timestamp(t):
+        us = array.cast(pa.timestamp("us", tz=t.tz), safe=False) if t.unit != "us" else array
+        return pc.strftime(us, format="%Y-%m-%dT%H:%M:%SZ").cast(pa.large_string())
+    if pa.types.is_union(t):
+        return map_union(array, _to_strings, pa.large_string())
+    raise TypeError(f"`joinToStr` cannot turn {t} into a string")
+
+
+@kernel("joinToStr")
+def join_to_str(call: KernelCall) -> Vec:
+    lists = as_list(call.args[0])
+    n = lists.length
+    sep_vec = call.args[1]
+    child = lists.child
+    if isinstance(child, ListVec) or isinstance(child, StructVec):
+        raise call.error("`joinToStr` joins a list of numbers, strings, booleans or timestamps")
+    values = as_array(child) if child.length else pa.array([], pa.large_string())
+    values = combine(values)
+    if pa.types.is_nested(values.type) and not pa.types.is_union(values.type):
+        raise call.error("`joinToStr` joins a list of numbers, strings, booleans or timestamps")
+    try:
+        strings = _to_strings(values)
+    except TypeError as exc:
+        raise call.error(str(exc)) from None
+    keep = child.is_valid() if child.length else np.zeros(0, bool)
+    if pa.types.is_union(values.type):
+        keep = keep & validity(strings)
+    pid = lists.parent_index()
+    kept = np.bincount(pid[keep], minlength=n).astype(np.int64)[:n] if len(pid) else np.zeros(n, np.int64)
+    offsets = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(kept, out=offsets[1:])
+    flat = strings.filter(pa.array(keep, type=pa.bool_())) if len(strings) else strings
+    mask = pa.array(~lists.valid) if lists.valid is not None else None
+    listed = pa.LargeListArray.from_arrays(pa.array(offsets, type=pa.int64()), flat, mask=mask)
+    if isinstance(sep_vec, ConstVec):
+        if sep_vec.value is None:
+            return ArrayVec(pa.nulls(n, pa.string()))
+        sep = pa.scalar(str(sep_vec.value), pa.large_string())
+    else:
+        sep = as_array(sep_vec)
+        if pa.types.is_null(sep.type):
+            return ArrayVec(pa.nulls(n, pa.string()))
+        sep = sep.cast(pa.large_string())
+    if call.budget.tracks_memory:  # a long separator between many short strings
+        sep_bytes = len(sep.as_py().encode()) if isinstance(sep, pa.Scalar) else int(pc.max(pc.binary_length(sep)).as_py() or 0)
+        call.admit(flat.nbytes + int(kept.sum()) * sep_bytes, f"`joinToStr` ({int(kept.sum()):,} strings)")
+    out = pc.binary_join(listed, sep)
+    return ArrayVec(out.cast(pa.string()))

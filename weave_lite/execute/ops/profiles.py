@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
+from weave_lite.execute.columns import as_list, as_struct, concat_vecs
 from weave_lite.execute.executor import KernelCall, kernel
-from weave_lite.execute.ops.base import as_list, as_struct, concat_vecs
 from weave_lite.execute.vectors import ListVec, StructVec, Vec
 
 # Bytes of one column's summary row in a profile (27 statistics), about.

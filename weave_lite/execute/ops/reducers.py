@@ -13,10 +13,19 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from weave_lite.execute.executor import KernelCall, kernel
-from weave_lite.execute.ops.base import as_array, as_list, canonical_floats, per_list_aggregate
+from weave_lite.execute.columns import (
+    as_array,
+    as_list,
+    canonical_floats,
+    combine,
+    dense_validity,
+    per_list_aggregate,
+    to_numpy,
+    validity,
+)
 from weave_lite.execute.encodings import string_codes
-from weave_lite.execute.vectors import ArrayVec, ListVec, Vec, combine
+from weave_lite.execute.executor import KernelCall, kernel
+from weave_lite.execute.vectors import ArrayVec, ListVec, Vec
 from weave_lite.kernels import grouping
 
 
@@ -42,12 +51,9 @@ def list_elements(lists: ListVec, as_float: bool = False) -> tuple[np.ndarray, p
 
 
 def numpy_values(values: pa.Array) -> tuple[np.ndarray, np.ndarray]:
-    """(values with nulls as 0, validity) as numpy."""
-    valid = np.ones(len(values), dtype=bool) if values.null_count == 0 else np.asarray(
-        pc.is_valid(values).to_numpy(zero_copy_only=False), dtype=bool
-    )
-    data = values if values.null_count == 0 else pc.fill_null(values, 0)
-    return np.asarray(data.to_numpy(zero_copy_only=False)), valid
+    """(values with nulls as 0, validity) as numpy (the reducers' Numba kernels take both)."""
+    data, valid = to_numpy(values)
+    return data, dense_validity(valid, len(data))
 
 
 def _result(lists: ListVec, values: np.ndarray, has: np.ndarray, arrow_type: pa.DataType) -> ArrayVec:
@@ -199,7 +205,7 @@ def _non_null_elements(lists: ListVec) -> tuple[pa.Table, np.ndarray, np.ndarray
     if pa.types.is_floating(values.type):
         values = canonical_floats(values)
     pid = lists.parent_index()
-    idx = np.flatnonzero(np.asarray(pc.is_valid(values).to_numpy(zero_copy_only=False), dtype=bool))
+    idx = np.flatnonzero(validity(values))
     table = pa.table({"p": pa.array(pid[idx], type=pa.int64()), "v": values.take(pa.array(idx))})
     return table, pid, idx
 

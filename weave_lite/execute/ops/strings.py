@@ -29,78 +29,25 @@ RE2 once per *distinct* pattern (:func:`_by_distinct`).
 
 from __future__ import annotations
 
-import threading
 from typing import Any, Callable
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from numba import njit
 
-from weave_lite.execute.estimates import repeat_bytes
+from weave_lite.execute.calls import folding, has_null_type
+from weave_lite.execute.columns import as_array, combine, concat_vecs, dense_validity, map_union, to_numpy, validity
 from weave_lite.execute.executor import KernelCall, kernel
-from weave_lite.execute.ops.base import arrow_type_for, concat_vecs, is_null_type
-from weave_lite.execute.vectors import ArrayVec, ConstVec, ListVec, StructVec, Vec, unsliced_union, vec_from_arrow
+from weave_lite.execute.regex import check_regex, python_classes
+from weave_lite.execute.vectors import ArrayVec, ConstVec, ListVec, Vec, vec_from_arrow
+from weave_lite.kernels import text
 
 STRING = pa.string()
-
-# ---------------------------------------------------------------------------------------------
-# Generic plumbing
-# ---------------------------------------------------------------------------------------------
-
-
-def _null_result(call: KernelCall) -> Vec:
-    return ConstVec(None, arrow_type_for(call.out_type), call.length)
-
-
-def _has_null_type(call: KernelCall) -> bool:
-    return any(isinstance(a, Vec) and is_null_type(a) for a in call.args)
-
-
-def _broadcast(vec: Vec, n: int) -> Vec:
-    """A Vec computed for one element, repeated ``n`` times."""
-    if isinstance(vec, ConstVec):
-        return ConstVec(vec.value, vec.arrow_type, n)
-    if isinstance(vec, ArrayVec):
-        t = vec.array.type
-        if not (pa.types.is_nested(t) or pa.types.is_union(t)):
-            return ConstVec(vec.array[0].as_py(), t, n)
-    return vec.take(np.zeros(n, dtype=np.int64))
-
-
-def folding(compute: Callable[[KernelCall, list, int], Vec]) -> Callable[[KernelCall], Vec]:
-    """Run ``compute(call, args, n)``; when every value argument is a constant, run it once on
-    one element and broadcast the result (``"a".upper`` in a frame of a million rows)."""
-
-    def run(call: KernelCall) -> Vec:
-        if _has_null_type(call):
-            return _null_result(call)
-        values = [a for a in call.args if isinstance(a, Vec)]
-        if values and call.length != 1 and all(isinstance(a, ConstVec) for a in values):
-            small = [ConstVec(a.value, a.arrow_type, 1) if isinstance(a, ConstVec) else a for a in call.args]
-            one = compute(call, small, 1)
-            if isinstance(one, (ListVec, StructVec)):  # copied once per element (`"a,b".split(",")`)
-                call.admit(repeat_bytes(one, call.length), f"`{call.plan.op}` repeated for {call.length:,} elements")
-            return _broadcast(one, call.length)
-        return compute(call, list(call.args), call.length)
-
-    run.__name__ = compute.__name__
-    return run
-
-
-def combine_chunks(array: pa.Array | pa.ChunkedArray) -> pa.Array:
-    if isinstance(array, pa.ChunkedArray):
-        if array.num_chunks == 1:
-            return array.chunk(0)
-        if array.num_chunks == 0:
-            return pa.array([], type=array.type)
-        return array.combine_chunks()
-    return array
 
 
 def _str_array(vec: Vec) -> pa.Array:
     """A string Vec as one ``pa.string()`` array (large strings kept large when they must be)."""
-    array = combine_chunks(vec.array if isinstance(vec, ArrayVec) else vec.to_arrow())
+    array = combine(as_array(vec))
     t = array.type
     if t == STRING or pa.types.is_large_string(t):
         return array
@@ -109,12 +56,6 @@ def _str_array(vec: Vec) -> pa.Array:
     if pa.types.is_string_view(t):
         return array.cast(STRING)
     raise TypeError(f"expected strings, got {t}")
-
-
-def validity(array: pa.Array) -> np.ndarray:
-    if array.null_count == 0:
-        return np.ones(len(array), dtype=bool)
-    return np.asarray(pc.is_valid(array).to_numpy(zero_copy_only=False), dtype=bool)
 
 
 def _parts(array: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -185,7 +126,7 @@ def _by_distinct(strings: Vec, args: list[Vec], fn: Callable[..., Vec], out_type
             valid &= vec.value is not None
             lookups.append(lambda row, v=vec.value: v)
             continue
-        array = combine_chunks(vec.array if isinstance(vec, ArrayVec) else vec.to_arrow())
+        array = combine(as_array(vec))
         encoded = pc.dictionary_encode(array)
         idx = encoded.indices
         valid &= validity(idx)
@@ -246,448 +187,12 @@ def _all_ascii(array: pa.Array) -> bool:
     return bool(region.size == 0 or region.max() < 0x80)
 
 
-# ---------------------------------------------------------------------------------------------
-# UTF-8 helpers (Numba)
-# ---------------------------------------------------------------------------------------------
-
-
-@njit(cache=True, nogil=True)
-def _decode_at(data, i):
-    """(code point, byte length) of the UTF-8 sequence starting at ``data[i]``."""
-    b0 = np.int64(data[i])
-    if b0 < 0x80:
-        return b0, 1
-    if b0 < 0xE0:
-        return ((b0 & 0x1F) << 6) | (np.int64(data[i + 1]) & 0x3F), 2
-    if b0 < 0xF0:
-        return ((b0 & 0x0F) << 12) | ((np.int64(data[i + 1]) & 0x3F) << 6) | (np.int64(data[i + 2]) & 0x3F), 3
-    return (
-        ((b0 & 0x07) << 18)
-        | ((np.int64(data[i + 1]) & 0x3F) << 12)
-        | ((np.int64(data[i + 2]) & 0x3F) << 6)
-        | (np.int64(data[i + 3]) & 0x3F)
-    ), 4
-
-
-@njit(cache=True, nogil=True)
-def _utf8_len(cp):
-    if cp < 0x80:
-        return 1
-    if cp < 0x800:
-        return 2
-    if cp < 0x10000:
-        return 3
-    return 4
-
-
-@njit(cache=True, nogil=True)
-def _put(out, j, cp):
-    """Write ``cp`` as UTF-8 at ``out[j]``; return the next position."""
-    if cp < 0x80:
-        out[j] = cp
-        return j + 1
-    if cp < 0x800:
-        out[j] = 0xC0 | (cp >> 6)
-        out[j + 1] = 0x80 | (cp & 0x3F)
-        return j + 2
-    if cp < 0x10000:
-        out[j] = 0xE0 | (cp >> 12)
-        out[j + 1] = 0x80 | ((cp >> 6) & 0x3F)
-        out[j + 2] = 0x80 | (cp & 0x3F)
-        return j + 3
-    out[j] = 0xF0 | (cp >> 18)
-    out[j + 1] = 0x80 | ((cp >> 12) & 0x3F)
-    out[j + 2] = 0x80 | ((cp >> 6) & 0x3F)
-    out[j + 3] = 0x80 | (cp & 0x3F)
-    return j + 4
-
-
-@njit(cache=True, nogil=True)
-def _final_sigma(data, start, i, after, end, ignorable, cased):
-    """Python's Final_Sigma test for the capital sigma at bytes [i, after) of a string
-    spanning [start, end): preceded by a cased letter and not followed by one, skipping
-    case-ignorable code points both ways."""
-    p = i
-    found = False
-    cp = 0
-    while p > start:
-        p -= 1
-        while p > start and (data[p] & 0xC0) == 0x80:
-            p -= 1
-        cp, _ = _decode_at(data, p)
-        if not ignorable[cp]:
-            found = True
-            break
-    if not (found and cased[cp]):
-        return False
-    q = after
-    while q < end:
-        cp, k = _decode_at(data, q)
-        if not ignorable[cp]:
-            return not cased[cp]
-        q += k
-    return True
-
-
-@njit(cache=True, nogil=True)
-def _case_map(data, offsets, valid, single, multi_off, multi_cps, lower, ignorable, cased):
-    """Full case mapping of every string: ``single[cp]`` is the mapped code point, or
-    ``-(k + 1)`` for the k-th multi-code-point mapping; capital sigma follows Final_Sigma
-    when ``lower``."""
-    n = len(offsets) - 1
-    out_off = np.zeros(n + 1, dtype=np.int64)
-    for r in range(n):
-        size = 0
-        if valid[r]:
-            i = offsets[r]
-            end = offsets[r + 1]
-            while i < end:
-                cp, k = _decode_at(data, i)
-                m = single[cp]
-                if lower and cp == 0x3A3:
-                    size += 2
-                elif m >= 0:
-                    size += _utf8_len(m)
-                else:
-                    idx = -m - 1
-                    for t in range(multi_off[idx], multi_off[idx + 1]):
-                        size += _utf8_len(multi_cps[t])
-                i += k
-        out_off[r + 1] = out_off[r] + size
-    out = np.empty(out_off[n], dtype=np.uint8)
-    for r in range(n):
-        if not valid[r]:
-            continue
-        start = offsets[r]
-        end = offsets[r + 1]
-        i = start
-        j = out_off[r]
-        while i < end:
-            cp, k = _decode_at(data, i)
-            m = single[cp]
-            if lower and cp == 0x3A3:
-                if _final_sigma(data, start, i, i + k, end, ignorable, cased):
-                    j = _put(out, j, 0x3C2)
-                else:
-                    j = _put(out, j, 0x3C3)
-            elif m >= 0:
-                j = _put(out, j, m)
-            else:
-                idx = -m - 1
-                for t in range(multi_off[idx], multi_off[idx + 1]):
-                    j = _put(out, j, multi_cps[t])
-            i += k
-    return out, out_off
-
-
-@njit(cache=True, nogil=True)
-def _codepoint_to_byte(data, offsets, positions):
-    """Byte offset of code point ``positions[r]`` of string r (clamped to its end)."""
-    n = len(positions)
-    out = np.empty(n, dtype=np.int64)
-    for r in range(n):
-        i = offsets[r]
-        end = offsets[r + 1]
-        k = positions[r]
-        while k > 0 and i < end:
-            b = data[i]
-            if b < 0x80:
-                i += 1
-            elif b < 0xE0:
-                i += 2
-            elif b < 0xF0:
-                i += 3
-            else:
-                i += 4
-            k -= 1
-        out[r] = min(i, end)
-    return out
-
-
-@njit(cache=True, nogil=True)
-def _insert_around_code_points(data, offsets, valid, insert):
-    """``insert`` before every code point and at the end of every string (Python's
-    ``s.replace("", insert)``)."""
-    n = len(offsets) - 1
-    k = len(insert)
-    out_off = np.zeros(n + 1, dtype=np.int64)
-    for r in range(n):
-        size = 0
-        if valid[r]:
-            size = k
-            for i in range(offsets[r], offsets[r + 1]):
-                size += 1
-                if (data[i] & 0xC0) != 0x80:
-                    size += k
-        out_off[r + 1] = out_off[r] + size
-    out = np.empty(out_off[n], dtype=np.uint8)
-    for r in range(n):
-        if not valid[r]:
-            continue
-        j = out_off[r]
-        for i in range(offsets[r], offsets[r + 1]):
-            if (data[i] & 0xC0) != 0x80:
-                for t in range(k):
-                    out[j] = insert[t]
-                    j += 1
-            out[j] = data[i]
-            j += 1
-        for t in range(k):
-            out[j] = insert[t]
-            j += 1
-    return out, out_off
-
-
-@njit(cache=True, nogil=True)
-def _find_bytes(data, start, end, needle, n0, n1):
-    """First byte position >= start where ``needle[n0:n1]`` occurs in ``data[start:end]``, or -1.
-    (Byte matching is code point matching: UTF-8 is self-synchronizing.)"""
-    m = n1 - n0
-    last = end - m
-    i = start
-    while i <= last:
-        k = 0
-        while k < m and data[i + k] == needle[n0 + k]:
-            k += 1
-        if k == m:
-            return i
-        i += 1
-    return -1
-
-
-@njit(cache=True, nogil=True)
-def _match_rows(data, offsets, needles, n_offsets, mode):
-    """Per row: 0 = contains, 1 = startsWith, 2 = endsWith (nulls are handled by the caller)."""
-    n = len(offsets) - 1
-    out = np.zeros(n, dtype=np.bool_)
-    for r in range(n):
-        s0, s1 = offsets[r], offsets[r + 1]
-        n0, n1 = n_offsets[r], n_offsets[r + 1]
-        m = n1 - n0
-        if mode == 0:
-            out[r] = _find_bytes(data, s0, s1, needles, n0, n1) >= 0
-        elif m <= s1 - s0:
-            base = s0 if mode == 1 else s1 - m
-            ok = True
-            for k in range(m):
-                if data[base + k] != needles[n0 + k]:
-                    ok = False
-                    break
-            out[r] = ok
-    return out
-
-
-@njit(cache=True, nogil=True)
-def _replace_rows(data, offsets, valid, olds, o_off, news, w_off):
-    """Python's ``s.replace(old, new)`` per row (``old`` empty: ``new`` around every code point)."""
-    n = len(offsets) - 1
-    out_off = np.zeros(n + 1, dtype=np.int64)
-    for r in range(n):
-        size = 0
-        if valid[r]:
-            s0, s1 = offsets[r], offsets[r + 1]
-            o0, o1 = o_off[r], o_off[r + 1]
-            k = w_off[r + 1] - w_off[r]
-            if o1 == o0:
-                size = k
-                for i in range(s0, s1):
-                    size += 1
-                    if (data[i] & 0xC0) != 0x80:
-                        size += k
-            else:
-                i = s0
-                while True:
-                    hit = _find_bytes(data, i, s1, olds, o0, o1)
-                    if hit < 0:
-                        size += s1 - i
-                        break
-                    size += hit - i + k
-                    i = hit + (o1 - o0)
-        out_off[r + 1] = out_off[r] + size
-    out = np.empty(out_off[n], dtype=np.uint8)
-    for r in range(n):
-        if not valid[r]:
-            continue
-        s0, s1 = offsets[r], offsets[r + 1]
-        o0, o1 = o_off[r], o_off[r + 1]
-        w0, w1 = w_off[r], w_off[r + 1]
-        j = out_off[r]
-        if o1 == o0:
-            for i in range(s0, s1):
-                if (data[i] & 0xC0) != 0x80:
-                    for t in range(w0, w1):
-                        out[j] = news[t]
-                        j += 1
-                out[j] = data[i]
-                j += 1
-            for t in range(w0, w1):
-                out[j] = news[t]
-                j += 1
-        else:
-            i = s0
-            while True:
-                hit = _find_bytes(data, i, s1, olds, o0, o1)
-                stop = s1 if hit < 0 else hit
-                for t in range(i, stop):
-                    out[j] = data[t]
-                    j += 1
-                if hit < 0:
-                    break
-                for t in range(w0, w1):
-                    out[j] = news[t]
-                    j += 1
-                i = hit + (o1 - o0)
-    return out, out_off
-
-
-@njit(cache=True, nogil=True)
-def _split_rows(data, offsets, valid, seps, s_off):
-    """Python's ``s.split(sep)`` per row (``sep`` empty: the code points): list offsets and the
-    byte ranges of the pieces."""
-    n = len(offsets) - 1
-    counts = np.zeros(n, dtype=np.int64)
-    for r in range(n):
-        if not valid[r]:
-            continue
-        s0, s1 = offsets[r], offsets[r + 1]
-        p0, p1 = s_off[r], s_off[r + 1]
-        if p1 == p0:
-            for i in range(s0, s1):
-                if (data[i] & 0xC0) != 0x80:
-                    counts[r] += 1
-        else:
-            c = 1
-            i = s0
-            while True:
-                hit = _find_bytes(data, i, s1, seps, p0, p1)
-                if hit < 0:
-                    break
-                c += 1
-                i = hit + (p1 - p0)
-            counts[r] = c
-    list_off = np.zeros(n + 1, dtype=np.int64)
-    for r in range(n):
-        list_off[r + 1] = list_off[r] + counts[r]
-    starts = np.empty(list_off[n], dtype=np.int64)
-    ends = np.empty(list_off[n], dtype=np.int64)
-    for r in range(n):
-        if not valid[r]:
-            continue
-        s0, s1 = offsets[r], offsets[r + 1]
-        p0, p1 = s_off[r], s_off[r + 1]
-        q = list_off[r]
-        if p1 == p0:
-            i = s0
-            while i < s1:
-                _, k = _decode_at(data, i)
-                starts[q] = i
-                ends[q] = i + k
-                q += 1
-                i += k
-        else:
-            i = s0
-            while True:
-                hit = _find_bytes(data, i, s1, seps, p0, p1)
-                starts[q] = i
-                if hit < 0:
-                    ends[q] = s1
-                    break
-                ends[q] = hit
-                q += 1
-                i = hit + (p1 - p0)
-    return list_off, starts, ends
-
-
-@njit(cache=True, nogil=True)
-def _codepoints_present(data, offsets, valid, lo, hi):
-    """Which code points of [lo, hi) occur in the strings."""
-    seen = np.zeros(hi - lo, dtype=np.bool_)
-    for r in range(len(offsets) - 1):
-        if not valid[r]:
-            continue
-        i = offsets[r]
-        end = offsets[r + 1]
-        while i < end:
-            cp, k = _decode_at(data, i)
-            if lo <= cp < hi:
-                seen[cp - lo] = True
-            i += k
-    return seen
-
-
-# ---------------------------------------------------------------------------------------------
-# Case mapping tables, built once from Python's own str.upper / str.lower
-# ---------------------------------------------------------------------------------------------
-
-_TABLES: dict[str, tuple] = {}
-_TABLES_LOCK = threading.Lock()
-
-
-def _all_code_points() -> np.ndarray:
-    cps = np.arange(0x110000, dtype=np.uint32)
-    return cps[(cps != 0) & ((cps < 0xD800) | (cps > 0xDFFF))]
-
-
-def _segments_after(text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``text`` is items separated (and ended) by NUL: (code points, item starts, item lengths)."""
-    out = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
-    ends = np.flatnonzero(out == 0)
-    starts = np.concatenate([[0], ends[:-1] + 1]).astype(np.int64)
-    return out, starts, (ends - starts).astype(np.int64)
-
-
-def _case_table(upper: bool) -> tuple:
-    key = "upper" if upper else "lower"
-    with _TABLES_LOCK:
-        if key in _TABLES:
-            return _TABLES[key]
-        cps = _all_code_points()
-        joined = np.zeros(2 * len(cps), dtype=np.uint32)
-        joined[0::2] = cps
-        text = joined.tobytes().decode("utf-32-le")
-        mapped, starts, lengths = _segments_after(text.upper() if upper else text.lower())
-        single = np.arange(0x110000, dtype=np.int64)
-        one = lengths == 1
-        single[cps[one]] = mapped[starts[one]]
-        many = ~one
-        multi_lengths = lengths[many]
-        multi_off = np.zeros(len(multi_lengths) + 1, dtype=np.int64)
-        np.cumsum(multi_lengths, out=multi_off[1:])
-        gather = np.repeat(starts[many] - multi_off[:-1], multi_lengths) + np.arange(multi_off[-1], dtype=np.int64)
-        multi_cps = mapped[gather].astype(np.int64)
-        single[cps[many]] = -(np.arange(len(multi_lengths), dtype=np.int64) + 1)
-        ignorable, cased = _sigma_tables() if not upper else (np.zeros(1, np.bool_), np.zeros(1, np.bool_))
-        _TABLES[key] = (single, multi_off, multi_cps, ignorable, cased)
-        return _TABLES[key]
-
-
-def _sigma_tables() -> tuple[np.ndarray, np.ndarray]:
-    """Case-ignorable and cased code points, read off Python's Final_Sigma behaviour:
-    ``X + c + "Σ"`` lowercases to a final sigma iff the letter before the sigma (skipping
-    case-ignorable ones) is cased.  With X = "A" (cased) and X = "1" (not cased) the results
-    differ exactly when c is case-ignorable; when it is not, they tell whether c is cased."""
-    cps = _all_code_points()
-    items = np.zeros((len(cps), 4), dtype=np.uint32)
-    items[:, 1] = cps
-    items[:, 2] = 0x3A3
-    last = []
-    for before in ("A", "1"):
-        items[:, 0] = ord(before)
-        out, starts, lengths = _segments_after(items.tobytes().decode("utf-32-le").lower())
-        last.append(out[starts + lengths - 1])
-    ignorable = np.zeros(0x110000, dtype=np.bool_)
-    cased = np.zeros(0x110000, dtype=np.bool_)
-    ignorable[cps] = last[0] != last[1]
-    cased[cps] = (last[1] == 0x3C2) & ~ignorable[cps]
-    return ignorable, cased
-
-
 def _change_case(array: pa.Array, upper: bool) -> pa.Array:
     if _all_ascii(array):
         return pc.ascii_upper(array) if upper else pc.ascii_lower(array)
-    single, multi_off, multi_cps, ignorable, cased = _case_table(upper)
+    single, multi_off, multi_cps, ignorable, cased = text.case_table(upper)
     data, offsets, valid = _parts(array)
-    out, out_off = _case_map(data, offsets, valid, single, multi_off, multi_cps, not upper, ignorable, cased)
+    out, out_off = text.case_map(data, offsets, valid, single, multi_off, multi_cps, not upper, ignorable, cased)
     return _make_strings(out, out_off, valid)
 
 
@@ -743,7 +248,7 @@ def _matching(mode: int):
         data, offsets, valid = _parts(array)
         n_data, n_offsets, n_valid = _parts(needles)
         both = valid & n_valid
-        out = _match_rows(data, offsets, n_data, n_offsets, mode)
+        out = text.match_rows(data, offsets, n_data, n_offsets, mode)
         return pa.array(out, type=pa.bool_(), mask=None if both.all() else ~both)
 
     return varying
@@ -777,9 +282,8 @@ def _int_numpy(vec: Vec, n: int) -> tuple[np.ndarray, np.ndarray]:
         if vec.value is None:
             return np.zeros(n, np.int64), np.zeros(n, bool)
         return np.full(n, int(np.clip(vec.value, -_BIG, _BIG)), np.int64), np.ones(n, bool)
-    array = combine_chunks(vec.array if isinstance(vec, ArrayVec) else vec.to_arrow())
-    values = np.asarray(pc.fill_null(array, 0).to_numpy(zero_copy_only=False), dtype=np.int64)
-    return np.clip(values, -_BIG, _BIG), validity(array)
+    values, valid = to_numpy(vec, n, np.int64)
+    return np.clip(values, -_BIG, _BIG), dense_validity(valid, len(values))
 
 
 def _slice_varying(array: pa.Array, start: Vec, stop: Vec | None, n: int) -> pa.Array:
@@ -798,7 +302,7 @@ def _slice_varying(array: pa.Array, start: Vec, stop: Vec | None, n: int) -> pa.
     ok = valid & a_ok & b_ok
     lo = np.where(ok, lo, 0)
     hi = np.where(ok, hi, 0)
-    return _gather(data, _codepoint_to_byte(data, offsets, lo), _codepoint_to_byte(data, offsets, hi), ok)
+    return _gather(data, text.codepoint_to_byte(data, offsets, lo), text.codepoint_to_byte(data, offsets, hi), ok)
 
 
 # -- replace, split ------------------------------------------------------------------------------
@@ -810,7 +314,7 @@ def _replace(array: pa.Array, old: str, new: str) -> pa.Array:
         # replace never terminates on an empty pattern).
         data, offsets, valid = _parts(array)
         insert = np.frombuffer(new.encode("utf-8"), dtype=np.uint8)
-        out, out_off = _insert_around_code_points(data, offsets, valid, insert)
+        out, out_off = text.insert_around_code_points(data, offsets, valid, insert)
         return _make_strings(out, out_off, valid)
     return pc.replace_substring(array, pattern=old, replacement=new)
 
@@ -820,7 +324,7 @@ def _replace_varying(array: pa.Array, olds: pa.Array, news: pa.Array) -> pa.Arra
     o_data, o_off, o_valid = _parts(olds)
     w_data, w_off, w_valid = _parts(news)
     valid = valid & o_valid & w_valid
-    out, out_off = _replace_rows(data, offsets, valid, o_data, o_off, w_data, w_off)
+    out, out_off = text.replace_rows(data, offsets, valid, o_data, o_off, w_data, w_off)
     return _make_strings(out, out_off, valid)
 
 
@@ -829,7 +333,7 @@ _replace_kernel = _pattern_op(_replace, STRING, _replace_varying)
 
 @kernel("replace")
 def replace(call: KernelCall) -> Vec:
-    if call.budget.tracks_memory and not _has_null_type(call):
+    if call.budget.tracks_memory and not has_null_type(call):
         call.admit(_replaced_bytes(call), "`replace`")
     return _replace_kernel(call)
 
@@ -883,7 +387,7 @@ def _split_varying(array: pa.Array, seps: pa.Array) -> Vec:
     data, offsets, valid = _parts(array)
     s_data, s_off, s_valid = _parts(seps)
     valid = valid & s_valid
-    list_off, starts, ends = _split_rows(data, offsets, valid, s_data, s_off)
+    list_off, starts, ends = text.split_rows(data, offsets, valid, s_data, s_off)
     return ListVec(list_off, ArrayVec(_gather(data, starts, ends, None)), None if valid.all() else valid)
 
 
@@ -916,14 +420,6 @@ kernel("toNumber")(_str_unary(_to_number))
 # -- findAll -------------------------------------------------------------------------------------
 
 
-def _check_regex(pattern: str) -> None:
-    try:
-        pc.match_substring_regex(pa.array([""], type=STRING), pattern=pattern)
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
-        detail = str(exc).split(":", 1)[-1].strip() if ":" in str(exc) else str(exc)
-        raise ValueError(f"invalid regular expression {pattern!r} (RE2 syntax): {detail}") from None
-
-
 def _markers(array: pa.Array) -> tuple[str, str]:
     """Two private-use characters that occur in none of the strings."""
     first = ("\ue000", "\ue001")
@@ -931,86 +427,11 @@ def _markers(array: pa.Array) -> tuple[str, str]:
         return first
     data, offsets, valid = _parts(array)
     for lo, hi in ((0xE000, 0xF900), (0xF0000, 0xFFFFE), (0x100000, 0x10FFFE)):
-        free = np.flatnonzero(~_codepoints_present(data, offsets, valid, lo, hi))
+        free = np.flatnonzero(~text.codepoints_present(data, offsets, valid, lo, hi))
         if len(free) >= 2:
             return chr(lo + int(free[0])), chr(lo + int(free[1]))
     raise ValueError("findAll: the strings use every private-use character")  # pragma: no cover
 
-
-_CLASS_TESTS = {"d": str.isdecimal, "w": lambda c: c.isalnum() or c == "_", "s": str.isspace}
-_CLASSES: dict[str, str] = {}
-
-
-def _class_body(letter: str) -> str:
-    """The code points Python's ``re`` means by ``\\d``, ``\\w`` or ``\\s`` (Unicode-aware, as
-    ``str.isdecimal``, ``str.isalnum() or "_"``, ``str.isspace``), as RE2 class ranges."""
-    with _TABLES_LOCK:
-        if letter not in _CLASSES:
-            cps = _all_code_points()
-            chars = np.zeros(2 * len(cps), dtype=np.uint32)
-            chars[0::2] = cps
-            test = _CLASS_TESTS[letter]
-            text = chars.tobytes().decode("utf-32-le")[0::2]
-            member = cps[np.fromiter((test(c) for c in text), dtype=bool, count=len(cps))].astype(np.int64)
-            breaks = np.flatnonzero(np.diff(member) != 1)
-            starts = np.concatenate([member[:1], member[breaks + 1]])
-            ends = np.concatenate([member[breaks], member[-1:]])
-            _CLASSES[letter] = "".join(
-                f"\\x{{{a:x}}}" + (f"-\\x{{{b:x}}}" if b > a else "") for a, b in zip(starts.tolist(), ends.tolist())
-            )
-        return _CLASSES[letter]
-
-
-def python_classes(pattern: str) -> str:
-    """``pattern`` with ``\\d \\w \\s`` (and ``\\D \\W \\S`` outside brackets) spelled out as the
-    Unicode classes Python's ``re`` gives them; RE2's own are ASCII-only.  Everything else is
-    left to RE2 (its ``\\b`` stays ASCII, its ``$`` matches only at the very end)."""
-    if "\\" not in pattern:
-        return pattern
-    out: list[str] = []
-    i, n = 0, len(pattern)
-    in_class = False
-    while i < n:
-        c = pattern[i]
-        if c == "\\" and i + 1 < n:
-            nxt = pattern[i + 1]
-            if nxt == "Q":  # RE2's literal text up to \\E
-                end = pattern.find("\\E", i + 2)
-                end = n if end < 0 else end + 2
-                out.append(pattern[i:end])
-                i = end
-                continue
-            if nxt in "dws":
-                body = _class_body(nxt)
-                out.append(body if in_class else f"[{body}]")
-            elif nxt in "DWS" and not in_class:
-                out.append(f"[^{_class_body(nxt.lower())}]")
-            else:
-                out.append(pattern[i : i + 2])
-            i += 2
-            continue
-        if in_class:
-            if c == "[" and pattern.startswith("[:", i):  # [[:alpha:]]
-                end = pattern.find(":]", i + 2)
-                end = n if end < 0 else end + 2
-                out.append(pattern[i:end])
-                i = end
-                continue
-            if c == "]":
-                in_class = False
-        elif c == "[":
-            j = i + 1
-            if j < n and pattern[j] == "^":
-                j += 1
-            if j < n and pattern[j] == "]":  # a leading ] is literal
-                j += 1
-            out.append(pattern[i:j])
-            in_class = True
-            i = j
-            continue
-        out.append(c)
-        i += 1
-    return "".join(out)
 
 
 def _find_all(array: pa.Array, pattern: str) -> Vec:
@@ -1026,7 +447,7 @@ def _find_all(array: pa.Array, pattern: str) -> Vec:
     ``["", "x", "", ""]``), ``\\b`` is ASCII-only, ``$`` matches only at the very end, and
     constructs RE2 lacks (backreferences, lookaround) are errors.
     """
-    _check_regex(pattern)
+    check_regex(pattern)
     pattern = python_classes(pattern)
     open_, close = _markers(array)
     marked = pc.replace_substring_regex(array, pattern=pattern, replacement=f"{open_}\\0{close}")
@@ -1034,7 +455,7 @@ def _find_all(array: pa.Array, pattern: str) -> Vec:
     assert isinstance(pieces, ListVec)
     position = np.arange(pieces.offsets[-1], dtype=np.int64) - np.repeat(pieces.offsets[:-1], pieces.lengths())
     matches = pieces.filter_children(position > 0)
-    child = combine_chunks(matches.child.array if isinstance(matches.child, ArrayVec) else matches.child.to_arrow())
+    child = combine(as_array(matches.child))
     if len(child):
         data, offsets, _ = _parts(child)
         size = np.asarray(pc.find_substring(child, close).to_numpy(zero_copy_only=False), dtype=np.int64)  # bytes
@@ -1052,7 +473,7 @@ _TS_FORMAT = "%Y-%m-%dT%H:%M:%SZ"  # %S of microsecond timestamps prints 00.0000
 
 def to_string_array(array: pa.Array) -> pa.Array:
     """The text of every value, as the reference's ``toString`` writes it."""
-    array = combine_chunks(array)
+    array = combine(array)
     t = array.type
     if t == STRING:
         return array
@@ -1076,7 +497,7 @@ def to_string_array(array: pa.Array) -> pa.Array:
             array = array.cast(pa.timestamp("us", tz="UTC"))
         return _iso_timestamps(array)
     if pa.types.is_union(t):
-        return _union_to_string(array)
+        return map_union(array, to_string_array, STRING)
     raise TypeError(f"`toString` does not take values of Arrow type {t}")
 
 
@@ -1125,23 +546,6 @@ def _iso_timestamps(array: pa.Array) -> pa.Array:
     offsets = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.where(valid, 27, 0), out=offsets[1:])
     return _make_strings(out.ravel(), offsets, valid)
-
-
-def _union_to_string(array: pa.Array) -> pa.Array:
-    t = array.type
-    n = len(array)
-    if n == 0:
-        return pa.array([], type=STRING)
-    array = unsliced_union(array)
-    type_codes = np.asarray(array.type_codes, dtype=np.int64)
-    child_of_code = np.zeros(max(t.type_codes) + 1, dtype=np.int64)
-    child_of_code[list(t.type_codes)] = np.arange(t.num_fields)
-    which = child_of_code[type_codes]
-    children = [to_string_array(array.field(i)) for i in range(t.num_fields)]
-    base = np.zeros(t.num_fields, dtype=np.int64)
-    np.cumsum([len(c) for c in children[:-1]], out=base[1:])
-    within = np.asarray(array.offsets, dtype=np.int64) if t.mode == "dense" else np.arange(n, dtype=np.int64) + array.offset
-    return pa.concat_arrays(children).take(pa.array(base[which] + within))
 
 
 @kernel("toString")

@@ -1,8 +1,11 @@
-"""Kernels of the windows ops: ``rolling(w => w.avg, n)`` over every list of a frame at once.
+"""Kernels of the windows area: ``rolling(w => w.avg, n)`` over every list of a frame at once.
 
-The window function is recognised from the plan (``w => w.avg`` / ``.sum`` / ``.min`` /
-``.max``) and computed by one Numba pass over the flat values of all lists
-(:mod:`weave_lite.kernels.rolling`); nothing is materialised per window.
+``rolling`` runs its window function on every window: the windows of all lists are built as one
+list of lists and the function runs once over all of them.  The rewrite
+:mod:`weave_lite.compile.rewrites.window_functions` recognises ``w => w.avg`` / ``.sum`` /
+``.min`` / ``.max`` while planning and gives ``rolling:avg`` ... ``rolling:max``, computed by one
+Numba pass over the flat values of all lists (:mod:`weave_lite.kernels.rolling`) with nothing
+materialised per window.
 """
 
 from __future__ import annotations
@@ -11,35 +14,45 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from weave_lite.compile.planner import PCall, PVar
+from weave_lite.execute.columns import (
+    as_array,
+    as_list,
+    canonical_floats,
+    combine,
+    dense_validity,
+    list_positions,
+    ranges,
+    to_numpy,
+    validity,
+)
+from weave_lite.execute.estimates import take_bytes
 from weave_lite.execute.executor import KernelCall, kernel
-from weave_lite.execute.ops.base import as_array, as_list
 from weave_lite.execute.vectors import ArrayVec, ConstVec, ListVec, StructVec, Vec
 from weave_lite.kernels.rolling import rolling_arg_extreme, rolling_sum_float, rolling_sum_int
 
-_FUNCTIONS = ("avg", "sum", "min", "max")
+# The window functions computed without building windows (keys ``rolling:<function>``).
+FUNCTIONS = ("avg", "sum", "min", "max")
 
 
-def _window_function(call: KernelCall) -> str:
-    """Which reducer the window lambda applies to its parameter (else a clear error)."""
+@kernel("rolling")
+def rolling(call: KernelCall) -> Vec:
+    """Any window function: run once over the windows of every element of every list."""
+    lists = as_list(call.args[0])
+    sizes = _window_sizes(call, lists)
     fn = call.args[1]
-    plan = getattr(fn, "plan", None)
-    body = getattr(plan, "body", None)
-    if (
-        plan is not None
-        and isinstance(body, PCall)
-        and body.op in _FUNCTIONS
-        and body.map_depth == 0
-        and len(body.args) == 1
-        and isinstance(body.args[0], PVar)
-        and plan.params
-        and body.args[0].name == plan.params[0]
-    ):
-        return body.op
-    raise call.error(
-        "`rolling` takes one of `w => w.avg`, `w => w.sum`, `w => w.min` or `w => w.max` "
-        "as its window function"
-    )
+    pid = lists.parent_index()
+    here = np.arange(lists.child.length, dtype=np.int64)
+    lo = np.maximum(lists.offsets[:-1][pid], here - sizes[pid] + 1) if len(pid) else here
+    widths = here + 1 - lo
+    offsets = np.zeros(len(here) + 1, dtype=np.int64)
+    np.cumsum(widths, out=offsets[1:])
+    index = np.repeat(lo, widths) + ranges(widths)
+    call.admit(take_bytes(lists.child, index), f"`rolling` windows ({len(index):,} elements)")
+    windows = ListVec(offsets, lists.child.take(index))
+    params: list[Vec] = [windows]
+    if fn.arity > 1:  # the element's index in its list
+        params.append(ArrayVec(pa.array(list_positions(lists), type=pa.int64())))
+    return ListVec(lists.offsets, fn(params, pid), lists.valid)
 
 
 def _window_sizes(call: KernelCall, lists: ListVec) -> np.ndarray:
@@ -59,12 +72,8 @@ def _window_sizes(call: KernelCall, lists: ListVec) -> np.ndarray:
         array = as_array(arg)
         if not pa.types.is_integer(array.type) and not pa.types.is_null(array.type):
             raise call.error(f"`rolling`'s window size must be an integer, got {array.type}")
-        valid = np.asarray(pc.is_valid(array).to_numpy(zero_copy_only=False), dtype=bool)
-        sizes = (
-            np.asarray(pc.fill_null(array, 0).to_numpy(zero_copy_only=False), dtype=np.int64)
-            if not pa.types.is_null(array.type)
-            else np.zeros(n, dtype=np.int64)
-        )
+        sizes, ok = to_numpy(array, dtype=np.int64)
+        valid = dense_validity(ok, len(sizes))
     bad = live & (~valid | (sizes < 1))
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
@@ -79,34 +88,24 @@ def _flat_values(lists: ListVec) -> pa.Array:
         raise TypeError("`rolling` windows must hold numbers (or, for min/max, orderable values)")
     if child.length == 0:
         return pa.array([], pa.float64())
-    array = as_array(child)
-    if isinstance(array, pa.ChunkedArray):
-        array = array.combine_chunks() if array.num_chunks != 1 else array.chunk(0)
+    array = combine(as_array(child))
     if pa.types.is_dictionary(array.type):
         array = array.cast(array.type.value_type)
     return array
 
 
 def _numpy(array: pa.Array, dtype) -> np.ndarray:
-    filled = pc.fill_null(array, pa.scalar(0, array.type)) if array.null_count else array
-    return np.ascontiguousarray(filled.to_numpy(zero_copy_only=False), dtype=dtype)
+    return to_numpy(array, dtype=dtype)[0]
 
 
-@kernel("rolling")
-def rolling(call: KernelCall) -> Vec:
-    function = _window_function(call)
+def _rolling(call: KernelCall, function: str) -> Vec:
+    """``rolling`` of one of :data:`FUNCTIONS`: one Numba pass, no window built."""
     lists = as_list(call.args[0])
     sizes = _window_sizes(call, lists)
     values = _flat_values(lists)
     t = values.type
     offsets = np.ascontiguousarray(lists.offsets, dtype=np.int64)
-    valid = (
-        np.asarray(pc.is_valid(values).to_numpy(zero_copy_only=False), dtype=bool)
-        if values.null_count
-        else np.ones(len(values), dtype=bool)
-    )
-    if pa.types.is_null(t):
-        valid = np.zeros(len(values), dtype=bool)
+    valid = validity(values)
     mask = None if lists.valid is None else ~lists.valid
 
     if function in ("sum", "avg"):
@@ -134,7 +133,7 @@ def rolling(call: KernelCall) -> Vec:
         chosen = np.full(len(values), -1, dtype=np.int64)
     else:
         if pa.types.is_floating(t):
-            keys = _numpy(pc.add(values, pa.scalar(0.0, t)), np.float64)
+            keys = _numpy(canonical_floats(values), np.float64)
         elif pa.types.is_integer(t):
             keys = _numpy(values, np.int64)
         else:
@@ -148,3 +147,7 @@ def rolling(call: KernelCall) -> Vec:
     else:
         child = values.take(pa.array(np.where(found, chosen, 0), type=pa.int64(), mask=~found))
     return ListVec(lists.offsets, ArrayVec(child), None if mask is None else lists.valid)
+
+
+for _function in FUNCTIONS:
+    kernel(f"rolling:{_function}")(lambda call, function=_function: _rolling(call, function))

@@ -5,19 +5,19 @@ strings), the planner tries the overloads in the order they were registered.
 """
 
 from weave_lite.graph.ops import (  # noqa: F401
+    bins,
     dicts,
-    roots,
-    lists,
+    fused,
     join,
-    windows,
+    lists,
     logic,
     numbers,
-    bins,
     profiles,
     reducers,
+    roots,
     strings,
     timestamps,
-    fused,
+    windows,
 )
 
 AREAS = ("dicts", "roots", "lists", "join", "windows", "logic", "numbers", "bins", "profiles", "reducers", "strings", "timestamps", "fused")

@@ -15,7 +15,7 @@ from weave_lite.graph.ops.rules import (
     is_str,
     list_of_arg,
 )
-from weave_lite.graph.registry import NOT_CONST, NOT_MERGEABLE, define, define_internal, fold
+from weave_lite.graph.registry import NOT_CONST, NOT_MERGEABLE, VALUE, define, define_internal, fold
 from weave_lite.graph.types import (
     ANY,
     BOOL,
@@ -227,3 +227,6 @@ define("list", AREA, ("any",) * 64, _list_literal_type, defaults=(None,) * 64, d
 # `xs.sort(f).limit(n)` selects the first n without sorting everything.
 define_internal("count:where", AREA, "count", partial=fold("sum"), doc="xs.filter(f).count, from f's mask")
 define_internal("limit:sorted", AREA, "limit", partial=NOT_MERGEABLE, doc="xs.sort(f).limit(n) as a top-k")
+# Made by weave_lite/compile/rewrites/sort_keys.py: a key function returning a list literal
+# (`row => [a, b]`) becomes one key column per item, never built as lists.
+define_internal("sort:keys", AREA, "list", evaluation=VALUE, foldable=False, doc="the items of a sort key function's list, as separate keys")

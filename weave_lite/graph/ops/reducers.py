@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from weave_lite.errors import WeaveTypeError
-from weave_lite.graph.ops.rules import all_of, base, elem, is_list, is_num, num_result, comparable
+from weave_lite.graph.ops.rules import all_of, base, comparable, elem, is_list, is_num, num_result
 from weave_lite.graph.registry import DISTINCT, MOMENTS, NOT_CONST, VALUES, define, fold
 from weave_lite.graph.types import FLOAT, INT, NONE, WType
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from weave_lite.graph.ops.rules import elem, is_int, is_list
-from weave_lite.graph.registry import NOT_MERGEABLE, define
+from weave_lite.graph.registry import NOT_MERGEABLE, define, define_internal
 from weave_lite.graph.types import ListT
 
 AREA = __name__  # the area is this module's name
@@ -23,3 +23,8 @@ define(
     partial=NOT_MERGEABLE,  # a window straddles morsel boundaries
     doc="list.rolling(w => w.avg, n)",
 )
+
+# Made by weave_lite/compile/rewrites/window_functions.py: `rolling(xs, w => w.avg, n)` and its
+# sum/min/max siblings as one pass over the list (the generic kernel builds every window).
+for _fn in ("avg", "sum", "min", "max"):
+    define_internal(f"rolling:{_fn}", AREA, "rolling", partial=NOT_MERGEABLE, doc=f"xs.rolling(w => w.{_fn}, n) in one pass")

@@ -1,10 +1,17 @@
-"""Helpers every kernel module uses: coercions between Vec kinds, element-wise application,
-typed nulls, concatenation, group codes and per-list aggregation."""
+"""Column plumbing shared by the kernels of every area: coercions between Vec kinds,
+element-wise application, typed nulls, concatenation, numpy values and validity, canonical
+floats, the key coder of ``groupby``/``unique``/``join``, and per-list aggregation.
+
+One of each: a kernel needing ``(numpy values, validity)`` of a column calls :func:`to_numpy`,
+floats whose equal values must have equal bits go through :func:`canonical_floats`, union
+arrays are walked by :func:`~weave_lite.execute.vectors.union_variants`, and keys are coded by
+:func:`key_codes`.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Sequence, TypeAlias
 
 import numpy as np
 import pyarrow as pa
@@ -18,13 +25,17 @@ from weave_lite.execute.vectors import (
     StructVec,
     Vec,
     combine,
+    null_where,
     to_numpy_bool,
-    unsliced_union,
+    union_valid,
+    union_variants,
     vec_from_arrow,
 )
 from weave_lite.execute.encodings import string_codes
 from weave_lite.graph.types import ListT, DictT, WType, to_arrow as wtype_to_arrow
-from weave_lite.storage.values import conform
+from weave_lite.storage.values import column_to_array, conform, unify_all
+
+Array: TypeAlias = "pa.Array | pa.ChunkedArray"
 
 # -- construction ------------------------------------------------------------------------------
 
@@ -41,8 +52,6 @@ def const_vec(value: Any, t: WType, length: int) -> Vec:
     """A literal or bound value repeated ``length`` times."""
     if isinstance(value, (list, tuple, dict)):
         # Built as storage builds logged values: values of mixed kinds become a union.
-        from weave_lite.storage.values import column_to_array
-
         vec = vec_from_arrow(column_to_array([_as_lists(value)]))
         return vec.take(np.zeros(length, dtype=np.int64))
     if isinstance(value, dt.datetime) and value.tzinfo is None:
@@ -145,8 +154,6 @@ def take_or_null(vec: Vec, indices: np.ndarray, valid: np.ndarray) -> Vec:
     out = vec.take(safe)
     if valid.all():
         return out
-    from weave_lite.execute.vectors import null_where
-
     return null_where(out, pa.array(~valid))
 
 
@@ -205,17 +212,31 @@ def _common_type(types: Sequence[pa.DataType]) -> pa.DataType:
         return first
     if all(pa.types.is_integer(t) or pa.types.is_floating(t) for t in real):
         return pa.float64()
-    from weave_lite.storage.values import unify_all
-
     return unify_all(real)
 
 
-# -- group codes -------------------------------------------------------------------------------
+# -- positions within lists ------------------------------------------------------------------
 
 
-def canonical_floats(array: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
-    """Floats whose equal values have equal bits, for hashing: -0.0 as 0.0, every NaN (any sign
-    or payload) as one NaN."""
+def list_positions(lists: ListVec) -> np.ndarray:
+    """Each child element's 0-based position within its list."""
+    return np.arange(lists.offsets[-1], dtype=np.int64) - np.repeat(lists.offsets[:-1], lists.lengths())
+
+
+def ranges(lengths: np.ndarray) -> np.ndarray:
+    """Concatenated ``arange(k)`` for each k in ``lengths``."""
+    total = int(lengths.sum())
+    starts = np.zeros(len(lengths), dtype=np.int64)
+    np.cumsum(lengths[:-1], out=starts[1:])
+    return np.arange(total, dtype=np.int64) - np.repeat(starts, lengths)
+
+
+# -- canonical floats and key codes ------------------------------------------------------------
+
+
+def canonical_floats(array: Array) -> Array:
+    """Floats whose equal values have equal bits, for hashing and ordering: -0.0 as 0.0, every
+    NaN (any sign or payload) as one NaN."""
     array = pc.add(array, 0.0)
     if pc.any(pc.is_nan(array)).as_py():
         array = pc.if_else(pc.is_nan(array), pa.scalar(float("nan"), array.type), array)
@@ -223,7 +244,10 @@ def canonical_floats(array: pa.Array | pa.ChunkedArray) -> pa.Array | pa.Chunked
 
 
 def key_codes(vec: Vec) -> np.ndarray:
-    """Dense int64 codes such that equal keys (null == null, NaN == NaN) get equal codes."""
+    """Dense non-negative int64 codes such that equal keys get equal codes: null == null,
+    NaN == NaN, -0.0 == 0.0; dicts by their fields (and whether they are null), lists by their
+    items in order (and whether they are null).  The one key coder of ``groupby``, ``unique``,
+    ``countDistinct`` partials and ``join`` (which drops keys holding a null itself)."""
     n = vec.length
     if isinstance(vec, ConstVec):
         return np.zeros(n, dtype=np.int64)
@@ -235,21 +259,41 @@ def key_codes(vec: Vec) -> np.ndarray:
             codes = pair_codes(codes, np.where(vec.valid, 0, 1))
         return codes
     if isinstance(vec, ListVec):
-        raise TypeError("cannot group by a list")
+        return _list_codes(vec)
     if isinstance(vec, GatheredVec) and _is_string(vec.base.array.type):
         return string_codes(vec.base.array)[vec.indices]  # codes of the rows kept, no string copy
     array = as_array(vec)
     if _is_string(array.type):
         return string_codes(array)  # per-segment encodings are cached (segments are immutable)
     array = combine(array)
-    if pa.types.is_union(array.type):
+    t = array.type
+    if pa.types.is_union(t):
         return _union_codes(array)
-    if pa.types.is_struct(array.type):
+    if pa.types.is_struct(t):
         return key_codes(as_struct(ArrayVec(array)))
-    if pa.types.is_null(array.type):
+    if pa.types.is_list(t) or pa.types.is_large_list(t):
+        return key_codes(as_list(ArrayVec(array)))
+    if pa.types.is_null(t):
         return np.zeros(n, dtype=np.int64)
+    if pa.types.is_floating(t):
+        array = canonical_floats(array)
     encoded = pc.dictionary_encode(array, null_encoding="encode")
     return np.asarray(encoded.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
+
+
+def _list_codes(lists: ListVec) -> np.ndarray:
+    """A list key: the sequence of its items' codes, as bytes, dictionary-encoded (null lists
+    apart from empty ones)."""
+    n = lists.length
+    child = key_codes(lists.child).astype(np.int64)
+    offsets = (lists.offsets - lists.offsets[0]).astype(np.int64) * 8
+    data = np.ascontiguousarray(child[int(lists.offsets[0]) : int(lists.offsets[-1])]).view(np.uint8)
+    binary = pa.Array.from_buffers(pa.large_binary(), n, [None, pa.py_buffer(offsets), pa.py_buffer(data.tobytes())])
+    encoded = pc.dictionary_encode(binary)
+    codes = np.asarray(encoded.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
+    if lists.valid is not None:
+        codes = pair_codes(codes, np.where(lists.valid, 0, 1))
+    return codes
 
 
 def _is_string(t: pa.DataType) -> bool:
@@ -268,21 +312,28 @@ def pair_codes(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return inverse.reshape(-1).astype(np.int64)
 
 
+def map_union(array: pa.Array, fn: Callable[[pa.Array], pa.Array], out_type: pa.DataType) -> pa.Array:
+    """``fn`` (which keeps lengths) applied to each variant of a union array, the results
+    gathered back in row order (the strings of a mixed column, say)."""
+    parts: list[pa.Array] = []
+    index = np.zeros(len(array), dtype=np.int64)
+    base = 0
+    for _, rows, child, inner in union_variants(array):
+        converted = fn(child)
+        parts.append(converted)
+        index[rows] = base + inner
+        base += len(converted)
+    if not parts:
+        return pa.nulls(len(array), out_type)
+    return pa.concat_arrays(parts).take(pa.array(index))
+
+
 def _union_codes(array: pa.Array) -> np.ndarray:
-    array = unsliced_union(array)
-    type_codes = np.asarray(array.type_codes, dtype=np.int64)
-    offsets = np.asarray(array.offsets, dtype=np.int64)
     codes = np.zeros(len(array), dtype=np.int64)
     null = np.zeros(len(array), dtype=bool)
-    for i in range(array.type.num_fields):
-        child = array.field(i)
-        sel = type_codes == array.type.type_codes[i]
-        if not sel.any():
-            continue
-        child_codes = key_codes(ArrayVec(child))
-        child_valid = np.asarray(pc.is_valid(child).to_numpy(zero_copy_only=False), dtype=bool)
-        codes[sel] = child_codes[offsets[sel]] * 64 + i
-        null[sel] = ~child_valid[offsets[sel]]
+    for i, rows, child, inner in union_variants(array):
+        codes[rows] = key_codes(ArrayVec(child))[inner] * 64 + i
+        null[rows] = ~validity(child)[inner]
     codes[null] = -1
     _, inverse = np.unique(codes, return_inverse=True)
     return inverse.astype(np.int64)
@@ -376,21 +427,98 @@ def numeric(vec: Vec) -> Vec:
     return vec
 
 
-def numeric_numpy(vec: Vec, n: int, dtype) -> tuple[np.ndarray, np.ndarray | None]:
-    """(values with nulls as 0, validity or None when every value is valid) of a numeric Vec,
-    as numpy arrays of ``dtype``."""
-    if isinstance(vec, ConstVec):
-        if vec.value is None:
-            return np.zeros(n, dtype=dtype), np.zeros(n, dtype=bool)
-        return np.full(n, vec.value, dtype=dtype), None
-    array = as_array(vec)
+def validity(values: Vec | Array) -> np.ndarray:
+    """Whether each value is not null, as a numpy bool array (unions look into their variants)."""
+    if isinstance(values, Vec):
+        return values.is_valid()
+    if pa.types.is_union(values.type):
+        return union_valid(combine(values))
+    if values.null_count == 0:
+        return np.ones(len(values), dtype=bool)
+    return np.asarray(pc.is_valid(values).to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def to_numpy(
+    values: Vec | Array, n: int | None = None, dtype: Any = None, *, fill: Any = 0, cast: pa.DataType | None = None
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """(values with nulls as ``fill``, validity or None when every value is valid) of a column
+    of scalars, as numpy arrays of ``dtype`` (numpy's conversion; None keeps Arrow's type).
+
+    ``n`` is the length of a constant; ``cast`` an Arrow type to cast to first (Arrow's checked
+    cast: an int beyond 2**53 cast to float64 is an error, not a rounding).  The one converter
+    from a Vec or an Arrow (chunked) array to numpy values and validity.
+    """
+    if isinstance(values, ConstVec):
+        if values.value is None:
+            return np.full(values.length if n is None else n, fill, dtype=dtype or np.float64), np.zeros(
+                values.length if n is None else n, dtype=bool
+            )
+        return np.full(values.length if n is None else n, values.value, dtype=dtype), None
+    array = values if isinstance(values, (pa.Array, pa.ChunkedArray)) else as_array(values)
     if pa.types.is_null(array.type):
-        return np.zeros(n, dtype=dtype), np.zeros(n, dtype=bool)
+        return np.full(len(array), fill, dtype=dtype or np.float64), np.zeros(len(array), dtype=bool)
+    if cast is not None:
+        array = array.cast(cast)
     valid = None
     if array.null_count:
-        valid = np.asarray(pc.is_valid(array).to_numpy(zero_copy_only=False), dtype=bool)
-        array = pc.fill_null(array, 0)
-    return np.ascontiguousarray(np.asarray(array.to_numpy(zero_copy_only=False)).astype(dtype, copy=False)), valid
+        valid = validity(array)
+        array = pc.fill_null(array, fill)
+    data = np.asarray(array.to_numpy(zero_copy_only=False))
+    if dtype is not None:
+        data = data.astype(dtype, copy=False)
+    return np.ascontiguousarray(data), valid
+
+
+# -- timestamps as microseconds -----------------------------------------------------------------
+
+UTC = dt.timezone.utc
+TIMESTAMP = pa.timestamp("us", tz="UTC")
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=UTC)
+_US = dt.timedelta(microseconds=1)
+
+
+def as_utc(value: dt.datetime | dt.date) -> dt.datetime:
+    """An aware UTC datetime (naive ones are read as UTC, dates as their midnight)."""
+    if not isinstance(value, dt.datetime):
+        value = dt.datetime(value.year, value.month, value.day)
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def micros(vec: Vec, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """(int64 microseconds since the epoch, validity) of a timestamp (or date) Vec."""
+    if isinstance(vec, ConstVec):
+        if vec.value is None:
+            return np.zeros(n, np.int64), np.zeros(n, bool)
+        us = (as_utc(vec.value) - EPOCH) // _US
+        return np.full(n, us, dtype=np.int64), np.ones(n, bool)
+    array = combine(as_array(vec))
+    t = array.type
+    if pa.types.is_null(t):
+        return np.zeros(n, np.int64), np.zeros(n, bool)
+    if pa.types.is_date(t):
+        array = array.cast(pa.timestamp("us"))
+    elif pa.types.is_timestamp(t):
+        if t.tz is not None:
+            array = array.cast(pa.timestamp(t.unit))  # same instants, naive (UTC) values
+        if t.unit != "us":
+            array = array.cast(pa.timestamp("us"))
+    else:
+        raise TypeError(f"expected timestamps, got {t}")
+    values, valid = to_numpy(array, dtype=np.int64, cast=pa.int64())
+    return values, dense_validity(valid, len(values))
+
+
+def timestamps(us: np.ndarray, valid: np.ndarray) -> pa.Array:
+    """A ``timestamp("us", tz="UTC")`` array from microseconds and validity."""
+    mask = None if valid.all() else ~valid
+    return pa.array(np.where(valid, us, 0).astype(np.int64), type=pa.int64(), mask=mask).cast(TIMESTAMP)
+
+
+def dense_validity(valid: np.ndarray | None, n: int) -> np.ndarray:
+    """A validity from :func:`to_numpy` as an array (all True for None)."""
+    return np.ones(n, dtype=bool) if valid is None else valid
 
 
 def is_weave_list(t: WType) -> bool:

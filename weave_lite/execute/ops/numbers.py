@@ -1,22 +1,13 @@
-"""Kernels of arithmetic, comparisons, number functions and boolean/null logic."""
+"""Kernels of the numbers area: arithmetic, comparisons, number functions, ``toTimestamp``."""
 
 from __future__ import annotations
-
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from weave_lite.execute.columns import as_array, bool_mask, dense_validity, elementwise, is_null_type, numeric, to_numpy
 from weave_lite.execute.executor import KernelCall, kernel
-from weave_lite.execute.ops.base import (
-    as_array,
-    bool_mask,
-    concat_vecs,
-    elementwise,
-    is_null_type,
-    numeric,
-    numeric_numpy,
-)
 from weave_lite.execute.vectors import ArrayVec, ConstVec, Vec
 
 
@@ -90,8 +81,8 @@ def mod(call: KernelCall) -> Vec:
 
 def _numpy(vec: Vec, n: int, as_int: bool):
     """(values, valid) numpy arrays of a numeric Vec."""
-    values, valid = numeric_numpy(vec, n, np.int64 if as_int else np.float64)
-    return values, np.ones(n, dtype=bool) if valid is None else valid
+    values, valid = to_numpy(vec, n, np.int64 if as_int else np.float64)
+    return values, dense_validity(valid, n)
 
 
 @kernel("pow")
@@ -225,48 +216,3 @@ def to_timestamp(call: KernelCall) -> Vec:
     if isinstance(ms, ConstVec):
         return ConstVec(out[0].as_py() if n else None, out.type, n)
     return ArrayVec(out)
-
-
-# -- boolean and null logic ----------------------------------------------------------------------
-
-
-def _bool(vec: Vec) -> Vec:
-    if is_null_type(vec):
-        return ConstVec(None, pa.bool_(), vec.length)
-    return vec
-
-
-kernel("and")(lambda call: elementwise(pc.and_kleene, _bool(call.args[0]), _bool(call.args[1])))
-kernel("or")(lambda call: elementwise(pc.or_kleene, _bool(call.args[0]), _bool(call.args[1])))
-kernel("not")(lambda call: elementwise(pc.invert, _bool(call.args[0])))
-
-
-@kernel("isNone")
-def is_none(call: KernelCall) -> Vec:
-    vec = call.args[0]
-    if isinstance(vec, ConstVec):
-        return ConstVec(vec.value is None, pa.bool_(), vec.length)
-    return ArrayVec(pa.array(~vec.is_valid(), type=pa.bool_()))
-
-
-@kernel("coalesce")
-def coalesce(call: KernelCall) -> Vec:
-    return _choose(~call.args[0].is_valid(), call.args[1], call.args[0])
-
-
-@kernel("cond")
-def cond(call: KernelCall) -> Vec:
-    take_then = bool_mask(call.args[0], null_as=False)
-    return _choose(take_then, call.args[1], call.args[2])
-
-
-def _choose(pick_first: np.ndarray, first: Vec, second: Vec) -> Vec:
-    """Element i from ``first`` where ``pick_first[i]`` else from ``second`` (any Vec kinds)."""
-    n = len(pick_first)
-    if pick_first.all():
-        return first
-    if not pick_first.any():
-        return second
-    both = concat_vecs([first, second])
-    index = np.where(pick_first, np.arange(n), np.arange(n) + first.length)
-    return both.take(index)
