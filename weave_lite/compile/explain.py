@@ -22,6 +22,14 @@ from collections import Counter
 
 from weave_lite.compile.physical import Limit, Merge, MorselPipeline, PStage, Scan, TopK
 from weave_lite.compile.planner import PCall, PConst, PLambda, PNode, PVar
+from weave_lite.graph.types import WType, type_text
+
+# Dicts of more fields show this many (a table's row type would fill every line).
+SHOWN_FIELDS = 4
+
+
+def _t(t: WType) -> str:
+    return type_text(t, max_fields=SHOWN_FIELDS)
 
 
 def explain_plan(plan: PNode, applied: Counter) -> str:
@@ -45,11 +53,11 @@ def explain_plan(plan: PNode, applied: Counter) -> str:
 def _logical(node: PNode, depth: int, lines: list[str], seen: set[int]) -> None:
     pad = "  " * depth
     if isinstance(node, PConst):
-        lines.append(f"{pad}const {node.value!r} : {node.type}")
+        lines.append(f"{pad}const {node.value!r} : {_t(node.type)}")
     elif isinstance(node, PVar):
-        lines.append(f"{pad}var {node.name} : {node.type}")
+        lines.append(f"{pad}var {node.name} : {_t(node.type)}")
     elif isinstance(node, PLambda):
-        lines.append(f"{pad}lambda ({', '.join(node.params)}) : {node.type}")
+        lines.append(f"{pad}lambda ({', '.join(node.params)}) : {_t(node.type)}")
         _logical(node.body, depth + 1, lines, seen)
     elif isinstance(node, PStage):
         at = len(lines)
@@ -57,12 +65,12 @@ def _logical(node: PNode, depth: int, lines: list[str], seen: set[int]) -> None:
         lines.insert(at + 1, f"{pad}  ~ runs morsel by morsel on all threads: {node.operator.summary()}")
     elif isinstance(node, PCall):
         if id(node) in seen:  # a common subexpression: computed once per frame
-            lines.append(f"{pad}{node.op} -> {node.type}  (shared, computed once)")
+            lines.append(f"{pad}{node.op} -> {_t(node.type)}  (shared, computed once)")
             return
         seen.add(id(node))
         mapped = f" [auto-mapped {node.map_depth} level(s)]" if node.map_depth else ""
         hints = "".join(f" {k}={v!r}" for k, v in node.hints)
-        lines.append(f"{pad}{node.op} -> {node.type}  kernel={node.key}{mapped}{hints}")
+        lines.append(f"{pad}{node.op} -> {_t(node.type)}  kernel={node.key}{mapped}{hints}")
         for a in node.args:
             if a is not None:
                 _logical(a, depth + 1, lines, seen)
@@ -88,7 +96,7 @@ def _stages(plan: PNode) -> list[PStage]:
 def _physical(stage: PStage, lines: list[str]) -> None:
     operator = stage.operator
     name = type(operator).__name__
-    lines.append(f"  {name} -> {stage.type}  ({operator.summary()})")
+    lines.append(f"  {name} -> {_t(stage.type)}  ({operator.summary()})")
     if isinstance(operator, Merge):
         aggregate = operator.partial
         leaves = ", ".join(f"{leaf.node.op} as {leaf.partial!r}" for leaf in aggregate.leaves)

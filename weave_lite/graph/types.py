@@ -108,10 +108,11 @@ class TableT(WType):
 TYPE_TEXT_LIMIT = 1000
 
 
-def type_text(t: WType, limit: int = TYPE_TEXT_LIMIT, _keys: dict | None = None) -> str:
+def type_text(t: WType, limit: int = TYPE_TEXT_LIMIT, _keys: dict | None = None, max_fields: int | None = None) -> str:
     """``list<dict{a: int, b: optional<string>}>``; longer texts are cut after ``limit``
-    characters, so even a type of a million parts prints at once.  (``_keys`` memoizes the
-    sort keys of union members: each is a text itself, and unions nest.)"""
+    characters, so even a type of a million parts prints at once; ``max_fields`` shows only
+    that many fields of each dict (``dict{a: int, +7 more}``).  (``_keys`` memoizes the sort
+    keys of union members: each is a text itself, and unions nest.)"""
     keys = {} if _keys is None else _keys
     out: list[str] = []
     size = 0
@@ -124,11 +125,11 @@ def type_text(t: WType, limit: int = TYPE_TEXT_LIMIT, _keys: dict | None = None)
             if size > limit:
                 return "".join(out)[:limit] + "..."
         else:
-            stack.extend(reversed(_text_pieces(item, limit, keys)))
+            stack.extend(reversed(_text_pieces(item, limit, keys, max_fields)))
     return "".join(out)
 
 
-def _text_pieces(t: WType, limit: int, keys: dict) -> list:
+def _text_pieces(t: WType, limit: int, keys: dict, max_fields: int | None = None) -> list:
     """The text of ``t`` as strings and child types, in order."""
     if isinstance(t, ListT):
         if t.key is not None:
@@ -136,8 +137,11 @@ def _text_pieces(t: WType, limit: int, keys: dict) -> list:
         return ["list<", t.elem, ">"]
     if isinstance(t, DictT):
         pieces: list = ["dict{"]
-        for i, (k, v) in enumerate(t.fields):
+        shown = t.fields if max_fields is None or len(t.fields) <= max_fields else t.fields[:max_fields]
+        for i, (k, v) in enumerate(shown):
             pieces.extend((", " if i else "", f"{k}: ", v))
+        if len(shown) < len(t.fields):
+            pieces.append(f", +{len(t.fields) - len(shown)} more")
         return [*pieces, "}"]
     if isinstance(t, UnionT):
         members = _sorted_members(t, keys)
