@@ -22,7 +22,6 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import pickle
-from collections import deque
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -47,7 +46,7 @@ class DaskMorsels:
         self.snapshot_of = snapshot_of
         self._threads = max(1, sum(client.nthreads().values()))
         # Tasks submitted ahead of the one whose result is awaited (results stream in order).
-        self.in_flight = in_flight or 2 * self._threads
+        self.in_flight = in_flight or 4 * self._threads
         self.submitted = 0  # tasks sent to the cluster by this evaluation (Limit's test reads it)
 
     def morsels(self, scan: Scan, runtime: Runtime) -> Sequence[Any]:
@@ -66,24 +65,29 @@ class DaskMorsels:
             yield from LOCAL.run(task, morsels, top, runtime, run_task)
             return
         blob = pickle.dumps((task, dict(top.vars)), protocol=pickle.HIGHEST_PROTOCOL)
-        pending: deque = deque()
-        todo = iter(morsels)
+        # Windows of `in_flight` morsels, one submission each: the next window is on the
+        # cluster while this one's results come back, in order.
+        windows = [list(morsels[lo : lo + self.in_flight]) for lo in range(0, len(morsels), self.in_flight)]
+        pending: list = []
         try:
-            while True:
-                while len(pending) < self.in_flight:
-                    morsel = next(todo, None)
-                    if morsel is None:
-                        break
-                    pending.append(self.client.submit(run_remote_blob, blob, morsel, runtime.now, pure=False))
-                    self.submitted += 1
-                if not pending:
-                    return
+            ahead = self._submit(blob, windows[0], runtime) if windows else []
+            for i in range(len(windows)):
+                current, ahead = ahead, []
+                pending = current
+                if i + 1 < len(windows):
+                    ahead = self._submit(blob, windows[i + 1], runtime)
+                    pending = current + ahead
                 runtime.budget.check()
-                result = pending.popleft().result()
-                yield result
+                yield from self.client.gather(current)
+            pending = []
         finally:
             if pending:
-                self.client.cancel(list(pending))
+                self.client.cancel(pending)
+
+    def _submit(self, blob: bytes, window: list[SegmentMorsel], runtime: Runtime) -> list:
+        self.submitted += len(window)
+        n = len(window)
+        return self.client.map(run_remote_blob, [blob] * n, window, [runtime.now] * n, pure=False)
 
 
 @functools.lru_cache(maxsize=8)
