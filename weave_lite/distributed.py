@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import io
 import pickle
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -32,7 +33,7 @@ from weave_lite.compile.rewrites.prune_segments import may_match
 from weave_lite.execute.executor import Frame, Runtime
 from weave_lite.execute.morsel_sources import LOCAL, RunTask, SegmentMorsel, Task, read_morsel, segment_morsels
 from weave_lite.execute.morsels import run_task
-from weave_lite.execute.vectors import Vec
+from weave_lite.execute.vectors import Fields, Vec
 
 
 class DaskMorsels:
@@ -78,7 +79,8 @@ class DaskMorsels:
                     ahead = self._submit(blob, windows[i + 1], runtime)
                     pending = current + ahead
                 runtime.budget.check()
-                yield from self.client.gather(current)
+                for packed in self.client.gather(current):
+                    yield pickle.loads(packed)
             pending = []
         finally:
             if pending:
@@ -95,10 +97,34 @@ def _task_of(blob: bytes) -> tuple[Task, dict[str, Vec]]:
     return pickle.loads(blob)
 
 
-def run_remote_blob(blob: bytes, morsel: SegmentMorsel, now: dt.datetime | None = None) -> Any:
-    """:func:`run_remote` on a pickled ``(task, vars)`` (unpickled once per worker)."""
+def run_remote_blob(blob: bytes, morsel: SegmentMorsel, now: dt.datetime | None = None) -> bytes:
+    """:func:`run_remote` on a pickled ``(task, vars)`` (unpickled once per worker); the result
+    comes back pickled by :func:`pack`."""
     task, vars = _task_of(blob)
-    return run_remote(task, morsel, vars, now)
+    return pack(run_remote(task, morsel, vars, now))
+
+
+class _CompactPickler(pickle.Pickler):
+    """Pickles rows that stand for a few rows of a morsel (a top-k, a filter's survivors) as
+    those rows: a struct's lazily taken fields gathered, and an Arrow array that is a small
+    slice of larger buffers as a compact copy (pyarrow would send the whole buffers)."""
+
+    def reducer_override(self, obj):
+        if isinstance(obj, Fields):
+            return (Fields, ({name: obj[name] for name in obj},))
+        if isinstance(obj, pa.Array) and obj.get_total_buffer_size() > 2 * obj.nbytes + 4096:
+            try:
+                return pa.concat_arrays([obj]).__reduce__()
+            except pa.ArrowException:
+                return NotImplemented
+        return NotImplemented
+
+
+def pack(result: Any) -> bytes:
+    """A task's result as bytes to send back (Arrow slices copied compactly)."""
+    sink = io.BytesIO()
+    _CompactPickler(sink, protocol=pickle.HIGHEST_PROTOCOL).dump(result)
+    return sink.getvalue()
 
 
 def run_remote(task: Task, morsel: SegmentMorsel, vars: dict[str, Vec] | None = None, now: dt.datetime | None = None) -> Any:

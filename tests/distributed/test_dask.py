@@ -214,3 +214,16 @@ def test_workers_read_the_segments_themselves(local_root, client):
     morsels = segment_morsels(weave_lite.storage.open_table(NAME, local_root).snapshot(), 10**6)
     assert len(morsels) == 1 and len(pickle.dumps(morsels[0])) < 20_000
     assert os.path.isabs(morsels[0].root)
+
+
+def test_cli_query_on_a_scheduler(local_root, client):
+    from click.testing import CliRunner
+
+    from weave_lite.cli import main
+
+    expr = f'{ST}.groupby(r => r["model"]).map(g => {{m: g.groupkey, n: g.count}})'
+    args = ["query", expr, "--root", local_root, "--format", "json"]
+    local = CliRunner().invoke(main, args)
+    remote = CliRunner().invoke(main, [*args, "--scheduler", client.scheduler.address])
+    assert local.exit_code == 0 and remote.exit_code == 0, remote.output
+    assert remote.output == local.output and '"n"' in local.output
