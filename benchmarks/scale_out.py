@@ -165,8 +165,8 @@ def dask_queries(rows: int, morsel_rows: int | None = None, repeat: int = 3) -> 
     try:
         print(f"{'query':28} {'local s':>9} {'dask s':>9} {'ratio':>7}")
         for name, expr in list(weave_queries().items())[:7]:
-            local, local_s = best(lambda: weave_lite.evaluate(expr, root=root, threads=2, morsel_rows=morsel_rows), repeat)
-            remote, remote_s = best(lambda: weave_lite.evaluate(expr, root=root, client=client, morsel_rows=morsel_rows), repeat)
+            local, local_s = best(lambda e=expr: weave_lite.evaluate(e, root=root, threads=2, morsel_rows=morsel_rows), repeat)
+            remote, remote_s = best(lambda e=expr: weave_lite.evaluate(e, root=root, client=client, morsel_rows=morsel_rows), repeat)
             same = repr(local) == repr(remote) if not hasattr(local, "equals") else local.equals(remote)
             print(f"{name:28} {local_s:9.3f} {remote_s:9.3f} {remote_s / local_s:7.2f}{'' if same else '  RESULTS DIFFER'}")
     finally:

@@ -31,7 +31,14 @@ import pyarrow as pa
 from weave_lite.compile.physical import Scan
 from weave_lite.compile.rewrites.prune_segments import may_match
 from weave_lite.execute.executor import Frame, Runtime
-from weave_lite.execute.morsel_sources import LOCAL, RunTask, SegmentMorsel, Task, read_morsel, segment_morsels
+from weave_lite.execute.morsel_sources import (
+    LOCAL,
+    RunTask,
+    SegmentMorsel,
+    Task,
+    read_morsel,
+    segment_morsels,
+)
 from weave_lite.execute.morsels import run_task
 from weave_lite.execute.vectors import Fields, Vec
 

@@ -21,11 +21,11 @@ import pytest
 distributed = pytest.importorskip("distributed")
 boto3 = pytest.importorskip("boto3")
 
-import weave_lite  # noqa: E402
-from tests.engine.duckdb_corpus import CASES, R, make_tables  # noqa: E402
-from weave_lite.execute.morsel_sources import segment_morsels  # noqa: E402
-from weave_lite.storage.compaction import _merge_run  # noqa: E402
-from weave_lite.storage.table import TableLog  # noqa: E402
+import weave_lite
+from tests.engine.duckdb_corpus import CASES, R, make_tables
+from weave_lite.execute.morsel_sources import segment_morsels
+from weave_lite.storage.compaction import _merge_run
+from weave_lite.storage.table import TableLog
 
 NAME = "e/p/t"
 ST = f'stream_table("{NAME}").rows'
@@ -190,11 +190,11 @@ def test_limit_stops_once_the_first_wave_has_its_rows(local_root, client, monkey
 
 def test_now_in_tasks_is_the_clients_clock(local_root, client):
     expr = f'{ST}.map(r => now())'
-    before = dt.datetime.now(dt.timezone.utc)
+    before = dt.datetime.now(dt.UTC)
     got = weave_lite.evaluate(expr, root=local_root, morsel_rows=MORSEL_ROWS, client=client).to_pylist()
-    after = dt.datetime.now(dt.timezone.utc)
+    after = dt.datetime.now(dt.UTC)
     assert len(got) == 2000 and len(set(got)) == 1 and before <= got[0] <= after
-    fixed = {"now": dt.datetime(2024, 5, 2, 0, 30, tzinfo=dt.timezone.utc)}
+    fixed = {"now": dt.datetime(2024, 5, 2, 0, 30, tzinfo=dt.UTC)}
     expr = f'{ST}.filter(r => r["timestamp"] < now()).groupby(r => r["model"]).map(g => {{m: g.groupkey, n: g.count, age: g.map(r => now() - r["timestamp"]).max}})'
     local = weave_lite.evaluate(expr, root=local_root, vars=fixed, morsel_rows=MORSEL_ROWS)
     remote = weave_lite.evaluate(expr, root=local_root, vars=fixed, morsel_rows=MORSEL_ROWS, client=client)

@@ -8,7 +8,12 @@ import pyarrow as pa
 import pytest
 
 from weave_lite.compile.rewrites.prune_segments import may_match
-from weave_lite.execute.morsel_sources import plan_segment_morsels, read_morsel, segment_morsels, split_morsels
+from weave_lite.execute.morsel_sources import (
+    plan_segment_morsels,
+    read_morsel,
+    segment_morsels,
+    split_morsels,
+)
 from weave_lite.storage.compaction import _merge_run
 from weave_lite.storage.segments import SegmentInfo
 from weave_lite.storage.table import TableLog

@@ -245,7 +245,7 @@ def shippable_root(root: Path | ObjectRoot) -> str | ObjectRoot:
 def read_morsel(morsel: SegmentMorsel) -> pa.Table:
     """The rows of ``morsel``, read from its segments by this process (a worker), batch for
     batch as :func:`split_morsels` gives them from the whole snapshot."""
-    log = shared_table(TableName.parse(morsel.table), morsel.root)
+    log = shared_table(TableName.parse(morsel.table), morsel.root)  # type: ignore[arg-type]  (an ObjectRoot too)
     batches: list[pa.RecordBatch] = []
     conformed = [None] * len(morsel.segments)
     for seg, lo, n in morsel.ranges:
