@@ -29,7 +29,6 @@ from typing import Any
 import pyarrow as pa
 
 from weave_lite.compile.physical import Scan
-from weave_lite.compile.rewrites.prune_segments import may_match
 from weave_lite.execute.executor import Frame, Runtime
 from weave_lite.execute.morsel_sources import (
     LOCAL,
@@ -60,9 +59,7 @@ class DaskMorsels:
     def morsels(self, scan: Scan, runtime: Runtime) -> Sequence[Any]:
         if scan.op != "stream_table":  # tables passed in tables= live in this process
             return LOCAL.morsels(scan, runtime)
-        snapshot = self.snapshot_of(scan.table)
-        if scan.predicates:
-            snapshot = snapshot.select(lambda segment: may_match(segment, scan.predicates))
+        snapshot = self.snapshot_of(scan.table).prune(scan.predicates)
         return segment_morsels(snapshot, runtime.morsel_rows)
 
     def wave(self, runtime: Runtime) -> int:

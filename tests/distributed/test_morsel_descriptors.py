@@ -7,7 +7,6 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from weave_lite.compile.rewrites.prune_segments import may_match
 from weave_lite.execute.morsel_sources import (
     plan_segment_morsels,
     read_morsel,
@@ -79,7 +78,7 @@ def test_compacted_segments(tmp_path):
 def test_pruned_snapshot(uneven):
     snapshot = uneven.snapshot()
     predicates = (("i", "ge", 1200),)
-    pruned = snapshot.select(lambda s: may_match(s, predicates))
+    pruned = snapshot.prune(predicates)
     assert 0 < len(pruned.segments) < len(snapshot.segments)
     described = _check(pruned, 300)
     assert all(s in pruned.segments for m in described for s in m.segments)
