@@ -152,9 +152,9 @@ def dask_queries(rows: int, morsel_rows: int | None = None, repeat: int = 3) -> 
     import tempfile
 
     from distributed import Client, LocalCluster
+    from queries import build, weave_queries
 
     import weave_lite
-    from queries import build, weave_queries
 
     root = Path(tempfile.mkdtemp(prefix="weave-scale-out-")) / "data"
     start = time.perf_counter()

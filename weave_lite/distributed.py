@@ -131,7 +131,9 @@ def pack(result: Any) -> bytes:
     return sink.getvalue()
 
 
-def run_remote(task: Task, morsel: SegmentMorsel, vars: dict[str, Vec] | None = None, now: dt.datetime | None = None) -> Any:
+def run_remote(
+    task: Task, morsel: SegmentMorsel, vars: dict[str, Vec] | None = None, now: dt.datetime | None = None
+) -> Any:
     """One task on one morsel, computed from scratch where the morsel is read (a Dask worker):
     the task (a plan part), the morsel's descriptor, the evaluation's top-level variables (as
     Vecs of one element) and its clock.  Returns a partial, rows or a whole result."""

@@ -21,11 +21,11 @@ import pytest
 distributed = pytest.importorskip("distributed")
 boto3 = pytest.importorskip("boto3")
 
-import weave_lite
-from tests.engine.duckdb_corpus import CASES, R, make_tables
-from weave_lite.execute.morsel_sources import segment_morsels
-from weave_lite.storage.compaction import _merge_run
-from weave_lite.storage.table import TableLog
+import weave_lite  # noqa: E402
+from tests.engine.duckdb_corpus import CASES, R, make_tables  # noqa: E402
+from weave_lite.execute.morsel_sources import segment_morsels  # noqa: E402
+from weave_lite.storage.compaction import _merge_run  # noqa: E402
+from weave_lite.storage.table import TableLog  # noqa: E402
 
 NAME = "e/p/t"
 ST = f'stream_table("{NAME}").rows'
@@ -172,7 +172,9 @@ def test_topk_runs_on_every_morsel_and_keeps_ties_in_row_order(local_root, clien
     expr = f'{ST}.sort(r => [r["tokens"] % 7, r["model"]], ["asc", "desc"]).limit(25)["idx"]'
     local = weave_lite.evaluate(expr, root=local_root, morsel_rows=MORSEL_ROWS)
     assert weave_lite.evaluate(expr, root=local_root, morsel_rows=MORSEL_ROWS, client=client).equals(local)
-    assert len(submitted) == len(segment_morsels(weave_lite.storage.open_table(NAME, local_root).snapshot(), MORSEL_ROWS))
+    assert len(submitted) == len(
+        segment_morsels(weave_lite.storage.open_table(NAME, local_root).snapshot(), MORSEL_ROWS)
+    )
 
 
 def test_limit_stops_once_the_first_wave_has_its_rows(local_root, client, monkeypatch):
@@ -189,7 +191,7 @@ def test_limit_stops_once_the_first_wave_has_its_rows(local_root, client, monkey
 
 
 def test_now_in_tasks_is_the_clients_clock(local_root, client):
-    expr = f'{ST}.map(r => now())'
+    expr = f"{ST}.map(r => now())"
     before = dt.datetime.now(dt.UTC)
     got = weave_lite.evaluate(expr, root=local_root, morsel_rows=MORSEL_ROWS, client=client).to_pylist()
     after = dt.datetime.now(dt.UTC)

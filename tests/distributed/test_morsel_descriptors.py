@@ -86,7 +86,10 @@ def test_pruned_snapshot(uneven):
 
 def test_segments_without_recorded_batches_are_read_for_their_layout(uneven):
     snapshot = uneven.snapshot()
-    old = [SegmentInfo(s.path, s.rows, s.bytes, s.schema, s.stats, s.version, checksum=s.checksum) for s in snapshot.segments]
+    old = [
+        SegmentInfo(s.path, s.rows, s.bytes, s.schema, s.stats, s.version, checksum=s.checksum)
+        for s in snapshot.segments
+    ]
     legacy = type(snapshot)(snapshot.table, snapshot.version, tuple(old))
     assert all(s.batch_rows is None for s in legacy.segments)
     assert [m.ranges for m in segment_morsels(legacy, 250)] == [m.ranges for m in segment_morsels(snapshot, 250)]

@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import pyarrow as pa
 
@@ -127,7 +127,9 @@ class LocalMorsels:
     def wave(self, runtime: Runtime) -> int:
         return runtime.threads
 
-    def run(self, task: Task, morsels: Sequence[pa.Table], top: Frame, runtime: Runtime, run_task: RunTask) -> Iterator[Any]:
+    def run(
+        self, task: Task, morsels: Sequence[pa.Table], top: Frame, runtime: Runtime, run_task: RunTask
+    ) -> Iterator[Any]:
         return iter(map_in_order(lambda piece: run_task(task, piece, top, runtime), morsels, runtime.threads))
 
 
@@ -245,7 +247,7 @@ def shippable_root(root: Path | ObjectRoot) -> str | ObjectRoot:
 def read_morsel(morsel: SegmentMorsel) -> pa.Table:
     """The rows of ``morsel``, read from its segments by this process (a worker), batch for
     batch as :func:`split_morsels` gives them from the whole snapshot."""
-    log = shared_table(TableName.parse(morsel.table), morsel.root)  # type: ignore[arg-type]  (an ObjectRoot too)
+    log = shared_table(TableName.parse(morsel.table), cast(Any, morsel.root))  # an ObjectRoot too
     batches: list[pa.RecordBatch] = []
     conformed = [None] * len(morsel.segments)
     for seg, lo, n in morsel.ranges:

@@ -62,7 +62,7 @@ def run_stage(stage: PStage, top: Frame, runtime: Runtime) -> Vec:
     evaluation's morsel source runs them (:mod:`weave_lite.execute.morsel_sources`)."""
     operator = stage.operator
     source = source_of(runtime)
-    pieces = source.morsels(operator.scan, runtime)
+    pieces = list(source.morsels(operator.scan, runtime))
     if len(pieces) <= 1:
         if not pieces or not source.remote:
             return run(stage.logical, top, runtime)
