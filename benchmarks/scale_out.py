@@ -1,6 +1,8 @@
-"""Scale-out benchmark, logging part: rows/s into an ``s3://`` table on moto's S3 server.
+"""Scale-out benchmark: rows/s into an ``s3://`` table on moto's S3 server, and Q1-Q7 on a
+Dask cluster against local threads.
 
     python benchmarks/scale_out.py [--rows 200000] [--writers 4] [--commits 40]
+                                   [--query-rows 10000000] [--no-logging] [--no-queries]
 
 Starts moto's server on a free loopback port (the ``dev`` extra installs it), creates a bucket
 and measures, on the same 6-column rows as ``benchmarks/ingest.py``:
@@ -15,7 +17,11 @@ and measures, on the same 6-column rows as ``benchmarks/ingest.py``:
 moto is a Python server doing every request in tens of milliseconds, so the figures are a floor:
 on S3 a request takes ~10-30 ms, and the writer batches whatever arrives during a commit, so
 rows/s grows with the rate rows are logged while commits/s stays bounded by round trips.
-(Q1-Q7 on a Dask cluster belong to the distributed-execution half of issue 13.)
+
+Queries: the table of ``benchmarks/queries.py`` (``--query-rows`` rows, 1M-row segments) on a
+local root, Q1-Q7 run with 2 local threads and on a 2-worker ``LocalCluster`` (one thread each,
+worker processes reading the segments themselves), best of 3 each, and the overhead ratio
+(cluster time / local time).  Results are checked equal.
 """
 
 from __future__ import annotations
@@ -141,12 +147,61 @@ def request_costs(root: str) -> None:
     print(f"requests of one append (segment + commit): {commit}; of a poll with nothing new: {dict(counts)}")
 
 
+def dask_queries(rows: int, morsel_rows: int | None = None, repeat: int = 3) -> None:
+    """Q1-Q7 on a 2-worker LocalCluster against 2 local threads (see the module docstring)."""
+    import tempfile
+
+    from distributed import Client, LocalCluster
+    from queries import build, weave_queries
+
+    import weave_lite
+
+    root = Path(tempfile.mkdtemp(prefix="weave-scale-out-")) / "data"
+    start = time.perf_counter()
+    build(root, rows)
+    print(f"\nQ1-Q7 on {rows:,} rows, morsel_rows={morsel_rows or 'default'} (built in {time.perf_counter() - start:.1f} s), 2 local threads vs a 2-worker LocalCluster")
+    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=logging.ERROR)
+    client = Client(cluster)
+    try:
+        print(f"{'query':28} {'local s':>9} {'dask s':>9} {'ratio':>7}")
+        for name, expr in list(weave_queries().items())[:7]:
+            local, local_s = best(lambda e=expr: weave_lite.evaluate(e, root=root, threads=2, morsel_rows=morsel_rows), repeat)
+            remote, remote_s = best(lambda e=expr: weave_lite.evaluate(e, root=root, client=client, morsel_rows=morsel_rows), repeat)
+            same = repr(local) == repr(remote) if not hasattr(local, "equals") else local.equals(remote)
+            print(f"{name:28} {local_s:9.3f} {remote_s:9.3f} {remote_s / local_s:7.2f}{'' if same else '  RESULTS DIFFER'}")
+    finally:
+        client.close()
+        cluster.close()
+
+
+def best(fn, repeat: int):
+    """``fn()``'s result and its best time of ``repeat`` runs (after one warm-up run)."""
+    result = fn()
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return result, min(times)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=200_000)
     parser.add_argument("--writers", type=int, default=4)
     parser.add_argument("--commits", type=int, default=40, help="flush-per-row commits per writer")
+    parser.add_argument("--query-rows", type=int, default=10_000_000, help="rows of the Q1-Q7 table")
+    parser.add_argument("--morsel-rows", type=int, default=None, help="rows per morsel of Q1-Q7 (default: the engine's)")
+    parser.add_argument("--no-logging", action="store_true", help="skip the logging part")
+    parser.add_argument("--no-queries", action="store_true", help="skip Q1-Q7 on Dask")
     args = parser.parse_args()
+    if not args.no_logging:
+        logging_benchmarks(args)
+    if not args.no_queries:
+        dask_queries(args.query_rows, args.morsel_rows)
+
+
+def logging_benchmarks(args) -> None:
 
     server, endpoint = start_moto()
     os.environ.update(

@@ -154,11 +154,12 @@ class CompiledExpression:
         max_memory: int | None = None,
         timeout: float | None = None,
         budget: Budget | None = None,
+        client: Any = None,
     ) -> Any:
         """Run the expression (see :func:`evaluate` for the options)."""
         budget = _budget(max_memory, timeout, budget)
         plan, sources = self.plan(root=root, tables=tables, vars=vars, optimize=optimize, budget=budget)
-        return self.run_plan(plan, sources, vars, threads, morsel_rows, budget=budget)
+        return self.run_plan(plan, sources, vars, threads, morsel_rows, budget=budget, client=client)
 
     def run_plan(
         self,
@@ -169,6 +170,7 @@ class CompiledExpression:
         morsel_rows: int | None = None,
         partials=None,
         budget: Budget | None = None,
+        client: Any = None,
     ) -> Any:
         """Run ``plan`` (from :meth:`plan`) over ``sources`` and convert its result.
 
@@ -183,6 +185,10 @@ class CompiledExpression:
             partials=partials,
             budget=budget,
         )
+        if client is not None:  # stages' morsels run on a Dask cluster (weave_lite.distributed)
+            from weave_lite.distributed import DaskMorsels
+
+            runtime.morsel_source = DaskMorsels(client, sources.snapshots.__getitem__)
         with _engine_errors(self.source, "run"):
             bound = _bind_vars(vars)
             if vars and "now" in vars:
@@ -313,6 +319,7 @@ def evaluate(
     max_memory: int | None = None,
     timeout: float | None = None,
     budget: Budget | None = None,
+    client: Any = None,
 ) -> Any:
     """Evaluate an expression string (or node) and return its result (see module docstring).
 
@@ -325,12 +332,18 @@ def evaluate(
     ``TimeLimitError``), and results estimated not to fit are refused before they are
     allocated.  ``budget`` (a :class:`weave_lite.budgets.Budget`, instead of the two) lets
     another thread ``cancel()`` the evaluation.
+
+    ``client`` (a ``distributed.Client``; the ``dask`` extra) runs each morsel of a stream
+    table's scans as a task on that Dask cluster: the workers read the segments from the data
+    root themselves (a local folder they share, or an ``s3://`` root), and the results are
+    identical to a local run with the same ``morsel_rows`` (see :mod:`weave_lite.distributed`).
     """
     budget = _budget(max_memory, timeout, budget)
     with parse_deadline(budget.check if budget.limited else None):  # a long text takes a while
         compiled = compile(expr)
     return compiled.execute(
-        root=root, tables=tables, vars=vars, optimize=optimize, threads=threads, morsel_rows=morsel_rows, budget=budget
+        root=root, tables=tables, vars=vars, optimize=optimize, threads=threads, morsel_rows=morsel_rows, budget=budget,
+        client=client,
     )
 
 

@@ -38,17 +38,39 @@ def main(ctx: click.Context, root: str | None) -> None:
                    "(default: $WEAVE_LITE_MAX_MEMORY, else 2 GiB)")
 @click.option("--timeout", "timeout", metavar="SECONDS", default=None,
               help="seconds the evaluation may run; 0 or none: unlimited (default: $WEAVE_LITE_TIMEOUT, else 30)")
+@click.option("--scheduler", metavar="ADDRESS", default=None,
+              help="run the scans' morsels on the Dask cluster of this scheduler (tcp://host:8786; "
+                   "needs the dask extra); its workers read the data root themselves")
 @click.pass_context
 def query(
     ctx: click.Context, expr: str, root: str | None, fmt: str, limit: int | None,
-    max_memory: str | None, timeout: str | None,
+    max_memory: str | None, timeout: str | None, scheduler: str | None,
 ) -> None:
     """Evaluate the expression EXPR and print its result."""
     from weave_lite.api import evaluate
 
     root = resolve_root(ctx, root)
     budgets = _query_budgets(max_memory, timeout)
-    print_result(lambda: evaluate(expr, root=root, **budgets), fmt, limit)
+    if scheduler is None:
+        print_result(lambda: evaluate(expr, root=root, **budgets), fmt, limit)
+        return
+    client = _dask_client(scheduler)
+    try:
+        print_result(lambda: evaluate(expr, root=root, client=client, **budgets), fmt, limit)
+    finally:
+        client.close()
+
+
+def _dask_client(address: str) -> Any:
+    """A Dask client of the scheduler at ``address`` (a clear error without the extra)."""
+    try:
+        from weave_lite.distributed import connect
+
+        return connect(address)
+    except ImportError as exc:
+        fail(str(exc))
+    except OSError as exc:  # no scheduler there (distributed raises OSError on a timeout)
+        fail(f"could not reach the Dask scheduler at {address}: {exc}")
 
 
 def _query_budgets(max_memory: str | None, timeout: str | None) -> dict:

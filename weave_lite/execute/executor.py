@@ -94,6 +94,9 @@ class Runtime:
     partials: Any = None  # a weave_lite.execute.morsels.PartialsCache
     # Memory and time this evaluation may take (unlimited unless the caller gave limits).
     budget: Budget = field(default_factory=Budget)
+    # Where stages' morsels are cut and run: None for this process's threads, else a
+    # weave_lite.execute.morsel_sources.MorselSource (a Dask cluster: weave_lite.distributed).
+    morsel_source: Any = None
 
 
 class Frame:

@@ -14,37 +14,17 @@ from dataclasses import replace
 
 import pyarrow as pa
 
-from weave_lite.compile.physical import CANDIDATES_VAR, Concat, Limit, Merge, PartialAggregate, PStage, Scan, TopK
+from weave_lite.compile.physical import CANDIDATES_VAR, Concat, Limit, Merge, PartialAggregate, PStage, TopK
 from weave_lite.execute import partials
 from weave_lite.execute.executor import Frame, Runtime, operator, run
-from weave_lite.execute.columns import as_list, concat_vecs
+from weave_lite.execute.morsel_sources import PartialTask, RowsTask, Task, WholeTask, elements, source_of, split_morsels
+from weave_lite.execute.columns import concat_vecs
 from weave_lite.execute.vectors import ListVec, Vec
 from weave_lite.threads import map_in_order
 
 DEFAULT_MORSEL_ROWS = 1 << 20
 
-
-def split_morsels(table: pa.Table, size: int) -> list[pa.Table]:
-    """Consecutive pieces of ``table``: whole record batches gathered up to ``size`` rows,
-    a batch longer than ``size`` cut into pieces of ``size`` rows."""
-    size = max(1, size)
-    groups: list[list[pa.RecordBatch]] = []
-    current: list[pa.RecordBatch] = []
-    rows = 0
-    for batch in table.to_batches():
-        if not batch.num_rows:
-            continue
-        if current and rows + batch.num_rows > size:
-            groups.append(current)
-            current, rows = [], 0
-        if batch.num_rows > size:
-            groups.extend([batch.slice(lo, size)] for lo in range(0, batch.num_rows, size))
-            continue
-        current.append(batch)
-        rows += batch.num_rows
-    if current:
-        groups.append(current)
-    return [pa.Table.from_batches(group, schema=table.schema) for group in groups]
+__all__ = ["DEFAULT_MORSEL_ROWS", "PartialsCache", "concat_rows", "run_morsel_partial", "run_stage", "run_task", "split_morsels"]
 
 
 class PartialsCache:
@@ -78,32 +58,42 @@ class PartialsCache:
 
 @operator(Concat, TopK, Limit, Merge)
 def run_stage(stage: PStage, top: Frame, runtime: Runtime) -> Vec:
-    """Run a physical operator over its scan's morsels (see the module docstring)."""
+    """Run a physical operator over its scan's morsels (see the module docstring), where the
+    evaluation's morsel source runs them (:mod:`weave_lite.execute.morsel_sources`)."""
     operator = stage.operator
-    pieces = split_morsels(_read(operator.scan, runtime), runtime.morsel_rows)
+    source = source_of(runtime)
+    pieces = list(source.morsels(operator.scan, runtime))
     if len(pieces) <= 1:
-        return run(stage.logical, top, runtime)
+        if not pieces or not source.remote:
+            return run(stage.logical, top, runtime)
+        return next(source.run(WholeTask(stage.logical), pieces, top, runtime, run_task))
     if isinstance(operator, Merge):
+        if source.remote:
+            return partials.merge(operator, list(source.run(PartialTask(operator.partial), pieces, top, runtime, run_task)), top, runtime)
         return _aggregate(operator, pieces, top, runtime)
-    node = operator.pipeline.node
+    task = RowsTask(operator.pipeline.node)
 
-    def run_on(piece: pa.Table) -> Vec:
-        runtime.budget.check()  # between morsels: a queued morsel stops at once past a limit
-        return run(node, *_on_morsel(piece, top, runtime))
+    def run_on(part: list) -> list[Vec]:
+        return list(source.run(task, part, top, runtime, run_task))
 
     if isinstance(operator, Concat):
-        return ListVec.single(concat_rows([_elements(v) for v in map_in_order(run_on, pieces, runtime.threads)]))
+        return ListVec.single(concat_rows(run_on(pieces)))
     if isinstance(operator, TopK):
-        candidates = [_elements(v) for v in map_in_order(run_on, pieces, runtime.threads)]
-    else:  # Limit: read morsels in order, a wave of `threads` at a time, until enough rows
-        candidates = _first_rows(operator, pieces, run_on, top, runtime)
+        candidates = run_on(pieces)
+    else:  # Limit: read morsels in order, a wave at a time, until enough rows
+        candidates = _first_rows(operator, pieces, run_on, top, runtime, source.wave(runtime))
     # The same op over the morsels' candidates (in morsel order, so ties keep row order).
     rows_frame = Frame(1, {**top.vars, CANDIDATES_VAR: ListVec.single(concat_rows(candidates))}, budget=runtime.budget)
     return run(operator.final, rows_frame, runtime)
 
 
-def _read(scan: Scan, runtime: Runtime) -> pa.Table:
-    return runtime.load_arrow(scan.op, scan.table, scan.predicates)
+def run_task(task: Task, piece: pa.Table, top: Frame, runtime: Runtime):
+    """One task on one morsel of rows (here, or where a distributed source runs it)."""
+    if isinstance(task, PartialTask):
+        return partial_of_morsel(task.aggregate, piece, top, runtime)
+    runtime.budget.check()  # between morsels: a queued morsel stops at once past a limit
+    result = run(task.node, *_on_morsel(piece, top, runtime))
+    return elements(result) if isinstance(task, RowsTask) else result
 
 
 def _on_morsel(piece: pa.Table, top: Frame, runtime: Runtime) -> tuple[Frame, Runtime]:
@@ -160,24 +150,19 @@ def _identity(piece: pa.Table) -> tuple:
     )
 
 
-def _first_rows(operator: Limit, pieces: list[pa.Table], run_on, top: Frame, runtime: Runtime) -> list[Vec]:
+def _first_rows(operator: Limit, pieces: list, run_on, top: Frame, runtime: Runtime, wave: int) -> list[Vec]:
     count = operator.count
     wanted = run(count, top, runtime).to_arrow()[0].as_py() if count is not None else None
     found: list[Vec] = []
     have = 0
-    for lo in range(0, len(pieces), runtime.threads):
-        for result in map_in_order(run_on, pieces[lo : lo + runtime.threads], runtime.threads):
-            found.append(_elements(result))
+    wave = max(1, wave)
+    for lo in range(0, len(pieces), wave):
+        for result in run_on(pieces[lo : lo + wave]):
+            found.append(result)
             have += found[-1].length
         if wanted is not None and have >= wanted:
             break
     return found
-
-
-def _elements(vec: Vec) -> Vec:
-    """The elements of a top-level list."""
-    lists = as_list(vec)
-    return lists.child.slice(int(lists.offsets[0]), int(lists.offsets[1]))
 
 
 def concat_rows(parts: list[Vec]) -> Vec:

@@ -44,6 +44,9 @@ class SegmentInfo:
     compacted: bool = False
     # XXH3-64 of the file's bytes (hex); verified by ``weave-lite check``.
     checksum: str | None = field(compare=False, default=None)
+    # The row count of each record batch of the file, in order (None: not recorded, a segment
+    # written before they were); distributed queries cut morsels from it without reading files.
+    batch_rows: tuple[int, ...] | None = field(compare=False, default=None)
 
     def to_json(self) -> dict:
         return {
@@ -57,6 +60,7 @@ class SegmentInfo:
             },
             "compacted": self.compacted,
             **({"checksum": self.checksum} if self.checksum else {}),
+            **({"batches": list(self.batch_rows)} if self.batch_rows is not None else {}),
         }
 
     @classmethod
@@ -75,7 +79,15 @@ class SegmentInfo:
             version=data.get("version", version),
             compacted=bool(data.get("compacted", False)),
             checksum=data.get("checksum"),
+            batch_rows=_batch_rows(data.get("batches"), data["rows"]),
         )
+
+
+def _batch_rows(value: Any, rows: int) -> tuple[int, ...] | None:
+    """A record's ``batches``, if well formed (they add up to its rows), else None."""
+    if not isinstance(value, list) or not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in value):
+        return None
+    return tuple(value) if sum(value) == rows else None
 
 
 def compute_stats(batch: pa.RecordBatch | pa.Table) -> dict[str, ColumnStats]:

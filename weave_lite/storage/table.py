@@ -154,7 +154,8 @@ class TableLog:
         batches = batch.to_batches() if isinstance(batch, pa.Table) else [batch]
         rel = f"{SEGMENT_DIR}/{uuid.uuid4().hex}.arrow"
         size, checksum = self.fs.write_segment(rel, batches, batch.schema)
-        return SegmentInfo(rel, batch.num_rows, size, batch.schema, compute_stats(batch), checksum=checksum)
+        batch_rows = tuple(b.num_rows for b in batches)
+        return SegmentInfo(rel, batch.num_rows, size, batch.schema, compute_stats(batch), checksum=checksum, batch_rows=batch_rows)
 
     # -- reading -------------------------------------------------------------------------------
 
