@@ -621,5 +621,9 @@ def serve(ctx: click.Context, root: str | None, port: int | None, host: str) -> 
     run_server(root, host=host, port=port)
 
 
+from weave_lite.cli_drift import drift_command  # noqa: E402 - registered after main exists
+
+main.add_command(drift_command)
+
 if __name__ == "__main__":
     main()
