@@ -30,10 +30,10 @@ def test_sync_call_logged_by_parameter_name(mon):
     def predict(prompt, temperature=0.7, *extra, top_k=5, **options):
         return f"{prompt}!"
 
-    before = dt.datetime.now(dt.timezone.utc)
+    before = dt.datetime.now(dt.UTC)
     assert predict("hi") == "hi!"
     assert predict("yo", 0.1, 1, 2, top_k=1, seed=3, monitor_attributes={"user": "u1"}) == "yo!"
-    after = dt.datetime.now(dt.timezone.utc)
+    after = dt.datetime.now(dt.UTC)
     r1, r2 = rows(mon)
     assert r1["name"].endswith("predict") and r1["status_code"] == StatusCode.SUCCESS
     assert r1["inputs"]["prompt"] == "hi" and r1["inputs"]["temperature"] == 0.7

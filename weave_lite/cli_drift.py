@@ -39,17 +39,17 @@ def parse_time(text: str, now: _dt.datetime) -> _dt.datetime | None:
     if m:
         return now - _dt.timedelta(seconds=float(m.group(1)) * _UNIT[m.group(2)])
     try:
-        t = _dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+        t = _dt.datetime.fromisoformat(text)
     except ValueError:
         msg = (f"cannot read the time {text!r}: use ISO 8601 (2024-05-01T16:00) or a time "
                "relative to now (-1h, -30m, -7d)")
         raise click.BadParameter(msg) from None
-    return t if t.tzinfo is not None else t.replace(tzinfo=_dt.timezone.utc)
+    return t if t.tzinfo is not None else t.replace(tzinfo=_dt.UTC)
 
 
 def parse_range(text: str, now: _dt.datetime | None = None) -> tuple[_dt.datetime | None, _dt.datetime | None]:
     """``START..END`` as two aware datetimes (``None``: open end)."""
-    now = now or _dt.datetime.now(_dt.timezone.utc)
+    now = now or _dt.datetime.now(_dt.UTC)
     if ".." not in text:
         msg = f"a range is START..END (either end may be empty), not {text!r}"
         raise click.BadParameter(msg)
@@ -99,7 +99,7 @@ def drift_command(ctx: click.Context, table: str, reference: str, current: str, 
     from weave_lite.storage import open_table
 
     root = _cli._root(ctx, root)
-    now = _dt.datetime.now(_dt.timezone.utc)
+    now = _dt.datetime.now(_dt.UTC)
     try:
         ref_range = parse_range(reference, now)
         cur_range = parse_range(current, now)

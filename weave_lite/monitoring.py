@@ -62,10 +62,11 @@ class StatusCode:
     ERROR = "ERROR"
 
 
-_attributes: contextvars.ContextVar[dict] = contextvars.ContextVar("weave_lite_monitor_attributes", default={})
+# (never mutated: ``attributes`` sets a new dict)
+_attributes: contextvars.ContextVar[dict] = contextvars.ContextVar("weave_lite_monitor_attributes", default={})  # noqa: B039
 _parent: contextvars.ContextVar[int | None] = contextvars.ContextVar("weave_lite_monitor_parent", default=None)
 _span_ids = itertools.count(1)
-_EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc)
+_EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.UTC)
 _NO_OUTPUT = object()
 _MAX_DEPTH = 8
 
@@ -121,7 +122,7 @@ class _Binder:
     """Arguments by parameter name, defaults applied (``Signature.bind``, with a fast path for
     plain positional-or-keyword parameters)."""
 
-    __slots__ = ("sig", "names", "defaults")
+    __slots__ = ("defaults", "names", "sig")
 
     def __init__(self, fn: Callable) -> None:
         self.sig = _safe_signature(fn)
@@ -285,7 +286,7 @@ class Monitor:
     def _drain(self) -> None:
         calls = self._calls
         while calls:
-            batch = []
+            batch: list = []
             with self._lock:
                 self._busy += 1
             try:
@@ -313,7 +314,7 @@ class Monitor:
         try:
             st.log(_calls_batch(rows))
             return
-        except Exception:  # noqa: BLE001 - find the rows at fault, log the others
+        except Exception:  # noqa: BLE001, S110 - find the rows at fault, log the others
             pass
         for row in rows:
             try:

@@ -10,15 +10,17 @@ import subprocess
 import sys
 import textwrap
 import threading
-import time
 from pathlib import Path
 
 import pytest
+from weave_lite.profiles.constraints.factories import (
+    no_missing_values,
+    smaller_than_number,
+)
 
-import weave_lite.storage.filesystem as filesystem
 from weave_lite import StreamTable
 from weave_lite.profiles import RotatingProfileWriter, get_or_create_session, read
-from weave_lite.profiles.constraints.factories import no_missing_values, smaller_than_number
+from weave_lite.storage import filesystem
 
 REPO = Path(__file__).resolve().parents[2]
 T0 = 1_616_775_791.0  # 2021-03-26 16:23:11 UTC
@@ -225,7 +227,7 @@ def test_kill_9_around_a_rotation_then_restart(tmp_path, mode):
 
     # restart in the window the killed process had open (its rows were lost)
     again = _child(tmp_path, n, 3, "plain")
-    out, err = again.communicate(timeout=120)
+    _, err = again.communicate(timeout=120)
     assert again.returncode == 0, err
     after = _state(tmp_path)
     for name, (data, mtime) in before.items():  # never rewritten

@@ -48,7 +48,19 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from .column import _BOOL, _COUNT, _FRAC, _INF, _INT, _NAN, _NULL, _OBJ, _STR, QUANTILES, ColumnProfile
+from .column import (
+    _BOOL,
+    _COUNT,
+    _FRAC,
+    _INF,
+    _INT,
+    _NAN,
+    _NULL,
+    _OBJ,
+    _STR,
+    QUANTILES,
+    ColumnProfile,
+)
 from .dataset import DatasetProfile
 
 logger = logging.getLogger(__name__)
@@ -120,6 +132,18 @@ def _hll_bounds(hll, sigmas: float) -> tuple[float, float]:
 class MetricView:
     """One metric of one column (``namespace``: distribution, counts, types, cardinality,
     frequent_items); attributes as in whylogs, and ``to_summary_dict()``."""
+
+    # which attributes exist depends on the namespace (as whylogs' metric classes)
+    n: Any
+    min: Any
+    max: Any
+    mean: Any
+    avg: Any
+    stddev: Any
+    median: Any
+    est: Any
+    lower_1: Any
+    upper_1: Any
 
     def __init__(self, namespace: str, col: ColumnProfile) -> None:
         self.namespace = namespace
@@ -350,12 +374,12 @@ class Constraints:
             for name, c in constraints.items():
                 ok, summary = c.validate_profile(profile)
                 yield name, ok, summary
-        for c in self.dataset_constraints:
-            ok, summary = c.validate_profile(profile)
-            yield c.name, ok, summary
-        for c in self.dataset_comparison_constraints:
-            ok, summary = c.validate_profile(profile, self.reference_profile_view)
-            yield c.name, ok, summary
+        for d in self.dataset_constraints:
+            ok, summary = d.validate_profile(profile)
+            yield d.name, ok, summary
+        for cmp_ in self.dataset_comparison_constraints:
+            ok, summary = cmp_.validate_profile(profile, self.reference_profile_view)
+            yield cmp_.name, ok, summary
 
     def validate(self, profile_view: DatasetProfile | None = None) -> bool:
         """True when every constraint passes (and when there are none, as whylogs)."""
@@ -396,12 +420,12 @@ class ConstraintsBuilder:
                     out.append(MetricsSelector(metric_name=ns, column_name=name))
         return out
 
-    def add_constraints(self, constraints: Iterable[AnyConstraint]) -> "ConstraintsBuilder":
+    def add_constraints(self, constraints: Iterable[AnyConstraint]) -> ConstraintsBuilder:
         for c in constraints:
             self.add_constraint(c)
         return self
 
-    def add_constraint(self, constraint: AnyConstraint, ignore_missing: bool = False) -> "ConstraintsBuilder":
+    def add_constraint(self, constraint: AnyConstraint, ignore_missing: bool = False) -> ConstraintsBuilder:
         if isinstance(constraint, MetricConstraint):
             sel = constraint.metric_selector
             column = sel.column_name

@@ -84,7 +84,17 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from .column import _BOOL, _FRAC, _INT, _NULL, _OBJ, _STR, COUNTERS, QUANTILES, ColumnProfile
+from .column import (
+    _BOOL,
+    _FRAC,
+    _INT,
+    _NULL,
+    _OBJ,
+    _STR,
+    COUNTERS,
+    QUANTILES,
+    ColumnProfile,
+)
 from .dataset import DatasetProfile
 from .sketches.kll import KLLSketch
 
@@ -206,8 +216,8 @@ def _knots_ks_and_wasserstein(a: _KnotCDF, b: _KnotCDF) -> tuple[float, float, f
     p = np.linspace(0.0, 1.0, 2001)
     qa = np.interp(p, a.LEVELS, np.maximum.accumulate(a.v))
     qb = np.interp(p, b.LEVELS, np.maximum.accumulate(b.v))
-    w = float(np.trapezoid(np.abs(qa - qb), p)) if hasattr(np, "trapezoid") else float(
-        np.trapz(np.abs(qa - qb), p))
+    y = np.abs(qa - qb)
+    w = float(np.sum((y[1:] + y[:-1]) * np.diff(p)) / 2.0)  # the trapezoid rule
     return d, min(1.0, err), w
 
 
@@ -346,7 +356,7 @@ def _column_row(name: str, ref: _Side | None, cur: _Side | None, method: str,
             d, err, w = _knots_ks_and_wasserstein(_as_knots(a), _as_knots(b))
         scale = a.iqr
         if not (scale > 0):
-            std = ref.stddev
+            std = None if ref is None else ref.stddev
             scale = std if std is not None and std > 0 else 0.0
         scale = max(scale, MIN_SCALE)
         row["ks_statistic"] = d
@@ -362,7 +372,7 @@ def _column_row(name: str, ref: _Side | None, cur: _Side | None, method: str,
             row["threshold"] = ks_critical_value(a.n, b.n) if thr is None else float(thr)
             row["statistic"] = d
         else:
-            row["threshold"] = float(thresholds.get("wasserstein") or DEFAULT_THRESHOLDS["wasserstein"])
+            row["threshold"] = _threshold(thresholds, "wasserstein")
             row["statistic"] = row["wasserstein_iqr"]
         row["drifted"] = bool(row["statistic"] >= row["threshold"])
         return row
@@ -382,9 +392,17 @@ def _column_row(name: str, ref: _Side | None, cur: _Side | None, method: str,
         row["unseen_share"] = min(1.0, sum(v for k, v in ib.items() if k not in ia) / nb)
         row["method"] = "jensenshannon"
         row["statistic"] = js
-        row["threshold"] = float(thresholds.get("jensenshannon") or DEFAULT_THRESHOLDS["jensenshannon"])
+        row["threshold"] = _threshold(thresholds, "jensenshannon")
         row["drifted"] = bool(js >= row["threshold"])
     return row
+
+
+def _threshold(thresholds: Mapping[str, float | None], method: str) -> float:
+    v = thresholds.get(method)
+    if v is None:
+        v = DEFAULT_THRESHOLDS[method]
+    assert v is not None
+    return float(v)
 
 
 def _as_knots(c: _StepCDF | _KnotCDF) -> _KnotCDF:
