@@ -13,8 +13,8 @@ DuckDB reads about 1% of the segments and is faster than DuckDB on the in-memory
 from __future__ import annotations
 
 import argparse
-import sys
 import statistics
+import sys
 import time
 from pathlib import Path
 
@@ -25,7 +25,7 @@ import pyarrow.dataset as ds
 import weave_lite
 
 sys.path.insert(0, str(Path(__file__).parent))
-from queries import TABLE, build, duckdb_queries, q8_bounds  # noqa: E402
+from queries import TABLE, build, duckdb_queries, q8_bounds
 
 QUERIES = ("Q1 filter+count", "Q2 groupby model", "Q8 1% time range")
 

@@ -87,9 +87,10 @@ def fault_loop(cases: int, rng: random.Random) -> None:
 
 
 def kill_loop(kills: int, rng: random.Random) -> None:
+    import signal
+
     from tests.storage.test_crash_and_concurrency import rows_by_writer, spawn
     from weave_lite.storage import open_table
-    import signal
 
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)

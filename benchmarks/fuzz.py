@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.lang import fuzzing  # noqa: E402
+from tests.lang import fuzzing
 
 
 def main(argv: list[str] | None = None) -> int:

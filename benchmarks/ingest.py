@@ -132,7 +132,7 @@ def main() -> None:
 
     for _ in range(args.repeat):
         with tempfile.TemporaryDirectory() as root:
-            med, p99, rate = per_call_cost(rows, root)
+            med, p99, _rate = per_call_cost(rows, root)
             record("log(row) median us", med)
             record("log(row) p99 us", p99)
             record("single-row calls rows/s", sustained_single(rows, root))
@@ -144,7 +144,7 @@ def main() -> None:
 
     med = {k: statistics.median(v) for k, v in results.items()}
     print(f"weave_lite ingest benchmark, {args.rows:,} rows x 6 columns, median of {args.repeat} runs")
-    print(f"  {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC, pyarrow {pa.__version__}, {os.cpu_count()} cores")
+    print(f"  {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, pyarrow {pa.__version__}, {os.cpu_count()} cores")
     for name, value in med.items():
         print(f"  {name:34s} {value:>14,.2f}")
     jsonl = med["peer JSON lines rows/s"]

@@ -30,11 +30,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.engine import duckdb_corpus as corpus  # noqa: E402
-from weave_lite import api  # noqa: E402
-from weave_lite.api import CompiledExpression  # noqa: E402
-from weave_lite.lang import parser as parser_module  # noqa: E402
-from weave_lite.lang.parser import parse  # noqa: E402
+from tests.engine import duckdb_corpus as corpus
+from weave_lite import api
+from weave_lite.api import CompiledExpression
+from weave_lite.lang import parser as parser_module
+from weave_lite.lang.parser import parse
 
 
 def _per_call_us(fn, *, repeat: int, budget_s: float = 0.05) -> float:
@@ -137,12 +137,12 @@ def bench_eval(
         try:
             sql = case.sql if keep_order_by else corpus.bench_sql(case.sql)
             duck_s, _ = _median_runs(lambda: corpus.run_sql(con, sql), repeat, max_seconds)
-        except Exception as exc:  # noqa: BLE001  (report and go on)
+        except Exception as exc:  # report and go on
             failed.append((case.id, f"duckdb: {exc}".splitlines()[0]))
             continue
         try:
             weave_s, runs = _median_runs(lambda: api.evaluate(case.weave, tables=tables), repeat, max_seconds)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             message = str(exc).splitlines()[0]
             if "has no kernel" in message:
                 missing.append(case.id)

@@ -18,8 +18,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from weave_lite.lang import parse  # noqa: E402
-from weave_lite.lang import parser as parser_module  # noqa: E402
+from weave_lite.lang import parse
+from weave_lite.lang import parser as parser_module
 
 CORPUS = [
     'stream_table("e/p/t").rows',

@@ -30,7 +30,7 @@ from weave_lite import StreamTable, compile, evaluate, to_python
 from weave_lite.storage import open_table
 
 TABLE = "bench/queries/predictions"
-START = dt.datetime(2024, 5, 1, tzinfo=dt.timezone.utc)
+START = dt.datetime(2024, 5, 1, tzinfo=dt.UTC)
 SPAN_S = 3 * 24 * 3600  # three days of traffic
 
 
@@ -248,8 +248,8 @@ def main() -> None:
     rss_benchmark(root, wq["Q2 groupby model"], table)
 
     text = wq["Q2 groupby model"]
-    from weave_lite.lang.parser import parse
     from weave_lite.api import CompiledExpression
+    from weave_lite.lang.parser import parse
 
     parse_compile = timed(lambda: CompiledExpression(parse(text), text).plan(root=root), 20)
     cache_hit = timed(lambda: compile(text), 1000)

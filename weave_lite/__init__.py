@@ -19,7 +19,7 @@ from weave_lite.errors import (
     WeaveTypeError,
 )
 from weave_lite.monitoring import init_monitor
-from weave_lite.storage.dataset import open_dataset as dataset
+from weave_lite.storage.table import open_dataset as dataset
 from weave_lite.stream_table import StreamTable
 
 __all__ = [

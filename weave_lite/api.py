@@ -15,7 +15,6 @@ import functools
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 import pyarrow as pa
@@ -28,35 +27,29 @@ from weave_lite.compile.planner import Environment, PCall, PLambda, PNode, Plann
 from weave_lite.errors import (
     ExpressionError,
     InternalError,
-    InvalidNameError,
     MemoryLimitError,
     ResourceLimitError,
-    TableNotFoundError,
     WeaveError,
     WeaveTypeError,
-    caret_snippet,
 )
 from weave_lite.execute import ops as _ops  # noqa: F401  (registers the kernels)
 from weave_lite.execute.executor import Frame, Runtime, run
 from weave_lite.execute.folding import evaluate_constant
 from weave_lite.execute.morsels import DEFAULT_MORSEL_ROWS
 from weave_lite.threads import default_threads
-from weave_lite.execute.ops.base import as_list, const_vec
-from weave_lite.execute.vectors import ConstVec, ListVec, StructVec, Vec
+from weave_lite.execute.ops.base import const_vec
+from weave_lite.execute.results import to_python, to_result
 from weave_lite.graph.nodes import Node
 from weave_lite.graph.printer import render
 from weave_lite.graph.recursion import ensure_headroom
-from weave_lite.graph.types import TableT, row_type, type_depth
 from weave_lite.lang.parser import deadline as parse_deadline
 from weave_lite.lang.parser import parse
-from weave_lite.storage.names import TableName
-from weave_lite.compile.rewrites.prune_segments import may_match
-from weave_lite.storage.table import Snapshot, shared_table
-from weave_lite.storage.values import normalize_batch
+from weave_lite.sources import MAX_TABLE_DEPTH, TableSources
 
 PLAN_CACHE_SIZE = 512
-# Columns nested deeper are refused (Arrow's IPC format itself stops at 64 levels).
-MAX_TABLE_DEPTH = 64
+
+# The old private name of the table-source resolver (now weave_lite.sources.TableSources).
+_Sources = TableSources  # the old private name (tests use it)
 
 
 @functools.lru_cache(maxsize=PLAN_CACHE_SIZE)
@@ -98,90 +91,6 @@ def _as_node(expr: "str | Node | Any") -> tuple[Node, str | None]:
     raise TypeError(f"evaluate() takes an expression string or a node, not {type(expr).__name__}")
 
 
-@dataclass
-class _Sources:
-    """Resolves ``stream_table``/``table`` names once per evaluation (one snapshot each)."""
-
-    root: Any
-    tables: Mapping[str, Any] | None
-    source: str | None
-    snapshots: dict[str, Snapshot] = field(default_factory=dict)
-    memory: dict[str, pa.Table] = field(default_factory=dict)
-    loaded: dict[tuple, pa.Table] = field(default_factory=dict)
-
-    def table_type(self, op: str, name: str, node: Node) -> TableT:
-        row = row_type(self._arrow(op, name, node).schema)
-        if type_depth(row) > MAX_TABLE_DEPTH:
-            raise ResourceLimitError(
-                self._with_caret(f"table `{name}` has columns nested more than {MAX_TABLE_DEPTH} levels deep", node)
-            )
-        return TableT(row)
-
-    def _arrow(self, op: str, name: str, node: Node):
-        if op == "table":
-            return self._memory_table(name, node)
-        return self._snapshot(name, node)
-
-    def _memory_table(self, name: str, node: Node) -> pa.Table:
-        if name not in self.memory:
-            if not self.tables or name not in self.tables:
-                known = ", ".join(sorted(self.tables or {})) or "none"
-                raise self._not_found(f"no table `{name}` was passed in tables= (passed: {known})", node)
-            try:
-                self.memory[name] = _to_arrow_table(self.tables[name])
-            except (TypeError, ValueError, pa.ArrowException) as exc:  # the caller's value, not a bug
-                raise WeaveTypeError(self._with_caret(f"tables[{name!r}]: {exc}", node)) from exc
-        return self.memory[name]
-
-    def _snapshot(self, name: str, node: Node) -> Snapshot:
-        if name not in self.snapshots:
-            try:
-                table_name = TableName.parse(name)
-            except InvalidNameError as exc:
-                raise InvalidNameError(self._with_caret(str(exc), node)) from None
-            log = shared_table(table_name, self.root)
-            if not log.exists():
-                raise self._not_found(f"no table `{table_name}` under {log.root}", node)
-            self.snapshots[name] = log.snapshot()
-        return self.snapshots[name]
-
-    def _not_found(self, message: str, node: Node) -> TableNotFoundError:
-        return TableNotFoundError(self._with_caret(message, node))
-
-    def _with_caret(self, message: str, node: Node) -> str:
-        snippet = caret_snippet(self.source, node.span) if self.source else ""
-        return f"{message}\n{snippet}" if snippet else message
-
-    def load_arrow(self, op: str, name: str, predicates: tuple = ()) -> pa.Table:
-        """The rows of a table; ``predicates`` (from the pruning rewrite) skip segments whose
-        statistics show they hold no matching row."""
-        key = (op, name, predicates)
-        table = self.loaded.get(key)
-        if table is None:
-            if op == "table":
-                table = self.memory[name]
-            else:
-                snapshot = self.snapshots[name]
-                if predicates:
-                    snapshot = snapshot.select(lambda segment: may_match(segment, predicates))
-                table = snapshot.to_arrow()
-            self.loaded[key] = table
-        return table
-
-
-def _to_arrow_table(obj: Any) -> pa.Table:
-    if isinstance(obj, pa.RecordBatch):
-        obj = pa.Table.from_batches([obj])
-    if not isinstance(obj, pa.Table):
-        if hasattr(obj, "__arrow_c_stream__"):
-            obj = pa.table(obj)
-        elif type(obj).__name__ == "DataFrame":
-            obj = pa.Table.from_pandas(obj, preserve_index=False)
-        else:
-            raise TypeError(f"tables= values must be Arrow tables (or expose __arrow_c_stream__), not {type(obj).__name__}")
-    return pa.Table.from_batches([normalize_batch(obj)]) if obj.num_rows else obj
-
-
 class CompiledExpression:
     """A parsed expression, ready to run against any data root or in-memory tables.
 
@@ -197,10 +106,10 @@ class CompiledExpression:
 
     def plan(
         self, *, root=None, tables=None, vars=None, optimize: bool = True, budget: Budget | None = None
-    ) -> tuple[PNode, _Sources]:
+    ) -> tuple[PNode, TableSources]:
         """The typed (and, with ``optimize``, rewritten) plan, and the table sources it reads
         (planning stops at ``budget``'s deadline)."""
-        sources = _Sources(root, tables, self.source)
+        sources = TableSources(root, tables, self.source)
         var_types = _var_types(vars)
         if self._roots is not None:
             key = (optimize, var_types, self._signature(sources))
@@ -221,14 +130,14 @@ class CompiledExpression:
         self._plans[(optimize, var_types, self._signature(sources))] = plan
         return plan, sources
 
-    def _signature(self, sources: _Sources) -> tuple:
+    def _signature(self, sources: TableSources) -> tuple:
         """What the plan depends on in the tables: their names and schema versions."""
         parts = []
         for op, name, node in self._roots or ():
             if op == "table":
-                parts.append((op, name, sources._memory_table(name, node).schema))
+                parts.append((op, name, sources.memory_table(name, node).schema))
             else:
-                snap = sources._snapshot(name, node)
+                snap = sources.snapshot(name, node)
                 parts.append((op, name, str(snap.table.path), snap.schema_version))
         return tuple(parts)
 
@@ -248,18 +157,22 @@ class CompiledExpression:
         """Run the expression (see :func:`evaluate` for the options)."""
         budget = _budget(max_memory, timeout, budget)
         plan, sources = self.plan(root=root, tables=tables, vars=vars, optimize=optimize, budget=budget)
-        return self._run(plan, sources, vars, threads, morsel_rows, budget=budget)
+        return self.run_plan(plan, sources, vars, threads, morsel_rows, budget=budget)
 
-    def _run(
+    def run_plan(
         self,
         plan: PNode,
-        sources: _Sources,
-        vars,
+        sources: TableSources,
+        vars: Mapping[str, Any] | None = None,
         threads: int | None = None,
         morsel_rows: int | None = None,
         partials=None,
         budget: Budget | None = None,
     ) -> Any:
+        """Run ``plan`` (from :meth:`plan`) over ``sources`` and convert its result.
+
+        ``partials`` (a :class:`~weave_lite.execute.morsels.PartialsCache`) keeps and reuses
+        per-morsel aggregates between runs; the other options are :func:`evaluate`'s."""
         budget = budget if budget is not None else Budget()
         runtime = Runtime(
             sources.load_arrow,
@@ -420,61 +333,4 @@ def evaluate(
     )
 
 
-# -- results -------------------------------------------------------------------------------------
-
-
-def to_result(vec: Vec) -> Any:
-    """The user-facing value of element 0 of a top-level Vec."""
-    if isinstance(vec, ConstVec):
-        return vec.value
-    if isinstance(vec, ListVec) or _is_list_array(vec):
-        lists = as_list(vec)
-        if lists.valid is not None and not lists.valid[0]:
-            return None
-        child = lists.child.slice(int(lists.offsets[0]), int(lists.offsets[1]))
-        return _list_result(child)
-    if isinstance(vec, StructVec):
-        return vec.slice(0, 1).to_arrow()[0].as_py()
-    return vec.slice(0, 1).to_arrow()[0].as_py()
-
-
-def _is_list_array(vec: Vec) -> bool:
-    arr = getattr(vec, "array", None)
-    return arr is not None and (pa.types.is_list(arr.type) or pa.types.is_large_list(arr.type))
-
-
-def _list_result(child: Vec) -> Any:
-    if isinstance(child, ListVec) and child.keys is not None:
-        groups = ListVec(child.offsets, child.child, child.valid)
-        return pa.table({"groupkey": child.keys.to_arrow(), "rows": groups.to_arrow()})
-    if isinstance(child, StructVec) and child.valid is None:
-        if child.fields:
-            return pa.table({k: v.to_arrow() for k, v in child.fields.items()})
-        return pa.Table.from_pylist([{}] * child.length)
-    array = child.to_arrow()
-    if isinstance(array, pa.ChunkedArray):
-        return array
-    return array
-
-
-def to_python(result: Any) -> Any:
-    """Plain Python values: rows as dicts, groups as ``{"groupkey": k, "rows": [...]}``."""
-    if isinstance(result, (pa.Table, pa.RecordBatch)):
-        return result.to_pylist()
-    if isinstance(result, (pa.Array, pa.ChunkedArray)):
-        return result.to_pylist()
-    if isinstance(result, pa.Scalar):
-        return result.as_py()
-    return result
-
-
-def stream_table_rows(name: str, root=None):
-    """The builder node for ``stream_table(name).rows()`` bound to ``root``."""
-    from weave_lite.builder import Expr
-
-    from weave_lite.graph.nodes import Call, Const
-
-    return Expr(Call("rows", (Call("stream_table", (Const(name),)),)), root=root)
-
-
-__all__ = ["evaluate", "compile", "to_python", "CompiledExpression"]
+__all__ = ["evaluate", "compile", "to_python", "to_result", "CompiledExpression"]

@@ -41,7 +41,7 @@ class Expr:
         return evaluate(self._node, root=root or self._root, tables=tables or self._tables, vars=vars)
 
     def to_python(self) -> Any:
-        from weave_lite.api import to_python
+        from weave_lite.execute.results import to_python
 
         return to_python(self.evaluate())
 
@@ -198,3 +198,8 @@ def _escape(text: str) -> str:
     import html
 
     return html.escape(text)
+
+
+def stream_table_rows(name: str, root=None) -> Expr:
+    """The builder node for ``stream_table(name).rows()`` bound to ``root``."""
+    return Expr(Call("rows", (Call("stream_table", (Const(name),)),)), root=root)

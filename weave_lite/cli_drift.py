@@ -24,8 +24,19 @@ import click
 
 _REL = re.compile(r"-(\d+(?:\.\d+)?)([smhdw])")
 _UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
-SUMMARY = ["column", "kind", "method", "statistic", "threshold", "drifted", "n_reference", "n_current",
-           "ks_error", "null_rate_change", "unseen_share"]
+SUMMARY = [
+    "column",
+    "kind",
+    "method",
+    "statistic",
+    "threshold",
+    "drifted",
+    "n_reference",
+    "n_current",
+    "ks_error",
+    "null_rate_change",
+    "unseen_share",
+]
 
 
 def parse_time(text: str, now: _dt.datetime) -> _dt.datetime | None:
@@ -41,8 +52,9 @@ def parse_time(text: str, now: _dt.datetime) -> _dt.datetime | None:
     try:
         t = _dt.datetime.fromisoformat(text)
     except ValueError:
-        msg = (f"cannot read the time {text!r}: use ISO 8601 (2024-05-01T16:00) or a time "
-               "relative to now (-1h, -30m, -7d)")
+        msg = (
+            f"cannot read the time {text!r}: use ISO 8601 (2024-05-01T16:00) or a time relative to now (-1h, -30m, -7d)"
+        )
         raise click.BadParameter(msg) from None
     return t if t.tzinfo is not None else t.replace(tzinfo=_dt.UTC)
 
@@ -80,50 +92,72 @@ def _rows(log_, start, end):
 
 @click.command("drift")
 @click.argument("table")
-@click.option("--reference", "reference", required=True, metavar="RANGE",
-              help="the reference rows: START..END over timestamp (ISO 8601 or -7d, -1h, now)")
+@click.option(
+    "--reference",
+    "reference",
+    required=True,
+    metavar="RANGE",
+    help="the reference rows: START..END over timestamp (ISO 8601 or -7d, -1h, now)",
+)
 @click.option("--current", "current", required=True, metavar="RANGE", help="the rows compared with it")
 @click.option("--columns", default=None, help="comma-separated columns (default: all)")
-@click.option("--root", type=click.Path(file_okay=False), default=None,
-              help="data root (default: $WEAVE_LITE_ROOT, else ~/.weave_lite)")
-@click.option("--format", "-f", "fmt", type=click.Choice(["table", "json", "csv", "arrow"]), default="table",
-              show_default=True)
+@click.option(
+    "--root",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="data root (default: $WEAVE_LITE_ROOT, else ~/.weave_lite)",
+)
+@click.option(
+    "--format", "-f", "fmt", type=click.Choice(["table", "json", "csv", "arrow"]), default="table", show_default=True
+)
 @click.option("--all", "all_columns", is_flag=True, help="table format: every statistic, not a summary")
 @click.option("--fail-on-drift", is_flag=True, help="exit with status 2 when a column drifted")
 @click.pass_context
-def drift_command(ctx: click.Context, table: str, reference: str, current: str, columns: str | None,
-                  root: str | None, fmt: str, all_columns: bool, fail_on_drift: bool) -> None:
+def drift_command(
+    ctx: click.Context,
+    table: str,
+    reference: str,
+    current: str,
+    columns: str | None,
+    root: str | None,
+    fmt: str,
+    all_columns: bool,
+    fail_on_drift: bool,
+) -> None:
     """Compare the distribution of TABLE's columns in two time ranges (drift per column)."""
-    from weave_lite import cli as _cli
+    from weave_lite.cli.common import fail, resolve_root, run
+    from weave_lite.cli.output import write_result
     from weave_lite.profiles import drift, profile_table
     from weave_lite.storage import open_table
 
-    root = _cli._root(ctx, root)
+    root = resolve_root(ctx, root)
     now = _dt.datetime.now(_dt.UTC)
     try:
         ref_range = parse_range(reference, now)
         cur_range = parse_range(current, now)
     except click.BadParameter as e:
-        _cli._fail(e.message)
-    log_ = _cli._run(lambda: open_table(table, root))
-    ref_rows, n_ref = _cli._run(lambda: _rows(log_, *ref_range))
-    cur_rows, n_cur = _cli._run(lambda: _rows(log_, *cur_range))
+        fail(e.message)
+    log_ = run(lambda: open_table(table, root))
+    ref_rows, n_ref = run(lambda: _rows(log_, *ref_range))
+    cur_rows, n_cur = run(lambda: _rows(log_, *cur_range))
     if n_ref == 0:
-        _cli._fail(f"no rows of {log_.name} in the reference range {reference}")
+        fail(f"no rows of {log_.name} in the reference range {reference}")
     if n_cur == 0:
-        _cli._fail(f"no rows of {log_.name} in the current range {current}")
+        fail(f"no rows of {log_.name} in the current range {current}")
     cols = None if columns is None else [c.strip() for c in columns.split(",") if c.strip()]
     if cols is not None:
         unknown = [c for c in cols if c not in ref_rows.schema.names and c not in cur_rows.schema.names]
         if unknown:
-            _cli._fail(f"no column {', '.join(map(repr, unknown))} in {log_.name}")
+            fail(f"no column {', '.join(map(repr, unknown))} in {log_.name}")
     result = drift(profile_table(ref_rows), profile_table(cur_rows), columns=cols)
     shown = result
     if fmt == "table":
-        click.echo(f"drift of {log_.name}: {n_cur:,} current rows ({current}) against {n_ref:,} "
-                   f"reference rows ({reference})", err=True)
+        click.echo(
+            f"drift of {log_.name}: {n_cur:,} current rows ({current}) against {n_ref:,} reference rows ({reference})",
+            err=True,
+        )
         if not all_columns:
             shown = result.select(SUMMARY)
-    _cli._run(lambda: _cli._write_result(shown, fmt, sys.maxsize if fmt == "table" else None))
+    run(lambda: write_result(shown, fmt, sys.maxsize if fmt == "table" else None))
     if fail_on_drift and any(result.column("drifted").to_pylist()):
         sys.exit(2)

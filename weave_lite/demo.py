@@ -31,7 +31,7 @@ EXPRESSIONS = [
 def stream_predictions(st: StreamTable, rows: int, seed: int = 7) -> None:
     """Log ``rows`` fake predictions the way a model service would: one call per request."""
     rng = random.Random(seed)
-    for i in range(rows):
+    for _i in range(rows):
         model = rng.choice(["m1", "m2", "m3"])
         latency = rng.lognormvariate(3.0 if model != "m3" else 3.6, 0.5)
         st.log(

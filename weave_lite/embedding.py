@@ -11,11 +11,7 @@ import os
 
 import pyarrow as pa
 
-from weave_lite.errors import WeaveError
-
-
-class SqlError(WeaveError):
-    """A SQL query that DuckDB rejected (the message is DuckDB's)."""
+from weave_lite.errors import SqlError, WeaveError
 
 
 def run_sql(query: str, *, root: str | os.PathLike | None = None) -> pa.Table:
@@ -29,9 +25,9 @@ def run_sql(query: str, *, root: str | os.PathLike | None = None) -> pa.Table:
 
     con = duckdb.connect()
     try:
-        for name in list_tables(root):
+        for name in list_tables(root):  # type: ignore[arg-type]  # any PathLike works (the annotations say Path)
             if str(name) in query:
-                con.register(str(name), snapshot_dataset(TableLog.open(name, root).snapshot()))
+                con.register(str(name), snapshot_dataset(TableLog.open(name, root).snapshot()))  # type: ignore[arg-type]
         try:
             relation = con.sql(query)
             return pa.table({}) if relation is None else relation.to_arrow_table()

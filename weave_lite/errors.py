@@ -12,7 +12,9 @@ caret line under the offending part::
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
+from typing import Sequence
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,20 @@ def caret_snippet(source: str, span: Span | None) -> str:
     return f"  {line}\n  {' ' * col}{'^' * max(1, width)}"
 
 
+def quoted(names: Sequence[str]) -> str:
+    """``"`a`"``, ``"`a` or `b`"``, ``"`a`, `b` or `c`"``."""
+    names = [f"`{n}`" for n in names]
+    if len(names) == 1:
+        return names[0]
+    return ", ".join(names[:-1]) + " or " + names[-1]
+
+
+def did_you_mean(name: str, known: Sequence[str]) -> str:
+    """``"; did you mean `x`?"`` for the closest of ``known``, or ``""``."""
+    close = difflib.get_close_matches(name, known, n=3, cutoff=0.6)
+    return f"; did you mean {quoted(close)}?" if close else ""
+
+
 class WeaveError(Exception):
     """Root of every weave_lite error."""
 
@@ -72,7 +88,7 @@ class ExpressionError(WeaveError):
         snippet = caret_snippet(self.source, self.span) if self.source is not None else ""
         return f"{self.message}\n{snippet}" if snippet else self.message
 
-    def with_source(self, source: str) -> "ExpressionError":
+    def with_source(self, source: str) -> ExpressionError:
         """Attach the expression text (when the error was raised below the parser)."""
         if self.source is None:
             self.source = source
@@ -204,3 +220,67 @@ class CorruptTableError(WeaveError):
 class CorruptHintWarning(UserWarning):
     """A checkpoint or the latest-version hint is damaged: it was skipped (they are only
     hints; the commits themselves are replayed instead)."""
+
+
+# -- rows that cannot be logged ------------------------------------------------------------------
+
+
+class RowError(WeaveError, TypeError):
+    """A value that cannot be logged (``TypeError`` as SPEC section 1 asks).
+
+    ``key`` is the offending key (a dotted path for nested keys) and ``row`` the index of the
+    row in the call, when known.
+    """
+
+    key: str | None = None
+    row: int | None = None
+
+
+class RowValueError(RowError, ValueError):
+    """A value of an accepted type that cannot be stored: out of range, too large or too deep."""
+
+
+class BatchTooLargeError(WeaveError, ValueError):
+    """A column of these rows would hold more than ``MAX_ARRAY_BYTES`` in one Arrow array.
+
+    Not a problem of any one row (``log`` refuses rows that could not fit alone): split the
+    rows and convert the parts separately (``rows_to_batches`` does). ``column`` names the
+    column when known.
+    """
+
+    def __init__(self, message: str, column: str | None = None):
+        super().__init__(message)
+        self.column = column
+
+
+# -- storage -------------------------------------------------------------------------------------
+
+
+class ObjectStoreError(StorageError):
+    """A request to the object store failed in a way that may pass (5xx, throttling, a dropped
+    connection): retry it.  An ``OSError`` (through :class:`StorageError`)."""
+
+    transient = True
+
+
+class RequestTimeout(ObjectStoreError, TimeoutError):
+    """A request timed out: it may or may not have taken effect (a lost answer)."""
+
+
+class ConditionalConflict(ObjectStoreError):
+    """409: another conditional write of the same key was in progress; retry the same version."""
+
+
+class ConflictError(WeaveError):
+    """A compaction's input segments were taken by a concurrent commit."""
+
+
+# -- profiles and SQL ----------------------------------------------------------------------------
+
+
+class FormatError(WeaveError, ValueError):
+    """A profile file or a serialised sketch is truncated, corrupt or of an unknown version."""
+
+
+class SqlError(WeaveError):
+    """A SQL query that DuckDB rejected (the message is DuckDB's)."""

@@ -24,13 +24,15 @@ import pyarrow as pa
 from weave_lite.compile.physical import PStage, chain_root
 from weave_lite.compile.planner import PNode
 from weave_lite.execute.morsels import PartialsCache
-
+from weave_lite.sources import TableSources
 
 
 class LiveQuery:
     """An expression kept up to date; see the module docstring."""
 
     def __init__(self, compiled, *, root=None, tables=None, vars=None, threads=None, morsel_rows=None):
+        # ``compiled`` is a weave_lite.api.CompiledExpression: its public ``plan`` and
+        # ``run_plan`` are all this module uses (it does not import weave_lite.api).
         self.compiled = compiled
         self.root = root
         self.tables = tables
@@ -66,7 +68,7 @@ class LiveQuery:
             return self._refresh_full()
         if appended:
             delta_sources = self._sources_over(name, latest, appended)
-            delta = self.compiled._run(self._plan, delta_sources, self.vars, **self.options)
+            delta = self.compiled.run_plan(self._plan, delta_sources, self.vars, **self.options)
             self.result = _append(self.result, delta)
             self.incremental_runs += 1
         self._snapshots[name] = latest
@@ -88,22 +90,19 @@ class LiveQuery:
         plan, sources = self.compiled.plan(root=self.root, tables=self.tables, vars=self.vars)
         self._plan = plan
         self._appending = _appends(plan)
-        self.result = self.compiled._run(plan, sources, self.vars, partials=self._partials, **self.options)
+        self.result = self.compiled.run_plan(plan, sources, self.vars, partials=self._partials, **self.options)
         self._partials.end_run()
         self._snapshots = dict(sources.snapshots)
         self.full_runs += 1
         return self.result
 
-    def _sources_over(self, name: str, snapshot, segments):
+    def _sources_over(self, name: str, snapshot, segments) -> TableSources:
         """Sources in which table ``name`` holds only ``segments`` (with the full schema)."""
-        from weave_lite.api import _Sources
-
         wanted = {s.path for s in segments}
-        sources = _Sources(self.root, self.tables, self.compiled.source)
+        sources = TableSources(self.root, self.tables, self.compiled.source)
         restricted = snapshot.select(lambda s: s.path in wanted)
         if len(restricted.segments) != len(segments):  # compacted away meanwhile: read them
-            restricted = type(snapshot)(snapshot.table, snapshot.version, tuple(segments))
-            restricted.__dict__["schema"] = snapshot.schema
+            restricted = snapshot.with_segments(segments)
         sources.snapshots[name] = restricted
         return sources
 

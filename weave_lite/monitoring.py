@@ -114,7 +114,7 @@ def _loggable(value: Any, depth: int = 0) -> Any:
 def _repr(value: Any) -> str:
     try:
         return repr(value)
-    except Exception as e:  # noqa: BLE001 - a repr that raises still gets a value
+    except Exception as e:
         return f"<{type(value).__name__} object (repr raised {type(e).__name__})>"
 
 
@@ -140,7 +140,7 @@ class _Binder:
             out = dict(zip(names, args))
             if len(args) < len(names):
                 defaults = self.defaults
-                for n in names[len(args):]:
+                for n in names[len(args) :]:
                     if n not in defaults:
                         return _bind(self.sig, args, kwargs)
                     out[n] = defaults[n]
@@ -216,6 +216,7 @@ class Monitor:
             ids = _span_ids
 
             if inspect.iscoroutinefunction(fn):
+
                 @functools.wraps(fn)
                 async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
                     extra = kwargs.pop("monitor_attributes", None)
@@ -230,13 +231,13 @@ class Monitor:
                     except BaseException as e:
                         t1 = perf()
                         parent_var.reset(token)
-                        record((fn, name, span, parent, args, kwargs, _NO_OUTPUT, e, t_wall, t1 - t0,
-                                static, attrs, extra))
+                        record(
+                            (fn, name, span, parent, args, kwargs, _NO_OUTPUT, e, t_wall, t1 - t0, static, attrs, extra)
+                        )
                         raise
                     t1 = perf()
                     parent_var.reset(token)
-                    record((fn, name, span, parent, args, kwargs, out, None, t_wall, t1 - t0,
-                            static, attrs, extra))
+                    record((fn, name, span, parent, args, kwargs, out, None, t_wall, t1 - t0, static, attrs, extra))
                     return out
 
                 return async_wrapper
@@ -255,13 +256,11 @@ class Monitor:
                 except BaseException as e:
                     t1 = perf()
                     parent_var.reset(token)
-                    record((fn, name, span, parent, args, kwargs, _NO_OUTPUT, e, t_wall, t1 - t0,
-                            static, attrs, extra))
+                    record((fn, name, span, parent, args, kwargs, _NO_OUTPUT, e, t_wall, t1 - t0, static, attrs, extra))
                     raise
                 t1 = perf()
                 parent_var.reset(token)
-                record((fn, name, span, parent, args, kwargs, out, None, t_wall, t1 - t0,
-                        static, attrs, extra))
+                record((fn, name, span, parent, args, kwargs, out, None, t_wall, t1 - t0, static, attrs, extra))
                 return out
 
             return sync_wrapper
@@ -296,7 +295,7 @@ class Monitor:
                 for call in batch:
                     try:
                         rows.append(self._row(call))
-                    except Exception as e:  # noqa: BLE001 - never lose the thread
+                    except Exception as e:
                         self.dropped += 1
                         print(f"weave_lite.monitoring: could not log a call of {call[1]}: {e}", file=sys.stderr)
                 self._log(rows)
@@ -314,12 +313,12 @@ class Monitor:
         try:
             st.log(_calls_batch(rows))
             return
-        except Exception:  # noqa: BLE001, S110 - find the rows at fault, log the others
+        except Exception:
             pass
         for row in rows:
             try:
                 st.log([_with_datetimes(row)])
-            except Exception as e:  # noqa: BLE001
+            except Exception as e:
                 self.dropped += 1
                 print(f"weave_lite.monitoring: could not log a call of {row.get('name')}: {e}", file=sys.stderr)
 
@@ -420,14 +419,27 @@ def _with_datetimes(row: dict) -> dict:
     return out
 
 
-_COLUMNS = ("name", "span_id", "parent_id", "status_code", "inputs", "output", "exception",
-            "exception_type", "exception_message", "start_time", "end_time", "latency_ms", "attributes")
+_COLUMNS = (
+    "name",
+    "span_id",
+    "parent_id",
+    "status_code",
+    "inputs",
+    "output",
+    "exception",
+    "exception_type",
+    "exception_message",
+    "start_time",
+    "end_time",
+    "latency_ms",
+    "attributes",
+)
 
 
 def _str(e: BaseException) -> str:
     try:
         return str(e)
-    except Exception:  # noqa: BLE001
+    except Exception:
         return _repr(e)
 
 
@@ -446,7 +458,7 @@ def _finish_all() -> None:
     for m in list(_MONITORS):
         try:
             m.finish()
-        except Exception as e:  # noqa: BLE001
+        except Exception as e:
             print(f"weave_lite.monitoring: could not flush a monitor at exit: {e}", file=sys.stderr)
 
 

@@ -31,11 +31,12 @@ key and value; everything else takes the slow path.
 from __future__ import annotations
 
 import datetime as _dt
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 
-from weave_lite.errors import WeaveError
+from weave_lite.errors import RowError, RowValueError
 
 _INT_MIN, _INT_MAX = -(2**63), 2**63 - 1
 
@@ -53,22 +54,7 @@ MAX_CELL_BYTES = 2**30
 _PLAIN = frozenset([type(None), bool, float, _dt.date])
 _isascii = str.isascii
 _EPOCH_NAIVE = _dt.datetime(1970, 1, 1)
-_UTC = _dt.timezone.utc
-
-
-class RowError(WeaveError, TypeError):
-    """A value that cannot be logged (``TypeError`` as SPEC section 1 asks).
-
-    ``key`` is the offending key (a dotted path for nested keys) and ``row`` the index of the
-    row in the call, when known.
-    """
-
-    key: str | None = None
-    row: int | None = None
-
-
-class RowValueError(RowError, ValueError):
-    """A value of an accepted type that cannot be stored: out of range, too large or too deep."""
+_UTC = _dt.UTC
 
 
 class _Refused(Exception):
@@ -84,7 +70,7 @@ class _Refused(Exception):
         self.value_error = value_error
         self.parts: list[str] = []  # innermost first
 
-    def at(self, part: str) -> "_Refused":
+    def at(self, part: str) -> _Refused:
         self.parts.append(part)
         return self
 
@@ -319,7 +305,8 @@ def _normalize_list(values: Iterable[Any], depth: int) -> list:
         for v in values:
             append(_normalize_value(v, depth + 1))
     except _Refused as exc:
-        raise exc.at(f"[{len(out)}]")
+        exc.at(f"[{len(out)}]")
+        raise
     return out
 
 
@@ -336,7 +323,8 @@ def _normalize_dict(value: dict, depth: int) -> dict:
                 _utf8_size(k, "key")
             out[k] = _normalize_value(v, depth + 1)
         except _Refused as exc:
-            raise exc.at("." + k)
+            exc.at("." + k)
+            raise
     return out
 
 

@@ -16,16 +16,20 @@ import threading
 import time
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
 
 from weave_lite.row_validation import normalize_row, normalize_rows
+from weave_lite.storage.bulk_input import normalize_batch
 from weave_lite.storage.names import TableName
 from weave_lite.storage.table import TableLog
-from weave_lite.storage.values import normalize_batch
 from weave_lite.writer import TIME_KEY, BackgroundWriter, BatchItem, RowsItem, client_id_column, timestamp_column
+
+if TYPE_CHECKING:
+    from weave_lite.profiles.rotation import RotatingProfileWriter
+    from weave_lite.storage.names import ObjectRoot
 
 DEFAULT_PORT = 8765
 
@@ -77,8 +81,8 @@ class StreamTable:
         self._profile_rotation = profile_rotation
         self._constraints = constraints
         self._on_violation = on_violation
-        self._profiles = None
-        self._table = TableLog(self.name, root)
+        self._profiles: RotatingProfileWriter | None = None
+        self._table = TableLog(self.name, root)  # type: ignore[arg-type]  # TableLog takes any PathLike (its annotation says Path)
         # 64 random bits: unique per StreamTable object, and 16 bytes a row rather than 32.
         self.client_id = uuid.uuid4().hex[:16]
         self._batch_rows = batch_rows
@@ -90,12 +94,12 @@ class StreamTable:
     # -- names ---------------------------------------------------------------------------------
 
     @property
-    def root(self) -> Path:
+    def root(self) -> Path | ObjectRoot:
         return self._table.root
 
     @property
-    def path(self) -> Path:
-        """The table's folder on disk."""
+    def path(self) -> Path | ObjectRoot:
+        """The table's folder (on disk, or on an object store)."""
         return self._table.path
 
     @property
@@ -115,6 +119,7 @@ class StreamTable:
         table's panel URL on the first call, ``None`` after.
         """
         now = time.time_ns() // 1000
+        item: dict | BatchItem | RowsItem
         if type(row_or_rows) is dict:  # the hot path: one row, queued as its private copy
             item = normalize_row(row_or_rows)
             item[TIME_KEY] = now
@@ -169,7 +174,7 @@ class StreamTable:
             return self._writer
 
     @property
-    def profile_folder(self) -> Path:
+    def profile_folder(self) -> Path | ObjectRoot:
         """Where ``profile_rotation`` writes this table's profiles."""
         return self.root / "_profiles" / self.profile_dataset_name
 
@@ -203,7 +208,7 @@ class StreamTable:
         if self._profiles is not None:
             self._profiles.close()  # writes the open window
 
-    def __enter__(self) -> "StreamTable":
+    def __enter__(self) -> StreamTable:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -213,7 +218,7 @@ class StreamTable:
 
     def rows(self):
         """A lazy node for ``stream_table("e/p/t").rows()``; chain ops, then ``.evaluate()``."""
-        from weave_lite.api import stream_table_rows
+        from weave_lite.builder import stream_table_rows
 
         return stream_table_rows(str(self.name), root=self.root)
 

@@ -21,12 +21,13 @@ Failures never lose acknowledged rows and never repeat them:
 from __future__ import annotations
 
 import atexit
+import contextlib
 import sys
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 import pyarrow as pa
@@ -124,7 +125,7 @@ class BackgroundWriter:
 
     # -- caller side ---------------------------------------------------------------------------
 
-    def enqueue(self, item: "dict | RowsItem | BatchItem", rows: int) -> None:
+    def enqueue(self, item: dict | RowsItem | BatchItem, rows: int) -> None:
         failure = self._failure
         if failure is not None:
             raise BackgroundWriterError(
@@ -220,10 +221,8 @@ class BackgroundWriter:
             self._failure = None
             self._backoff = 0.0
             if self.on_commit is not None:
-                try:
+                with contextlib.suppress(Exception):  # an observer never blocks the log
                     self.on_commit(_as_batch(pending.batch))
-                except Exception:  # an observer never blocks the log
-                    pass
         return True
 
     def _failure_error(self) -> WeaveError:

@@ -166,8 +166,8 @@ def test_log_keeps_timestamps_and_stops_at_a_bad_line(tmp_path):
     assert "line 4" in proc.stderr.decode()
     rows = to_python(evaluate('stream_table("t1").rows', root=root))
     assert [r["a"] for r in rows] == [1, 2]  # the rows before the bad line are kept
-    assert rows[0]["timestamp"] == dt.datetime(2024, 5, 1, 12, 0, tzinfo=dt.timezone.utc)
-    proc = cli("log", "t2", "--skip-bad", root=root, stdin="\n".join(lines + ["[1, 2]"]).encode())
+    assert rows[0]["timestamp"] == dt.datetime(2024, 5, 1, 12, 0, tzinfo=dt.UTC)
+    proc = cli("log", "t2", "--skip-bad", root=root, stdin="\n".join([*lines, "[1, 2]"]).encode())
     assert proc.returncode == 0
     assert "skipped 2 bad lines: 4, 6" in proc.stderr.decode()
     assert evaluate('stream_table("t2").rows["a"]', root=root).to_pylist() == [1, 2, 3]

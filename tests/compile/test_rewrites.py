@@ -53,7 +53,7 @@ def test_sort_then_limit_is_a_top_k():
 
 def test_filters_on_a_stream_table_prune_segments(root):
     st = StreamTable("e/p/t")
-    start = dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)
+    start = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
     for day in range(5):  # one segment per day
         st.log([{"timestamp": start + dt.timedelta(days=day, hours=h), "v": day} for h in range(24)])
         st.flush()
@@ -62,10 +62,10 @@ def test_filters_on_a_stream_table_prune_segments(root):
     plan = compile(expr).explain(root=root)
     assert "predicates=(('timestamp', 'ge'" in plan and "('v', 'lt', 4)" in plan
     # The scan reads only the segments whose statistics allow a match: days 2 and 3.
-    from weave_lite.api import _Sources
-    from weave_lite.compile.rewrites.prune_segments import may_match
+    from weave_lite.sources import TableSources
+    from weave_lite.storage.segments import may_match
 
-    snap = _Sources(root, None, expr)._snapshot("e/p/t", None)
+    snap = TableSources(root, None, expr).snapshot("e/p/t", None)
     predicates = (("timestamp", "ge", dt.datetime(2024, 1, 3, tzinfo=dt.timezone.utc)), ("v", "lt", 4))
     assert [s.stats["v"].min for s in snap.segments if may_match(s, predicates)] == [2, 3]
     assert evaluate(expr, root=root) == evaluate(expr, root=root, optimize=False) == 48

@@ -44,7 +44,7 @@ N_ROWS = 2000
 MODELS = ["gpt-4o", "claude-3", "llama-3", "Mistral-7B", "gemini"]
 MODEL_P = [0.36, 0.25, 0.19, 0.12, 0.08]
 USERS = [f"user_{k:02d}" for k in range(36)] + ["Admin_1", "ADMIN_2", "zoë", "José_R", "ops-bot", "ünïcode_β"]
-START = dt.datetime(2024, 5, 1, 21, 30, 7, 123456, tzinfo=dt.timezone.utc)
+START = dt.datetime(2024, 5, 1, 21, 30, 7, 123456, tzinfo=dt.UTC)
 SPAN_US = 5 * 3600 * 1_000_000
 
 EPOCH = "TIMESTAMPTZ '1970-01-01 00:00:00+00'"
@@ -557,8 +557,8 @@ def _num(x: Any) -> bool:
 
 def _us(x: dt.datetime) -> int:
     if x.tzinfo is None:
-        x = x.replace(tzinfo=dt.timezone.utc)
-    delta = x - dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+        x = x.replace(tzinfo=dt.UTC)
+    delta = x - dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
     return (delta.days * 86400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 

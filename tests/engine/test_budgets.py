@@ -299,7 +299,7 @@ def test_cancel_from_another_thread_stops_an_evaluation():
     def evaluate() -> None:
         try:
             weave_lite.evaluate(f'{T}.groupby(r => r["i"]).map(g => g.profile).count', tables=tables, budget=budget)
-        except BaseException as exc:  # noqa: BLE001 - examined below
+        except BaseException as exc:  # examined below
             errors.append(exc)
 
     worker = threading.Thread(target=evaluate)

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from hypothesis import given, note, settings
 
-from weave_lite.api import evaluate, to_python
 from tests.reference.interpreter import evaluate_reference, to_plain, values_equal
 from tests.reference.strategies import render, tables_and_expressions, to_arrow
+from weave_lite.api import evaluate, to_python
 
 NOW = __import__("datetime").datetime(2024, 5, 1, 12, 0, tzinfo=__import__("datetime").timezone.utc)
 

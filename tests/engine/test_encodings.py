@@ -12,10 +12,7 @@ from weave_lite.execute.encodings import string_codes
 def _same_partition(codes: np.ndarray, values: list) -> bool:
     seen: dict = {}
     back: dict = {}
-    for v, c in zip(values, codes.tolist()):
-        if seen.setdefault(v, c) != c or back.setdefault(c, v) != v:
-            return False
-    return True
+    return all(seen.setdefault(v, c) == c and back.setdefault(c, v) == v for v, c in zip(values, codes.tolist()))
 
 
 def test_codes_group_equal_strings_across_chunks_and_runs():

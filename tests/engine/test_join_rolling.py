@@ -18,7 +18,7 @@ from weave_lite.lang.parser import parse
 
 NAN = math.nan
 INF = math.inf
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 # Column types for tables that may be empty (or all-null in a column).

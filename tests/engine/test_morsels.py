@@ -8,14 +8,15 @@ import threading
 import numpy as np
 import pyarrow as pa
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.reference.interpreter import values_equal
 from weave_lite import StreamTable, WeaveError, evaluate, to_python
 from weave_lite.execute.morsels import split_morsels
 from weave_lite.storage.values import column_to_array
 
-START = dt.datetime(2024, 5, 1, tzinfo=dt.timezone.utc)
+START = dt.datetime(2024, 5, 1, tzinfo=dt.UTC)
 
 
 @given(st.lists(st.integers(0, 30), max_size=12), st.integers(1, 25))

@@ -20,7 +20,7 @@ from weave_lite.api import evaluate, to_python
 from weave_lite.errors import WeaveError
 from weave_lite.lang.parser import parse
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 NOW = dt.datetime(2024, 5, 1, 12, 0, 0, 123456, tzinfo=UTC)
 
 

@@ -216,7 +216,7 @@ def test_lone_surrogates_in_the_text_are_parse_errors():
     """A raw lone surrogate inside a string literal parsed, then failed in Arrow with a raw
     UnicodeEncodeError; a message quoting it could not even be printed."""
     for text in ('["s\ud800"]', "\udc00", 'table("t").rows.filter(r => r["s"] == "a\ud800b")'):
-        with pytest.raises(weave_lite.ParseError, match="U\\+D[8C]00 .*lone surrogate") as info:
+        with pytest.raises(weave_lite.ParseError, match=r"U\+D[8C]00 .*lone surrogate") as info:
             weave_lite.evaluate(text)
         str(info.value).encode("utf-8")  # printable
     with pytest.raises(WeaveTypeError, match="variable `s`"):

@@ -41,7 +41,7 @@ def test_in_package_grammar_is_tried_first(tmp_path, monkeypatch):
 
 def test_missing_grammar_is_a_clear_error(tmp_path, monkeypatch):
     monkeypatch.setattr(parser_module, "__file__", str(tmp_path / "weave_lite" / "lang" / "parser.py"))
-    with pytest.raises(FileNotFoundError, match="weave.lark"):
+    with pytest.raises(FileNotFoundError, match=r"weave.lark"):
         parser_module.grammar_path()
 
 

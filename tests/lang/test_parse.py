@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import math
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from weave_lite.errors import ParseError
 from weave_lite.graph.nodes import Call, Const, Lambda, Node, Var
 from weave_lite.lang import parse
-
-UTC = timezone.utc
 
 
 def C(value) -> Const:

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import math
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from weave_lite.errors import ParseError, ResourceLimitError
-from weave_lite.graph.nodes import BINARY_OPERATORS, Call, Const, Lambda, Node, Var, to_source
-from weave_lite.graph.printer import render
+from weave_lite.graph.nodes import BINARY_OPERATORS, Call, Const, Lambda, Node, Var
+from weave_lite.graph.printer import render, to_source
 from weave_lite.lang import parse
 
-UTC = timezone.utc
 RESERVED = {"true", "false", "null", "Date"}
 
 

@@ -7,13 +7,12 @@ from collections import Counter
 import numpy as np
 import pyarrow as pa
 import pytest
+from profiles_testdata import GRID, QS, finite_sorted, rank_error
 
 from weave_lite.profiles import DatasetProfile, profile_table
 from weave_lite.profiles.column import ColumnProfile
 from weave_lite.profiles.sketches import HLLSketch, KLLSketch
 from weave_lite.profiles.sketches.hashing import hash_int64s
-
-from profiles_testdata import GRID, QS, finite_sorted, rank_error
 
 NUMERIC = ["uniform", "lognormal", "ties", "nulls"]
 

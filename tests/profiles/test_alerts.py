@@ -13,13 +13,13 @@ import threading
 from pathlib import Path
 
 import pytest
+
+from weave_lite import StreamTable
+from weave_lite.profiles import RotatingProfileWriter, get_or_create_session, read
 from weave_lite.profiles.constraints.factories import (
     no_missing_values,
     smaller_than_number,
 )
-
-from weave_lite import StreamTable
-from weave_lite.profiles import RotatingProfileWriter, get_or_create_session, read
 from weave_lite.storage import filesystem
 
 REPO = Path(__file__).resolve().parents[2]

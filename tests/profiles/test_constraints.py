@@ -6,6 +6,16 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
+
+from weave_lite.profiles import profile_table
+from weave_lite.profiles.constraints import (
+    Constraints,
+    ConstraintsBuilder,
+    DatasetComparisonConstraint,
+    MetricConstraint,
+    MetricsSelector,
+    ReportResult,
+)
 from weave_lite.profiles.constraints.factories import (
     column_is_probably_unique,
     column_not_drifted,
@@ -24,16 +34,6 @@ from weave_lite.profiles.constraints.factories import (
     quantile_between_range,
     smaller_than_number,
     stddev_between_range,
-)
-
-from weave_lite.profiles import profile_table
-from weave_lite.profiles.constraints import (
-    Constraints,
-    ConstraintsBuilder,
-    DatasetComparisonConstraint,
-    MetricConstraint,
-    MetricsSelector,
-    ReportResult,
 )
 
 

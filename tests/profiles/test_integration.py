@@ -42,7 +42,7 @@ def test_stream_table_keeps_rotating_profiles(root):
     st.log([{"x": float(i), "s": str(i % 3)} for i in range(300)])
     st.finish()
     files = sorted(p.name for p in st.profile_folder.iterdir())
-    hour = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d_%H")
+    hour = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d_%H")
     assert len(files) == 1 and re.fullmatch(rf"e\.p\.t_profile\.{hour}\.bin", files[0]), files
     profile = {r["column"]: r for r in read(st.profile_folder / files[0]).to_arrow().to_pylist()}
     assert profile["x"]["count"] == 300 and profile["x"]["max"] == 299.0

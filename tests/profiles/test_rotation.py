@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pandas as pd
@@ -25,7 +25,7 @@ class Clock:
         self.t = self.t + timedelta(**kw)
 
 
-T0 = datetime(2021, 3, 26, 16, 23, 11, 500_000, tzinfo=timezone.utc)
+T0 = datetime(2021, 3, 26, 16, 23, 11, 500_000, tzinfo=UTC)
 
 
 def names(folder) -> list[str]:
@@ -35,19 +35,19 @@ def names(folder) -> list[str]:
 @pytest.mark.parametrize(
     ("spec", "steps", "expected"),
     [
-        ("30s", [dict(seconds=0), dict(seconds=10), dict(seconds=9), dict(seconds=40), dict(seconds=30)],
+        ("30s", [{"seconds": 0}, {"seconds": 10}, {"seconds": 9}, {"seconds": 40}, {"seconds": 30}],
          ["ds_profile.2021-03-26_16-23-00.bin", "ds_profile.2021-03-26_16-23-30.bin",
           "ds_profile.2021-03-26_16-24-00.bin", "ds_profile.2021-03-26_16-24-30.bin"]),
-        ("m", [dict(seconds=0), dict(seconds=30), dict(minutes=1), dict(minutes=5)],
+        ("m", [{"seconds": 0}, {"seconds": 30}, {"minutes": 1}, {"minutes": 5}],
          ["ds_profile.2021-03-26_16-23.bin", "ds_profile.2021-03-26_16-24.bin",
           "ds_profile.2021-03-26_16-29.bin"]),
-        ("h", [dict(seconds=0), dict(minutes=40), dict(hours=3)],
+        ("h", [{"seconds": 0}, {"minutes": 40}, {"hours": 3}],
          ["ds_profile.2021-03-26_16.bin", "ds_profile.2021-03-26_17.bin",
           "ds_profile.2021-03-26_20.bin"]),
-        ("24h", [dict(seconds=0), dict(hours=7), dict(hours=1), dict(hours=24)],
+        ("24h", [{"seconds": 0}, {"hours": 7}, {"hours": 1}, {"hours": 24}],
          ["ds_profile.2021-03-26_00.bin", "ds_profile.2021-03-27_00.bin",
           "ds_profile.2021-03-28_00.bin"]),
-        ("d", [dict(seconds=0), dict(hours=7), dict(hours=1), dict(days=2)],
+        ("d", [{"seconds": 0}, {"hours": 7}, {"hours": 1}, {"days": 2}],
          ["ds_profile.2021-03-26.bin", "ds_profile.2021-03-27.bin", "ds_profile.2021-03-29.bin"]),
     ],
 )
@@ -67,7 +67,7 @@ def test_rotation_file_names(tmp_path, spec, steps, expected):
 
 
 def test_windows_hold_their_records_and_bounds(tmp_path):
-    clock = Clock(datetime(2021, 3, 26, 16, 0, 0, tzinfo=timezone.utc))
+    clock = Clock(datetime(2021, 3, 26, 16, 0, 0, tzinfo=UTC))
     session = get_or_create_session(path=tmp_path)
     with session.logger("w", with_rotation_time="m", clock=clock) as logger:
         for minute in range(3):
@@ -79,8 +79,8 @@ def test_windows_hold_their_records_and_bounds(tmp_path):
     files = sorted(tmp_path.glob("w_profile.*.bin"))
     assert [read(f).rows for f in files] == [100, 201, 301, 1]
     p0 = read(files[0])
-    assert p0.start == datetime(2021, 3, 26, 16, 0, tzinfo=timezone.utc)
-    assert p0.end == datetime(2021, 3, 26, 16, 1, tzinfo=timezone.utc)
+    assert p0.start == datetime(2021, 3, 26, 16, 0, tzinfo=UTC)
+    assert p0.end == datetime(2021, 3, 26, 16, 1, tzinfo=UTC)
     assert p0["minute"].summary()["max"] == 0.0
     assert read(files[1])["i"].count == 200 and read(files[1])["minute"].count == 201
 

@@ -26,11 +26,12 @@ import difflib
 import inspect
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 from functools import cmp_to_key
-from typing import Any, Callable
+from typing import Any
 
 from weave_lite.errors import (
     TableNotFoundError,
@@ -41,7 +42,7 @@ from weave_lite.errors import (
 )
 from weave_lite.graph.nodes import Call, Const, Lambda, Node, Var
 
-UTC = _dt.timezone.utc
+UTC = _dt.UTC
 EPOCH = _dt.datetime(1970, 1, 1, tzinfo=UTC)
 INF = math.inf
 NAN = math.nan
@@ -98,7 +99,7 @@ class TimestampBinsNice:
 class Closure:
     """A lambda with the environment it was created in."""
 
-    def __init__(self, interp: "_Interpreter", params: tuple[str, ...], body: Node, env: dict):
+    def __init__(self, interp: _Interpreter, params: tuple[str, ...], body: Node, env: dict):
         self.interp = interp
         self.params = params
         self.body = body
@@ -273,9 +274,7 @@ def holds_null(x: Any) -> bool:
 
 def compare(a: Any, b: Any, op: str = "compare") -> int:
     """Order two non-null values of one kind: -1, 0 or 1 (NaN is handled by callers)."""
-    if is_num(a) and is_num(b):
-        pass
-    elif isinstance(a, bool) and isinstance(b, bool):
+    if (is_num(a) and is_num(b)) or (isinstance(a, bool) and isinstance(b, bool)):
         pass
     elif isinstance(a, str) and isinstance(b, str):
         pass  # code point order
@@ -334,7 +333,7 @@ def op(name: str, table: dict | None = None):
 # --- roots -----------------------------------------------------------------
 
 
-def _lookup_table(ctx: "_Interpreter", name: Any) -> TableRef:
+def _lookup_table(ctx: _Interpreter, name: Any) -> TableRef:
     if not isinstance(name, str):
         raise type_error("table", name)
     if name not in ctx.tables:

@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 
 from weave_lite.graph.nodes import Call, Const, Lambda, Node, Var
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 # ---------------------------------------------------------------------------
 # Node constructors
@@ -89,7 +89,7 @@ class ColumnSpec:
 
     kind: str
     nullable: bool = False
-    fields: tuple[tuple[str, "ColumnSpec"], ...] = ()  # for kind == "dict"
+    fields: tuple[tuple[str, ColumnSpec], ...] = ()  # for kind == "dict"
 
 
 Schema = dict  # column name -> ColumnSpec, in column order
@@ -264,7 +264,7 @@ class _Gen:
         self.draw = draw
         self.schema = schema
         self.depth = depth
-        self.leaves: dict[str, list[tuple[str, ...]]] = {k: [] for k in SCALAR_KINDS + ("mixed", "dict")}
+        self.leaves: dict[str, list[tuple[str, ...]]] = {k: [] for k in (*SCALAR_KINDS, "mixed", "dict")}
         for name, spec in schema.items():
             if spec.kind == "dict":
                 self.leaves["dict"].append((name,))
@@ -600,8 +600,8 @@ class _Gen:
             c = self.column(akind, g, depth=1)
             if akind in ("int", "float"):
                 agg = self.pick([
-                    lambda: call(self.pick(NUM_REDUCERS), c),
-                    lambda: call("quantile", c, self.pick([0.05, 0.5, 0.95])),
+                    lambda c=c: call(self.pick(NUM_REDUCERS), c),
+                    lambda c=c: call("quantile", c, self.pick([0.05, 0.5, 0.95])),
                 ])()
             else:
                 agg = call(self.pick(ORD_REDUCERS), c)

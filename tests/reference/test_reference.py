@@ -38,7 +38,7 @@ from .strategies import (
     to_arrow,
 )
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 NAN = math.nan
 INF = math.inf
 
@@ -953,7 +953,7 @@ def test_tables_are_well_formed(table):
 @settings(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(tables_and_expressions())
 def test_interpreter_never_fails_on_generated_expressions(case):
-    schema, rows, expr = case
+    _schema, rows, expr = case
     try:
         result = evaluate_reference(expr, {"t": rows})
     except WeaveError as exc:  # the generator makes well-typed expressions only

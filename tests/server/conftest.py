@@ -40,7 +40,7 @@ class ServerProcess:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         env = dict(os.environ, WEAVE_LITE_ROOT=str(root), WEAVE_LITE_PORT=str(self.port))
-        self.log_file = open(log_path, "wb")
+        self.log_file = open(log_path, "wb")  # noqa: SIM115 - closed by stop()
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "weave_lite.cli", "serve", "--root", str(root), "--port", str(self.port)],
             stdout=self.log_file,
@@ -58,7 +58,7 @@ class ServerProcess:
             except (urllib.error.URLError, ConnectionError, OSError):
                 if time.monotonic() > deadline:
                     self.stop()
-                    raise RuntimeError(f"the server did not start:\n{log_path.read_text()}")
+                    raise RuntimeError(f"the server did not start:\n{log_path.read_text()}") from None
                 time.sleep(0.1)
 
     def request(self, method: str, path: str, body: object = None, *, raw: bytes | None = None, headers: dict | None = None):

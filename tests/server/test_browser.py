@@ -35,7 +35,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-T0 = dt.datetime(2024, 5, 1, 12, 0, 0, tzinfo=dt.timezone.utc)
+T0 = dt.datetime(2024, 5, 1, 12, 0, 0, tzinfo=dt.UTC)
 
 
 def lat_of(i: int) -> float:
@@ -58,7 +58,7 @@ def browser():
     pw = sync_api.sync_playwright().start()
     try:
         browser = pw.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
-    except Exception as exc:  # noqa: BLE001  (any launch failure means: no usable browser here)
+    except Exception as exc:  # any launch failure means: no usable browser here
         pw.stop()
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         pytest.skip(f"chromium at {executable} could not be launched: {first_line}")

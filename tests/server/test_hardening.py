@@ -16,8 +16,9 @@ import random
 import socket
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pyarrow as pa
 import pytest
@@ -663,14 +664,14 @@ def test_pool_kills_an_evaluation_past_its_memory_budget(tmp_path):
 
 
 def test_pool_kills_an_evaluation_whose_client_hung_up(tmp_path):
-    status, body, pool, elapsed = run_in_pool(tmp_path, "spin", hang_up_after=0.3)
+    _status, body, pool, elapsed = run_in_pool(tmp_path, "spin", hang_up_after=0.3)
     assert body == "gone" and elapsed < 2.0
     assert pool["cancelled"] == 1 and pool["killed"] == 1
 
 
 def test_pool_cancels_a_cooperative_evaluation_without_a_kill(tmp_path):
     pytest.importorskip("weave_lite.budgets", reason="the engine has no cancellable budgets yet")
-    status, body, pool, elapsed = run_in_pool(tmp_path, "cooperative", hang_up_after=0.3)
+    _status, body, pool, elapsed = run_in_pool(tmp_path, "cooperative", hang_up_after=0.3)
     assert body == "gone" and elapsed < 2.0
     assert pool["cancelled"] == 1 and pool["killed"] == 0  # the worker stopped and was reused
 

@@ -132,7 +132,7 @@ class FakeS3:
         def perform():
             if IfNoneMatch == "*" and Key in self.objects:
                 raise client_error(412, "PreconditionFailed", "PutObject")
-            self.objects[Key] = (data, dt.datetime.now(dt.timezone.utc))
+            self.objects[Key] = (data, dt.datetime.now(dt.UTC))
             return {"ETag": '"x"'}
 
         return self._run("PutObject", Key, perform)

@@ -13,8 +13,8 @@ from __future__ import annotations
 import errno as errno_codes
 import os
 import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Callable, Iterator
 
 from weave_lite.storage.filesystem import LogFileSystem
 
@@ -54,7 +54,7 @@ class Fault:
         return faulty
 
     @contextmanager
-    def installed(self) -> Iterator["Fault"]:
+    def installed(self) -> Iterator[Fault]:
         """Patch the primitive for the duration (the fault starts inactive: call ``arm``)."""
         if self.primitive in OS_PRIMITIVES:
             owner, name = os, self.primitive

@@ -186,7 +186,7 @@ def test_writers_refuse_to_commit_on_top_of_a_damaged_log(root, table):
     damage_file(target_file(table, "latest_commit"), "object_empty")
     st = StreamTable("e/p/t", root=root)
     st.log({"seq": -1, "payload": "x"})
-    with pytest.raises(CorruptTableError, match="00000000000000000007.json"):
+    with pytest.raises(CorruptTableError, match=r"00000000000000000007.json"):
         st.flush()
     abandon(st)
     assert not (table / "_log" / f"{COMMITS + 1:020d}.json").exists()

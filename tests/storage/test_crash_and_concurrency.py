@@ -84,8 +84,8 @@ def test_kill_9_while_creating_tables(root):
     """>= 20 kills while tables are being created: every folder left behind opens and is
     writable (never wedged), and every created table holds its row."""
     from weave_lite import StreamTable
-    from weave_lite.storage.table import TableLog, list_tables
     from weave_lite.storage.names import TableName
+    from weave_lite.storage.table import TableLog, list_tables
 
     rng = random.Random(99)
     created = set()

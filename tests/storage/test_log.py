@@ -74,7 +74,7 @@ def test_schema_evolution_across_segments(root):
 
 def test_statistics_recorded_per_segment(root):
     table = make(root)
-    t0 = dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)
+    t0 = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
     append_rows(table, [{"v": 3, "s": "b", "t": t0, "f": float("nan")}, {"v": None, "s": "a", "t": t0, "f": 1.0}])
     seg = table.snapshot().segments[0]
     assert seg.rows == 2

@@ -4,6 +4,7 @@ every request of a commit."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
@@ -163,10 +164,8 @@ def test_compaction_under_faults_never_deletes_a_live_segment(small_checkpoints)
     for position in range(1, 40):
         for kind in ("lost", "landed-412", "timeout", "409"):
             fake.faults[fake.requests + position] = kind
-            try:
+            with contextlib.suppress(StorageError):
                 compact(log, target_bytes=1 << 20, retention_seconds=3600)
-            except StorageError:
-                pass
             fake.faults.clear()
             log.append(rows("me", 18 + 3 * compacted, 3))  # keep something to compact
             compacted += 1
@@ -206,7 +205,7 @@ def test_stream_table_with_random_faults_and_a_concurrent_writer(small_checkpoin
                 time.sleep(0.005)
 
     n = 0
-    for round_ in range(30):
+    for _round in range(30):
         for _ in range(8):
             retry(st.log, {"writer": "me", "seq": n})
             n += 1
@@ -286,7 +285,7 @@ class _FakeBlob:
 
         if if_generation_match == 0 and self.name in self.store:
             raise _GCSError(412)
-        self.store[self.name] = (bytes(data), dt.datetime.now(dt.timezone.utc))
+        self.store[self.name] = (bytes(data), dt.datetime.now(dt.UTC))
 
     def delete(self):
         if self.name not in self.store:

@@ -16,8 +16,9 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -27,12 +28,19 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from weave_lite import StreamTable, WeaveError
-from weave_lite.row_validation import MAX_CELL_BYTES, MAX_NESTING, MAX_VALUE_BYTES, RowError, normalize_row, normalize_rows
-from weave_lite.storage import values as V
 from tests.storage.values_compare import same_logged_value
+from weave_lite import StreamTable, WeaveError
+from weave_lite.row_validation import (
+    MAX_CELL_BYTES,
+    MAX_NESTING,
+    MAX_VALUE_BYTES,
+    RowError,
+    normalize_row,
+    normalize_rows,
+)
+from weave_lite.storage import values as V
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 # ---------------------------------------------------------------------------------------------

@@ -8,10 +8,10 @@ import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from weave_lite import StreamTable
-from weave_lite.storage.values import column_to_array, conform, unify
 from tests.storage.strategies import rows, values
 from tests.storage.values_compare import same_logged_value
+from weave_lite import StreamTable
+from weave_lite.storage.values import column_to_array, conform, unify
 
 
 @given(st.lists(st.lists(rows, min_size=1, max_size=6), min_size=1, max_size=4))

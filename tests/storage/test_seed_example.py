@@ -11,7 +11,7 @@ from weave_lite import StreamTable
 
 def test_seed_example(root):
     st = StreamTable("my_entity_name/my_project_name/my_table_name")
-    before = dt.datetime.now(dt.timezone.utc)
+    before = dt.datetime.now(dt.UTC)
     url = st.log({"col_a": "1", "col_b": 1.0, "col_c": True})
     st.log(
         [
@@ -21,7 +21,7 @@ def test_seed_example(root):
         ]
     )
     st.finish()
-    after = dt.datetime.now(dt.timezone.utc)
+    after = dt.datetime.now(dt.UTC)
 
     assert url is not None and "my_entity_name/my_project_name/my_table_name" in url
     assert (root / "my_entity_name" / "my_project_name" / "my_table_name").is_dir()
@@ -52,7 +52,7 @@ def test_defaults_from_environment(root, monkeypatch):
 
 
 def test_own_timestamp_is_kept_and_each_object_has_its_own_client_id(root):
-    mine = dt.datetime(2024, 5, 1, 12, tzinfo=dt.timezone.utc)
+    mine = dt.datetime(2024, 5, 1, 12, tzinfo=dt.UTC)
     a = StreamTable("e/p/t")
     b = StreamTable("e/p/t")
     a.log({"v": 1, "timestamp": mine})

@@ -15,6 +15,8 @@ from weave_lite.errors import (
     UnboundVariableError,
     UnknownOpError,
     WeaveTypeError,
+    did_you_mean,
+    quoted,
 )
 import weave_lite.graph.ops  # noqa: F401  (the op catalog: registers every spec)
 from weave_lite.graph import registry
@@ -155,7 +157,7 @@ class Planner:
             if node.name in self.env.var_types:
                 return PVar(node.name, self.env.var_types[node.name], node)
             known = sorted(set(scope) | set(self.env.var_types))
-            hint = _did_you_mean(node.name, known)
+            hint = did_you_mean(node.name, known)
             raise UnboundVariableError(f"unknown variable `{node.name}`{hint}", source=self.source, span=node.span)
         if isinstance(node, Lambda):
             raise WeaveTypeError(
@@ -173,7 +175,7 @@ class Planner:
         op = registry.lookup(node.op)
         if op is None:
             suggestions = registry.suggest(node.op)
-            hint = f"; did you mean {_quoted(suggestions)}?" if suggestions else ""
+            hint = f"; did you mean {quoted(suggestions)}?" if suggestions else ""
             raise UnknownOpError(
                 f"unknown op `{node.op}`{hint}",
                 suggestions=tuple(suggestions),
@@ -368,23 +370,3 @@ def _arity_text(overloads: Sequence[Overload]) -> str:
         n = counts[0]
         return f"{n} argument{'s' if n != 1 else ''}"
     return f"{counts[0]} to {counts[-1]} arguments"
-
-
-def _quoted(names: Sequence[str]) -> str:
-    names = [f"`{n}`" for n in names]
-    if len(names) == 1:
-        return names[0]
-    return ", ".join(names[:-1]) + " or " + names[-1]
-
-
-def _did_you_mean(name: str, known: Sequence[str]) -> str:
-    import difflib
-
-    close = difflib.get_close_matches(name, known, n=3, cutoff=0.6)
-    return f"; did you mean {_quoted(close)}?" if close else ""
-
-
-def did_you_mean(name: str, known: Sequence[str]) -> str:
-    """``"; did you mean `x`?"`` for the closest of ``known``, or ``""``."""
-    return _did_you_mean(name, known)
-

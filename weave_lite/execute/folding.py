@@ -7,6 +7,7 @@ from typing import Any
 from weave_lite.budgets import Budget
 from weave_lite.compile.planner import PCall
 from weave_lite.execute.executor import Frame, Runtime, run
+from weave_lite.execute.results import to_result
 
 
 def _no_tables(op: str, name: str, predicates: tuple = ()):
@@ -16,7 +17,5 @@ def _no_tables(op: str, name: str, predicates: tuple = ()):
 def evaluate_constant(node: PCall, budget: Budget | None = None) -> Any:
     """The value of ``node`` (all of whose arguments are literals) as a Python value, computed
     within ``budget`` (default: unlimited)."""
-    from weave_lite.api import to_result
-
     budget = budget if budget is not None else Budget()
     return to_result(run(node, Frame(1, {}, budget=budget), Runtime(_no_tables, budget=budget)))

@@ -143,10 +143,3 @@ class Call(Node):
 
     def children(self) -> tuple[Node, ...]:
         return self.args
-
-
-def to_source(node: Node) -> str:
-    """Render a node back to expression text (used by ``explain`` and the node builder)."""
-    from weave_lite.graph.printer import render
-
-    return render(node)

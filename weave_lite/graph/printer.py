@@ -34,7 +34,7 @@ from datetime import date, datetime, timezone
 
 from weave_lite.graph.nodes import BINARY_OPERATORS, UNARY_OPERATORS, Call, Const, Lambda, Node, Var
 
-__all__ = ["ROOT_OPS", "render"]
+__all__ = ["ROOT_OPS", "render", "to_source"]
 
 #: Ops that read best as ``name(args)`` even when they have arguments.
 ROOT_OPS = frozenset({"stream_table", "table", "now", "binsfixed", "binsequal", "timestampBinsNice"})
@@ -99,6 +99,11 @@ def render(node: Node) -> str:
             stack.append((current, True))
             stack.extend((child, False) for child in _children(current))
     return done[id(node)][0]
+
+
+def to_source(node: Node) -> str:
+    """Render a node back to expression text (used by ``explain`` and the node builder)."""
+    return render(node)
 
 
 def _children(node) -> tuple:

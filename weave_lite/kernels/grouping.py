@@ -3,6 +3,8 @@ per-group reductions by group id (no sort, no hashing: the ids are dense)."""
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 from numba import njit
 
@@ -59,7 +61,7 @@ def grouped_moments(group_of: np.ndarray, values: np.ndarray, valid: np.ndarray,
 
     NaN and infinities propagate as IEEE arithmetic does (see :func:`grouped_moment_partials`).
     """
-    count, total, shift, shifted_mean, m2 = grouped_moment_partials(group_of, values, valid, n_groups)
+    count, total, _shift, _shifted_mean, m2 = grouped_moment_partials(group_of, values, valid, n_groups)
     return count, total, _means(total, count), m2
 
 
@@ -264,7 +266,7 @@ def grouped_quantile(group_of: np.ndarray, values: np.ndarray, valid: np.ndarray
     has = np.zeros(n_groups, dtype=np.bool_)
     # Contiguous ranges of groups holding about the same number of values each.
     cuts = np.searchsorted(offsets, np.linspace(0, offsets[-1], max(1, threads) + 1)[1:-1])
-    bounds = [0, *sorted(set(int(c) for c in cuts) - {0, n_groups}), n_groups]
-    ranges = list(zip(bounds[:-1], bounds[1:]))
+    bounds = [0, *sorted({int(c) for c in cuts} - {0, n_groups}), n_groups]
+    ranges = list(itertools.pairwise(bounds))
     map_in_order(lambda r: bucket_quantiles(offsets, buffer, q, r[0], r[1], out, has), ranges, threads)
     return out, has

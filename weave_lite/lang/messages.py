@@ -273,13 +273,14 @@ def _acceptable(exc: UnexpectedInput, fallback: Iterable[str] | None) -> set[str
     if parser is not None:
         try:
             return set(parser.accepts())
-        except Exception:  # noqa: BLE001 - best effort, fall back to the state's lookahead set
+        except Exception:  # best effort, fall back to the state's lookahead set
             pass
     return set(fallback or ())
 
 
 def _unexpected_characters(exc: UnexpectedCharacters, text: str) -> ParseError:
     pos = exc.pos_in_stream
+    assert pos is not None  # always set for a lexer error
     ch = text[pos]
     expected = describe_expected(_acceptable(exc, exc.allowed))
     if ch in "\"'":

@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
+from typing import cast
 
 from lark import Lark
 from lark.exceptions import UnexpectedInput
@@ -131,7 +132,7 @@ def parse(text: str) -> Node:
     if not text or text.isspace():
         raise ParseError("empty expression", source=text, span=messages.span_at(text, 0, 0), expected=("an expression",))
     try:
-        node = get_parser().parse(text)
+        node = cast(Node, get_parser().parse(text))  # lark types it a Tree; the inline transformer made it a Node
     except UnexpectedInput as exc:
         raise messages.from_lark(exc, text) from None
     except ExpressionError as exc:  # raised by the transformer, without the source

@@ -31,7 +31,7 @@ Decisions worth knowing:
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from lark import Token, Transformer
 
@@ -72,24 +72,32 @@ _ESCAPE = re.compile(
 )
 
 
+def _positions(tok: Token) -> tuple[int, int, int, int]:
+    """``(start, end, line, column)`` of a token; the lexer sets them all (lark types them optional)."""
+    start, end, line, column = tok.start_pos, tok.end_pos, tok.line, tok.column
+    assert start is not None and end is not None and line is not None and column is not None
+    return start, end, line, column
+
+
 def _span(first, last) -> Span:
     """The span from the start of ``first`` to the end of ``last`` (tokens or nodes)."""
     if type(first) is Token:
-        start, line, column = first.start_pos, first.line, first.column
+        start, _, line, column = _positions(first)
     else:
         s = first.span
         start, line, column = s.start, s.line, s.column
-    end = last.end_pos if type(last) is Token else last.span.end
+    end = _positions(last)[1] if type(last) is Token else last.span.end
     return Span(start, end, line, column)
 
 
 def _token_span(tok: Token) -> Span:
-    return Span(tok.start_pos, tok.end_pos, tok.line, tok.column)
+    return Span(*_positions(tok))
 
 
 def _sub_span(tok: Token, offset: int, length: int) -> Span:
     """A span inside a one-line token (strings cannot hold raw newlines)."""
-    return Span(tok.start_pos + offset, tok.start_pos + offset + length, tok.line, tok.column + offset)
+    start, _, line, column = _positions(tok)
+    return Span(start + offset, start + offset + length, line, column + offset)
 
 
 def _error(what: str, span: Span, hint: str = "", expected: tuple[str, ...] = ()) -> ParseError:
@@ -122,7 +130,8 @@ def decode_string(tok: Token) -> str:
         text = m.group(0)
         if other in ("u", "x"):
             # Show the hex digits that were there: `\u12`, `\x4`.
-            digits = re.match(r"[0-9a-fA-F]{0,3}", body[m.end():]).group()
+            found = re.match(r"[0-9a-fA-F]{0,3}", body[m.end():])
+            digits = found.group() if found else ""
             text += digits[: 3 if other == "u" else 1]
             example = "`\\u00e9` or `\\u{1F600}`" if other == "u" else "`\\x41`"
             hint = f"expected hex digits as in {example}"
@@ -138,9 +147,9 @@ def _parse_date(tok: Token) -> datetime:
     try:
         value = datetime.fromisoformat(text)
         if value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
+            value = value.replace(tzinfo=UTC)
         else:
-            value = value.astimezone(timezone.utc)
+            value = value.astimezone(UTC)
     except (ValueError, OverflowError):
         shown = text if len(text) <= 40 else text[:37] + "..."
         raise _error(

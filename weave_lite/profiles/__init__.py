@@ -19,9 +19,8 @@ Modules: ``sketches/`` (KLL, HLL, frequent items: Numba kernels), ``moments.py``
 
 from ._binio import FormatError as ProfileFormatError
 from .column import METRICS, QUANTILES, ColumnProfile
-from .dataset import DatasetProfile, profile_table
+from .dataset import DatasetProfile, profile_table, read
 from .drift import drift, drift_tables
-from .fileformat import read
 from .rotation import RotatingProfileWriter, parse_rotation
 from .session import Logger, Session, get_or_create_session
 

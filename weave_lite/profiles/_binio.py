@@ -6,11 +6,7 @@ import struct
 
 import numpy as np
 
-from ..errors import WeaveError
-
-
-class FormatError(WeaveError, ValueError):
-    """A profile file or a serialised sketch is truncated, corrupt or of an unknown version."""
+from ..errors import FormatError
 
 
 class BinWriter:

@@ -276,13 +276,13 @@ class ColumnProfile:
             self.update_array(pa.array(strs, type=pa.large_string()))
 
     # ------------------------------------------------------------------ merge
-    def merge(self, other: "ColumnProfile") -> "ColumnProfile":
+    def merge(self, other: ColumnProfile) -> ColumnProfile:
         """A new profile of both streams (neither input changes)."""
         out = self.copy()
         out.merge_in(other)
         return out
 
-    def merge_in(self, other: "ColumnProfile") -> "ColumnProfile":
+    def merge_in(self, other: ColumnProfile) -> ColumnProfile:
         self.counters += other.counters
         self.moments.merge(other.moments)
         self.kll.merge(other.kll)
@@ -294,7 +294,7 @@ class ColumnProfile:
                 self.freq.merge(other.freq)
         return self
 
-    def copy(self) -> "ColumnProfile":
+    def copy(self) -> ColumnProfile:
         c = ColumnProfile.__new__(ColumnProfile)
         c.name = self.name
         c.counters = self.counters.copy()
@@ -374,7 +374,7 @@ class ColumnProfile:
         return w.getvalue()
 
     @classmethod
-    def from_bytes(cls, data: bytes) -> "ColumnProfile":
+    def from_bytes(cls, data: bytes) -> ColumnProfile:
         r = BinReader(data)
         c = cls.__new__(cls)
         c.name = r.text()

@@ -179,8 +179,7 @@ class MetricView:
         elif namespace == "frequent_items":
             off = 0 if col.freq is None else col.freq.offset
             self.frequent_strings = [
-                FrequentItem(d["value"], d["est"], d["est"], d["est"] - off)
-                for d in (col.frequent_items() or [])
+                FrequentItem(d["value"], d["est"], d["est"], d["est"] - off) for d in (col.frequent_items() or [])
             ]
         else:
             msg = f"unknown metric {namespace!r}"
@@ -193,8 +192,13 @@ class MetricView:
         if ns == "types":
             return {k: int(getattr(self, k)) for k in ("integral", "fractional", "boolean", "string", "object")}
         if ns == "distribution":
-            out: dict[str, Any] = {"mean": self.mean, "stddev": self.stddev, "n": self.n,
-                                   "max": self.max, "min": self.min}
+            out: dict[str, Any] = {
+                "mean": self.mean,
+                "stddev": self.stddev,
+                "n": self.n,
+                "max": self.max,
+                "min": self.min,
+            }
             qs = self.column.summary() if self.n else {}
             for name, _ in QUANTILES:
                 out[name] = qs.get(name)
@@ -239,8 +243,9 @@ class MetricsSelector:
             return None
         col = profile.columns.get(self.column_name)
         if col is None:
-            logger.warning("No column name %s found in profile, available columns are: %s",
-                           self.column_name, list(profile.columns))
+            logger.warning(
+                "No column name %s found in profile, available columns are: %s", self.column_name, list(profile.columns)
+            )
         return col
 
     def apply(self, profile: DatasetProfile) -> list[MetricView]:
@@ -324,8 +329,7 @@ class DatasetComparisonConstraint:
     condition: Callable[[DatasetProfile, DatasetProfile], tuple[bool, dict]]
     name: str
 
-    def validate_profile(self, profile: DatasetProfile,
-                         reference: DatasetProfile | None) -> tuple[bool, dict | None]:
+    def validate_profile(self, profile: DatasetProfile, reference: DatasetProfile | None) -> tuple[bool, dict | None]:
         if reference is None:
             msg = f"{self.name}: no reference profile to compare with"
             raise ValueError(msg)
@@ -343,9 +347,12 @@ def _report(name: str, ok: bool, with_summary: bool, summary) -> ReportResult:
 class Constraints:
     """Constraints built by :class:`ConstraintsBuilder`, bound to a profile (or given one)."""
 
-    def __init__(self, dataset_profile_view: DatasetProfile | None = None,
-                 column_constraints: dict[str, dict[str, MetricConstraint]] | None = None,
-                 reference_profile_view: DatasetProfile | None = None) -> None:
+    def __init__(
+        self,
+        dataset_profile_view: DatasetProfile | None = None,
+        column_constraints: dict[str, dict[str, MetricConstraint]] | None = None,
+        reference_profile_view: DatasetProfile | None = None,
+    ) -> None:
         self.column_constraints = column_constraints or {}
         self.dataset_constraints: list[DatasetConstraint] = []
         self.dataset_comparison_constraints: list[DatasetComparisonConstraint] = []
@@ -364,8 +371,10 @@ class Constraints:
 
     def _resolve(self, profile_view):
         if profile_view is None and self.dataset_profile_view is None:
-            msg = ("Constraints need to be initialized on a profile or have a profile passed in "
-                   "before calling validate or report.")
+            msg = (
+                "Constraints need to be initialized on a profile or have a profile passed in "
+                "before calling validate or report."
+            )
             raise ValueError(msg)
         return profile_view if profile_view is not None else self.dataset_profile_view
 
@@ -390,8 +399,9 @@ class Constraints:
                 return False
         return True
 
-    def generate_constraints_report(self, profile_view: DatasetProfile | None = None,
-                                    with_summary: bool = False) -> list[ReportResult]:
+    def generate_constraints_report(
+        self, profile_view: DatasetProfile | None = None, with_summary: bool = False
+    ) -> list[ReportResult]:
         """``[ReportResult(name, passed, failed, summary)]``, one per constraint."""
         profile = self._resolve(profile_view)
         return [_report(n, ok, with_summary, s) for n, ok, s in self._results(profile)]
@@ -404,8 +414,12 @@ class Constraints:
 class ConstraintsBuilder:
     """Collects constraints for a profile: ``add_constraint(...)`` (chainable), ``build()``."""
 
-    def __init__(self, dataset_profile_view: DatasetProfile, constraints: Constraints | None = None,
-                 reference_profile_view: DatasetProfile | None = None) -> None:
+    def __init__(
+        self,
+        dataset_profile_view: DatasetProfile,
+        constraints: Constraints | None = None,
+        reference_profile_view: DatasetProfile | None = None,
+    ) -> None:
         self._dataset_profile_view = dataset_profile_view
         self._constraints = constraints if constraints is not None else Constraints(dataset_profile_view)
         self._reference_profile_view = reference_profile_view
@@ -430,26 +444,35 @@ class ConstraintsBuilder:
             sel = constraint.metric_selector
             column = sel.column_name
             profile = self._dataset_profile_view
-            if (column is not None and column not in profile.columns and not ignore_missing
-                    and sel.metrics_resolver is None):
-                msg = (f"Column '{column}' was not found in this profile, the available columns "
-                       f"are: {list(profile.columns)}")
+            if (
+                column is not None
+                and column not in profile.columns
+                and not ignore_missing
+                and sel.metrics_resolver is None
+            ):
+                msg = (
+                    f"Column '{column}' was not found in this profile, the available columns "
+                    f"are: {list(profile.columns)}"
+                )
                 raise ValueError(msg)
             if column is not None and column in profile.columns and not sel.apply(profile) and not ignore_missing:
                 logger.warning("metrics not found for %s. Skipping %s.", column, constraint.name)
                 return self
             if column is None:
-                self._constraints.dataset_constraints.append(DatasetConstraint(
-                    condition=_MetricConstraintWrapper(constraint), name=constraint.name,
-                    require_column_existence=constraint.require_column_existence))
+                self._constraints.dataset_constraints.append(
+                    DatasetConstraint(
+                        condition=_MetricConstraintWrapper(constraint),
+                        name=constraint.name,
+                        require_column_existence=constraint.require_column_existence,
+                    )
+                )
             else:
                 self._constraints.column_constraints.setdefault(column, {})[constraint.name] = constraint
         elif isinstance(constraint, DatasetConstraint):
             self._constraints.dataset_constraints.append(constraint)
         elif isinstance(constraint, DatasetComparisonConstraint):
             if self._reference_profile_view is None:
-                msg = ("ConstraintsBuilder: reference_profile_view must be set when adding "
-                       "DatasetComparisonConstraint")
+                msg = "ConstraintsBuilder: reference_profile_view must be set when adding DatasetComparisonConstraint"
                 raise ValueError(msg)
             self._constraints.dataset_comparison_constraints.append(constraint)
         else:
@@ -462,8 +485,9 @@ class ConstraintsBuilder:
 
 
 def _copy_constraints(c: Constraints) -> Constraints:
-    out = Constraints(c.dataset_profile_view, {k: dict(v) for k, v in c.column_constraints.items()},
-                      c.reference_profile_view)
+    out = Constraints(
+        c.dataset_profile_view, {k: dict(v) for k, v in c.column_constraints.items()}, c.reference_profile_view
+    )
     out.dataset_constraints = list(c.dataset_constraints)
     out.dataset_comparison_constraints = list(c.dataset_comparison_constraints)
     return out
@@ -479,105 +503,165 @@ class _MetricConstraintWrapper:
 
 
 # --------------------------------------------------------------------------- factories
-def _distribution(name: str, cond: Callable[[MetricView], bool], column_name: str,
-                  skip_missing: bool, params: dict) -> MetricConstraint:
-    return MetricConstraint(name=name, condition=cond,
-                            metric_selector=MetricsSelector(column_name=column_name, metric_name="distribution"),
-                            require_column_existence=not skip_missing, _params=params)
+def _distribution(
+    name: str, cond: Callable[[MetricView], bool], column_name: str, skip_missing: bool, params: dict
+) -> MetricConstraint:
+    return MetricConstraint(
+        name=name,
+        condition=cond,
+        metric_selector=MetricsSelector(column_name=column_name, metric_name="distribution"),
+        require_column_existence=not skip_missing,
+        _params=params,
+    )
 
 
 def greater_than_number(column_name: str, number: float, skip_missing: bool = True) -> MetricConstraint:
     """Minimum value of the column must be above ``number``."""
-    return _distribution(f"{column_name} greater than number {number}", lambda x: x.min > number,
-                         column_name, skip_missing,
-                         {"factory": "greater_than_number", "number": number, "skip_missing": skip_missing})
+    return _distribution(
+        f"{column_name} greater than number {number}",
+        lambda x: x.min > number,
+        column_name,
+        skip_missing,
+        {"factory": "greater_than_number", "number": number, "skip_missing": skip_missing},
+    )
 
 
 def smaller_than_number(column_name: str, number: float, skip_missing: bool = True) -> MetricConstraint:
     """Maximum value of the column must be below ``number``."""
-    return _distribution(f"{column_name} smaller than number {number}", lambda x: number > x.max,
-                         column_name, skip_missing,
-                         {"factory": "smaller_than_number", "number": number, "skip_missing": skip_missing})
+    return _distribution(
+        f"{column_name} smaller than number {number}",
+        lambda x: number > x.max,
+        column_name,
+        skip_missing,
+        {"factory": "smaller_than_number", "number": number, "skip_missing": skip_missing},
+    )
 
 
 def is_non_negative(column_name: str, skip_missing: bool = True) -> MetricConstraint:
     """Minimum value of the column must be >= 0."""
-    return _distribution(f"{column_name} is non negative", lambda x: x.min >= 0, column_name,
-                         skip_missing, {"factory": "is_non_negative", "skip_missing": skip_missing})
+    return _distribution(
+        f"{column_name} is non negative",
+        lambda x: x.min >= 0,
+        column_name,
+        skip_missing,
+        {"factory": "is_non_negative", "skip_missing": skip_missing},
+    )
 
 
 def is_in_range(column_name: str, lower: float, upper: float, skip_missing: bool = True) -> MetricConstraint:
     """Every value in ``[lower, upper]``: min >= lower and max <= upper."""
-    return _distribution(f"{column_name} is in range [{lower},{upper}]",
-                         lambda x: x.min >= lower and x.max <= upper, column_name, skip_missing,
-                         {"factory": "is_in_range", "lower": lower, "upper": upper, "skip_missing": skip_missing})
+    return _distribution(
+        f"{column_name} is in range [{lower},{upper}]",
+        lambda x: x.min >= lower and x.max <= upper,
+        column_name,
+        skip_missing,
+        {"factory": "is_in_range", "lower": lower, "upper": upper, "skip_missing": skip_missing},
+    )
 
 
 def mean_between_range(column_name: str, lower: float, upper: float, skip_missing: bool = True) -> MetricConstraint:
     """Mean in ``[lower, upper]``."""
-    return _distribution(f"{column_name} mean between {lower} and {upper} (inclusive)",
-                         lambda x: lower <= x.mean <= upper, column_name, skip_missing,
-                         {"factory": "mean_between_range", "lower": lower, "upper": upper,
-                          "skip_missing": skip_missing})
+    return _distribution(
+        f"{column_name} mean between {lower} and {upper} (inclusive)",
+        lambda x: lower <= x.mean <= upper,
+        column_name,
+        skip_missing,
+        {"factory": "mean_between_range", "lower": lower, "upper": upper, "skip_missing": skip_missing},
+    )
 
 
 def stddev_between_range(column_name: str, lower: float, upper: float, skip_missing: bool = True) -> MetricConstraint:
     """Standard deviation in ``[lower, upper]``."""
-    return _distribution(f"{column_name} standard deviation between {lower} and {upper} (inclusive)",
-                         lambda x: x.stddev is not None and lower <= x.stddev <= upper, column_name,
-                         skip_missing, {"factory": "stddev_between_range", "lower": lower, "upper": upper,
-                                        "skip_missing": skip_missing})
+    return _distribution(
+        f"{column_name} standard deviation between {lower} and {upper} (inclusive)",
+        lambda x: x.stddev is not None and lower <= x.stddev <= upper,
+        column_name,
+        skip_missing,
+        {"factory": "stddev_between_range", "lower": lower, "upper": upper, "skip_missing": skip_missing},
+    )
 
 
-def quantile_between_range(column_name: str, quantile: float, lower: float, upper: float,
-                           skip_missing: bool = True) -> MetricConstraint:
+def quantile_between_range(
+    column_name: str, quantile: float, lower: float, upper: float, skip_missing: bool = True
+) -> MetricConstraint:
     """The ``quantile``-th quantile (0.5: the median) in ``[lower, upper]``."""
+
     def in_range(x: MetricView) -> bool:
         v = x.kll.value.get_quantile(quantile)
         return v is not None and lower <= v <= upper
 
-    return _distribution(f"{column_name} {quantile}-th quantile value between {lower} and {upper} (inclusive)",
-                         in_range, column_name, skip_missing,
-                         {"factory": "quantile_between_range", "quantile": quantile, "lower": lower,
-                          "upper": upper, "skip_missing": skip_missing})
+    return _distribution(
+        f"{column_name} {quantile}-th quantile value between {lower} and {upper} (inclusive)",
+        in_range,
+        column_name,
+        skip_missing,
+        {
+            "factory": "quantile_between_range",
+            "quantile": quantile,
+            "lower": lower,
+            "upper": upper,
+            "skip_missing": skip_missing,
+        },
+    )
 
 
 def _counts(name: str, cond: Callable[[MetricView], bool], column_name: str, params: dict) -> MetricConstraint:
-    return MetricConstraint(name=name, condition=cond,
-                            metric_selector=MetricsSelector(column_name=column_name, metric_name="counts"),
-                            _params=params)
+    return MetricConstraint(
+        name=name,
+        condition=cond,
+        metric_selector=MetricsSelector(column_name=column_name, metric_name="counts"),
+        _params=params,
+    )
 
 
 def no_missing_values(column_name: str) -> MetricConstraint:
     """No null (or NaN) values in the column."""
-    return _counts(f"{column_name} has no missing values", lambda x: x.null.value == 0, column_name,
-                   {"factory": "no_missing_values"})
+    return _counts(
+        f"{column_name} has no missing values",
+        lambda x: x.null.value == 0,
+        column_name,
+        {"factory": "no_missing_values"},
+    )
 
 
 def count_below_number(column_name: str, number: int) -> MetricConstraint:
     """At most ``number`` values (nulls included) in the column."""
-    return _counts(f"count of {column_name} lower than {number}", lambda x: number >= x.n.value,
-                   column_name, {"factory": "count_below_number", "number": number})
+    return _counts(
+        f"count of {column_name} lower than {number}",
+        lambda x: number >= x.n.value,
+        column_name,
+        {"factory": "count_below_number", "number": number},
+    )
 
 
 def null_values_below_number(column_name: str, number: int) -> MetricConstraint:
     """Fewer than ``number`` nulls."""
-    return _counts(f"null values of {column_name} lower than {number}", lambda x: x.null.value < number,
-                   column_name, {"factory": "null_values_below_number", "number": number})
+    return _counts(
+        f"null values of {column_name} lower than {number}",
+        lambda x: x.null.value < number,
+        column_name,
+        {"factory": "null_values_below_number", "number": number},
+    )
 
 
 def null_percentage_below_number(column_name: str, number: float) -> MetricConstraint:
     """Share of nulls (a fraction, 0.1 = 10%) at most ``number``."""
+
     def below(x: MetricView) -> bool:
         n = x.n.value
         return (x.null.value / n if n else 0.0) <= number
 
-    return _counts(f"null percentage of {column_name} lower than {number}", below, column_name,
-                   {"factory": "null_percentage_below_number", "number": number})
+    return _counts(
+        f"null percentage of {column_name} lower than {number}",
+        below,
+        column_name,
+        {"factory": "null_percentage_below_number", "number": number},
+    )
 
 
 def distinct_number_in_range(column_name: str, lower: float, upper: float) -> MetricConstraint:
     """Estimated number of distinct values in ``[lower, upper]``."""
+
     def in_range(x: MetricView) -> bool:
         est = x.hll.value.get_estimate()
         return not lower > est and not est > upper
@@ -586,47 +670,55 @@ def distinct_number_in_range(column_name: str, lower: float, upper: float) -> Me
         name=f"{column_name} distinct values estimate between {lower} and {upper} (inclusive)",
         condition=in_range,
         metric_selector=MetricsSelector(column_name=column_name, metric_name="cardinality"),
-        _params={"factory": "distinct_number_in_range", "lower": lower, "upper": upper})
+        _params={"factory": "distinct_number_in_range", "lower": lower, "upper": upper},
+    )
 
 
 def frequent_strings_in_reference_set(column_name: str, reference_set) -> MetricConstraint:
     """Every frequent string of the column is in ``reference_set``."""
+
     def in_set(x: MetricView) -> bool:
         return all(item.value in reference_set for item in x.to_summary_dict()["frequent_strings"])
 
     return MetricConstraint(
-        name=f"{column_name} values in set {reference_set}", condition=in_set,
+        name=f"{column_name} values in set {reference_set}",
+        condition=in_set,
         metric_selector=MetricsSelector(metric_name="frequent_items", column_name=column_name),
-        _params={"factory": "frequent_strings_in_reference_set", "reference_set": reference_set})
+        _params={"factory": "frequent_strings_in_reference_set", "reference_set": reference_set},
+    )
 
 
 def n_most_common_items_in_set(column_name: str, n: int, reference_set) -> MetricConstraint:
     """The ``n`` most frequent strings are in ``reference_set``."""
+
     def in_set(x: MetricView) -> bool:
         return all(item.value in reference_set for item in x.to_summary_dict()["frequent_strings"][:n])
 
     return MetricConstraint(
-        name=f"{column_name} {n}-most common items in set {reference_set}", condition=in_set,
+        name=f"{column_name} {n}-most common items in set {reference_set}",
+        condition=in_set,
         metric_selector=MetricsSelector(metric_name="frequent_items", column_name=column_name),
-        _params={"factory": "n_most_common_items_in_set", "n": n, "reference_set": reference_set})
+        _params={"factory": "n_most_common_items_in_set", "n": n, "reference_set": reference_set},
+    )
 
 
 def column_is_probably_unique(column_name: str) -> DatasetConstraint:
     """The distinct count's 1-sigma bounds bracket the number of values (nulls count too)."""
+
     def cond(profile: DatasetProfile) -> tuple[bool, dict]:
         col = profile.columns.get(column_name)
         if col is None or col.distinct() is None:
             raise MissingMetric(column_name)
         counts, card = MetricView("counts", col), MetricView("cardinality", col)
         n = int(counts.n)
-        return card.lower_1 <= n <= card.upper_1, {f"{column_name}/counts": counts,
-                                                  f"{column_name}/cardinality": card}
+        return card.lower_1 <= n <= card.upper_1, {f"{column_name}/counts": counts, f"{column_name}/cardinality": card}
 
     return DatasetConstraint(name=f"{column_name} is probably unique", condition=cond)
 
 
-def _drift_check(profile: DatasetProfile, reference: DatasetProfile, columns, method: str,
-                 threshold: float | None) -> tuple[bool, dict]:
+def _drift_check(
+    profile: DatasetProfile, reference: DatasetProfile, columns, method: str, threshold: float | None
+) -> tuple[bool, dict]:
     from .drift import drift
 
     thresholds = None
@@ -642,8 +734,13 @@ def _drift_check(profile: DatasetProfile, reference: DatasetProfile, columns, me
     return ok, summary
 
 
-def column_not_drifted(column_name: str, reference_profile: DatasetProfile | None = None, *,
-                       method: str = "auto", threshold: float | None = None):
+def column_not_drifted(
+    column_name: str,
+    reference_profile: DatasetProfile | None = None,
+    *,
+    method: str = "auto",
+    threshold: float | None = None,
+):
     """The column has not drifted from ``reference_profile`` (see :func:`.drift.drift`; the
     default method and thresholds are Evidently's). Without ``reference_profile`` this is a
     comparison constraint using the builder's ``reference_profile_view``."""
@@ -659,11 +756,19 @@ def column_not_drifted(column_name: str, reference_profile: DatasetProfile | Non
     return DatasetConstraint(condition=lambda p: cond(p, reference_profile), name=name)
 
 
-def dataset_not_drifted(reference_profile: DatasetProfile | None = None, *, columns=None,
-                        method: str = "auto", threshold: float | None = None):
+def dataset_not_drifted(
+    reference_profile: DatasetProfile | None = None,
+    *,
+    columns=None,
+    method: str = "auto",
+    threshold: float | None = None,
+):
     """No column (of ``columns``, default every column) has drifted from the reference."""
-    name = "no column has drifted from the reference" if columns is None else \
-        f"columns {list(columns)} have not drifted from the reference"
+    name = (
+        "no column has drifted from the reference"
+        if columns is None
+        else f"columns {list(columns)} have not drifted from the reference"
+    )
 
     def cond(profile: DatasetProfile, reference: DatasetProfile) -> tuple[bool, dict]:
         return _drift_check(profile, reference, columns, method, threshold)
@@ -674,11 +779,23 @@ def dataset_not_drifted(reference_profile: DatasetProfile | None = None, *, colu
 
 
 FACTORIES = (
-    greater_than_number, smaller_than_number, is_non_negative, is_in_range, mean_between_range,
-    stddev_between_range, quantile_between_range, no_missing_values, count_below_number,
-    null_values_below_number, null_percentage_below_number, distinct_number_in_range,
-    frequent_strings_in_reference_set, n_most_common_items_in_set, column_is_probably_unique,
-    column_not_drifted, dataset_not_drifted,
+    greater_than_number,
+    smaller_than_number,
+    is_non_negative,
+    is_in_range,
+    mean_between_range,
+    stddev_between_range,
+    quantile_between_range,
+    no_missing_values,
+    count_below_number,
+    null_values_below_number,
+    null_percentage_below_number,
+    distinct_number_in_range,
+    frequent_strings_in_reference_set,
+    n_most_common_items_in_set,
+    column_is_probably_unique,
+    column_not_drifted,
+    dataset_not_drifted,
 )
 
 # ``from weave_lite.profiles.constraints.factories import ...`` as in whylogs
@@ -716,8 +833,9 @@ class WindowReport:
             "end": None if self.end is None else self.end.isoformat(),
             "profile": None if self.profile_path is None else self.profile_path.name,
             "passed": self.passed,
-            "results": [{"name": r.name, "passed": r.passed, "failed": r.failed,
-                         "summary": r.summary} for r in self.results],
+            "results": [
+                {"name": r.name, "passed": r.passed, "failed": r.failed, "summary": r.summary} for r in self.results
+            ],
         }
 
     def to_json(self) -> str:
@@ -759,8 +877,14 @@ def as_constraint_list(constraints) -> tuple[list, DatasetProfile | None]:
     return out, None
 
 
-def check_window(profile: DatasetProfile, constraints: list, reference: DatasetProfile | None = None,
-                 *, profile_path: Path | None = None, report_path: Path | None = None) -> WindowReport:
+def check_window(
+    profile: DatasetProfile,
+    constraints: list,
+    reference: DatasetProfile | None = None,
+    *,
+    profile_path: Path | None = None,
+    report_path: Path | None = None,
+) -> WindowReport:
     """Run ``constraints`` on a window's profile; a constraint that raises (a column missing
     from this window, say) counts as failed, its error in the summary."""
     results: list[ReportResult] = []
@@ -770,7 +894,7 @@ def check_window(profile: DatasetProfile, constraints: list, reference: DatasetP
                 ok, summary = c.validate_profile(profile, reference)
             else:
                 ok, summary = c.validate_profile(profile)
-        except Exception as e:  # noqa: BLE001 - reported, not raised into the logger
+        except Exception as e:
             ok, summary = False, {"error": f"{type(e).__name__}: {e}"}
         results.append(ReportResult(c.name, 1 if ok else 0, 0 if ok else 1, _clean(summary)))
     return WindowReport(profile.name, profile.start, profile.end, profile_path, report_path, results)

@@ -14,13 +14,14 @@ import threading
 import time
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timezone
+from datetime import UTC, datetime
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 
 from .column import METRICS, ColumnProfile
-from .fileformat import profile_from_bytes, profile_to_bytes, write_profile
+from .fileformat import decode_profile, profile_to_bytes, write_profile
 from .sketches.hll import DEFAULT_LG_K
 from .sketches.kll import DEFAULT_K
 
@@ -46,13 +47,13 @@ def _epoch(t) -> float | None:
         return None
     if isinstance(t, datetime):
         if t.tzinfo is None:
-            t = t.replace(tzinfo=timezone.utc)
+            t = t.replace(tzinfo=UTC)
         return t.timestamp()
     return float(t)
 
 
 def _dt(t: float | None) -> datetime | None:
-    return None if t is None else datetime.fromtimestamp(t, tz=timezone.utc)
+    return None if t is None else datetime.fromtimestamp(t, tz=UTC)
 
 
 _FREQ_TYPE = pa.list_(pa.struct([("value", pa.string()), ("est", pa.int64())]))
@@ -148,7 +149,7 @@ class DatasetProfile:
         return col
 
     # ------------------------------------------------------------------ updates
-    def update(self, data) -> "DatasetProfile":
+    def update(self, data) -> DatasetProfile:
         """Profile more data (see the module docstring for what is accepted); returns ``self``."""
         if isinstance(data, (pa.Table, pa.RecordBatch)):
             return self.update_arrow(data)
@@ -164,7 +165,7 @@ class DatasetProfile:
                "a pyarrow Table/RecordBatch or a pandas DataFrame")
         raise TypeError(msg)
 
-    def update_arrow(self, data: pa.Table | pa.RecordBatch) -> "DatasetProfile":
+    def update_arrow(self, data: pa.Table | pa.RecordBatch) -> DatasetProfile:
         names = [str(n) for n in data.schema.names]
         self.rows += data.num_rows
         groups: dict[str, list] = {}
@@ -173,7 +174,7 @@ class DatasetProfile:
         self._run(groups, data.num_rows)
         return self
 
-    def update_pandas(self, df) -> "DatasetProfile":
+    def update_pandas(self, df) -> DatasetProfile:
         names = [str(c) for c in df.columns]
         self.rows += len(df)
         groups: dict[str, list] = {}
@@ -211,7 +212,7 @@ class DatasetProfile:
         for name in groups:
             work(name)
 
-    def update_rows(self, rows, *, validate: bool = True) -> "DatasetProfile":
+    def update_rows(self, rows, *, validate: bool = True) -> DatasetProfile:
         """Profile a list of dict records, column by column (a missing key is not a null)."""
         if validate:
             check_records(rows)
@@ -234,7 +235,7 @@ class DatasetProfile:
         return self
 
     # ------------------------------------------------------------------ merge
-    def merge(self, other: "DatasetProfile") -> "DatasetProfile":
+    def merge(self, other: DatasetProfile) -> DatasetProfile:
         """A new profile of both inputs' data (neither input changes).
 
         The window becomes the union of both windows; the name is this profile's.
@@ -246,7 +247,7 @@ class DatasetProfile:
         out.merge_in(other)
         return out
 
-    def merge_in(self, other: "DatasetProfile") -> "DatasetProfile":
+    def merge_in(self, other: DatasetProfile) -> DatasetProfile:
         for name, col in other.columns.items():
             mine = self.columns.get(name)
             if mine is None:
@@ -260,7 +261,7 @@ class DatasetProfile:
         self.end_epoch = max(ends) if ends else None
         return self
 
-    def copy(self) -> "DatasetProfile":
+    def copy(self) -> DatasetProfile:
         out = DatasetProfile(self.name, start=self.start_epoch, end=self.end_epoch,
                              kll_k=self._kll_k, hll_lg_k=self._hll_lg_k)
         out.created_epoch = self.created_epoch
@@ -318,12 +319,25 @@ class DatasetProfile:
         return profile_to_bytes(self)
 
     @classmethod
-    def from_bytes(cls, data: bytes) -> "DatasetProfile":
-        return profile_from_bytes(data)
+    def from_bytes(cls, data: bytes, *, source: str = "profile data") -> "DatasetProfile":
+        """The profile encoded in ``data``; ``source`` names the bytes in format errors."""
+        decoded = decode_profile(data, source=source)
+        prof = cls(decoded.name, start=decoded.start_epoch, end=decoded.end_epoch)
+        prof.rows = decoded.rows
+        prof.created_epoch = decoded.created_epoch
+        for col in decoded.columns:
+            prof.columns[col.name] = col
+        return prof
 
-    def write(self, path) -> "os.PathLike":
+    def write(self, path) -> os.PathLike:
         """Write the profile to ``path`` atomically (see :mod:`.fileformat`); returns the path."""
         return write_profile(self, path)
+
+
+def read(path: str | os.PathLike) -> DatasetProfile:
+    """Load a profile written by :meth:`DatasetProfile.write` or a logger."""
+    p = Path(path)
+    return DatasetProfile.from_bytes(p.read_bytes(), source=f"`{p}`")
 
 
 def profile_table(table, name: str = "dataset") -> DatasetProfile:

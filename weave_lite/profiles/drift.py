@@ -110,26 +110,28 @@ MIN_SCALE = 0.001
 
 METHODS = ("auto", "ks", "wasserstein")
 
-SCHEMA = pa.schema([
-    ("column", pa.string()),
-    ("kind", pa.string()),
-    ("method", pa.string()),
-    ("statistic", pa.float64()),
-    ("threshold", pa.float64()),
-    ("drifted", pa.bool_()),
-    ("n_reference", pa.int64()),
-    ("n_current", pa.int64()),
-    ("ks_statistic", pa.float64()),
-    ("ks_error", pa.float64()),
-    ("wasserstein", pa.float64()),
-    ("wasserstein_iqr", pa.float64()),
-    ("jensen_shannon", pa.float64()),
-    ("unseen_share", pa.float64()),
-    ("null_rate_reference", pa.float64()),
-    ("null_rate_current", pa.float64()),
-    ("null_rate_change", pa.float64()),
-    ("type_mix_change", pa.float64()),
-])
+SCHEMA = pa.schema(
+    [
+        ("column", pa.string()),
+        ("kind", pa.string()),
+        ("method", pa.string()),
+        ("statistic", pa.float64()),
+        ("threshold", pa.float64()),
+        ("drifted", pa.bool_()),
+        ("n_reference", pa.int64()),
+        ("n_current", pa.int64()),
+        ("ks_statistic", pa.float64()),
+        ("ks_error", pa.float64()),
+        ("wasserstein", pa.float64()),
+        ("wasserstein_iqr", pa.float64()),
+        ("jensen_shannon", pa.float64()),
+        ("unseen_share", pa.float64()),
+        ("null_rate_reference", pa.float64()),
+        ("null_rate_current", pa.float64()),
+        ("null_rate_change", pa.float64()),
+        ("type_mix_change", pa.float64()),
+    ]
+)
 
 _TYPE_SLOTS = (_INT, _FRAC, _BOOL, _STR, _OBJ)
 
@@ -145,7 +147,7 @@ def kll_rank_error(sketch: KLLSketch) -> float:
     DataSketches' double-sided (PMF/CDF) bound ``2.446 / k**0.9433`` (99% confidence)."""
     if sketch.n == 0 or sketch.num_retained == sketch.n:
         return 0.0
-    return 2.446 / sketch.k ** 0.9433
+    return 2.446 / sketch.k**0.9433
 
 
 # --------------------------------------------------------------------------- distributions
@@ -162,7 +164,7 @@ class _StepCDF:
         self.eps = kll_rank_error(sketch)
         self.lo = sketch.min
         self.hi = sketch.max
-        q25, q75 = (sketch.quantiles([0.25, 0.75]) if self.n else (np.nan, np.nan))
+        q25, q75 = sketch.quantiles([0.25, 0.75]) if self.n else (np.nan, np.nan)
         self.iqr = float(q75 - q25)
 
     def at(self, xs: np.ndarray) -> np.ndarray:
@@ -187,7 +189,7 @@ class _KnotCDF:
         vals = [row.get("min"), *(row.get(name) for name, _ in QUANTILES), row.get("max")]
         self.v = np.array([np.nan if v is None else float(v) for v in vals])
         self.n = _numeric_n_summary(row)
-        self.eps = 0.0 if self.n <= 1024 else 2.446 / 1024 ** 0.9433
+        self.eps = 0.0 if self.n <= 1024 else 2.446 / 1024**0.9433
         q25 = row.get("q_25")
         q75 = row.get("q_75")
         self.iqr = float(q75 - q25) if q25 is not None and q75 is not None else float("nan")
@@ -275,14 +277,16 @@ def _side_from_column(col: ColumnProfile | None) -> _Side | None:
     items = None
     if col.freq is not None:
         items = {d["value"]: float(d["est"]) for d in col.freq.items()}
-    return _Side(col.counters, numeric, items, int(col.counters[_STR]), col.moments.stddev
-                 if col.moments.n > 1 else None)
+    return _Side(
+        col.counters, numeric, items, int(col.counters[_STR]), col.moments.stddev if col.moments.n > 1 else None
+    )
 
 
 def _numeric_n_summary(row: Mapping) -> int:
     # finite numbers: ints and floats, less the infinities (NaNs are counted as nulls)
-    return max(0, int(row.get("type_integral") or 0) + int(row.get("type_fractional") or 0)
-               - int(row.get("inf_count") or 0))
+    return max(
+        0, int(row.get("type_integral") or 0) + int(row.get("type_fractional") or 0) - int(row.get("inf_count") or 0)
+    )
 
 
 def _side_from_summary(row: Mapping | None) -> _Side | None:
@@ -324,8 +328,9 @@ def _type_mix(s: _Side | None) -> np.ndarray | None:
     return v / t if t > 0 else None
 
 
-def _column_row(name: str, ref: _Side | None, cur: _Side | None, method: str,
-                thresholds: Mapping[str, float | None]) -> dict:
+def _column_row(
+    name: str, ref: _Side | None, cur: _Side | None, method: str, thresholds: Mapping[str, float | None]
+) -> dict:
     row: dict = {f.name: None for f in SCHEMA}
     row["column"] = name
     kind = _kind(ref, cur)
@@ -445,10 +450,9 @@ def _column_order(ref_cols: Iterable[str], cur_cols: Iterable[str], columns) -> 
 
 def _metadata(th: Mapping) -> dict:
     return {
-        "thresholds": ", ".join(f"{k}={'critical value at alpha 0.05' if v is None else v}"
-                                for k, v in th.items()),
+        "thresholds": ", ".join(f"{k}={'critical value at alpha 0.05' if v is None else v}" for k, v in th.items()),
         "sources": "Evidently stattest defaults (wasserstein 0.1, jensenshannon 0.1, ks p<0.05; "
-                   "KS for references of <= 1000 values); whylogs KSTestConfig DRIFT=(0, 0.05)",
+        "KS for references of <= 1000 values); whylogs KSTestConfig DRIFT=(0, 0.05)",
     }
 
 
@@ -458,18 +462,21 @@ def _as_profile(x, label: str):
     if isinstance(x, pa.RecordBatch):
         return pa.Table.from_batches([x])
     if isinstance(x, (str, os.PathLike)):
-        from .fileformat import read
+        from .dataset import read
 
         return read(x)
     if hasattr(x, "__arrow_c_stream__"):
         return pa.table(x)
-    msg = (f"drift: the {label} must be a DatasetProfile, a profile file's path or a profile "
-           f"summary table, not a `{type(x).__name__}`")
+    msg = (
+        f"drift: the {label} must be a DatasetProfile, a profile file's path or a profile "
+        f"summary table, not a `{type(x).__name__}`"
+    )
     raise TypeError(msg)
 
 
-def drift(reference, current, *, columns=None, method: str = "auto",
-          thresholds: Mapping[str, float] | None = None) -> pa.Table:
+def drift(
+    reference, current, *, columns=None, method: str = "auto", thresholds: Mapping[str, float] | None = None
+) -> pa.Table:
     """Per-column drift of ``current`` from ``reference`` (see the module docstring).
 
     ``reference`` and ``current``: :class:`DatasetProfile` objects, paths of profile files, or
@@ -485,15 +492,22 @@ def drift(reference, current, *, columns=None, method: str = "auto",
         return drift_tables(ref_t, cur_t, columns=columns, method=method, thresholds=thresholds)
     names = _column_order(reference.columns, current.columns, columns)
     rows = [
-        _column_row(n, _side_from_column(reference.columns.get(n)),
-                    _side_from_column(current.columns.get(n)), method, th)
+        _column_row(
+            n, _side_from_column(reference.columns.get(n)), _side_from_column(current.columns.get(n)), method, th
+        )
         for n in names
     ]
     return pa.Table.from_pylist(rows, schema=SCHEMA).replace_schema_metadata(_metadata(th))
 
 
-def drift_tables(reference: pa.Table, current: pa.Table, *, columns=None, method: str = "auto",
-                 thresholds: Mapping[str, float] | None = None) -> pa.Table:
+def drift_tables(
+    reference: pa.Table,
+    current: pa.Table,
+    *,
+    columns=None,
+    method: str = "auto",
+    thresholds: Mapping[str, float] | None = None,
+) -> pa.Table:
     """:func:`drift` from two profile summary tables (one row per column, the columns of
     ``DatasetProfile.to_arrow()``), as ``rows.profile`` gives them in expressions.
 
@@ -506,16 +520,19 @@ def drift_tables(reference: pa.Table, current: pa.Table, *, columns=None, method
     cur_rows = {r["column"]: r for r in current.to_pylist()}
     names = _column_order(ref_rows, cur_rows, columns)
     rows = [
-        _column_row(n, _side_from_summary(ref_rows.get(n)), _side_from_summary(cur_rows.get(n)),
-                    method, th)
+        _column_row(n, _side_from_summary(ref_rows.get(n)), _side_from_summary(cur_rows.get(n)), method, th)
         for n in names
     ]
     return pa.Table.from_pylist(rows, schema=SCHEMA).replace_schema_metadata(_metadata(th))
 
 
-def column_drift(reference: ColumnProfile, current: ColumnProfile, *, method: str = "auto",
-                 thresholds: Mapping[str, float] | None = None) -> dict:
+def column_drift(
+    reference: ColumnProfile,
+    current: ColumnProfile,
+    *,
+    method: str = "auto",
+    thresholds: Mapping[str, float] | None = None,
+) -> dict:
     """The drift row (a dict) of one pair of column profiles."""
     th = _check_options(method, thresholds)
-    return _column_row(reference.name, _side_from_column(reference), _side_from_column(current),
-                       method, th)
+    return _column_row(reference.name, _side_from_column(reference), _side_from_column(current), method, th)

@@ -24,6 +24,10 @@ Layout (all integers little-endian)::
 Readers refuse a bad magic, a newer version, a CRC mismatch or a truncated file with
 :class:`ProfileFormatError`. Files are written atomically: to a temporary file in the same
 folder, fsync'd, renamed over the target, and the folder fsync'd.
+
+This module knows the bytes, not the :class:`~.dataset.DatasetProfile` class: it encodes
+anything with the profile's fields and decodes into a :class:`DecodedProfile`, which
+``DatasetProfile.from_bytes`` and :func:`~.dataset.read` turn into a profile.
 """
 
 from __future__ import annotations
@@ -32,15 +36,14 @@ import math
 import os
 import struct
 import zlib
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 
 from weave_lite.storage.filesystem import replace_durably
 
 from ._binio import BinReader, BinWriter, FormatError
-
-if TYPE_CHECKING:
-    from .dataset import DatasetProfile
+from .column import ColumnProfile
 
 MAGIC = b"\x89WLPROF\n"
 VERSION = 1
@@ -58,7 +61,21 @@ def _unopt(v: float) -> float | None:
     return None if math.isnan(v) else v
 
 
-def profile_to_bytes(profile: "DatasetProfile") -> bytes:
+@dataclass(frozen=True)
+class DecodedProfile:
+    """The fields of a profile read back from its bytes."""
+
+    name: str
+    start_epoch: float | None
+    end_epoch: float | None
+    rows: int
+    created_epoch: float
+    columns: list[ColumnProfile]
+
+
+def profile_to_bytes(profile: Any) -> bytes:
+    """Encode a profile (a ``DatasetProfile``: ``name``, ``start_epoch``, ``end_epoch``,
+    ``rows``, ``created_epoch`` and ``columns``, a dict of :class:`ColumnProfile`)."""
     w = BinWriter()
     w.text(profile.name)
     w.f64(_opt(profile.start_epoch))
@@ -74,10 +91,8 @@ def profile_to_bytes(profile: "DatasetProfile") -> bytes:
     return header + body
 
 
-def profile_from_bytes(data: bytes, *, source: str = "profile data") -> "DatasetProfile":
-    from .column import ColumnProfile
-    from .dataset import DatasetProfile
-
+def decode_profile(data: bytes, *, source: str = "profile data") -> DecodedProfile:
+    """Check and decode the bytes of a profile; ``source`` names them in errors."""
     if len(data) < _HEADER.size or data[:8] != MAGIC:
         msg = f"{source} is not a weave_lite profile (bad magic)"
         raise FormatError(msg)
@@ -101,16 +116,11 @@ def profile_from_bytes(data: bytes, *, source: str = "profile data") -> "Dataset
     rows = r.i64()
     created = r.f64()
     ncols = r.u32()
-    prof = DatasetProfile(name, start=start, end=end)
-    prof.rows = rows
-    prof.created_epoch = created
-    for _ in range(ncols):
-        col = ColumnProfile.from_bytes(r.blob())
-        prof.columns[col.name] = col
+    columns = [ColumnProfile.from_bytes(r.blob()) for _ in range(ncols)]
     if not r.at_end():
         msg = f"{source} has trailing bytes"
         raise FormatError(msg)
-    return prof
+    return DecodedProfile(name, start, end, rows, created, columns)
 
 
 def write_atomic(data: bytes, path: str | os.PathLike) -> Path:
@@ -121,11 +131,5 @@ def write_atomic(data: bytes, path: str | os.PathLike) -> Path:
     return path
 
 
-def write_profile(profile: "DatasetProfile", path: str | os.PathLike) -> Path:
+def write_profile(profile: Any, path: str | os.PathLike) -> Path:
     return write_atomic(profile_to_bytes(profile), path)
-
-
-def read(path: str | os.PathLike) -> "DatasetProfile":
-    """Load a profile written by :meth:`DatasetProfile.write` or a logger."""
-    p = Path(path)
-    return profile_from_bytes(p.read_bytes(), source=f"`{p}`")

@@ -69,7 +69,7 @@ class Moments:
     __slots__ = ("n", "mean", "m2", "min", "max")
 
     def __init__(self, n: int = 0, mean: float = 0.0, m2: float = 0.0,
-                 min: float = math.inf, max: float = -math.inf) -> None:  # noqa: A002
+                 min: float = math.inf, max: float = -math.inf) -> None:
         self.n = n
         self.mean = mean
         self.m2 = m2
@@ -82,7 +82,7 @@ class Moments:
         self.merge(Moments(int(n), float(mean), float(m2), float(lo), float(hi)))
         return int(nans), int(infs)
 
-    def merge(self, other: "Moments") -> "Moments":
+    def merge(self, other: Moments) -> Moments:
         """Fold ``other`` into this state (Chan's parallel formulas); return ``self``."""
         nb = other.n
         if nb == 0:
@@ -100,7 +100,7 @@ class Moments:
         self.max = max(self.max, other.max)
         return self
 
-    def copy(self) -> "Moments":
+    def copy(self) -> Moments:
         return Moments(self.n, self.mean, self.m2, self.min, self.max)
 
     @property

@@ -47,15 +47,15 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pyarrow as pa
 
 from ..errors import InvalidNameError
 from ._binio import FormatError
-from .dataset import DatasetProfile, check_records
-from .fileformat import read, write_atomic
+from .dataset import DatasetProfile, check_records, read
+from .fileformat import write_atomic
 
 _UNITS = {
     "s": (1, "%Y-%m-%d_%H-%M-%S"),
@@ -83,7 +83,7 @@ class Rotation:
         return (int(t // 1) // self.seconds) * self.seconds
 
     def suffix(self, start: float) -> str:
-        return datetime.fromtimestamp(start, tz=timezone.utc).strftime(self.fmt)
+        return datetime.fromtimestamp(start, tz=UTC).strftime(self.fmt)
 
 
 def parse_rotation(spec) -> Rotation:
@@ -118,7 +118,7 @@ def to_epoch(t) -> float:
     """Epoch seconds from a clock reading (number, or datetime; naive means UTC)."""
     if isinstance(t, datetime):
         if t.tzinfo is None:
-            t = t.replace(tzinfo=timezone.utc)
+            t = t.replace(tzinfo=UTC)
         return t.timestamp()
     if isinstance(t, (int, float)) and not isinstance(t, bool):
         return float(t)
@@ -127,7 +127,7 @@ def to_epoch(t) -> float:
 
 
 def profile_file_name(dataset_name: str, start: float, fmt: str) -> str:
-    suffix = datetime.fromtimestamp(start, tz=timezone.utc).strftime(fmt)
+    suffix = datetime.fromtimestamp(start, tz=UTC).strftime(fmt)
     return f"{dataset_name}_profile.{suffix}.bin"
 
 
@@ -138,7 +138,7 @@ def _system_clock() -> float:
 
 # writers not yet closed; closed at interpreter exit (strong references on purpose: a
 # logger dropped without close() still gets its open window written)
-_OPEN: set["RotatingProfileWriter"] = set()
+_OPEN: set[RotatingProfileWriter] = set()
 _OPEN_LOCK = threading.Lock()
 
 
@@ -148,7 +148,7 @@ def _close_all_at_exit() -> None:
     for w in writers:
         try:
             w.close()
-        except Exception as e:  # noqa: BLE001 - report, keep closing the others
+        except Exception as e:  # report, keep closing the others
             print(f"weave_lite.profiles: could not write the profile of `{w.dataset_name}` "
                   f"at exit: {e}", file=sys.stderr)
 
@@ -262,15 +262,23 @@ class RotatingProfileWriter:
         if self._profile is not None and t >= self._win_end:
             self._close_window()
         if self._profile is None:
-            start = self.rotation.window_start(t)
-            self._open_window(start, start + self.rotation.seconds)
+            rotation = self.rotation
+            assert rotation is not None  # without rotation the one window stays open until close()
+            start = rotation.window_start(t)
+            self._open_window(start, start + rotation.seconds)
+
+    def _open_profile(self) -> DatasetProfile:
+        """The profile of the open window (``_roll`` leaves one open)."""
+        profile = self._profile
+        assert profile is not None
+        return profile
 
     def _close_window(self) -> None:
         self._flush_rows()
         prof, self._profile = self._profile, None
         self._win_end = float("-inf")
         if prof is not None and self.rotation is None:
-            prof.end_epoch = max(self._now(), prof.start_epoch)
+            prof.end_epoch = max(self._now(), _window_start(prof))
         if prof is not None and prof.rows > 0:
             self._unwritten.append(_Pending(prof))
         self._write_pending()
@@ -279,7 +287,7 @@ class RotatingProfileWriter:
         while self._unwritten:
             entry = self._unwritten[0]
             prof = entry.profile
-            path = self.path_for(prof.start_epoch)
+            path = self.path_for(_window_start(prof))
             if entry.data is None or not _holds(path, entry.data):
                 # (else an earlier try landed: its rows must not be merged in again)
                 out = prof
@@ -304,14 +312,14 @@ class RotatingProfileWriter:
             report = check_window(prof, self._constraints, self._reference,
                                   profile_path=path, report_path=rpath)
             write_atomic(report.to_json().encode(), rpath)
-        except Exception as e:  # noqa: BLE001 - a failing check never stops the logger
+        except Exception as e:
             print(f"weave_lite.profiles: checking the constraints of {path.name} failed: "
                   f"{type(e).__name__}: {e}", file=sys.stderr)
             return
         if not report.passed and self.on_violation is not None:
             try:
                 self.on_violation(report)
-            except Exception as e:  # noqa: BLE001 - the callback's error is the callback's
+            except Exception as e:
                 print(f"weave_lite.profiles: on_violation raised for {path.name}: "
                       f"{type(e).__name__}: {e}", file=sys.stderr)
 
@@ -338,13 +346,13 @@ class RotatingProfileWriter:
     def _flush_rows(self) -> None:
         if self._rows:
             rows, self._rows = self._rows, []
-            self._profile.update_rows(rows, validate=False)
+            self._open_profile().update_rows(rows, validate=False)
 
     def _tick_loop(self) -> None:
         while not self._stop.wait(self._tick):
             try:
                 self.rotate_if_due()
-            except BaseException as e:  # noqa: BLE001 - surfaced on the next call
+            except BaseException as e:  # surfaced on the next call
                 self._bg_error = e
 
     # ------------------------------------------------------------------ logging
@@ -378,14 +386,14 @@ class RotatingProfileWriter:
         with self._lock:
             if t >= self._win_end or self._profile is None:
                 self._roll(t)
-            self._profile.update_arrow(data)
+            self._open_profile().update_arrow(data)
 
     def log_pandas(self, df) -> None:
         t = self._now()
         with self._lock:
             if t >= self._win_end or self._profile is None:
                 self._roll(t)
-            self._profile.update_pandas(df)
+            self._open_profile().update_pandas(df)
 
     def log(self, record) -> None:
         """Log a dict, a list of dicts, a pyarrow Table/RecordBatch or a pandas DataFrame."""
@@ -453,8 +461,15 @@ class RotatingProfileWriter:
             raise RuntimeError(msg)
         return list(self.written)
 
-    def __enter__(self) -> "RotatingProfileWriter":
+    def __enter__(self) -> RotatingProfileWriter:
         return self
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def _window_start(profile: DatasetProfile) -> float:
+    """A window's profile always has its start (``_open_window`` gives it one)."""
+    start = profile.start_epoch
+    assert start is not None
+    return start

@@ -39,7 +39,7 @@ class Logger:
     ``log(feature_name="x", value=1)`` and ``log_dataframe(df)``.
     """
 
-    def __init__(self, writer: RotatingProfileWriter, session: "Session | None" = None) -> None:
+    def __init__(self, writer: RotatingProfileWriter, session: Session | None = None) -> None:
         self._writer = writer
         self._session = session
 
@@ -100,7 +100,7 @@ class Logger:
             if self._session is not None:
                 self._session._forget(self)
 
-    def __enter__(self) -> "Logger":
+    def __enter__(self) -> Logger:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -190,7 +190,7 @@ class Session:
                 if v is self:
                     del _SESSIONS[k]
 
-    def __enter__(self) -> "Session":
+    def __enter__(self) -> Session:
         return self
 
     def __exit__(self, *exc) -> None:

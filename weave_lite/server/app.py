@@ -34,8 +34,9 @@ import json
 import os
 import threading
 import time
+from collections.abc import AsyncIterator, Callable, Iterable
 from pathlib import Path
-from typing import Any, AsyncIterator, Iterable
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -138,7 +139,7 @@ class PanelServer:
     def tables(self) -> list[dict]:
         out = []
         for name in list_tables(self.root):
-            info = {"name": str(name), "entity": name.entity, "project": name.project, "table": name.table}
+            info: dict[str, Any] = {"name": str(name), "entity": name.entity, "project": name.project, "table": name.table}
             try:
                 snap = self.table_log(name).snapshot()
                 info.update(num_rows=snap.num_rows, version=snap.version)
@@ -171,7 +172,7 @@ class PanelServer:
 
     def poll(self, watch: Watch, names: list[TableName] | None) -> list[dict]:
         """New commits (and new tables) since ``watch`` (updated in place), as events."""
-        events = []
+        events: list[dict] = []
         try:
             candidates = names if names is not None else list_tables(self.root)
         except (WeaveError, OSError):
@@ -286,17 +287,15 @@ def create_app(
             server.closing = True
             await run_in_threadpool(server.pool.close)
 
-    app = Starlette(
-        routes=routes,
-        middleware=middleware,
-        lifespan=lifespan,
-        exception_handlers={
-            ApiError: on_api_error,
-            WeaveError: on_weave_error,
-            HTTPException: on_http_error,
-            Exception: on_unexpected_error,
-        },
-    )
+    # Each handler takes the exception class it is registered for (Starlette types them all
+    # as taking Exception).
+    handlers: dict[Any, Callable[..., Any]] = {
+        ApiError: on_api_error,
+        WeaveError: on_weave_error,
+        HTTPException: on_http_error,
+        Exception: on_unexpected_error,
+    }
+    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan, exception_handlers=handlers)
     app.state.panel_server = server
     return app
 

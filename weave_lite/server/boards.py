@@ -21,9 +21,9 @@ import os
 from pathlib import Path
 from typing import Any
 
-from weave_lite.errors import InvalidNameError
+from weave_lite.errors import InvalidNameError, StorageError
 from weave_lite.storage.filesystem import replace_durably
-from weave_lite.storage.names import data_root, validate_part
+from weave_lite.storage.names import ObjectRoot, data_root, validate_part
 
 BOARDS_DIR = "_boards"
 MAX_BOARD_BYTES = 2 * 1024 * 1024
@@ -50,18 +50,25 @@ def validate_board_name(name: object) -> str:
 class BoardStore:
     """Boards under ``<root>/_boards/``."""
 
-    def __init__(self, root: str | os.PathLike | None = None):
+    def __init__(self, root: str | os.PathLike | ObjectRoot | None = None):
         self.root = data_root(root)
         self.path = self.root / BOARDS_DIR
 
+    def _folder(self) -> Path:
+        """The boards folder; boards are local files (an object-store root has none yet)."""
+        if not isinstance(self.path, Path):
+            raise StorageError(f"boards are kept only under a local data root, not {self.root}")
+        return self.path
+
     def _file(self, name: str) -> Path:
-        return self.path / f"{validate_board_name(name)}.json"
+        return self._folder() / f"{validate_board_name(name)}.json"
 
     def list(self) -> list[dict]:
-        if not self.path.is_dir():
+        folder = self._folder()
+        if not folder.is_dir():
             return []
         out = []
-        for f in sorted(self.path.glob("*.json")):
+        for f in sorted(folder.glob("*.json")):
             name = f.stem
             try:
                 validate_part("board", name)
@@ -93,7 +100,7 @@ class BoardStore:
         data = json.dumps(clean, indent=2, ensure_ascii=False).encode("utf-8")
         if len(data) > MAX_BOARD_BYTES:
             raise BoardError(f"board is too large ({len(data)} bytes; at most {MAX_BOARD_BYTES})")
-        self.path.mkdir(parents=True, exist_ok=True)
+        self._folder().mkdir(parents=True, exist_ok=True)
         replace_durably(f, data)  # readers see the old board or the new one, never half of one
         return clean
 
@@ -130,7 +137,7 @@ def clean_board(name: str, board: Any) -> dict:
         if plot is not None and not isinstance(plot, dict):
             raise BoardError(f"panel {i}: `plot` must be an object like {{\"type\": \"line\", \"x\": ..., \"y\": ...}}")
         clean_panels.append(panel)  # stored as given: only checked
-    now = _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0, tzinfo=None).isoformat() + "Z"
+    now = _dt.datetime.now(_dt.UTC).replace(microsecond=0, tzinfo=None).isoformat() + "Z"
     out = dict(board)
     out.update(name=name, panels=clean_panels, saved_at=now)
     return out

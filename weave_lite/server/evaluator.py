@@ -32,6 +32,7 @@ asyncio primitive bound to a loop.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import math
 import os
@@ -40,13 +41,17 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any, Awaitable, Callable
+from typing import TYPE_CHECKING, Any
 
 from weave_lite.budgets import DEFAULT_MAX_MEMORY, DEFAULT_TIMEOUT, service_defaults
 from weave_lite.server.worker import DEFAULT_ENGINE, EvalJob, limit_body
+
+if TYPE_CHECKING:
+    from weave_lite.storage.names import ObjectRoot
 
 DEFAULT_WORKERS = 2
 POLL_SECONDS = 0.02
@@ -82,7 +87,7 @@ class Budgets:
     timeout: float | None = DEFAULT_TIMEOUT
 
     @classmethod
-    def resolve(cls, max_memory: int | None = FROM_ENVIRONMENT, timeout: float | None = FROM_ENVIRONMENT) -> "Budgets":
+    def resolve(cls, max_memory: int | None = FROM_ENVIRONMENT, timeout: float | None = FROM_ENVIRONMENT) -> Budgets:
         """The given budgets (``None`` or ``0``: unlimited), else ``$WEAVE_LITE_MAX_MEMORY`` /
         ``$WEAVE_LITE_TIMEOUT``, else the defaults (2 GiB, 30 s). Raises ``ValueError`` for a
         malformed variable."""
@@ -185,10 +190,8 @@ class EvalWorker:
         return rss_bytes(self.pid)
 
     def cancel(self, job_id: int, reason: str) -> None:
-        try:
+        with contextlib.suppress(OSError, ValueError):
             self.control.send(("cancel", job_id, reason))
-        except (OSError, ValueError):
-            pass
 
     def kill(self) -> None:
         """Stop the worker now (SIGKILL) and reap it."""
@@ -201,10 +204,8 @@ class EvalWorker:
 
     def stop(self) -> None:
         """Ask an idle worker to end; kill it if it does not."""
-        try:
+        with contextlib.suppress(OSError, ValueError):
             self.conn.send(None)
-        except (OSError, ValueError):
-            pass
         try:
             self.process.wait(1)
         except subprocess.TimeoutExpired:
@@ -277,7 +278,7 @@ class EvalPool:
 
     def __init__(
         self,
-        root: str | os.PathLike,
+        root: str | os.PathLike | ObjectRoot,
         budgets: Budgets,
         *,
         size: int | None = None,

@@ -28,8 +28,8 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from typing import Awaitable, Callable, Iterable
 
 import anyio
 
@@ -68,7 +68,7 @@ class HostPolicy:
     names: frozenset[str]
 
     @classmethod
-    def of(cls, names: Iterable[str] | None) -> "HostPolicy":
+    def of(cls, names: Iterable[str] | None) -> HostPolicy:
         chosen = LOOPBACK_NAMES if names is None else names
         return cls(frozenset(normalize_host(n) for n in chosen))
 

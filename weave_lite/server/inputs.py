@@ -17,7 +17,8 @@ from __future__ import annotations
 import json
 import math
 import re
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 MAX_JSON_DEPTH = 64
 # Offsets beyond this cannot address a row of any table (and would overflow Arrow's int64).

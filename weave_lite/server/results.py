@@ -129,7 +129,7 @@ def jsonable(value: Any, state: dict | None = None) -> Any:
 
 def iso(value: _dt.datetime) -> str:
     if value.tzinfo is not None:
-        value = value.astimezone(_dt.timezone.utc).replace(tzinfo=None)
+        value = value.astimezone(_dt.UTC).replace(tzinfo=None)
         return value.isoformat() + "Z"
     return value.isoformat()
 
@@ -162,7 +162,7 @@ def page(result: Any, offset: int = 0, limit: int = DEFAULT_LIMIT) -> dict:
         values = [jsonable(v, state) for v in sliced.to_pylist()]
         columns = column_types(pa.schema([pa.field("value", result.type)]))
         rows = [{"value": v} for v in values]
-        body = {"kind": "values", "columns": columns, "rows": rows, "values": values}
+        body: dict[str, Any] = {"kind": "values", "columns": columns, "rows": rows, "values": values}
     elif kind == "groups":
         sliced = result.slice(offset, limit)
         groups = sliced.column("rows")
@@ -207,6 +207,6 @@ def _list_head(lists: pa.ChunkedArray, n: int) -> pa.ChunkedArray:
 
 def to_plain(result: Any) -> Any:
     """``weave_lite.to_python(result)`` made JSON-safe (for ``--format json``)."""
-    from weave_lite.api import to_python
+    from weave_lite.execute.results import to_python
 
     return jsonable(to_python(result))

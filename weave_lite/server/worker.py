@@ -20,9 +20,10 @@ import sys
 import threading
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
-from typing import Any, Callable
+from typing import Any
 
 BUDGET_KEYWORDS = ("budget", "timeout", "max_memory")
 DEFAULT_ENGINE = "weave_lite.api:evaluate"

@@ -21,7 +21,15 @@ import pyarrow.ipc as ipc
 
 from weave_lite.errors import CorruptTableError
 from weave_lite.storage.entries import decode_hint
-from weave_lite.storage.log import CHECKPOINT_NAME, HINT_PATH, LOG_DIR, LogState, apply_entry, checkpoint_path, commit_path
+from weave_lite.storage.log import (
+    CHECKPOINT_NAME,
+    HINT_PATH,
+    LOG_DIR,
+    LogState,
+    apply_entry,
+    checkpoint_path,
+    commit_path,
+)
 from weave_lite.storage.segments import SegmentInfo
 from weave_lite.storage.table import TableLog
 

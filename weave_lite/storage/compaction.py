@@ -18,14 +18,14 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import pyarrow as pa
 
-from weave_lite.errors import StorageError
+from weave_lite.errors import ConflictError, StorageError
 from weave_lite.storage.dataset import EXPORT_DIR
-from weave_lite.storage.log import LOG_DIR, SEGMENT_DIR, ConflictError, LogState
+from weave_lite.storage.log import LOG_DIR, SEGMENT_DIR, LogState
 from weave_lite.storage.segments import SegmentInfo, compute_stats
 from weave_lite.storage.table import TableLog, conform_table
 from weave_lite.storage.values import unify_schemas

@@ -26,7 +26,7 @@ import hashlib
 import json
 import os
 import tempfile
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -36,8 +36,22 @@ import pyarrow.fs as pafs
 from weave_lite.storage.filesystem import replace_durably
 from weave_lite.storage.segments import SegmentInfo, orderable
 
-if TYPE_CHECKING:
-    from weave_lite.storage.table import Snapshot
+
+class SnapshotView(Protocol):
+    """What this module reads of a :class:`weave_lite.storage.table.Snapshot` (which imports
+    this module, so it is described here rather than imported)."""
+
+    @property
+    def table(self) -> Any: ...
+
+    @property
+    def segments(self) -> tuple[SegmentInfo, ...]: ...
+
+    @property
+    def schema(self) -> pa.Schema: ...
+
+    def read(self, segment: SegmentInfo) -> pa.Table: ...
+
 
 EXPORT_DIR = "_export"
 
@@ -53,16 +67,7 @@ def export_schema(schema: pa.Schema) -> pa.Schema:
     return pa.schema([pa.field(f.name, export_type(f.type), nullable=True) for f in schema])
 
 
-def open_dataset(name: str, *, root: str | os.PathLike | None = None, version: int | None = None) -> ds.FileSystemDataset:
-    """The table ``name`` (``"e/p/t"``) at ``version`` (default: the newest) as a
-    ``pyarrow.dataset.Dataset``: scan it from DuckDB, Polars, DataFusion or pyarrow with
-    projection and filter pushdown (segments a filter excludes are never opened)."""
-    from weave_lite.storage.table import open_table
-
-    return snapshot_dataset(open_table(name, root).snapshot(version))
-
-
-def snapshot_batches(snapshot: "Snapshot") -> pa.RecordBatchReader:
+def snapshot_batches(snapshot: SnapshotView) -> pa.RecordBatchReader:
     """The snapshot's rows, oldest first, streamed segment by segment in the dataset's
     representation (what ``__arrow_c_stream__`` exports)."""
     schema = export_schema(snapshot.schema)
@@ -74,7 +79,7 @@ def snapshot_batches(snapshot: "Snapshot") -> pa.RecordBatchReader:
     return pa.RecordBatchReader.from_batches(schema, batches())
 
 
-def snapshot_dataset(snapshot: "Snapshot") -> ds.FileSystemDataset:
+def snapshot_dataset(snapshot: SnapshotView) -> ds.FileSystemDataset:
     """The snapshot's live segments as a dataset with per-fragment guarantees."""
     schema = export_schema(snapshot.schema)
     paths, guarantees = [], []
@@ -95,7 +100,7 @@ def snapshot_dataset(snapshot: "Snapshot") -> ds.FileSystemDataset:
 def to_export(table: pa.Table, schema: pa.Schema) -> pa.Table:
     """A table conformed to the snapshot schema, in the dataset's representation."""
     arrays = []
-    for f, column in zip(schema, table.columns):
+    for _f, column in zip(schema, table.columns):
         if _contains_union(column.type):
             arrays.append(_json_column(column))
         else:
@@ -106,7 +111,7 @@ def to_export(table: pa.Table, schema: pa.Schema) -> pa.Table:
 # -- fragments ---------------------------------------------------------------------------------
 
 
-def _fragment_path(snapshot: "Snapshot", segment: SegmentInfo, schema: pa.Schema) -> str:
+def _fragment_path(snapshot: SnapshotView, segment: SegmentInfo, schema: pa.Schema) -> str:
     fs = snapshot.table.fs
     if not getattr(fs, "is_local", True):
         return _object_fragment_path(snapshot, segment, schema)
@@ -128,7 +133,7 @@ def _fragment_path(snapshot: "Snapshot", segment: SegmentInfo, schema: pa.Schema
     raise OSError(f"could not write an export file for {segment.path}")
 
 
-def _object_fragment_path(snapshot: "Snapshot", segment: SegmentInfo, schema: pa.Schema) -> str:
+def _object_fragment_path(snapshot: SnapshotView, segment: SegmentInfo, schema: pa.Schema) -> str:
     """The fragment of ``segment`` on an object store (an export file uploaded when needed)."""
     fs = snapshot.table.fs
     if _readable_as_is(segment.schema, schema):
@@ -140,7 +145,7 @@ def _object_fragment_path(snapshot: "Snapshot", segment: SegmentInfo, schema: pa
     return fs.arrow_path(rel)
 
 
-def _export_bytes(snapshot: "Snapshot", segment: SegmentInfo) -> bytes:
+def _export_bytes(snapshot: SnapshotView, segment: SegmentInfo) -> bytes:
     table = to_export(snapshot.read(segment), snapshot.schema)
     sink = pa.BufferOutputStream()
     with pa.ipc.new_file(sink, table.schema) as writer:
@@ -149,7 +154,7 @@ def _export_bytes(snapshot: "Snapshot", segment: SegmentInfo) -> bytes:
     return sink.getvalue().to_pybytes()
 
 
-def _write_export(snapshot: "Snapshot", segment: SegmentInfo, path: str) -> None:
+def _write_export(snapshot: SnapshotView, segment: SegmentInfo, path: str) -> None:
     replace_durably(path, _export_bytes(snapshot, segment))
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from typing import Any, TypeGuard
 
 import xxhash
 
@@ -112,7 +112,7 @@ def _expect(path: str, obj: dict, key: str, kind: type) -> None:
         raise CorruptTableError(path, f"`{key}` is missing or not a {kind.__name__}")
 
 
-def _is_int(value: Any) -> bool:
+def _is_int(value: Any) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 

@@ -20,6 +20,7 @@ S3 and GCS (conditional PUTs for commits, HEAD/GET/LIST for the rest, reads thro
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from pathlib import Path
@@ -30,6 +31,7 @@ import pyarrow.ipc as ipc
 import xxhash
 
 from weave_lite.errors import CorruptTableError
+from weave_lite.storage.segments import segment_checksum
 
 
 def open_filesystem(location):
@@ -145,10 +147,8 @@ class LogFileSystem:
         replace_durably(self.full(rel), data)
 
     def delete(self, rel: str) -> None:
-        try:
+        with contextlib.suppress(FileNotFoundError):
             os.unlink(self.full(rel))
-        except FileNotFoundError:
-            pass
 
     # -- segments ------------------------------------------------------------------------------
 
@@ -241,16 +241,9 @@ def _write_durably(path: str, data: bytes | pa.Buffer) -> None:
     os.close(fd)
 
 
-def segment_checksum(data: pa.Buffer | bytes) -> str:
-    """The checksum recorded for a segment: XXH3-64 of its bytes, as hex."""
-    return xxhash.xxh3_64_hexdigest(memoryview(data))
-
-
 def _unlink_quietly(path: str) -> None:
-    try:
+    with contextlib.suppress(OSError):
         os.unlink(path)
-    except OSError:
-        pass
 
 
 def _fsync_dir(path: str | os.PathLike) -> None:

@@ -40,6 +40,7 @@ import uuid
 import warnings
 from dataclasses import dataclass, field
 
+from weave_lite.errors import ConflictError as ConflictError  # re-exported: its old home
 from weave_lite.errors import CorruptHintWarning, CorruptTableError
 from weave_lite.storage.entries import decode_checkpoint, decode_entry, decode_hint, encode
 from weave_lite.storage.filesystem import LogFileSystem
@@ -73,15 +74,11 @@ class LogState:
     # Removed segment path -> time (epoch us) of the commit that removed it (for vacuum).
     tombstones: dict[str, int] = field(default_factory=dict)
 
-    def copy(self) -> "LogState":
+    def copy(self) -> LogState:
         return LogState(self.version, list(self.segments), dict(self.tombstones))
 
     def live_paths(self) -> set[str]:
         return {s.path for s in self.segments}
-
-
-class ConflictError(Exception):
-    """A compaction's input segments were taken by a concurrent commit."""
 
 
 class CommitLog:

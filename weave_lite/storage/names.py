@@ -65,7 +65,7 @@ class ObjectRoot:
         self.client = client
 
     @classmethod
-    def parse(cls, uri: str, *, filesystem=None, client=None) -> "ObjectRoot":
+    def parse(cls, uri: str, *, filesystem=None, client=None) -> ObjectRoot:
         """``s3://bucket/prefix`` or ``gs://bucket/prefix`` as an :class:`ObjectRoot`."""
         m = _URI.fullmatch(uri)
         if not m or m.group(1).lower() not in OBJECT_STORE_SCHEMES:
@@ -83,7 +83,7 @@ class ObjectRoot:
 
     # -- path-like ----------------------------------------------------------------------------
 
-    def __truediv__(self, part: "str | os.PathLike") -> "ObjectRoot":
+    def __truediv__(self, part: str | os.PathLike) -> ObjectRoot:
         text = os.fspath(part) if not isinstance(part, str) else part
         pieces = [p for p in text.split("/") if p]
         if not pieces or any(p in (".", "..") for p in pieces):
@@ -109,10 +109,10 @@ class ObjectRoot:
             return self.prefix
         return f"{self.prefix}/{rel}" if self.prefix else rel
 
-    def expanduser(self) -> "ObjectRoot":  # so code written for Path keeps working
+    def expanduser(self) -> ObjectRoot:  # so code written for Path keeps working
         return self
 
-    def absolute(self) -> "ObjectRoot":
+    def absolute(self) -> ObjectRoot:
         return self
 
     def __str__(self) -> str:
@@ -136,7 +136,7 @@ def object_root(uri: str, *, filesystem=None, client=None) -> ObjectRoot:
     return ObjectRoot.parse(uri, filesystem=filesystem, client=client)
 
 
-def data_root(root: "str | os.PathLike | ObjectRoot | None" = None) -> "Path | ObjectRoot":
+def data_root(root: str | os.PathLike | ObjectRoot | None = None) -> Path | ObjectRoot:
     """The data root: ``root`` if given, else ``$WEAVE_LITE_ROOT``, else ``~/.weave_lite``.
 
     A local root is returned as an absolute :class:`~pathlib.Path`; ``s3://`` and ``gs://``
@@ -188,7 +188,7 @@ def _file_uri(text: str) -> Path:
     return Path(path)
 
 
-def _filesystem_root(fs) -> "Path | ObjectRoot":
+def _filesystem_root(fs) -> Path | ObjectRoot:
     """A ``pyarrow.fs.SubTreeFileSystem`` over S3, GCS or the local disk, as a data root."""
     try:
         import pyarrow.fs as pafs
@@ -252,7 +252,7 @@ class TableName:
     def __str__(self) -> str:
         return f"{self.entity}/{self.project}/{self.table}"
 
-    def path(self, root: "Path | ObjectRoot") -> "Path | ObjectRoot":
+    def path(self, root: Path | ObjectRoot) -> Path | ObjectRoot:
         """The table's folder under ``root`` (a local path or an object store location)."""
         return root / self.entity / self.project / self.table
 
@@ -262,7 +262,7 @@ class TableName:
         table_name: str,
         project_name: str | None = None,
         entity_name: str | None = None,
-    ) -> "TableName":
+    ) -> TableName:
         """Parse ``"t"``, ``"p/t"`` or ``"e/p/t"``, filling parts from the arguments and defaults.
 
         A part given both in the path and as an argument with a different value raises

@@ -45,13 +45,20 @@ import os
 import random
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.ipc as ipc
 
-from weave_lite.errors import CorruptTableError, StorageError
+from weave_lite.errors import (
+    ConditionalConflict,
+    CorruptTableError,
+    ObjectStoreError,
+    RequestTimeout,
+    StorageError,
+)
 from weave_lite.storage.names import ObjectRoot
 
 # Attempts per request (the first try included) before a transient failure is raised to the
@@ -59,21 +66,6 @@ from weave_lite.storage.names import ObjectRoot
 DEFAULT_ATTEMPTS = 4
 _BACKOFF_START = 0.02
 _BACKOFF_CAP = 1.0
-
-
-class ObjectStoreError(OSError):
-    """A request to the object store failed in a way that may pass (5xx, throttling, a dropped
-    connection): retry it.  An ``OSError``, so the log reports it as a ``StorageError``."""
-
-    transient = True
-
-
-class RequestTimeout(ObjectStoreError, TimeoutError):
-    """A request timed out: it may or may not have taken effect (a lost answer)."""
-
-
-class ConditionalConflict(ObjectStoreError):
-    """409: another conditional write of the same key was in progress; retry the same version."""
 
 
 @dataclass(frozen=True)
@@ -129,7 +121,7 @@ class S3Objects:
     def list(self, prefix: str, max_keys: int | None = None) -> Iterator[tuple[str, bool]]:
         """``(name, is_folder)`` of the objects and folders right under ``prefix`` (which ends
         with ``/`` or is empty), page by page."""
-        kwargs = {"Bucket": self.bucket, "Prefix": prefix, "Delimiter": "/"}
+        kwargs: dict[str, Any] = {"Bucket": self.bucket, "Prefix": prefix, "Delimiter": "/"}
         if max_keys is not None:
             kwargs["MaxKeys"] = max_keys
         while True:
@@ -393,7 +385,7 @@ class ObjectStoreFileSystem:
     def write_segment(self, rel: str, batches: list[pa.RecordBatch], schema: pa.Schema) -> tuple[int, str]:
         """Upload an uncompressed Arrow IPC file under its final (unique) name; return its size
         and checksum."""
-        from weave_lite.storage.filesystem import segment_checksum
+        from weave_lite.storage.segments import segment_checksum
 
         sink = pa.BufferOutputStream()
         with ipc.new_file(sink, schema) as writer:
@@ -434,7 +426,7 @@ class ObjectStoreFileSystem:
         return self._retry(read)
 
     def checksum(self, rel: str) -> str:
-        from weave_lite.storage.filesystem import segment_checksum
+        from weave_lite.storage.segments import segment_checksum
 
         return segment_checksum(self._read_object(rel))
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
+import xxhash
 
 # Strings longer than this get no min/max statistics (a truncated max would be wrong).
 _MAX_STAT_STRING = 256
@@ -134,3 +135,38 @@ def _decode(value: Any, t: pa.DataType) -> Any:
 
 
 _EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc)
+
+
+def may_match(segment: SegmentInfo, predicates: tuple) -> bool:
+    """False only when the segment's statistics prove no row satisfies every predicate.
+
+    ``predicates`` are ``(column, op, value)`` tuples, ``op`` one of ``gt ge lt le eq`` (as the
+    pruning rewrite, weave_lite.compile.rewrites.prune_segments, builds them)."""
+    for column, op, value in predicates:
+        stats = segment.stats.get(column)
+        if stats is None:
+            continue  # not recorded (or the column is absent): cannot tell
+        if stats.null_count == segment.rows:
+            return False  # comparisons with null are null, which filter treats as false
+        lo, hi = stats.min, stats.max
+        if lo is None or hi is None:
+            continue
+        try:
+            if op == "gt" and not hi > value:
+                return False
+            if op == "ge" and not hi >= value:
+                return False
+            if op == "lt" and not lo < value:
+                return False
+            if op == "le" and not lo <= value:
+                return False
+            if op == "eq" and not lo <= value <= hi:
+                return False
+        except TypeError:  # values of other kinds (an int column compared with a string)
+            continue
+    return True
+
+
+def segment_checksum(data: pa.Buffer | bytes) -> str:
+    """The checksum recorded for a segment: XXH3-64 of its bytes, as hex."""
+    return xxhash.xxh3_64_hexdigest(memoryview(data))

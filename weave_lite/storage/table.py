@@ -15,6 +15,7 @@ the I/O implementation, and everything above it is the same code.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 import uuid
@@ -25,12 +26,14 @@ from pathlib import Path
 from typing import Iterator, Sequence
 
 import pyarrow as pa
+import pyarrow.dataset as ds
 
 from weave_lite.errors import StorageError, TableNotFoundError
+from weave_lite.storage.dataset import snapshot_batches, snapshot_dataset
 from weave_lite.storage.filesystem import open_filesystem
 from weave_lite.storage.log import LOG_DIR, SEGMENT_DIR, CommitLog, LogState
 from weave_lite.storage.names import NAME_PART, ObjectRoot, TableName, data_root
-from weave_lite.storage.segments import SegmentInfo, compute_stats
+from weave_lite.storage.segments import SegmentInfo, compute_stats, may_match
 from weave_lite.storage.values import conform, unify_schemas
 
 
@@ -302,12 +305,25 @@ class Snapshot:
             return conform_table(self.table.read_segment(segment), self.schema, columns)
         return self.table.conformed_segment(segment, self.schema)
 
+    def with_segments(self, segments: "Iterator[SegmentInfo] | Sequence[SegmentInfo]") -> "Snapshot":
+        """The table at this version read through ``segments`` alone (some of its segments, or
+        segments appended since a live reader's last look); the schema stays this snapshot's."""
+        restricted = Snapshot(self.table, self.version, tuple(segments))
+        restricted.__dict__["schema"] = self.schema  # prefill the cached_property
+        return restricted
+
     def select(self, keep) -> "Snapshot":
         """The same snapshot restricted to the segments for which ``keep(segment)`` holds
         (segment pruning); the schema stays the whole table's."""
-        pruned = Snapshot(self.table, self.version, tuple(s for s in self.segments if keep(s)))
-        pruned.__dict__["schema"] = self.schema
-        return pruned
+        return self.with_segments(s for s in self.segments if keep(s))
+
+    def prune(self, predicates: tuple) -> "Snapshot":
+        """The snapshot of the segments that may hold a row satisfying every predicate
+        (``(column, op, value)`` tuples; see :func:`~weave_lite.storage.segments.may_match`);
+        the schema stays the whole table's."""
+        if not predicates:
+            return self
+        return self.select(lambda segment: may_match(segment, predicates))
 
     def batches(self, columns: Sequence[str] | None = None) -> Iterator[pa.RecordBatch]:
         for segment in self.segments:
@@ -316,15 +332,11 @@ class Snapshot:
     def to_dataset(self):
         """The snapshot as a ``pyarrow.dataset.Dataset`` with per-segment guarantees (see
         :mod:`weave_lite.storage.dataset`): DuckDB, Polars and DataFusion scan it with pushdown."""
-        from weave_lite.storage.dataset import snapshot_dataset
-
         return snapshot_dataset(self)
 
     def __arrow_c_stream__(self, requested_schema: object | None = None) -> object:
         """The Arrow C stream interface: ``pa.table(snap)``, ``pl.DataFrame(snap)``, DuckDB.
         Streams segment by segment; mixed-kind columns arrive as JSON text."""
-        from weave_lite.storage.dataset import snapshot_batches
-
         return snapshot_batches(self).__arrow_c_stream__(requested_schema)
 
     def to_arrow(self, columns: Sequence[str] | None = None) -> pa.Table:
@@ -356,6 +368,13 @@ def conform_table(table: pa.Table, schema: pa.Schema, columns: Sequence[str] | N
 def open_table(name: str, root: str | Path | None = None) -> TableLog:
     """Open the existing table ``"e/p/t"`` under the data root."""
     return TableLog.open(name, root)
+
+
+def open_dataset(name: str, *, root: str | os.PathLike | None = None, version: int | None = None) -> ds.FileSystemDataset:
+    """The table ``name`` (``"e/p/t"``) at ``version`` (default: the newest) as a
+    ``pyarrow.dataset.Dataset``: scan it from DuckDB, Polars, DataFusion or pyarrow with
+    projection and filter pushdown (segments a filter excludes are never opened)."""
+    return open_table(name, root).snapshot(version).to_dataset()
 
 
 _SHARED: dict[tuple[str, str], TableLog] = {}

@@ -32,12 +32,13 @@ def optimize(
     plan: PNode,
     rules: tuple[Rule, ...] = RULES,
     check: Callable[[], None] | None = None,
+    plan_rules: tuple[Rule, ...] = PLAN_RULES,
     fold: Fold | None = None,
     applied: Counter | None = None,
 ) -> PNode:
     """Apply the node rules bottom-up in one walk (each node gets every rule in order, after
-    its arguments got them all), then the whole-plan rules.  ``check`` (the evaluation's
-    deadline) is called once per node.
+    its arguments got them all), then the whole-plan rules (``rules=(top_k,), plan_rules=()``
+    runs one rule alone).  ``check`` (the evaluation's deadline) is called once per node.
 
     Constant folding computes ops on literals with the engine's kernels, which live in the
     execute layer: the caller hands their evaluator over as ``fold`` (without one nothing is
@@ -47,7 +48,7 @@ def optimize(
     active = tuple(partial(constant_folding, fold=fold) if rule is constant_folding else rule for rule in rules)
     names = tuple(rule.__name__ for rule in rules)
     plan = _bottom_up(plan, tuple(zip(names, active)), check or _no_check, applied)
-    for rule in PLAN_RULES:
+    for rule in plan_rules:
         rewritten = rule(plan)
         if applied is not None and rewritten is not plan:
             applied[rule.__name__] += 1

@@ -5,6 +5,10 @@ every conjunct comparing a column with a literal becomes a predicate handed to t
 scan, which drops the segments whose recorded min/max (or all-null column) prove that no row
 can match. The filter itself still runs on what is read, so results never change; only the
 segments read do (a time-range query reads only the segments of that time range).
+
+Predicates are plain tuples ``(column, op, value)``, ``op`` one of ``gt ge lt le eq``; the
+storage layer applies them (:meth:`weave_lite.storage.table.Snapshot.prune`,
+:func:`weave_lite.storage.segments.may_match`).
 """
 
 from __future__ import annotations
@@ -65,30 +69,3 @@ def _column(node: PNode, param: str) -> str | None:
     ):
         return node.args[1].value
     return None
-
-
-def may_match(segment, predicates: tuple) -> bool:
-    """False only when the segment's statistics prove no row satisfies every predicate."""
-    for column, op, value in predicates:
-        stats = segment.stats.get(column)
-        if stats is None:
-            continue  # not recorded (or the column is absent): cannot tell
-        if stats.null_count == segment.rows:
-            return False  # comparisons with null are null, which filter treats as false
-        lo, hi = stats.min, stats.max
-        if lo is None or hi is None:
-            continue
-        try:
-            if op == "gt" and not hi > value:
-                return False
-            if op == "ge" and not hi >= value:
-                return False
-            if op == "lt" and not lo < value:
-                return False
-            if op == "le" and not lo <= value:
-                return False
-            if op == "eq" and not lo <= value <= hi:
-                return False
-        except TypeError:  # values of other kinds (an int column compared with a string)
-            continue
-    return True

@@ -52,7 +52,7 @@ def pick_type(container: WType, key: object) -> WType:
         inner = t.get(head)
         if inner is not None and isinstance(base(inner), DictT):
             return pick_type(inner, rest)
-    from weave_lite.compile.planner import did_you_mean
+    from weave_lite.errors import did_you_mean
 
     raise UnknownColumnError(
         f"unknown column `{key}`{did_you_mean(str(key), t.names)} (columns: {', '.join(t.names[:12])}"

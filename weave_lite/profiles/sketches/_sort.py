@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+
 def readonly(a, dtype) -> np.ndarray:
     """A contiguous, read-only view (copy only if needed) of ``a``: kernels take read-only
     inputs only, so each compiles once whether the data comes from Arrow (read-only) or not."""

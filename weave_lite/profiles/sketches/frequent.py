@@ -178,7 +178,7 @@ class FrequentItemsSketch:
             live = set(self.keys[self.keys != 0].tolist())
             self.values = {h: v for h, v in self.values.items() if h in live}
 
-    def merge(self, other: "FrequentItemsSketch") -> "FrequentItemsSketch":
+    def merge(self, other: FrequentItemsSketch) -> FrequentItemsSketch:
         """Merge ``other`` into this sketch in place and return ``self``."""
         live = other.keys != 0
         hashes = other.keys[live]
@@ -194,7 +194,7 @@ class FrequentItemsSketch:
         self._prune_values()
         return self
 
-    def copy(self) -> "FrequentItemsSketch":
+    def copy(self) -> FrequentItemsSketch:
         c = FrequentItemsSketch.__new__(FrequentItemsSketch)
         c.keys = self.keys.copy()
         c.counts = self.counts.copy()
@@ -235,7 +235,7 @@ class FrequentItemsSketch:
         return w.getvalue()
 
     @classmethod
-    def from_bytes(cls, data: bytes) -> "FrequentItemsSketch":
+    def from_bytes(cls, data: bytes) -> FrequentItemsSketch:
         r = BinReader(data)
         s = cls()
         n = r.i64()

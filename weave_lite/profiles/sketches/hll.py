@@ -136,12 +136,18 @@ class HLLSketch:
     def is_exact(self) -> bool:
         return self.regs is None
 
-    def _switch_to_hll(self) -> None:
-        self.regs = np.zeros(1 << self.lg_k, dtype=np.uint8)
-        hashes = self.table[self.table != 0]
-        hll_update(self.regs, self.lg_k, hashes)
+    def _exact_hashes(self) -> np.ndarray:
+        """The hashes of the exact mode (while ``regs`` is None, ``table`` holds them)."""
+        assert self.table is not None
+        return self.table[self.table != 0]
+
+    def _switch_to_hll(self) -> np.ndarray:
+        regs = np.zeros(1 << self.lg_k, dtype=np.uint8)
+        hll_update(regs, self.lg_k, self._exact_hashes())
+        self.regs = regs
         self.table = None
         self.count = 0
+        return regs
 
     def update_hashes(self, hashes: np.ndarray) -> None:
         """Add 64-bit hashes (uint64, 0 reserved) of the values seen."""
@@ -156,20 +162,19 @@ class HLLSketch:
             hashes = hashes[stop:]
         hll_update(self.regs, self.lg_k, hashes)
 
-    def merge(self, other: "HLLSketch") -> "HLLSketch":
+    def merge(self, other: HLLSketch) -> HLLSketch:
         """Merge ``other`` into this sketch in place and return ``self``."""
         if other.lg_k != self.lg_k:
             msg = f"cannot merge hll sketches of different lg_k ({self.lg_k} and {other.lg_k})"
             raise ValueError(msg)
         if other.regs is None:
-            self.update_hashes(other.table[other.table != 0])
+            self.update_hashes(other._exact_hashes())
             return self
-        if self.regs is None:
-            self._switch_to_hll()
-        np.maximum(self.regs, other.regs, out=self.regs)
+        regs = self.regs if self.regs is not None else self._switch_to_hll()
+        np.maximum(regs, other.regs, out=regs)
         return self
 
-    def copy(self) -> "HLLSketch":
+    def copy(self) -> HLLSketch:
         c = HLLSketch.__new__(HLLSketch)
         c.lg_k = self.lg_k
         c.table = None if self.table is None else self.table.copy()
@@ -201,14 +206,14 @@ class HLLSketch:
         w.u8(self.lg_k)
         if self.regs is None:
             w.u8(0)
-            w.array(np.sort(self.table[self.table != 0]), "<u8")
+            w.array(np.sort(self._exact_hashes()), "<u8")
         else:
             w.u8(1)
             w.blob(zlib.compress(self.regs.tobytes(), 1))
         return w.getvalue()
 
     @classmethod
-    def from_bytes(cls, data: bytes) -> "HLLSketch":
+    def from_bytes(cls, data: bytes) -> HLLSketch:
         r = BinReader(data)
         lg_k = r.u8()
         mode = r.u8()

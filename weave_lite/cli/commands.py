@@ -1,215 +1,20 @@
-"""The ``weave-lite`` command line.
-
-::
-
-    weave-lite query 'stream_table("acme/prod/predictions").rows.count'
-    weave-lite query EXPR --format table|json|csv|arrow [--limit N]
-    weave-lite tables
-    consumer | weave-lite log acme/prod/predictions      # JSON lines from stdin
-    weave-lite compact acme/prod/predictions
-    weave-lite profile acme/prod/predictions
-    weave-lite serve --port 8765
-
-Every command takes ``--root DIR`` (else ``$WEAVE_LITE_ROOT``, else ``~/.weave_lite``), before or
-after the command's name.  Errors print a readable message on stderr and exit with status 1.
-"""
+"""The ``weave-lite`` commands: the click group :func:`main` and one function a command (see
+:mod:`weave_lite.cli` for a tour)."""
 
 from __future__ import annotations
 
-import csv
-import datetime as _dt
 import json
 import os
 import sys
 import time
-from typing import Any, Callable, Iterable
+from typing import Any
 
 import click
 
+from weave_lite.cli.common import FORMATS, ROOT_HELP, fail, resolve_root, run
+from weave_lite.cli.json_lines import Progress, parse_lines
+from weave_lite.cli.output import TABLE_FORMAT_LIMIT, format_table, print_result, write_result
 from weave_lite.errors import WeaveError
-
-FORMATS = ["table", "json", "csv", "arrow"]
-TABLE_FORMAT_LIMIT = 100
-MAX_CELL_CHARS = 40
-
-
-# -- helpers ------------------------------------------------------------------------------------
-
-
-def _root(ctx: click.Context, root: str | None) -> str | None:
-    if root is not None:
-        return root
-    obj = ctx.find_root().obj or {}
-    return obj.get("root")
-
-
-def _fail(message: str, code: int = 1) -> None:
-    click.echo(f"error: {message}" if "\n" not in message else message, err=True)
-    sys.exit(code)
-
-
-def _run(fn: Callable[[], Any]) -> Any:
-    """Run ``fn``, turning weave_lite's errors into a message and exit status 1."""
-    try:
-        return fn()
-    except WeaveError as exc:
-        _fail(str(exc))
-    except BrokenPipeError:
-        # `weave-lite query ... | head`: stop quietly.
-        try:
-            sys.stdout = open(os.devnull, "w")
-        except OSError:
-            pass
-        sys.exit(0)
-
-
-def cell(value: Any, limit: int = MAX_CELL_CHARS) -> str:
-    """A value as one short table cell."""
-    if value is None:
-        text = "null"
-    elif isinstance(value, bool):
-        text = "true" if value else "false"
-    elif isinstance(value, float):
-        if value != value:
-            text = "NaN"
-        elif value in (float("inf"), float("-inf")):
-            text = "Infinity" if value > 0 else "-Infinity"
-        else:
-            text = repr(value)
-            if len(text) > 12:  # 98.61149226741131 -> 98.6115
-                text = f"{value:.6g}"
-    elif isinstance(value, _dt.datetime):
-        from weave_lite.server.results import iso
-
-        text = iso(value)
-    elif isinstance(value, (_dt.date, _dt.time)):
-        text = value.isoformat()
-    elif isinstance(value, (bytes, bytearray)):
-        text = f"<{len(value)} bytes>"
-    elif isinstance(value, (dict, list, tuple)):
-        from weave_lite.server.results import jsonable
-
-        text = json.dumps(jsonable(value), ensure_ascii=False, separators=(", ", ": "))
-    else:
-        text = str(value)
-    text = text.replace("\n", "\\n").replace("\t", " ")
-    if limit and len(text) > limit:
-        text = text[: limit - 1] + "…"
-    return text
-
-
-def format_table(names: list[str], rows: Iterable[Iterable[Any]], numeric: set[str] | None = None) -> str:
-    """An aligned plain-text table with a header line and a rule under it."""
-    numeric = numeric or set()
-    cells = [[cell(v) for v in row] for row in rows]
-    widths = [len(n) for n in names]
-    for row in cells:
-        for i, c in enumerate(row):
-            widths[i] = max(widths[i], len(c))
-
-    def line(values: list[str]) -> str:
-        out = []
-        for i, v in enumerate(values):
-            out.append(v.rjust(widths[i]) if names[i] in numeric else v.ljust(widths[i]))
-        return "  ".join(out).rstrip()
-
-    parts = [line(names), "  ".join("-" * w for w in widths)]
-    parts.extend(line(row) for row in cells)
-    return "\n".join(parts)
-
-
-def _numeric_columns(table) -> set[str]:
-    import pyarrow as pa
-
-    return {
-        f.name
-        for f in table.schema
-        if pa.types.is_integer(f.type) or pa.types.is_floating(f.type) or pa.types.is_decimal(f.type)
-    }
-
-
-def _write_result(result: Any, fmt: str, limit: int | None) -> None:
-    import pyarrow as pa
-
-    from weave_lite.server.results import as_table, jsonable, result_kind
-
-    kind = result_kind(result)
-    if fmt == "arrow":
-        table = as_table(result)
-        if limit is not None:
-            table = table.slice(0, limit)
-        out = sys.stdout.buffer
-        with pa.ipc.new_stream(out, table.schema) as writer:
-            writer.write_table(table)
-        out.flush()
-        return
-    if kind == "scalar":
-        value = result.as_py() if isinstance(result, pa.Scalar) else result
-        if fmt == "json":
-            click.echo(json.dumps(jsonable(value), ensure_ascii=False))
-        elif fmt == "csv":
-            writer = csv.writer(sys.stdout, lineterminator="\n")
-            writer.writerow(["value"])
-            writer.writerow([_csv_value(value)])
-        else:
-            click.echo(cell(value, limit=0))
-        return
-    table = as_table(result)
-    total = table.num_rows
-    shown = table.slice(0, limit) if limit is not None else table
-    if fmt == "json":
-        from weave_lite.api import to_python
-
-        out = shown.column("value").to_pylist() if kind == "values" else to_python(shown)
-        sys.stdout.write(json.dumps(jsonable(out), ensure_ascii=False))
-        sys.stdout.write("\n")
-        return
-    if fmt == "csv":
-        writer = csv.writer(sys.stdout, lineterminator="\n")
-        writer.writerow(table.schema.names)
-        for batch in shown.to_batches(max_chunksize=10_000):
-            for row in batch.to_pylist():
-                writer.writerow([_csv_value(v) for v in row.values()])
-        return
-    # table
-    if limit is None:
-        limit = TABLE_FORMAT_LIMIT
-        shown = table.slice(0, limit)
-    names = table.schema.names
-    if kind == "groups":
-        import pyarrow.compute as pc
-
-        counts = pc.list_value_length(shown.column("rows")).to_pylist()
-        keys = shown.column("groupkey").to_pylist()
-        text = format_table(["groupkey", "count"], zip(keys, counts), {"count"})
-    else:
-        rows = (row.values() for row in shown.to_pylist())
-        text = format_table(names, rows, _numeric_columns(table))
-    click.echo(text)
-    noun = {"groups": "group", "values": "value"}.get(kind, "row")
-    footer = f"({total:,} {noun}{'' if total == 1 else 's'}"
-    if shown.num_rows < total:
-        footer += f", showing the first {shown.num_rows:,}; use --limit N or --limit 0 for all"
-    click.echo(footer + ")")
-
-
-def _csv_value(value: Any) -> Any:
-    from weave_lite.server.results import iso, jsonable
-
-    if value is None:
-        return ""
-    if isinstance(value, _dt.datetime):
-        return iso(value)
-    if isinstance(value, (dict, list, tuple, bytes, bytearray)):
-        return json.dumps(jsonable(value), ensure_ascii=False)
-    if isinstance(value, float) and value != value:
-        return "NaN"
-    return value
-
-
-# -- commands -----------------------------------------------------------------------------------
-
-ROOT_HELP = "data root (default: $WEAVE_LITE_ROOT, else ~/.weave_lite)"
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -241,19 +46,9 @@ def query(
     """Evaluate the expression EXPR and print its result."""
     from weave_lite.api import evaluate
 
-    root = _root(ctx, root)
+    root = resolve_root(ctx, root)
     budgets = _query_budgets(max_memory, timeout)
-    _print_result(lambda: evaluate(expr, root=root, **budgets), fmt, limit)
-
-
-def _print_result(compute: Callable[[], Any], fmt: str, limit: int | None) -> None:
-    """Compute a result and print it in ``fmt`` (``query`` and ``sql``); ``--limit 0`` is all."""
-    if fmt == "arrow" and sys.stdout.isatty():
-        _fail("refusing to write binary Arrow IPC to a terminal; redirect stdout to a file or a pipe")
-    if limit == 0:
-        limit = None if fmt != "table" else sys.maxsize
-    result = _run(compute)
-    _run(lambda: _write_result(result, fmt, limit))
+    print_result(lambda: evaluate(expr, root=root, **budgets), fmt, limit)
 
 
 def _query_budgets(max_memory: str | None, timeout: str | None) -> dict:
@@ -267,7 +62,7 @@ def _query_budgets(max_memory: str | None, timeout: str | None) -> dict:
         if timeout is not None:
             limits["timeout"] = parse_seconds(timeout, name="--timeout")
     except ValueError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     return limits
 
 
@@ -280,7 +75,7 @@ def tables(ctx: click.Context, root: str | None, fmt: str) -> None:
     from weave_lite.storage import data_root, list_tables
     from weave_lite.storage.table import TableLog
 
-    root = _root(ctx, root)
+    root = resolve_root(ctx, root)
     out = []
     for name in list_tables(root):
         try:
@@ -295,85 +90,6 @@ def tables(ctx: click.Context, root: str | None, fmt: str) -> None:
         click.echo(f"no tables under {data_root(root)}", err=True)
         return
     click.echo(format_table(["table", "rows"], ([t["table"], t["rows"]] for t in out), {"rows"}))
-
-
-def _parse_lines(lines: list[bytes], first_line: int, skip_bad: bool, bad: list[int]) -> tuple[list[dict], str | None]:
-    """JSON lines -> (row dicts, error). ``first_line`` is the 1-based number of ``lines[0]``.
-
-    Without ``skip_bad`` the rows stop before the first bad line and ``error`` names it.
-    """
-    body = [raw for raw in lines if raw.strip()]
-    rows = None
-    try:  # fast path: one C-level parse for the whole chunk
-        rows = json.loads(b"[" + b",".join(body) + b"]") if body else []
-        if len(rows) != len(body) or not all(type(r) is dict for r in rows):
-            rows = None
-    except ValueError:
-        rows = None
-    if rows is None:
-        rows = []
-        for i, raw in enumerate(lines):
-            if not raw.strip():
-                continue
-            try:
-                row = json.loads(raw)
-                if not isinstance(row, dict):
-                    raise ValueError(f"expected a JSON object, got {type(row).__name__}")
-            except ValueError as exc:
-                if skip_bad:
-                    bad.append(first_line + i)
-                    continue
-                error = f"stdin line {first_line + i}: not a JSON object row: {exc}"
-                return _with_timestamps(rows), error
-            rows.append(row)
-    return _with_timestamps(rows), None
-
-
-def _with_timestamps(rows: list[dict]) -> list[dict]:
-    for row in rows:
-        ts = row.get("timestamp")
-        if isinstance(ts, str):
-            row["timestamp"] = _parse_timestamp(ts)
-    return rows
-
-
-def _parse_timestamp(text: str) -> Any:
-    try:
-        value = _dt.datetime.fromisoformat(text)
-    except ValueError:
-        return text
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=_dt.timezone.utc)
-    return value
-
-
-class _Progress:
-    """A progress line on stderr: redrawn in place on a terminal, a line a second otherwise."""
-
-    def __init__(self, stream=None):
-        self.stream = stream or sys.stderr
-        self.tty = self.stream.isatty()
-        self.started = time.monotonic()
-        self.last = 0.0
-        self.drawn = False
-
-    def update(self, text: str, force: bool = False) -> None:
-        now = time.monotonic()
-        if not force and now - self.last < (0.2 if self.tty else 1.0):
-            return
-        self.last = now
-        if self.tty:
-            self.stream.write("\r\033[K" + text)
-            self.drawn = True
-        else:
-            self.stream.write(text + "\n")
-        self.stream.flush()
-
-    def done(self, text: str) -> None:
-        if self.tty and self.drawn:
-            self.stream.write("\r\033[K")
-        self.stream.write(text + "\n")
-        self.stream.flush()
 
 
 @main.command()
@@ -391,9 +107,9 @@ def log(ctx: click.Context, table: str, root: str | None, batch_size: int, skip_
     """
     from weave_lite.stream_table import StreamTable
 
-    root = _root(ctx, root)
-    st = _run(lambda: StreamTable(table, root=root))
-    progress = _Progress()
+    root = resolve_root(ctx, root)
+    st = run(lambda: StreamTable(table, root=root))
+    progress = Progress()
     fd = sys.stdin.fileno()
     if os.isatty(fd):
         click.echo("reading JSON lines from stdin (one object per line; Ctrl+D ends)", err=True)
@@ -429,7 +145,7 @@ def log(ctx: click.Context, table: str, root: str | None, batch_size: int, skip_
             pending = lines.pop()
             if not lines:
                 continue
-            rows, error = _parse_lines(lines, line_no, skip_bad, bad)
+            rows, error = parse_lines(lines, line_no, skip_bad, bad)
             line_no += len(lines)
             n = log_rows(rows, logged + 1)
             logged += n
@@ -442,20 +158,20 @@ def log(ctx: click.Context, table: str, root: str | None, batch_size: int, skip_
             elapsed = max(time.monotonic() - progress.started, 1e-9)
             progress.update(f"logged {logged:,} rows to {st.name} ({logged / elapsed:,.0f} rows/s)")
         if pending.strip():
-            rows, error = _parse_lines([pending], line_no, skip_bad, bad)
+            rows, error = parse_lines([pending], line_no, skip_bad, bad)
             logged += log_rows(rows, logged + 1)
             if error:
                 raise click.ClickException(error)
     except KeyboardInterrupt:
-        _run(st.finish)
+        run(st.finish)
         progress.done(f"interrupted: {logged:,} rows logged to {st.name}")
         sys.exit(130)
     except click.ClickException as exc:
-        _run(st.finish)
+        run(st.finish)
         exc.show()
         progress.done(f"stopped: the {logged:,} rows before it were logged to {st.name}")
         sys.exit(1)
-    _run(st.finish)
+    run(st.finish)
     elapsed = time.monotonic() - progress.started
     progress.done(f"logged {logged:,} rows to {st.name} in {elapsed:.1f} s")
     if bad:
@@ -474,8 +190,8 @@ def compact(ctx: click.Context, table: str, root: str | None, retention: float |
     from weave_lite.storage import compact as compact_table
     from weave_lite.storage import open_table
 
-    root = _root(ctx, root)
-    log_ = _run(lambda: open_table(table, root))
+    root = resolve_root(ctx, root)
+    log_ = run(lambda: open_table(table, root))
     tty = sys.stderr.isatty()
     width = 30
 
@@ -491,10 +207,10 @@ def compact(ctx: click.Context, table: str, root: str | None, retention: float |
             sys.stderr.write(line + "\n")
         sys.stderr.flush()
 
-    kwargs = {"progress": progress}
+    kwargs: dict[str, Any] = {"progress": progress}
     if retention is not None:
         kwargs["retention_seconds"] = retention
-    result = _run(lambda: compact_table(log_, **kwargs))
+    result = run(lambda: compact_table(log_, **kwargs))
     if result.runs_merged == 0 and result.segments_before == result.segments_after:
         click.echo(f"{log_.name}: nothing to compact ({result.segments_after} segments)")
     else:
@@ -518,11 +234,11 @@ def check(ctx: click.Context, table: str, root: str | None, repair: bool, yes: b
     from weave_lite.storage.names import TableName
     from weave_lite.storage.table import TableLog
 
-    root = _root(ctx, root)
-    log_ = _run(lambda: TableLog(TableName.parse(table), root))
+    root = resolve_root(ctx, root)
+    log_ = run(lambda: TableLog(TableName.parse(table), root))
     if not log_.exists():
-        _fail(f"no table `{log_.name}` under {log_.root}")
-    report = _run(lambda: check_table(log_, checksums=not no_checksums))
+        fail(f"no table `{log_.name}` under {log_.root}")
+    report = run(lambda: check_table(log_, checksums=not no_checksums))
     for line in report.lines():
         click.echo(line)
     if report.ok:
@@ -531,9 +247,9 @@ def check(ctx: click.Context, table: str, root: str | None, repair: bool, yes: b
         lost = sum(d.segment.rows for d in report.damage if d.segment is not None)
         if not yes:
             click.confirm(f"repair {log_.name}: drop the damaged segments ({lost} rows) and damaged hints?", abort=True)
-        version = _run(lambda: repair_table(log_, report))
+        version = run(lambda: repair_table(log_, report))
         click.echo(f"{log_.name}: repaired" + (f" (commit {version} drops {lost} rows)" if version else ""))
-        if _run(lambda: check_table(log_, checksums=not no_checksums)).ok:
+        if run(lambda: check_table(log_, checksums=not no_checksums)).ok:
             return
     sys.exit(1)
 
@@ -550,8 +266,8 @@ def sql(ctx: click.Context, sql: str, root: str | None, fmt: str, limit: int | N
     """Run the DuckDB SQL query SQL over the stream tables (each a view named "entity/project/table")."""
     from weave_lite.embedding import run_sql
 
-    root = _root(ctx, root)
-    _print_result(lambda: run_sql(sql, root=root), fmt, limit)
+    root = resolve_root(ctx, root)
+    print_result(lambda: run_sql(sql, root=root), fmt, limit)
 
 
 PROFILE_SUMMARY = ["column", "count", "null_count", "min", "max", "mean", "stddev", "median", "distinct_est", "frequent_items"]
@@ -570,16 +286,14 @@ def profile(ctx: click.Context, table: str, root: str | None, fmt: str, all_metr
     try:
         from weave_lite.profiles import profile_table
     except ImportError:
-        profile_table = None
-    if profile_table is None:
-        _fail("profiles not available: this weave_lite has no weave_lite.profiles.profile_table")
-    root = _root(ctx, root)
-    log_ = _run(lambda: open_table(table, root))
-    data = _run(lambda: log_.snapshot().to_arrow())
-    prof = _run(lambda: profile_table(data, name=str(log_.name)))
+        fail("profiles not available: this weave_lite has no weave_lite.profiles.profile_table")
+    root = resolve_root(ctx, root)
+    log_ = run(lambda: open_table(table, root))
+    data = run(lambda: log_.snapshot().to_arrow())
+    prof = run(lambda: profile_table(data, name=str(log_.name)))
     if not hasattr(prof, "to_arrow"):
-        _fail("profiles not available: the profile has no to_arrow()")
-    summary = _run(prof.to_arrow)
+        fail("profiles not available: the profile has no to_arrow()")
+    summary = run(prof.to_arrow)
     if fmt == "table" and not all_metrics:
         summary = summary.select([c for c in PROFILE_SUMMARY if c in summary.schema.names])
         if "frequent_items" in summary.schema.names:
@@ -593,7 +307,7 @@ def profile(ctx: click.Context, table: str, root: str | None, fmt: str, all_metr
             summary = summary.set_column(idx, "frequent_items", pa.array(short, type=pa.string()))
     if fmt == "table":
         click.echo(f"profile of {log_.name} ({data.num_rows:,} rows)", err=True)
-    _run(lambda: _write_result(summary, fmt, sys.maxsize if fmt == "table" else None))
+    run(lambda: write_result(summary, fmt, sys.maxsize if fmt == "table" else None))
 
 
 @main.command()
@@ -609,11 +323,11 @@ def serve(ctx: click.Context, root: str | None, port: int | None, host: str) -> 
         import starlette  # noqa: F401
         import uvicorn  # noqa: F401
     except ImportError:
-        _fail('the panel server needs the "serve" extra: pip install "weave_lite[serve]"')
+        fail('the panel server needs the "serve" extra: pip install "weave_lite[serve]"')
     from weave_lite.server.app import serve as run_server
     from weave_lite.storage import data_root
 
-    root = _root(ctx, root)
+    root = resolve_root(ctx, root)
     if port is None:
         port = int(os.environ.get("WEAVE_LITE_PORT") or 8765)
     shown_host = f"[{host}]" if ":" in host else host
@@ -624,6 +338,3 @@ def serve(ctx: click.Context, root: str | None, port: int | None, host: str) -> 
 from weave_lite.cli_drift import drift_command  # noqa: E402 - registered after main exists
 
 main.add_command(drift_command)
-
-if __name__ == "__main__":
-    main()

@@ -1,0 +1,137 @@
+"""The tables an evaluation reads: ``stream_table``/``table`` names resolved once each.
+
+A :class:`TableSources` belongs to one evaluation (or one run of a live query). It pins one
+snapshot per stream table (so every read sees the same version), converts the in-memory
+tables passed as ``tables=`` to Arrow once, tells the planner each table's row type, and gives
+the executor the rows of a table with the pruning rewrite's predicates applied
+(:meth:`Snapshot.prune <weave_lite.storage.table.Snapshot.prune>`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pyarrow as pa
+
+from weave_lite.errors import (
+    InvalidNameError,
+    ResourceLimitError,
+    TableNotFoundError,
+    WeaveTypeError,
+    caret_snippet,
+)
+from weave_lite.graph.nodes import Node
+from weave_lite.graph.types import TableT, row_type, type_depth
+from weave_lite.storage.names import TableName
+from weave_lite.storage.table import Snapshot, shared_table
+from weave_lite.storage.values import normalize_batch
+
+# Columns nested deeper are refused (Arrow's IPC format itself stops at 64 levels).
+MAX_TABLE_DEPTH = 64
+
+
+@dataclass
+class TableSources:
+    """Resolves ``stream_table``/``table`` names once per evaluation (one snapshot each).
+
+    ``snapshots`` maps a stream table's name (as written) to the snapshot read; a caller may
+    put a snapshot there before running (a live query restricts a table to its new segments).
+    """
+
+    root: Any
+    tables: Mapping[str, Any] | None
+    source: str | None
+    snapshots: dict[str, Snapshot] = field(default_factory=dict)
+    memory: dict[str, pa.Table] = field(default_factory=dict)
+    loaded: dict[tuple, pa.Table] = field(default_factory=dict)
+
+    def table_type(self, op: str, name: str, node: Node) -> TableT:
+        """The type of ``op(name)`` (``op`` is ``stream_table`` or ``table``)."""
+        row = row_type(self._arrow(op, name, node).schema)
+        if type_depth(row) > MAX_TABLE_DEPTH:
+            raise ResourceLimitError(
+                self._with_caret(
+                    f"table `{name}` has columns nested more than {MAX_TABLE_DEPTH} levels deep",
+                    node,
+                )
+            )
+        return TableT(row)
+
+    def _arrow(self, op: str, name: str, node: Node):
+        if op == "table":
+            return self.memory_table(name, node)
+        return self.snapshot(name, node)
+
+    def memory_table(self, name: str, node: Node | None) -> pa.Table:
+        """The in-memory table ``name`` of ``tables=`` as Arrow (``node`` places errors)."""
+        if name not in self.memory:
+            if not self.tables or name not in self.tables:
+                known = ", ".join(sorted(self.tables or {})) or "none"
+                raise self._not_found(
+                    f"no table `{name}` was passed in tables= (passed: {known})", node
+                )
+            try:
+                self.memory[name] = _to_arrow_table(self.tables[name])
+            except (
+                TypeError,
+                ValueError,
+                pa.ArrowException,
+            ) as exc:  # the caller's value, not a bug
+                raise WeaveTypeError(
+                    self._with_caret(f"tables[{name!r}]: {exc}", node)
+                ) from exc
+        return self.memory[name]
+
+    def snapshot(self, name: str, node: Node | None) -> Snapshot:
+        """The snapshot of stream table ``name`` this evaluation reads (pinned on first use)."""
+        if name not in self.snapshots:
+            try:
+                table_name = TableName.parse(name)
+            except InvalidNameError as exc:
+                raise InvalidNameError(self._with_caret(str(exc), node)) from None
+            log = shared_table(table_name, self.root)
+            if not log.exists():
+                raise self._not_found(f"no table `{table_name}` under {log.root}", node)
+            self.snapshots[name] = log.snapshot()
+        return self.snapshots[name]
+
+    def _not_found(self, message: str, node: Node | None) -> TableNotFoundError:
+        return TableNotFoundError(self._with_caret(message, node))
+
+    def _with_caret(self, message: str, node: Node | None) -> str:
+        snippet = (
+            caret_snippet(self.source, node.span)
+            if self.source and node is not None
+            else ""
+        )
+        return f"{message}\n{snippet}" if snippet else message
+
+    def load_arrow(self, op: str, name: str, predicates: tuple = ()) -> pa.Table:
+        """The rows of a table; ``predicates`` (from the pruning rewrite) skip segments whose
+        statistics show they hold no matching row."""
+        key = (op, name, predicates)
+        table = self.loaded.get(key)
+        if table is None:
+            if op == "table":
+                table = self.memory[name]
+            else:
+                table = self.snapshots[name].prune(predicates).to_arrow()
+            self.loaded[key] = table
+        return table
+
+
+def _to_arrow_table(obj: Any) -> pa.Table:
+    if isinstance(obj, pa.RecordBatch):
+        obj = pa.Table.from_batches([obj])
+    if not isinstance(obj, pa.Table):
+        if hasattr(obj, "__arrow_c_stream__"):
+            obj = pa.table(obj)
+        elif type(obj).__name__ == "DataFrame":
+            obj = pa.Table.from_pandas(obj, preserve_index=False)
+        else:
+            raise TypeError(
+                f"tables= values must be Arrow tables (or expose __arrow_c_stream__), not {type(obj).__name__}"
+            )
+    return pa.Table.from_batches([normalize_batch(obj)]) if obj.num_rows else obj
