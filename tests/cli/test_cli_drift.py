@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from weave_lite import StreamTable
 from weave_lite.cli import main
-from weave_lite.cli_drift import parse_range
+from weave_lite.cli.drift import parse_range
 
 DAY1 = dt.datetime(2024, 5, 1, tzinfo=dt.UTC)
 

@@ -335,6 +335,6 @@ def serve(ctx: click.Context, root: str | None, port: int | None, host: str) -> 
     run_server(root, host=host, port=port)
 
 
-from weave_lite.cli_drift import drift_command  # noqa: E402 - registered after main exists
+from weave_lite.cli.drift import drift_command  # noqa: E402 - registered after main exists
 
 main.add_command(drift_command)
