@@ -18,11 +18,13 @@ from weave_lite.errors import (
     WeaveError,
     WeaveTypeError,
 )
+from weave_lite.monitoring import init_monitor
 from weave_lite.storage.table import open_dataset as dataset
 from weave_lite.stream_table import StreamTable
 
 __all__ = [
     "StreamTable",
+    "init_monitor",
     "dataset",
     "evaluate",
     "compile",

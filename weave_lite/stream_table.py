@@ -53,7 +53,9 @@ class StreamTable:
 
     ``profile_rotation`` (``"s"``, ``"m"``, ``"h"``, ``"d"``, with multipliers such as ``"24h"``)
     also keeps whylogs-style profiles of the committed rows, one file per window, under
-    ``<root>/_profiles/<entity>.<project>.<table>/`` (see :mod:`weave_lite.profiles`).
+    ``<root>/_profiles/<entity>.<project>.<table>/`` (see :mod:`weave_lite.profiles`);
+    ``constraints`` are checked on each window as it closes (the report written beside it) and
+    ``on_violation(report)`` called when one fails (see :mod:`weave_lite.profiles.constraints`).
     """
 
     def __init__(
@@ -66,13 +68,19 @@ class StreamTable:
         batch_rows: int = 10_000,
         batch_interval: float = 0.05,
         profile_rotation: str | None = None,
+        constraints=None,
+        on_violation=None,
     ):
         self.name = TableName.parse(table_name, project_name, entity_name)
         if profile_rotation is not None:
             from weave_lite.profiles.rotation import parse_rotation
 
             parse_rotation(profile_rotation)  # a bad interval fails here, not in the background
+        if (constraints is not None or on_violation is not None) and profile_rotation is None:
+            raise ValueError("constraints= and on_violation= check profile windows: they need profile_rotation=")
         self._profile_rotation = profile_rotation
+        self._constraints = constraints
+        self._on_violation = on_violation
         self._profiles: RotatingProfileWriter | None = None
         self._table = TableLog(self.name, root)  # type: ignore[arg-type]  # TableLog takes any PathLike (its annotation says Path)
         # 64 random bits: unique per StreamTable object, and 16 bytes a row rather than 32.
@@ -179,7 +187,10 @@ class StreamTable:
         if self._profiles is None or self._profiles.closed:
             from weave_lite.profiles import RotatingProfileWriter
 
-            self._profiles = RotatingProfileWriter(self.profile_folder, self.profile_dataset_name, self._profile_rotation)
+            self._profiles = RotatingProfileWriter(
+                self.profile_folder, self.profile_dataset_name, self._profile_rotation,
+                constraints=self._constraints, on_violation=self._on_violation,
+            )
         names = [n for n in batch.schema.names if n != "_client_id"]
         self._profiles.log_arrow(batch.select(names))
 

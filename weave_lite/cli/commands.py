@@ -355,3 +355,8 @@ def serve(ctx: click.Context, root: str | None, port: int | None, host: str) -> 
     shown_host = f"[{host}]" if ":" in host else host
     click.echo(f"weave_lite panels on http://{shown_host}:{port}/  (data root: {data_root(root)}; Ctrl+C stops)", err=True)
     run_server(root, host=host, port=port)
+
+
+from weave_lite.cli.drift import drift_command  # noqa: E402 - registered after main exists
+
+main.add_command(drift_command)

@@ -13,12 +13,14 @@ profile.quantile("x", 0.5); profile.distinct("label"); profile.merge(other)
 Modules: ``sketches/`` (KLL, HLL, frequent items: Numba kernels), ``moments.py``,
 ``column.py`` (one column's profile), ``dataset.py`` (a dataset's profile, ``profile_table``),
 ``fileformat.py`` (the ``.bin`` format), ``rotation.py`` (windows and the rotating writer),
-``session.py`` (the whylogs-v0-style API).
+``session.py`` (the whylogs-v0-style API), ``drift.py`` (drift between two profiles),
+``constraints.py`` (whylogs-v1-style constraints).
 """
 
 from ._binio import FormatError as ProfileFormatError
 from .column import METRICS, QUANTILES, ColumnProfile
 from .dataset import DatasetProfile, profile_table, read
+from .drift import drift, drift_tables
 from .rotation import RotatingProfileWriter, parse_rotation
 from .session import Logger, Session, get_or_create_session
 
@@ -30,6 +32,8 @@ __all__ = [
     "Logger",
     "ProfileFormatError",
     "RotatingProfileWriter",
+    "drift",
+    "drift_tables",
     "Session",
     "get_or_create_session",
     "parse_rotation",

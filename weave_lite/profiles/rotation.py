@@ -22,6 +22,17 @@ Files are written atomically (tmp + fsync + rename); a window whose file already
 logger reopened within the same window) is merged into it. A ``kill -9`` therefore loses at
 most the open window. A clock going backwards keeps logging into the open window.
 
+A window is written once: its profile is dropped from memory as it is written, and a write
+retried after a failure first checks whether the earlier try landed (the folder's fsync can
+fail after the rename), so its rows are never merged in twice.
+
+Constraints (``constraints=[...]``, see :mod:`.constraints`) are checked on each window's
+profile as it is written; the report goes beside it (``<name>_profile.<start>.report.json``)
+and ``on_violation(report)`` is called (on the thread that closed the window) when a constraint
+failed. Errors of the check or the callback are printed, never raised into logging. A kill -9
+between a window's profile and its report leaves at most the newest window unreported; a writer
+with constraints started on the same folder checks it then (the profile itself is not touched).
+
 The clock is injectable: ``clock`` is a callable returning either epoch seconds (``int`` /
 ``float``) or a ``datetime`` (an aware one; a naive one is taken as UTC). The default calls
 ``time.time()`` (looked up at each call, so a patched ``time.time`` is honoured).
@@ -44,7 +55,7 @@ import pyarrow as pa
 from ..errors import InvalidNameError
 from ._binio import FormatError
 from .dataset import DatasetProfile, check_records, read
-from .fileformat import write_profile
+from .fileformat import write_atomic
 
 _UNITS = {
     "s": (1, "%Y-%m-%d_%H-%M-%S"),
@@ -145,6 +156,24 @@ def _close_all_at_exit() -> None:
 atexit.register(_close_all_at_exit)
 
 
+class _Pending:
+    """A closed window waiting to be written; ``data``: the bytes of the last try."""
+
+    __slots__ = ("profile", "out", "data")
+
+    def __init__(self, profile: DatasetProfile) -> None:
+        self.profile = profile
+        self.out: DatasetProfile | None = None
+        self.data: bytes | None = None
+
+
+def _holds(path: Path, data: bytes) -> bool:
+    try:
+        return path.stat().st_size == len(data) and path.read_bytes() == data
+    except OSError:
+        return False
+
+
 class RotatingProfileWriter:
     """Profiles data as it arrives and writes one profile file per (non-empty) time window.
 
@@ -153,7 +182,9 @@ class RotatingProfileWriter:
     records are buffered and profiled ``batch_rows`` at a time, column by column.
 
     ``rotation`` is a ``with_rotation_time`` string or ``None`` (one profile, written on close).
-    See the module docstring for windows, file names, the clock and durability.
+    ``constraints`` (a list of constraints, or a built ``Constraints``) are checked on each
+    window as it is written, ``on_violation(report)`` called when one fails.
+    See the module docstring for windows, file names, the clock, durability and constraints.
     """
 
     def __init__(
@@ -166,6 +197,8 @@ class RotatingProfileWriter:
         batch_rows: int = 8192,
         tick: float | None = None,
         background: bool = True,
+        constraints=None,
+        on_violation: Callable[[object], None] | None = None,
     ) -> None:
         self.folder = Path(folder)
         self.dataset_name = validate_dataset_name(dataset_name)
@@ -177,9 +210,17 @@ class RotatingProfileWriter:
         self._win_end = float("-inf")
         self._rows: list = []
         self._closed = False
-        self._unwritten: list[DatasetProfile] = []
+        self._unwritten: list[_Pending] = []
         self._bg_error: BaseException | None = None
         self.written: list[Path] = []
+        self._constraints: list = []
+        self._reference = None
+        self.on_violation = on_violation
+        if constraints is not None:
+            from .constraints import as_constraint_list
+
+            self._constraints, self._reference = as_constraint_list(constraints)
+            self._check_unreported()
         self.opened_at = self._now()
         if self.rotation is None:
             self._open_window(int(self.opened_at // 1), float("inf"))
@@ -239,22 +280,68 @@ class RotatingProfileWriter:
         if prof is not None and self.rotation is None:
             prof.end_epoch = max(self._now(), _window_start(prof))
         if prof is not None and prof.rows > 0:
-            self._unwritten.append(prof)
+            self._unwritten.append(_Pending(prof))
         self._write_pending()
 
     def _write_pending(self) -> None:
         while self._unwritten:
-            prof = self._unwritten[0]
+            entry = self._unwritten[0]
+            prof = entry.profile
             path = self.path_for(_window_start(prof))
-            out = prof
-            if path.exists():
-                try:
-                    out = read(path).merge(prof)
-                except (FormatError, OSError):
-                    out = prof
-            write_profile(out, path)
+            if entry.data is None or not _holds(path, entry.data):
+                # (else an earlier try landed: its rows must not be merged in again)
+                out = prof
+                if path.exists():
+                    try:
+                        out = read(path).merge(prof)
+                    except (FormatError, OSError):
+                        out = prof
+                entry.out, entry.data = out, out.to_bytes()
+                write_atomic(entry.data, path)
             self._unwritten.pop(0)
             self.written.append(path)
+            if self._constraints:
+                self._check(entry.out or prof, path)
+
+    def _check(self, prof: DatasetProfile, path: Path) -> None:
+        """Check a written window's profile: report beside it, callback on a violation."""
+        try:
+            from .constraints import check_window, report_path_for
+
+            rpath = report_path_for(path)
+            report = check_window(prof, self._constraints, self._reference,
+                                  profile_path=path, report_path=rpath)
+            write_atomic(report.to_json().encode(), rpath)
+        except Exception as e:
+            print(f"weave_lite.profiles: checking the constraints of {path.name} failed: "
+                  f"{type(e).__name__}: {e}", file=sys.stderr)
+            return
+        if not report.passed and self.on_violation is not None:
+            try:
+                self.on_violation(report)
+            except Exception as e:
+                print(f"weave_lite.profiles: on_violation raised for {path.name}: "
+                      f"{type(e).__name__}: {e}", file=sys.stderr)
+
+    def _check_unreported(self) -> None:
+        """The newest window file of this dataset without a report (a kill between writing
+        the two) gets its report now; the profile file is only read."""
+        try:
+            files = sorted(self.folder.glob(f"{self.dataset_name}_profile.*.bin"))
+        except OSError:
+            return
+        if not files:
+            return
+        from .constraints import report_path_for
+
+        newest = files[-1]
+        if report_path_for(newest).exists():
+            return
+        try:
+            prof = read(newest)
+        except (FormatError, OSError):
+            return
+        self._check(prof, newest)
 
     def _flush_rows(self) -> None:
         if self._rows:

@@ -137,6 +137,8 @@ class Session:
         clock: Callable[[], object] | None = None,
         batch_rows: int = 8192,
         tick: float | None = None,
+        constraints=None,
+        on_violation: Callable[[object], None] | None = None,
     ) -> Logger:
         """A logger writing ``<dataset_name>_profile.<window start>.bin`` files.
 
@@ -145,12 +147,14 @@ class Session:
         callable returning epoch seconds or a datetime (default: the session's clock, else
         ``time.time()``). ``batch_rows``:
         how many single-dict records are buffered before being profiled. ``tick``: how often
-        (seconds) the background thread checks for a finished window.
+        (seconds) the background thread checks for a finished window. ``constraints``: checked
+        on each window's profile when it closes (report written beside the profile, see
+        :mod:`.constraints`); ``on_violation(report)`` is called when one fails.
         """
         folder = self.folder(dataset_name)
         writer = RotatingProfileWriter(
             folder, dataset_name, with_rotation_time, clock=clock or self.clock,
-            batch_rows=batch_rows, tick=tick,
+            batch_rows=batch_rows, tick=tick, constraints=constraints, on_violation=on_violation,
         )
         lg = Logger(writer, self)
         with self._lock:
