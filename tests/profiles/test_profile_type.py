@@ -21,3 +21,37 @@ from weave_lite.profiles import profile_table
 )
 def test_static_profile_row_type_matches_a_real_profile(table):
     assert PROFILE_ROW_TYPE == row_type(profile_table(table).to_arrow().schema)
+
+
+def test_static_drift_row_type_matches_drift_schema():
+    from weave_lite.graph.ops.profiles import DRIFT_ROW_TYPE
+    from weave_lite.profiles.drift import SCHEMA
+
+    assert DRIFT_ROW_TYPE == row_type(SCHEMA)
+
+
+def test_drift_as_an_expression_op():
+    """`current.profile.drift(reference.profile)` in a panel: a shifted column drifts, an
+    unchanged one does not."""
+    import numpy as np
+
+    import weave_lite
+
+    rng = np.random.default_rng(3)
+    n = 20_000
+    table = pa.table(
+        {
+            "week": ["last"] * n + ["this"] * n,
+            "lat": np.concatenate([rng.normal(100, 10, n), rng.normal(130, 10, n)]),
+            "tokens": np.concatenate([rng.normal(50, 5, n), rng.normal(50, 5, n)]),
+            "model": ["a", "b"] * n,
+        }
+    )
+    expr = (
+        'table("t").rows.filter(r => r["week"] == "this").profile'
+        '.drift(table("t").rows.filter(r => r["week"] == "last").profile)'
+    )
+    result = {r["column"]: r for r in weave_lite.evaluate(expr, tables={"t": table}).to_pylist()}
+    assert result["lat"]["drifted"] is True
+    assert result["tokens"]["drifted"] is False
+    assert result["model"]["drifted"] is False

@@ -35,3 +35,25 @@ def profile(call: KernelCall) -> Vec:
     np.cumsum(counts, out=offsets[1:])
     child = concat_vecs(tables) if tables else StructVec({}, 0)
     return ListVec(offsets, child, lists.valid)
+
+
+@kernel("drift")
+def drift(call: KernelCall) -> Vec:
+    """Each current profile against its reference, column by column (``drift_tables``: the
+    statistics read off the two profiles' quantiles and frequent items)."""
+    from weave_lite.profiles.drift import drift_tables
+
+    current, reference = as_list(call.args[0]), as_list(call.args[1])
+    cur_rows, ref_rows = as_struct(current.child), as_struct(reference.child)
+    tables = []
+    for i in range(current.length):
+        call.budget.check()
+        cur = cur_rows.slice(int(current.offsets[i]), int(current.offsets[i + 1])).to_table()
+        ref = ref_rows.slice(int(reference.offsets[i]), int(reference.offsets[i + 1])).to_table()
+        tables.append(StructVec.from_table(drift_tables(ref, cur)))
+    counts = np.array([t.length for t in tables], dtype=np.int64)
+    offsets = np.zeros(current.length + 1, dtype=np.int64)
+    np.cumsum(counts, out=offsets[1:])
+    child = concat_vecs(tables) if tables else StructVec({}, 0)
+    valid = current.valid if reference.valid is None else reference.valid if current.valid is None else current.valid & reference.valid
+    return ListVec(offsets, child, valid)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from weave_lite.graph.ops.rules import base, elem, is_any
+from weave_lite.graph.ops.rules import base, elem, is_any, is_list
 from weave_lite.graph.registry import NOT_MERGEABLE, define
-from weave_lite.graph.types import FLOAT, INT, STRING, DictT, ListT
+from weave_lite.graph.types import BOOL, FLOAT, INT, STRING, DictT, ListT
 
 AREA = __name__  # the area is this module's name
 
@@ -41,4 +41,40 @@ define(
     partial=NOT_MERGEABLE,
     foldable=False,
     doc="rows.profile",
+)
+
+
+# The row type of `current.drift(reference)` (one row per column both profiles share), written
+# out like PROFILE_ROW_TYPE; tests/profiles/test_profile_type.py checks it against drift.SCHEMA.
+DRIFT_ROW_TYPE = DictT(
+    (
+        ("column", STRING),
+        ("kind", STRING),
+        ("method", STRING),
+        ("statistic", FLOAT),
+        ("threshold", FLOAT),
+        ("drifted", BOOL),
+        ("n_reference", INT),
+        ("n_current", INT),
+        *((name, FLOAT) for name in (
+            "ks_statistic", "ks_error", "wasserstein", "wasserstein_iqr", "jensen_shannon", "unseen_share",
+            "null_rate_reference", "null_rate_current", "null_rate_change", "type_mix_change",
+        )),
+    )
+)  # fmt: skip
+
+
+def _is_profile(t) -> bool:
+    return is_any(t) or (is_list(t) and base(elem(t)) == PROFILE_ROW_TYPE)
+
+
+define(
+    "drift",
+    AREA,
+    ("list", "list"),
+    lambda types, consts: ListT(DRIFT_ROW_TYPE),
+    accepts=lambda types: _is_profile(types[0]) and _is_profile(types[1]),
+    partial=NOT_MERGEABLE,
+    foldable=False,
+    doc="current_profile.drift(reference_profile)",
 )
