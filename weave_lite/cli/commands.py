@@ -338,8 +338,15 @@ def profile(ctx: click.Context, table: str, root: str | None, fmt: str, all_metr
               help="port (default: $WEAVE_LITE_PORT, else 8765)")
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="interface to listen on; anything but loopback exposes your data")
+@click.option("--max-memory", "max_memory", metavar="BYTES", default=None,
+              help="memory each panel evaluation may take, e.g. 512M; 0 or none: unlimited "
+                   "(default: $WEAVE_LITE_MAX_MEMORY, else 2 GiB)")
+@click.option("--timeout", "timeout", metavar="SECONDS", default=None,
+              help="seconds each panel evaluation may run; 0 or none: unlimited (default: $WEAVE_LITE_TIMEOUT, else 30)")
 @click.pass_context
-def serve(ctx: click.Context, root: str | None, port: int | None, host: str) -> None:
+def serve(
+    ctx: click.Context, root: str | None, port: int | None, host: str, max_memory: str | None, timeout: str | None
+) -> None:
     """Serve the panel web page and its JSON API (http://127.0.0.1:8765 by default)."""
     try:
         import starlette  # noqa: F401
@@ -354,7 +361,7 @@ def serve(ctx: click.Context, root: str | None, port: int | None, host: str) -> 
         port = int(os.environ.get("WEAVE_LITE_PORT") or 8765)
     shown_host = f"[{host}]" if ":" in host else host
     click.echo(f"weave_lite panels on http://{shown_host}:{port}/  (data root: {data_root(root)}; Ctrl+C stops)", err=True)
-    run_server(root, host=host, port=port)
+    run_server(root, host=host, port=port, **_query_budgets(max_memory, timeout))
 
 
 from weave_lite.cli.drift import drift_command  # noqa: E402 - registered after main exists
