@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.dataset as ds
 
 from weave_lite.errors import (
     InvalidNameError,
@@ -44,7 +46,8 @@ class TableSources:
     tables: Mapping[str, Any] | None
     source: str | None
     snapshots: dict[str, Snapshot] = field(default_factory=dict)
-    memory: dict[str, pa.Table] = field(default_factory=dict)
+    # tables= values as Arrow tables, or as datasets (read when run, with the predicates).
+    memory: dict[str, "pa.Table | _DatasetInput"] = field(default_factory=dict)
     loaded: dict[tuple, pa.Table] = field(default_factory=dict)
 
     def table_type(self, op: str, name: str, node: Node) -> TableT:
@@ -64,8 +67,9 @@ class TableSources:
             return self.memory_table(name, node)
         return self.snapshot(name, node)
 
-    def memory_table(self, name: str, node: Node | None) -> pa.Table:
-        """The in-memory table ``name`` of ``tables=`` as Arrow (``node`` places errors)."""
+    def memory_table(self, name: str, node: Node | None) -> "pa.Table | _DatasetInput":
+        """The table ``name`` of ``tables=`` as an Arrow table, or a dataset read when the
+        expression runs (``node`` places errors)."""
         if name not in self.memory:
             if not self.tables or name not in self.tables:
                 known = ", ".join(sorted(self.tables or {})) or "none"
@@ -115,14 +119,17 @@ class TableSources:
         table = self.loaded.get(key)
         if table is None:
             if op == "table":
-                table = self.memory[name]
+                found = self.memory[name]
+                table = found if isinstance(found, pa.Table) else _read_dataset(found, predicates)
             else:
                 table = self.snapshots[name].prune(predicates).to_arrow()
             self.loaded[key] = table
         return table
 
 
-def _to_arrow_table(obj: Any) -> pa.Table:
+def _to_arrow_table(obj: Any) -> "pa.Table | _DatasetInput":
+    if isinstance(obj, ds.Dataset):
+        return _DatasetInput(obj)
     if isinstance(obj, pa.RecordBatch):
         obj = pa.Table.from_batches([obj])
     if not isinstance(obj, pa.Table):
@@ -135,3 +142,45 @@ def _to_arrow_table(obj: Any) -> pa.Table:
                 f"tables= values must be Arrow tables (or expose __arrow_c_stream__), not {type(obj).__name__}"
             )
     return pa.Table.from_batches([normalize_batch(obj)]) if obj.num_rows else obj
+
+
+class _DatasetInput:
+    """A ``pyarrow.dataset.Dataset`` passed in ``tables=`` (Parquet, Lance, Delta, a stream
+    table's own :func:`~weave_lite.storage.table.open_dataset`): typed from its schema, read
+    only when the expression runs, with the pruning rewrite's predicates as the scan's filter
+    so fragments whose statistics or partitions exclude them are never read."""
+
+    def __init__(self, dataset: ds.Dataset):
+        self.dataset = dataset
+        # The schema the engine sees: the dataset's, normalised as rows read from it will be.
+        self.schema = normalize_batch(dataset.schema.empty_table()).schema
+
+
+def _read_dataset(found: _DatasetInput, predicates: tuple) -> pa.Table:
+    dataset = found.dataset
+    condition = _filter(predicates, dataset.schema)
+    try:
+        table = dataset.to_table(filter=condition) if condition is not None else dataset.to_table()
+    except (pa.ArrowNotImplementedError, pa.ArrowTypeError, pa.ArrowInvalid):
+        table = dataset.to_table()  # a predicate Arrow cannot compare: the filter still runs
+    return pa.Table.from_batches([normalize_batch(table)]) if table.num_rows else table.cast(found.schema)
+
+
+_COMPARISONS = {"lt": "less", "le": "less_equal", "gt": "greater", "ge": "greater_equal", "eq": "equal"}
+
+
+def _filter(predicates: tuple, schema: pa.Schema) -> ds.Expression | None:
+    """``(column, op, value)`` conjuncts as a dataset filter (only on top-level columns).
+
+    Rows it drops are rows the expression's own filter drops too (a comparison with null is
+    never true there), so the filter is exact, and it lets the scan skip whole fragments."""
+    terms = []
+    for column, op, value in predicates:
+        if column in schema.names and op in _COMPARISONS and value is not None:
+            terms.append(getattr(pc, _COMPARISONS[op])(pc.field(column), pc.scalar(value)))
+    if not terms:
+        return None
+    condition = terms[0]
+    for term in terms[1:]:
+        condition = condition & term
+    return condition

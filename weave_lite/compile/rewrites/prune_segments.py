@@ -28,7 +28,8 @@ def prune_segments(node: PNode) -> PNode:
     if not (isinstance(source, PCall) and source.key == "rows" and isinstance(fn, PLambda) and fn.params):
         return node
     root = source.args[0]
-    if not (isinstance(root, PCall) and root.key == "stream_table" and len(root.args) == 1):
+    # A stream table prunes segments; a dataset passed as `table(...)` prunes its fragments.
+    if not (isinstance(root, PCall) and root.key in ("stream_table", "table") and len(root.args) == 1):
         return node
     predicates = tuple(p for p in (_predicate(term, fn.params[0]) for term in _conjuncts(fn.body)) if p)
     if not predicates:
