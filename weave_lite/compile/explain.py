@@ -102,7 +102,7 @@ def _physical(stage: PStage, lines: list[str]) -> None:
         leaves = ", ".join(f"{leaf.node.op} as {leaf.partial!r}" for leaf in aggregate.leaves)
         grouped = f"  per group of `{aggregate.param}`" if aggregate.group is not None else ""
         lines.append(f"    PartialAggregate{grouped}  leaves: {leaves}")
-        chain = _chain(aggregate.group.args[0]) + ["groupby"] if aggregate.group is not None else _chain(aggregate.leaves[0].node.args[0])
+        chain = [*_chain(aggregate.group.args[0]), "groupby"] if aggregate.group is not None else _chain(aggregate.leaves[0].node.args[0])
         _pipeline(chain, aggregate.scan, "      ", lines)
         return
     if isinstance(operator, (TopK, Limit)):

@@ -27,7 +27,6 @@ of threads.  Operators are plain data (picklable), so another process can run on
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Union
 
 from weave_lite.compile.planner import PCall, PConst, PLambda, PNode, PVar
 from weave_lite.graph import registry
@@ -102,7 +101,7 @@ class Merge:
 
     def summary(self) -> str:
         leaves = self.partial.leaves
-        return f"aggregate, {len(leaves)} partial(s): {', '.join(f'{l.node.op}:{l.partial.kind}' for l in leaves)}"
+        return f"aggregate, {len(leaves)} partial(s): {', '.join(f'{leaf.node.op}:{leaf.partial.kind}' for leaf in leaves)}"
 
 
 @dataclass(frozen=True, eq=False)
@@ -152,7 +151,7 @@ class Limit:
         return "limit"
 
 
-Operator = Union[Concat, Merge, TopK, Limit]
+Operator = Concat | Merge | TopK | Limit
 
 
 @dataclass(eq=False)

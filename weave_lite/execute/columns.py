@@ -11,12 +11,14 @@ arrays are walked by :func:`~weave_lite.execute.vectors.union_variants`, and key
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Callable, Sequence, TypeAlias
+from collections.abc import Callable, Sequence
+from typing import Any, TypeAlias
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from weave_lite.execute.encodings import string_codes
 from weave_lite.execute.vectors import (
     ArrayVec,
     ConstVec,
@@ -31,8 +33,8 @@ from weave_lite.execute.vectors import (
     union_variants,
     vec_from_arrow,
 )
-from weave_lite.execute.encodings import string_codes
-from weave_lite.graph.types import ListT, DictT, WType, to_arrow as wtype_to_arrow
+from weave_lite.graph.types import DictT, ListT, WType
+from weave_lite.graph.types import to_arrow as wtype_to_arrow
 from weave_lite.storage.values import column_to_array, conform, unify_all
 
 Array: TypeAlias = "pa.Array | pa.ChunkedArray"
@@ -55,7 +57,7 @@ def const_vec(value: Any, t: WType, length: int) -> Vec:
         vec = vec_from_arrow(column_to_array([_as_lists(value)]))
         return vec.take(np.zeros(length, dtype=np.int64))
     if isinstance(value, dt.datetime) and value.tzinfo is None:
-        value = value.replace(tzinfo=dt.timezone.utc)
+        value = value.replace(tzinfo=dt.UTC)
     return ConstVec(value, arrow_type_for(t), length)
 
 
@@ -162,7 +164,7 @@ def take_or_null(vec: Vec, indices: np.ndarray, valid: np.ndarray) -> Vec:
 
 def concat_vecs(vecs: Sequence[Vec]) -> Vec:
     """One Vec holding the elements of every Vec in order (types unified as needed)."""
-    vecs = [v for v in vecs]
+    vecs = list(vecs)
     kinds = {ArrayVec if isinstance(v, ArrayVec) else type(v) for v in vecs if not is_null_type(v)}
     if kinds <= {ArrayVec, ConstVec}:
         arrays = [as_array(v) for v in vecs]
@@ -471,7 +473,7 @@ def to_numpy(
 
 # -- timestamps as microseconds -----------------------------------------------------------------
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 TIMESTAMP = pa.timestamp("us", tz="UTC")
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=UTC)
 _US = dt.timedelta(microseconds=1)

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from weave_lite.graph.nodes import BINARY_OPERATORS, UNARY_OPERATORS, Call, Const, Lambda, Node, Var
 
@@ -237,8 +237,8 @@ def _const(value) -> tuple[str, int]:
         return _string(value), _ATOM
     if isinstance(value, datetime):
         if value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
-        utc = value.astimezone(timezone.utc).replace(tzinfo=None)
+            value = value.replace(tzinfo=UTC)
+        utc = value.astimezone(UTC).replace(tzinfo=None)
         return f'Date("{utc.isoformat()}Z")', _ATOM
     if isinstance(value, date):
         return f'Date("{value.isoformat()}")', _ATOM

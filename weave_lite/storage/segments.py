@@ -64,7 +64,7 @@ class SegmentInfo:
         }
 
     @classmethod
-    def from_json(cls, data: dict, version: int) -> "SegmentInfo":
+    def from_json(cls, data: dict, version: int) -> SegmentInfo:
         schema = pa.ipc.read_schema(pa.py_buffer(base64.b64decode(data["schema"])))
         stats = {}
         for name, s in data["stats"].items():
@@ -123,7 +123,7 @@ def _encode(value: Any) -> Any:
     """Statistics as JSON: timestamps as epoch microseconds, dates as epoch days."""
     if isinstance(value, _dt.datetime):
         if value.tzinfo is None:
-            value = value.replace(tzinfo=_dt.timezone.utc)
+            value = value.replace(tzinfo=_dt.UTC)
         delta = value - _EPOCH
         return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
     if isinstance(value, _dt.date):
@@ -146,7 +146,7 @@ def _decode(value: Any, t: pa.DataType) -> Any:
     return value
 
 
-_EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc)
+_EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.UTC)
 
 
 def may_match(segment: SegmentInfo, predicates: tuple) -> bool:

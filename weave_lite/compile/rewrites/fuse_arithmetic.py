@@ -12,7 +12,19 @@ from dataclasses import replace
 
 from weave_lite.compile.planner import PCall, PConst, PNode
 from weave_lite.graph.types import FLOAT, INT, NONE
-from weave_lite.kernels.fused import ADD, CONST, CONSTANT_FIRST, DIV, LOAD, MUL, NULL, OPCODES, SUB, TAKES_CONSTANT, WITH_CONSTANT
+from weave_lite.kernels.fused import (
+    ADD,
+    CONST,
+    CONSTANT_FIRST,
+    DIV,
+    LOAD,
+    MUL,
+    NULL,
+    OPCODES,
+    SUB,
+    TAKES_CONSTANT,
+    WITH_CONSTANT,
+)
 
 FUSED = "fused:arith"
 
