@@ -116,7 +116,7 @@ def _pipeline(chain: list[str], scan: Scan, pad: str, lines: list[str]) -> None:
     lines.append(f"{pad}  {scan}")
 
 
-def _chain(node: PNode) -> list[str]:
+def _chain(node: PNode | None) -> list[str]:
     """The ops from the table's rows up to ``node`` (a row-wise chain), outermost last."""
     ops: list[str] = []
     while isinstance(node, PCall) and node.key not in ("stream_table", "table"):

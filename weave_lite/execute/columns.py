@@ -37,7 +37,8 @@ from weave_lite.graph.types import DictT, ListT, WType
 from weave_lite.graph.types import to_arrow as wtype_to_arrow
 from weave_lite.storage.values import column_to_array, conform, unify_all
 
-Array: TypeAlias = "pa.Array | pa.ChunkedArray"
+# ``pa.Array | pa.ChunkedArray``; ``Any`` to the type checker (pyarrow ships no type information).
+Array: TypeAlias = Any
 
 # -- construction ------------------------------------------------------------------------------
 
@@ -118,8 +119,9 @@ def operand(vec: Vec) -> pa.Array | pa.ChunkedArray | pa.Scalar:
 
 def elementwise(fn: Callable[..., Any], *vecs: Vec) -> Vec:
     """Apply an Arrow compute function to operands; constants in, constant out."""
-    if vecs and all(isinstance(v, ConstVec) for v in vecs):
-        out = fn(*[v.scalar() for v in vecs])
+    consts = [v for v in vecs if isinstance(v, ConstVec)]
+    if vecs and len(consts) == len(vecs):
+        out = fn(*[v.scalar() for v in consts])
         return ConstVec(out.as_py(), out.type, vecs[0].length)
     out = fn(*[operand(v) for v in vecs])
     if isinstance(out, pa.Scalar):  # every operand was a scalar after all
@@ -169,7 +171,7 @@ def concat_vecs(vecs: Sequence[Vec]) -> Vec:
     if kinds <= {ArrayVec, ConstVec}:
         arrays = [as_array(v) for v in vecs]
         target = _common_type([a.type for a in arrays])
-        chunks = []
+        chunks: list[Any] = []
         for a in arrays:
             if a.type != target:
                 a = conform(a, target) if not pa.types.is_null(a.type) else _nulls(len(a), target)

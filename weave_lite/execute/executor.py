@@ -122,12 +122,13 @@ class Frame:
         self._broadcast: dict[str, Vec] = {}
         # Values of calls already run in this frame, by plan node (shared by CSE).
         self.memo: dict[int, Vec] = {}
-        self.budget = budget if budget is not None else parent.budget if parent is not None else _UNLIMITED
+        self.budget: Budget = budget if budget is not None else parent.budget if parent is not None else _UNLIMITED
 
     @property
     def parent_index(self) -> np.ndarray:
         if callable(self._parent_index):
             self._parent_index = self._parent_index()
+        assert self._parent_index is not None  # read only when the frame has a parent (which sets it)
         return self._parent_index
 
     def lookup(self, name: str) -> Vec:
@@ -241,11 +242,16 @@ class KernelCall:
             self.runtime.budget.admit(nbytes, what or f"`{self.op}`")
 
 
+def _order_free_view(lists: ListVec) -> tuple[np.ndarray, Vec]:
+    assert lists.view is not None  # only order-free lists come here
+    return lists.view
+
+
 def _apply_order_free(node: PCall, args: list[Any], lists: list[ListVec], runtime: Runtime, depth: int) -> Vec:
     """Map over order-free lists (groups) element-wise on their base, keeping them order-free."""
     outer = lists[0]
-    group_of = outer.view[0]
-    bases = dict(zip(node.mapped, (lv.view[1] for lv in lists)))
+    group_of = _order_free_view(outer)[0]
+    bases = dict(zip(node.mapped, (_order_free_view(lv)[1] for lv in lists)))
     base = apply(node, _one_level_down(node, args, bases, group_of, runtime.budget), len(group_of), runtime, depth - 1)
     return ListVec(outer.offsets, None, outer.valid, None, view=(group_of, base))
 

@@ -138,6 +138,7 @@ def morsel_partial(aggregate: PartialAggregate, frame: Frame, runtime: Runtime) 
     if aggregate.group is not None:
         assert aggregate.param is not None
         groups = as_list(run(aggregate.group, frame, runtime)).child  # one list: this morsel's groups
+        assert isinstance(groups, ListVec)  # each group is a list (groupby's result)
         n = groups.length
         frame = Frame(n, {aggregate.param: groups}, frame, lambda: np.zeros(n, dtype=np.int64))
         keys = groups.keys

@@ -20,13 +20,15 @@ child; nothing runs per row in Python.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-Array = pa.Array | pa.ChunkedArray
+# An Arrow array or chunked array (``pa.Array | pa.ChunkedArray``). pyarrow ships no type
+# information, so to the type checker both are ``Any``; the alias names the intent.
+Array: TypeAlias = Any
 
 
 def combine(array: Array) -> pa.Array:
@@ -270,7 +272,7 @@ class StructVec(Vec):
 
     __slots__ = ("fields", "length", "valid")
 
-    def __init__(self, fields: dict[str, Vec] | Fields, length: int, valid: np.ndarray | None = None):
+    def __init__(self, fields: Mapping[str, Vec] | Fields, length: int, valid: np.ndarray | None = None):
         self.fields = fields if isinstance(fields, Fields) else Fields(dict(fields))
         self.length = length
         self.valid = valid
@@ -282,7 +284,7 @@ class StructVec(Vec):
     @classmethod
     def from_struct_array(cls, array: Array) -> StructVec:
         array = combine(array)
-        fields = {array.type.field(i).name: ArrayVec(array.field(i)) for i in range(array.type.num_fields)}
+        fields: dict[str, Vec] = {array.type.field(i).name: ArrayVec(array.field(i)) for i in range(array.type.num_fields)}
         valid = _to_numpy_bool(pc.is_valid(array)) if array.null_count else None
         vec = cls(fields, len(array), valid)
         return vec.with_nulls_pushed_down() if valid is not None else vec
@@ -363,6 +365,7 @@ class ListVec(Vec):
         if self._child is None:
             from weave_lite.kernels.grouping import stable_order
 
+            assert self.view is not None  # the constructor requires a child or a view
             group_of, base = self.view
             order, _ = stable_order(group_of, self.length)
             self._child = base.take(order)

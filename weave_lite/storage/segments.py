@@ -95,7 +95,8 @@ def compute_stats(batch: pa.RecordBatch | pa.Table) -> dict[str, ColumnStats]:
     stats: dict[str, ColumnStats] = {}
     for name, column in zip(batch.schema.names, batch.columns):
         t = column.type
-        lo = hi = None
+        lo: Any = None
+        hi: Any = None
         if orderable(t) and len(column) > column.null_count:
             mm = pc.min_max(column)
             lo, hi = mm["min"].as_py(), mm["max"].as_py()

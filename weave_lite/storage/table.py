@@ -45,7 +45,7 @@ class TableLog:
     of processes (on any number of machines, for an object store) may open the same table.
     """
 
-    def __init__(self, name: TableName | str, root: str | Path | ObjectRoot | None = None):
+    def __init__(self, name: TableName | str, root: str | os.PathLike | ObjectRoot | None = None):
         self.name = name if isinstance(name, TableName) else TableName.parse(name)
         self.root = data_root(root)
         self.path = self.name.path(self.root)
@@ -67,7 +67,7 @@ class TableLog:
         self.schema_version = 0
 
     @classmethod
-    def open(cls, name: str | TableName, root: str | Path | None = None) -> TableLog:
+    def open(cls, name: str | TableName, root: str | os.PathLike | None = None) -> TableLog:
         """Open an existing table; :class:`TableNotFoundError` when there is none."""
         table_name = name if isinstance(name, TableName) else TableName.parse(name)
         log = cls(table_name, root)
@@ -366,7 +366,7 @@ def conform_table(table: pa.Table, schema: pa.Schema, columns: Sequence[str] | N
     return pa.Table.from_arrays(arrays, schema=target)
 
 
-def open_table(name: str, root: str | Path | None = None) -> TableLog:
+def open_table(name: str, root: str | os.PathLike | None = None) -> TableLog:
     """Open the existing table ``"e/p/t"`` under the data root."""
     return TableLog.open(name, root)
 
@@ -393,12 +393,12 @@ def shared_table(name: TableName, root: str | Path | None = None) -> TableLog:
         return log
 
 
-def list_tables(root: str | Path | ObjectRoot | None = None) -> list[TableName]:
+def list_tables(root: str | os.PathLike | ObjectRoot | None = None) -> list[TableName]:
     """Every table under the data root (local or on an object store)."""
     base = data_root(root)
     if isinstance(base, ObjectRoot):
         return _list_object_tables(base)
-    found = []
+    found: list[TableName] = []
     if not base.is_dir():
         return found
     for entity in sorted(p for p in base.iterdir() if p.is_dir() and not p.name.startswith("_")):
