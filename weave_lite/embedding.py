@@ -25,9 +25,9 @@ def run_sql(query: str, *, root: str | os.PathLike | None = None) -> pa.Table:
 
     con = duckdb.connect()
     try:
-        for name in list_tables(root):  # type: ignore[arg-type]  # any PathLike works (the annotations say Path)
+        for name in list_tables(root):
             if str(name) in query:
-                con.register(str(name), snapshot_dataset(TableLog.open(name, root).snapshot()))  # type: ignore[arg-type]
+                con.register(str(name), snapshot_dataset(TableLog.open(name, root).snapshot()))
         try:
             relation = con.sql(query)
             return pa.table({}) if relation is None else relation.to_arrow_table()

@@ -17,7 +17,8 @@ same order.
 from __future__ import annotations
 
 import time
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pyarrow as pa
 
@@ -25,10 +26,14 @@ from weave_lite.compile.physical import PStage, chain_root
 from weave_lite.compile.planner import PNode
 from weave_lite.execute.morsels import PartialsCache
 from weave_lite.sources import TableSources
+from weave_lite.storage.table import Snapshot
 
 
 class LiveQuery:
     """An expression kept up to date; see the module docstring."""
+
+    result: Any  # the current value (set by each full or incremental run)
+    _snapshots: dict[str, Snapshot]  # the snapshot each table was last read at
 
     def __init__(self, compiled, *, root=None, tables=None, vars=None, threads=None, morsel_rows=None):
         # ``compiled`` is a weave_lite.api.CompiledExpression: its public ``plan`` and

@@ -26,9 +26,9 @@ from weave_lite.errors import (
 )
 from weave_lite.graph.nodes import Node
 from weave_lite.graph.types import TableT, row_type, type_depth
+from weave_lite.storage.bulk_input import normalize_batch
 from weave_lite.storage.names import TableName
 from weave_lite.storage.table import Snapshot, shared_table
-from weave_lite.storage.bulk_input import normalize_batch
 
 # Columns nested deeper are refused (Arrow's IPC format itself stops at 64 levels).
 MAX_TABLE_DEPTH = 64

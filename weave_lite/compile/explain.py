@@ -102,7 +102,7 @@ def _physical(stage: PStage, lines: list[str]) -> None:
         leaves = ", ".join(f"{leaf.node.op} as {leaf.partial!r}" for leaf in aggregate.leaves)
         grouped = f"  per group of `{aggregate.param}`" if aggregate.group is not None else ""
         lines.append(f"    PartialAggregate{grouped}  leaves: {leaves}")
-        chain = _chain(aggregate.group.args[0]) + ["groupby"] if aggregate.group is not None else _chain(aggregate.leaves[0].node.args[0])
+        chain = [*_chain(aggregate.group.args[0]), "groupby"] if aggregate.group is not None else _chain(aggregate.leaves[0].node.args[0])
         _pipeline(chain, aggregate.scan, "      ", lines)
         return
     if isinstance(operator, (TopK, Limit)):
@@ -116,7 +116,7 @@ def _pipeline(chain: list[str], scan: Scan, pad: str, lines: list[str]) -> None:
     lines.append(f"{pad}  {scan}")
 
 
-def _chain(node: PNode) -> list[str]:
+def _chain(node: PNode | None) -> list[str]:
     """The ops from the table's rows up to ``node`` (a row-wise chain), outermost last."""
     ops: list[str] = []
     while isinstance(node, PCall) and node.key not in ("stream_table", "table"):

@@ -27,7 +27,7 @@ of threads.  Operators are plain data (picklable), so another process can run on
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Union
+from typing import cast
 
 from weave_lite.compile.planner import PCall, PConst, PLambda, PNode, PVar
 from weave_lite.graph import registry
@@ -102,7 +102,7 @@ class Merge:
 
     def summary(self) -> str:
         leaves = self.partial.leaves
-        return f"aggregate, {len(leaves)} partial(s): {', '.join(f'{l.node.op}:{l.partial.kind}' for l in leaves)}"
+        return f"aggregate, {len(leaves)} partial(s): {', '.join(f'{leaf.node.op}:{leaf.partial.kind}' for leaf in leaves)}"
 
 
 @dataclass(frozen=True, eq=False)
@@ -152,7 +152,7 @@ class Limit:
         return "limit"
 
 
-Operator = Union[Concat, Merge, TopK, Limit]
+Operator = Concat | Merge | TopK | Limit
 
 
 @dataclass(eq=False)
@@ -206,6 +206,7 @@ def _operator_for(node: PCall) -> Operator | None:
     leaf = _leaf(node, chain_root, var="__agg0")
     if leaf is not None:
         root = chain_root(node.args[0])
+        assert root is not None  # _leaf accepted the chain under the first argument
         aggregate = PartialAggregate(_scan(root), None, None, (leaf,), _mentions(node, "now"))
         return Merge(aggregate, PVar(leaf.var, node.type, node.source))
     root = chain_root(node)
@@ -215,7 +216,9 @@ def _operator_for(node: PCall) -> Operator | None:
 
 
 def _scan(root: PCall) -> Scan:
-    return Scan(root.key, root.args[0].value, dict(root.hints).get("predicates", ()))
+    table = root.args[0]
+    assert isinstance(table, PConst)  # chain_root returns only roots over a table name literal
+    return Scan(root.key, table.value, cast(tuple, dict(root.hints).get("predicates", ())))
 
 
 def chain_root(node: PNode) -> PCall | None:
@@ -248,7 +251,7 @@ def _independent(node: PNode | None, forbidden: frozenset[str]) -> bool:
     return _free_of_tables(node) and not (_free_vars(node) & forbidden)
 
 
-def _does_work(node: PCall) -> bool:
+def _does_work(node: PNode) -> bool:
     """A chain doing more than reading (``rows`` alone, or picking a column, costs nothing)."""
     while isinstance(node, PCall) and node.key != "rows":
         if node.key != "getitem:pick":

@@ -7,9 +7,11 @@ types, with a caret under the offending part of the expression.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Any
 
+import weave_lite.graph.ops  # noqa: F401  (the op catalog: registers every spec)
 from weave_lite.errors import (
     ResourceLimitError,
     UnboundVariableError,
@@ -18,7 +20,6 @@ from weave_lite.errors import (
     did_you_mean,
     quoted,
 )
-import weave_lite.graph.ops  # noqa: F401  (the op catalog: registers every spec)
 from weave_lite.graph import registry
 from weave_lite.graph.nodes import Call, Const, Lambda, Node, Var
 from weave_lite.graph.registry import NOT_CONST, OPERATOR_NAMES, Overload
@@ -26,12 +27,12 @@ from weave_lite.graph.types import (
     ANY,
     BOOL,
     BYTES,
+    DATE,
     FLOAT,
     INT,
     NONE,
     STRING,
     TIMESTAMP,
-    DATE,
     DictT,
     ListT,
     WType,
@@ -253,7 +254,9 @@ class Planner:
         except WeaveTypeError as exc:
             if exc.span is None:
                 exc.span = node.span
-            raise exc.with_source(self.source) if self.source else exc
+            if self.source:
+                exc.with_source(self.source)  # fills the text in place
+            raise
         for _ in range(depth):
             out = ListT(out)
         if type_size(out, self._type_sizes) > MAX_TYPE_SIZE:

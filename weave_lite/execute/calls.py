@@ -5,8 +5,7 @@ time (``"a".upper`` computed once, not once per row)."""
 from __future__ import annotations
 
 import functools
-
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import pyarrow as pa

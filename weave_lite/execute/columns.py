@@ -11,12 +11,14 @@ arrays are walked by :func:`~weave_lite.execute.vectors.union_variants`, and key
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Callable, Sequence, TypeAlias
+from collections.abc import Callable, Sequence
+from typing import Any, TypeAlias
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from weave_lite.execute.encodings import string_codes
 from weave_lite.execute.vectors import (
     ArrayVec,
     ConstVec,
@@ -31,11 +33,12 @@ from weave_lite.execute.vectors import (
     union_variants,
     vec_from_arrow,
 )
-from weave_lite.execute.encodings import string_codes
-from weave_lite.graph.types import ListT, DictT, WType, to_arrow as wtype_to_arrow
+from weave_lite.graph.types import DictT, ListT, WType
+from weave_lite.graph.types import to_arrow as wtype_to_arrow
 from weave_lite.storage.values import column_to_array, conform, unify_all
 
-Array: TypeAlias = "pa.Array | pa.ChunkedArray"
+# ``pa.Array | pa.ChunkedArray``; ``Any`` to the type checker (pyarrow ships no type information).
+Array: TypeAlias = Any
 
 # -- construction ------------------------------------------------------------------------------
 
@@ -55,7 +58,7 @@ def const_vec(value: Any, t: WType, length: int) -> Vec:
         vec = vec_from_arrow(column_to_array([_as_lists(value)]))
         return vec.take(np.zeros(length, dtype=np.int64))
     if isinstance(value, dt.datetime) and value.tzinfo is None:
-        value = value.replace(tzinfo=dt.timezone.utc)
+        value = value.replace(tzinfo=dt.UTC)
     return ConstVec(value, arrow_type_for(t), length)
 
 
@@ -116,8 +119,9 @@ def operand(vec: Vec) -> pa.Array | pa.ChunkedArray | pa.Scalar:
 
 def elementwise(fn: Callable[..., Any], *vecs: Vec) -> Vec:
     """Apply an Arrow compute function to operands; constants in, constant out."""
-    if vecs and all(isinstance(v, ConstVec) for v in vecs):
-        out = fn(*[v.scalar() for v in vecs])
+    consts = [v for v in vecs if isinstance(v, ConstVec)]
+    if vecs and len(consts) == len(vecs):
+        out = fn(*[v.scalar() for v in consts])
         return ConstVec(out.as_py(), out.type, vecs[0].length)
     out = fn(*[operand(v) for v in vecs])
     if isinstance(out, pa.Scalar):  # every operand was a scalar after all
@@ -162,12 +166,12 @@ def take_or_null(vec: Vec, indices: np.ndarray, valid: np.ndarray) -> Vec:
 
 def concat_vecs(vecs: Sequence[Vec]) -> Vec:
     """One Vec holding the elements of every Vec in order (types unified as needed)."""
-    vecs = [v for v in vecs]
+    vecs = list(vecs)
     kinds = {ArrayVec if isinstance(v, ArrayVec) else type(v) for v in vecs if not is_null_type(v)}
     if kinds <= {ArrayVec, ConstVec}:
         arrays = [as_array(v) for v in vecs]
         target = _common_type([a.type for a in arrays])
-        chunks = []
+        chunks: list[Any] = []
         for a in arrays:
             if a.type != target:
                 a = conform(a, target) if not pa.types.is_null(a.type) else _nulls(len(a), target)
@@ -471,7 +475,7 @@ def to_numpy(
 
 # -- timestamps as microseconds -----------------------------------------------------------------
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 TIMESTAMP = pa.timestamp("us", tz="UTC")
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=UTC)
 _US = dt.timedelta(microseconds=1)

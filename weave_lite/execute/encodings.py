@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 MAX_ENTRIES = 4096
-_CACHE: "OrderedDict[tuple, tuple[pa.Buffer, pa.DictionaryArray]]" = OrderedDict()
+_CACHE: OrderedDict[tuple, tuple[pa.Buffer, pa.DictionaryArray]] = OrderedDict()
 _LOCK = threading.Lock()
 
 

@@ -185,7 +185,7 @@ def _deferred_cost(vec: Vec, depth: int) -> float:
     return 0.0
 
 
-def _field_base(entry: "Vec | tuple[Vec, np.ndarray]") -> Vec:
+def _field_base(entry: Vec | tuple[Vec, np.ndarray]) -> Vec:
     return entry[0] if isinstance(entry, tuple) else entry
 
 

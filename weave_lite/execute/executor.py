@@ -10,8 +10,9 @@ the same way.  Nothing here loops over rows.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -34,17 +35,17 @@ from weave_lite.execute.vectors import ArrayVec, ConstVec, ListVec, Vec
 from weave_lite.graph.types import WType
 
 # Kernel registry: overload key -> function(KernelCall) -> Vec (filled by weave_lite.execute.ops).
-KERNELS: dict[str, Callable[["KernelCall"], Vec]] = {}
+KERNELS: dict[str, Callable[[KernelCall], Vec]] = {}
 
 
 # Physical operator type -> function(stage, frame, runtime) -> Vec (filled by weave_lite.execute.morsels).
-OPERATORS: dict[type, Callable[[PStage, "Frame", "Runtime"], Vec]] = {}
+OPERATORS: dict[type, Callable[[PStage, Frame, Runtime], Vec]] = {}
 
 
 def kernel(key: str):
     """Register the kernel of overload ``key`` (see :mod:`weave_lite.graph.registry`)."""
 
-    def attach(fn: Callable[["KernelCall"], Vec]) -> Callable[["KernelCall"], Vec]:
+    def attach(fn: Callable[[KernelCall], Vec]) -> Callable[[KernelCall], Vec]:
         if key in KERNELS:
             raise ValueError(f"kernel {key!r} registered twice")
         KERNELS[key] = fn
@@ -56,7 +57,7 @@ def kernel(key: str):
 def operator(*types: type):
     """Register the runner of the physical operators ``types`` (see weave_lite.compile.physical)."""
 
-    def attach(fn: Callable[[PStage, "Frame", "Runtime"], Vec]) -> Callable[[PStage, "Frame", "Runtime"], Vec]:
+    def attach(fn: Callable[[PStage, Frame, Runtime], Vec]) -> Callable[[PStage, Frame, Runtime], Vec]:
         for t in types:
             if t in OPERATORS:
                 raise ValueError(f"operator {t.__name__} registered twice")
@@ -86,7 +87,7 @@ class Runtime:
 
     load_arrow: Callable[..., pa.Table]  # (root op, name, scan predicates) -> the table's rows
     source: str | None = None
-    now: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
+    now: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
     threads: int = 1
     morsel_rows: int = 1 << 20
     # Live queries keep each morsel's partial aggregates here between runs (keyed by the
@@ -109,8 +110,8 @@ class Frame:
         self,
         length: int,
         vars: dict[str, Vec],
-        parent: "Frame | None" = None,
-        parent_index: "np.ndarray | Callable[[], np.ndarray] | None" = None,
+        parent: Frame | None = None,
+        parent_index: np.ndarray | Callable[[], np.ndarray] | None = None,
         budget: Budget | None = None,
     ):
         self.length = length
@@ -121,12 +122,13 @@ class Frame:
         self._broadcast: dict[str, Vec] = {}
         # Values of calls already run in this frame, by plan node (shared by CSE).
         self.memo: dict[int, Vec] = {}
-        self.budget = budget if budget is not None else parent.budget if parent is not None else _UNLIMITED
+        self.budget: Budget = budget if budget is not None else parent.budget if parent is not None else _UNLIMITED
 
     @property
     def parent_index(self) -> np.ndarray:
         if callable(self._parent_index):
             self._parent_index = self._parent_index()
+        assert self._parent_index is not None  # read only when the frame has a parent (which sets it)
         return self._parent_index
 
     def lookup(self, name: str) -> Vec:
@@ -173,7 +175,7 @@ class LambdaFn:
         functions that take it)."""
         return len(self.plan.params)
 
-    def bind(self, args: list[Vec], parent_index: "np.ndarray | Callable[[], np.ndarray]") -> Frame:
+    def bind(self, args: list[Vec], parent_index: np.ndarray | Callable[[], np.ndarray]) -> Frame:
         """A frame with the parameters bound to ``args`` (one element per list element);
         ``parent_index`` (or a function computing it) maps each element to its list."""
         if self.parent_index is not None:
@@ -183,11 +185,11 @@ class LambdaFn:
         values = dict(zip(self.plan.params, args))
         return Frame(args[0].length, values, self.frame, parent_index)
 
-    def __call__(self, args: list[Vec], parent_index: "np.ndarray | Callable[[], np.ndarray]") -> Vec:
+    def __call__(self, args: list[Vec], parent_index: np.ndarray | Callable[[], np.ndarray]) -> Vec:
         """Run the body for every element at once; ``parent_index[i]`` is element i's list."""
         return run(self.plan.body, self.bind(args, parent_index), self.runtime)
 
-    def mapped(self, parent_index: np.ndarray) -> "LambdaFn":
+    def mapped(self, parent_index: np.ndarray) -> LambdaFn:
         composed = parent_index if self.parent_index is None else self.parent_index[parent_index]
         return LambdaFn(self.plan, self.frame, self.runtime, composed)
 
@@ -208,7 +210,7 @@ class KernelCall:
     runtime: Runtime
 
     @classmethod
-    def of(cls, node: PCall, args: list[Any], out_type: WType, length: int, runtime: Runtime) -> "KernelCall":
+    def of(cls, node: PCall, args: list[Any], out_type: WType, length: int, runtime: Runtime) -> KernelCall:
         """The call of ``node``'s kernel on ``args`` (``length`` elements)."""
         return cls(args, node.arg_types, out_type, length, node.op, node.source.span, dict(node.hints), runtime)
 
@@ -240,11 +242,16 @@ class KernelCall:
             self.runtime.budget.admit(nbytes, what or f"`{self.op}`")
 
 
+def _order_free_view(lists: ListVec) -> tuple[np.ndarray, Vec]:
+    assert lists.view is not None  # only order-free lists come here
+    return lists.view
+
+
 def _apply_order_free(node: PCall, args: list[Any], lists: list[ListVec], runtime: Runtime, depth: int) -> Vec:
     """Map over order-free lists (groups) element-wise on their base, keeping them order-free."""
     outer = lists[0]
-    group_of = outer.view[0]
-    bases = dict(zip(node.mapped, (lv.view[1] for lv in lists)))
+    group_of = _order_free_view(outer)[0]
+    bases = dict(zip(node.mapped, (_order_free_view(lv)[1] for lv in lists)))
     base = apply(node, _one_level_down(node, args, bases, group_of, runtime.budget), len(group_of), runtime, depth - 1)
     return ListVec(outer.offsets, None, outer.valid, None, view=(group_of, base))
 

@@ -30,8 +30,8 @@ import pyarrow as pa
 from weave_lite.compile.physical import PartialAggregate, Scan
 from weave_lite.compile.planner import PNode
 from weave_lite.errors import InternalError
-from weave_lite.execute.executor import Frame, Runtime
 from weave_lite.execute.columns import as_list
+from weave_lite.execute.executor import Frame, Runtime
 from weave_lite.execute.vectors import Vec
 from weave_lite.storage.names import ObjectRoot, TableName
 from weave_lite.storage.segments import SegmentInfo

@@ -16,9 +16,9 @@ import pyarrow as pa
 
 from weave_lite.compile.physical import CANDIDATES_VAR, Concat, Limit, Merge, PartialAggregate, PStage, TopK
 from weave_lite.execute import partials
+from weave_lite.execute.columns import concat_vecs
 from weave_lite.execute.executor import Frame, Runtime, operator, run
 from weave_lite.execute.morsel_sources import PartialTask, RowsTask, Task, WholeTask, elements, source_of, split_morsels
-from weave_lite.execute.columns import concat_vecs
 from weave_lite.execute.vectors import ListVec, Vec
 from weave_lite.threads import map_in_order
 

@@ -30,10 +30,10 @@ import pyarrow.compute as pc
 
 from weave_lite.compile.physical import KEY_VAR, Leaf, Merge, PartialAggregate
 from weave_lite.compile.planner import PLambda
-from weave_lite.execute.executor import Frame, LambdaFn, Runtime, apply, run
 from weave_lite.execute.columns import as_list, concat_vecs, first_appearance_groups, key_codes
-from weave_lite.execute.ops.reducers import finish_moments, list_elements, numpy_values
 from weave_lite.execute.encodings import distinct_strings
+from weave_lite.execute.executor import Frame, LambdaFn, Runtime, apply, run
+from weave_lite.execute.ops.reducers import finish_moments, list_elements, numpy_values
 from weave_lite.execute.vectors import ArrayVec, GatheredVec, ListVec, Vec
 from weave_lite.kernels.grouping import grouped_moment_partials, merge_moment_partials, renumber_first_appearance
 
@@ -138,6 +138,7 @@ def morsel_partial(aggregate: PartialAggregate, frame: Frame, runtime: Runtime) 
     if aggregate.group is not None:
         assert aggregate.param is not None
         groups = as_list(run(aggregate.group, frame, runtime)).child  # one list: this morsel's groups
+        assert isinstance(groups, ListVec)  # each group is a list (groupby's result)
         n = groups.length
         frame = Frame(n, {aggregate.param: groups}, frame, lambda: np.zeros(n, dtype=np.int64))
         keys = groups.keys

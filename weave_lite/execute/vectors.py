@@ -20,13 +20,15 @@ child; nothing runs per row in Python.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-Array = pa.Array | pa.ChunkedArray
+# An Arrow array or chunked array (``pa.Array | pa.ChunkedArray``). pyarrow ships no type
+# information, so to the type checker both are ``Any``; the alias names the intent.
+Array: TypeAlias = Any
 
 
 def combine(array: Array) -> pa.Array:
@@ -90,10 +92,10 @@ class Vec:
     __slots__ = ()
     length: int
 
-    def take(self, indices: np.ndarray) -> "Vec":
+    def take(self, indices: np.ndarray) -> Vec:
         raise NotImplementedError
 
-    def filter(self, mask: np.ndarray) -> "Vec":
+    def filter(self, mask: np.ndarray) -> Vec:
         return self.take(np.flatnonzero(mask))
 
     def to_arrow(self) -> pa.Array:
@@ -103,7 +105,7 @@ class Vec:
         """Boolean numpy array: True where the element is not null."""
         raise NotImplementedError
 
-    def slice(self, start: int, stop: int) -> "Vec":
+    def slice(self, start: int, stop: int) -> Vec:
         return self.take(np.arange(start, stop, dtype=np.int64))
 
 
@@ -114,13 +116,13 @@ class ArrayVec(Vec):
         self.array = array
         self.length = len(array)
 
-    def take(self, indices: np.ndarray) -> "ArrayVec":
+    def take(self, indices: np.ndarray) -> ArrayVec:
         return ArrayVec(take_rows(self.array, np.asarray(indices, dtype=np.int64)))
 
-    def filter(self, mask: np.ndarray) -> "ArrayVec":
+    def filter(self, mask: np.ndarray) -> ArrayVec:
         return ArrayVec(self.array.filter(pa.array(mask, type=pa.bool_())))
 
-    def slice(self, start: int, stop: int) -> "ArrayVec":
+    def slice(self, start: int, stop: int) -> ArrayVec:
         return ArrayVec(self.array.slice(start, stop - start))
 
     def to_arrow(self) -> pa.Array:
@@ -160,13 +162,13 @@ class GatheredVec(ArrayVec):
             self._gathered = take_rows(self.base.array, np.asarray(self.indices, dtype=np.int64))
         return self._gathered
 
-    def take(self, indices: np.ndarray) -> "GatheredVec":
+    def take(self, indices: np.ndarray) -> GatheredVec:
         return GatheredVec(self.base, self.indices[indices])
 
-    def filter(self, mask: np.ndarray) -> "GatheredVec":
+    def filter(self, mask: np.ndarray) -> GatheredVec:
         return GatheredVec(self.base, self.indices[mask])
 
-    def slice(self, start: int, stop: int) -> "GatheredVec":
+    def slice(self, start: int, stop: int) -> GatheredVec:
         return GatheredVec(self.base, self.indices[start:stop])
 
     def __reduce__(self):
@@ -187,13 +189,13 @@ class ConstVec(Vec):
         self.arrow_type = arrow_type
         self.length = length
 
-    def take(self, indices: np.ndarray) -> "ConstVec":
+    def take(self, indices: np.ndarray) -> ConstVec:
         return ConstVec(self.value, self.arrow_type, len(indices))
 
-    def filter(self, mask: np.ndarray) -> "ConstVec":
+    def filter(self, mask: np.ndarray) -> ConstVec:
         return ConstVec(self.value, self.arrow_type, int(np.count_nonzero(mask)))
 
-    def slice(self, start: int, stop: int) -> "ConstVec":
+    def slice(self, start: int, stop: int) -> ConstVec:
         return ConstVec(self.value, self.arrow_type, stop - start)
 
     def scalar(self) -> pa.Scalar:
@@ -227,7 +229,7 @@ class Fields(Mapping):
 
     __slots__ = ("_entries",)
 
-    def __init__(self, entries: dict[str, "Vec | tuple[Vec, np.ndarray]"]):
+    def __init__(self, entries: dict[str, Vec | tuple[Vec, np.ndarray]]):
         self._entries = entries
 
     def __getitem__(self, name: str) -> Vec:
@@ -247,7 +249,7 @@ class Fields(Mapping):
     def __len__(self) -> int:
         return len(self._entries)
 
-    def take(self, indices: np.ndarray) -> "Fields":
+    def take(self, indices: np.ndarray) -> Fields:
         out: dict[str, Vec | tuple[Vec, np.ndarray]] = {}
         # Fields taken together share their index array: compose each one once, not per field
         # (a wide row broadcast into a large frame would otherwise copy one array per column).
@@ -270,24 +272,24 @@ class StructVec(Vec):
 
     __slots__ = ("fields", "length", "valid")
 
-    def __init__(self, fields: "dict[str, Vec] | Fields", length: int, valid: np.ndarray | None = None):
+    def __init__(self, fields: Mapping[str, Vec] | Fields, length: int, valid: np.ndarray | None = None):
         self.fields = fields if isinstance(fields, Fields) else Fields(dict(fields))
         self.length = length
         self.valid = valid
 
     @classmethod
-    def from_table(cls, table: pa.Table) -> "StructVec":
+    def from_table(cls, table: pa.Table) -> StructVec:
         return cls({name: ArrayVec(table.column(name)) for name in table.column_names}, table.num_rows)
 
     @classmethod
-    def from_struct_array(cls, array: Array) -> "StructVec":
+    def from_struct_array(cls, array: Array) -> StructVec:
         array = combine(array)
-        fields = {array.type.field(i).name: ArrayVec(array.field(i)) for i in range(array.type.num_fields)}
+        fields: dict[str, Vec] = {array.type.field(i).name: ArrayVec(array.field(i)) for i in range(array.type.num_fields)}
         valid = _to_numpy_bool(pc.is_valid(array)) if array.null_count else None
         vec = cls(fields, len(array), valid)
         return vec.with_nulls_pushed_down() if valid is not None else vec
 
-    def with_nulls_pushed_down(self) -> "StructVec":
+    def with_nulls_pushed_down(self) -> StructVec:
         """A null dict reads as null in every field (``row["a"]["b"]`` of a null ``a``)."""
         if self.valid is None:
             return self
@@ -295,15 +297,15 @@ class StructVec(Vec):
         fields = {k: null_where(v, mask) for k, v in self.fields.items()}
         return StructVec(fields, self.length, self.valid)
 
-    def take(self, indices: np.ndarray) -> "StructVec":
+    def take(self, indices: np.ndarray) -> StructVec:
         indices = np.asarray(indices, dtype=np.int64)
         valid = self.valid[indices] if self.valid is not None else None
         return StructVec(self.fields.take(indices), len(indices), valid)
 
-    def filter(self, mask: np.ndarray) -> "StructVec":
+    def filter(self, mask: np.ndarray) -> StructVec:
         return self.take(np.flatnonzero(mask))
 
-    def slice(self, start: int, stop: int) -> "StructVec":
+    def slice(self, start: int, stop: int) -> StructVec:
         if start == 0 and stop == self.length:
             return self
         return self.take(np.arange(start, stop, dtype=np.int64))
@@ -347,7 +349,7 @@ class ListVec(Vec):
         child: Vec | None = None,
         valid: np.ndarray | None = None,
         keys: Vec | None = None,
-        view: "tuple[np.ndarray, Vec] | None" = None,
+        view: tuple[np.ndarray, Vec] | None = None,
     ):
         if child is None and view is None:
             raise ValueError("a ListVec needs its child or an order-free view")
@@ -363,13 +365,14 @@ class ListVec(Vec):
         if self._child is None:
             from weave_lite.kernels.grouping import stable_order
 
+            assert self.view is not None  # the constructor requires a child or a view
             group_of, base = self.view
             order, _ = stable_order(group_of, self.length)
             self._child = base.take(order)
         return self._child
 
     @classmethod
-    def single(cls, child: Vec) -> "ListVec":
+    def single(cls, child: Vec) -> ListVec:
         """One list holding all of ``child`` (a top-level list)."""
         return cls(np.array([0, child.length], dtype=np.int64), child)
 
@@ -382,10 +385,10 @@ class ListVec(Vec):
             return np.zeros(int(self.offsets[1]), dtype=np.int64)
         return np.repeat(np.arange(self.length, dtype=np.int64), self.lengths())
 
-    def with_child(self, child: Vec, keys: Vec | None = None) -> "ListVec":
+    def with_child(self, child: Vec, keys: Vec | None = None) -> ListVec:
         return ListVec(self.offsets, child, self.valid, keys if keys is not None else self.keys)
 
-    def take(self, indices: np.ndarray) -> "ListVec":
+    def take(self, indices: np.ndarray) -> ListVec:
         indices = np.asarray(indices, dtype=np.int64)
         lens = self.lengths()[indices]
         offsets = np.zeros(len(indices) + 1, dtype=np.int64)
@@ -396,13 +399,13 @@ class ListVec(Vec):
         keys = self.keys.take(indices) if self.keys is not None else None
         return ListVec(offsets, self.child.take(child_idx), valid, keys)
 
-    def slice(self, start: int, stop: int) -> "ListVec":
+    def slice(self, start: int, stop: int) -> ListVec:
         lo, hi = self.offsets[start], self.offsets[stop]
         valid = self.valid[start:stop] if self.valid is not None else None
         keys = self.keys.slice(start, stop) if self.keys is not None else None
         return ListVec(self.offsets[start : stop + 1] - lo, self.child.slice(int(lo), int(hi)), valid, keys)
 
-    def filter_children(self, mask: np.ndarray) -> "ListVec":
+    def filter_children(self, mask: np.ndarray) -> ListVec:
         """Keep the child elements where ``mask`` (length = child length) is True."""
         if self.length == 1:
             kept = np.array([np.count_nonzero(mask)], dtype=np.int64)

@@ -41,8 +41,9 @@ source                      node
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any
 
 from weave_lite.errors import Span
 
@@ -77,10 +78,10 @@ class Node:
     __slots__ = ()
     span: Span | None
 
-    def children(self) -> tuple["Node", ...]:
+    def children(self) -> tuple[Node, ...]:
         return ()
 
-    def walk(self) -> Iterator["Node"]:
+    def walk(self) -> Iterator[Node]:
         """Yield this node and every node below it, parents first."""
         stack: list[Node] = [self]
         while stack:

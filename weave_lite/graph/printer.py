@@ -30,7 +30,8 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
+from typing import cast
 
 from weave_lite.graph.nodes import BINARY_OPERATORS, UNARY_OPERATORS, Call, Const, Lambda, Node, Var
 
@@ -118,13 +119,13 @@ def _children(node) -> tuple:
 def _fragment(node: Node, done: dict[int, tuple[str, int]]) -> tuple[str, int]:
     """The text of ``node`` and how tightly it binds; its children are in ``done``."""
     kind = type(node)
-    if kind is Call:
+    if type(node) is Call:  # exact types (``type(node) is`` so that the checker narrows)
         return _call(node, done)
-    if kind is Var:
+    if type(node) is Var:
         return _checked_name(node.name, "variable"), _ATOM
-    if kind is Const:
+    if type(node) is Const:
         return _const(node.value)
-    if kind is Lambda:
+    if type(node) is Lambda:
         return _lambda(node, done), _LAMBDA
     if isinstance(node, Node):
         msg = f"cannot render a node of type `{kind.__name__}`"
@@ -160,7 +161,7 @@ def _call(node: Call, done) -> tuple[str, int]:
     if op == "list":
         return f"[{arglist(args)}]", _ATOM
     if op == "dict" and _is_dict_literal(args):
-        items = ", ".join(f"{_key(args[i].value)}: {sub(args[i + 1], _LAMBDA)}" for i in range(0, n, 2))
+        items = ", ".join(f"{_key(cast(Const, args[i]).value)}: {sub(args[i + 1], _LAMBDA)}" for i in range(0, n, 2))
         return "{" + items + "}", _ATOM
     canonical = op in _BINARY or op in _UNARY_SYMBOLS or op in ("cond", "getitem", "dict")
     root_style = (
@@ -237,8 +238,8 @@ def _const(value) -> tuple[str, int]:
         return _string(value), _ATOM
     if isinstance(value, datetime):
         if value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
-        utc = value.astimezone(timezone.utc).replace(tzinfo=None)
+            value = value.replace(tzinfo=UTC)
+        utc = value.astimezone(UTC).replace(tzinfo=None)
         return f'Date("{utc.isoformat()}Z")', _ATOM
     if isinstance(value, date):
         return f'Date("{value.isoformat()}")', _ATOM

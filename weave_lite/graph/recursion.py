@@ -20,6 +20,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from types import FrameType
 
 from weave_lite.errors import ResourceLimitError
 
@@ -39,7 +40,7 @@ _STEP = 1000
 
 
 def _stack_depth() -> int:
-    frame = sys._getframe(1)
+    frame: FrameType | None = sys._getframe(1)
     depth = 0
     while frame is not None:
         depth += 1

@@ -9,8 +9,8 @@ whose type is not known before running (never produced from a table's schema).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 import pyarrow as pa
 
@@ -20,7 +20,7 @@ class WType:
 
     __slots__ = ()
 
-    def non_null(self) -> "WType":
+    def non_null(self) -> WType:
         """This type without ``none`` (``optional<T>`` -> ``T``)."""
         return self
 

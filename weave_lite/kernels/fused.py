@@ -53,7 +53,7 @@ def run_program(codes, operands, constants, inputs, masks, masked, n, depth):
                     for j in range(m):
                         slot_ok[j] = mask[j]
                 sp += 1
-            elif op == CONST or op == NULL:
+            elif op == CONST or op == NULL:  # noqa: SIM109  (Numba kernel: plain integer compares)
                 c = constants[operands[pc]]
                 slot = values[sp]
                 for j in range(m):

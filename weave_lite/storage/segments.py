@@ -64,7 +64,7 @@ class SegmentInfo:
         }
 
     @classmethod
-    def from_json(cls, data: dict, version: int) -> "SegmentInfo":
+    def from_json(cls, data: dict, version: int) -> SegmentInfo:
         schema = pa.ipc.read_schema(pa.py_buffer(base64.b64decode(data["schema"])))
         stats = {}
         for name, s in data["stats"].items():
@@ -95,7 +95,8 @@ def compute_stats(batch: pa.RecordBatch | pa.Table) -> dict[str, ColumnStats]:
     stats: dict[str, ColumnStats] = {}
     for name, column in zip(batch.schema.names, batch.columns):
         t = column.type
-        lo = hi = None
+        lo: Any = None
+        hi: Any = None
         if orderable(t) and len(column) > column.null_count:
             mm = pc.min_max(column)
             lo, hi = mm["min"].as_py(), mm["max"].as_py()
@@ -123,7 +124,7 @@ def _encode(value: Any) -> Any:
     """Statistics as JSON: timestamps as epoch microseconds, dates as epoch days."""
     if isinstance(value, _dt.datetime):
         if value.tzinfo is None:
-            value = value.replace(tzinfo=_dt.timezone.utc)
+            value = value.replace(tzinfo=_dt.UTC)
         delta = value - _EPOCH
         return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
     if isinstance(value, _dt.date):
@@ -146,7 +147,7 @@ def _decode(value: Any, t: pa.DataType) -> Any:
     return value
 
 
-_EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc)
+_EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.UTC)
 
 
 def may_match(segment: SegmentInfo, predicates: tuple) -> bool:

@@ -20,10 +20,10 @@ import threading
 import time
 import uuid
 from collections import OrderedDict
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Iterator, Sequence
 
 import pyarrow as pa
 import pyarrow.dataset as ds
@@ -45,7 +45,7 @@ class TableLog:
     of processes (on any number of machines, for an object store) may open the same table.
     """
 
-    def __init__(self, name: "TableName | str", root: "str | Path | ObjectRoot | None" = None):
+    def __init__(self, name: TableName | str, root: str | os.PathLike | ObjectRoot | None = None):
         self.name = name if isinstance(name, TableName) else TableName.parse(name)
         self.root = data_root(root)
         self.path = self.name.path(self.root)
@@ -67,7 +67,7 @@ class TableLog:
         self.schema_version = 0
 
     @classmethod
-    def open(cls, name: str | TableName, root: str | Path | None = None) -> "TableLog":
+    def open(cls, name: str | TableName, root: str | os.PathLike | None = None) -> TableLog:
         """Open an existing table; :class:`TableNotFoundError` when there is none."""
         table_name = name if isinstance(name, TableName) else TableName.parse(name)
         log = cls(table_name, root)
@@ -97,11 +97,11 @@ class TableLog:
         """
         return self.commit_append(self.prepare_append(batch, batch_id or uuid.uuid4().hex))
 
-    def prepare_append(self, batch: pa.RecordBatch | pa.Table, batch_id: str) -> "PendingAppend":
+    def prepare_append(self, batch: pa.RecordBatch | pa.Table, batch_id: str) -> PendingAppend:
         """An append of ``batch`` under ``batch_id`` (unique per writer and batch), not yet done."""
         return PendingAppend(batch, batch_id)
 
-    def commit_append(self, pending: "PendingAppend") -> int:
+    def commit_append(self, pending: PendingAppend) -> int:
         """Make ``pending`` durable and committed exactly once; safe to call again after any
         failure (the segment already written is reused, and a commit that landed although
         the call failed is found by its batch id)."""
@@ -184,7 +184,7 @@ class TableLog:
             self._schema = schema
             self.schema_version += 1
 
-    def snapshot(self, version: int | None = None) -> "Snapshot":
+    def snapshot(self, version: int | None = None) -> Snapshot:
         """A consistent view of the table at ``version`` (default: the newest)."""
         if version is None:
             with_schema = self.refresh()
@@ -197,7 +197,7 @@ class TableLog:
         state = self.log.load(upto=version)
         return Snapshot(self, state.version, tuple(state.segments))
 
-    def poll(self, snapshot: "Snapshot") -> "Snapshot | None":
+    def poll(self, snapshot: Snapshot) -> Snapshot | None:
         """A newer snapshot if anything was committed after ``snapshot``, else ``None``.
 
         Costs one ``stat`` when nothing changed.
@@ -206,7 +206,7 @@ class TableLog:
             return None
         return self.snapshot()
 
-    def changes_since(self, version: int) -> tuple["Snapshot", list[SegmentInfo]]:
+    def changes_since(self, version: int) -> tuple[Snapshot, list[SegmentInfo]]:
         """The newest snapshot and the segments *appended* after ``version``, in commit order.
 
         Segments written by compaction are not listed (their rows were visible already); an
@@ -306,19 +306,19 @@ class Snapshot:
             return conform_table(self.table.read_segment(segment), self.schema, columns)
         return self.table.conformed_segment(segment, self.schema)
 
-    def with_segments(self, segments: "Iterator[SegmentInfo] | Sequence[SegmentInfo]") -> "Snapshot":
+    def with_segments(self, segments: Iterator[SegmentInfo] | Sequence[SegmentInfo]) -> Snapshot:
         """The table at this version read through ``segments`` alone (some of its segments, or
         segments appended since a live reader's last look); the schema stays this snapshot's."""
         restricted = Snapshot(self.table, self.version, tuple(segments))
         restricted.__dict__["schema"] = self.schema  # prefill the cached_property
         return restricted
 
-    def select(self, keep) -> "Snapshot":
+    def select(self, keep) -> Snapshot:
         """The same snapshot restricted to the segments for which ``keep(segment)`` holds
         (segment pruning); the schema stays the whole table's."""
         return self.with_segments(s for s in self.segments if keep(s))
 
-    def prune(self, predicates: tuple) -> "Snapshot":
+    def prune(self, predicates: tuple) -> Snapshot:
         """The snapshot of the segments that may hold a row satisfying every predicate
         (``(column, op, value)`` tuples; see :func:`~weave_lite.storage.segments.may_match`);
         the schema stays the whole table's."""
@@ -366,7 +366,7 @@ def conform_table(table: pa.Table, schema: pa.Schema, columns: Sequence[str] | N
     return pa.Table.from_arrays(arrays, schema=target)
 
 
-def open_table(name: str, root: str | Path | None = None) -> TableLog:
+def open_table(name: str, root: str | os.PathLike | None = None) -> TableLog:
     """Open the existing table ``"e/p/t"`` under the data root."""
     return TableLog.open(name, root)
 
@@ -393,12 +393,12 @@ def shared_table(name: TableName, root: str | Path | None = None) -> TableLog:
         return log
 
 
-def list_tables(root: "str | Path | ObjectRoot | None" = None) -> list[TableName]:
+def list_tables(root: str | os.PathLike | ObjectRoot | None = None) -> list[TableName]:
     """Every table under the data root (local or on an object store)."""
     base = data_root(root)
     if isinstance(base, ObjectRoot):
         return _list_object_tables(base)
-    found = []
+    found: list[TableName] = []
     if not base.is_dir():
         return found
     for entity in sorted(p for p in base.iterdir() if p.is_dir() and not p.name.startswith("_")):

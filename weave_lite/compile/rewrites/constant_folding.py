@@ -35,9 +35,10 @@ FOLD_BUDGET = (64 * 1024 * 1024, 0.25)
 def constant_folding(node: PNode, fold: Fold | None = None) -> PNode:
     if fold is None or not (isinstance(node, PCall) and node.args and registry.spec(node.key).foldable):
         return node
-    if not all(isinstance(a, PConst) for a in node.args):
+    consts = [a for a in node.args if isinstance(a, PConst)]
+    if len(consts) != len(node.args):
         return node
-    if any(_too_long(a.value) for a in node.args):
+    if any(_too_long(a.value) for a in consts):
         return node
     try:
         value = fold(node, Budget(*FOLD_BUDGET))

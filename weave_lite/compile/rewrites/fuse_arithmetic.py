@@ -9,12 +9,27 @@ that is not itself fused arithmetic or a number literal is an input, evaluated a
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import TypeGuard, cast
 
 from weave_lite.compile.planner import PCall, PConst, PNode
 from weave_lite.graph.types import FLOAT, INT, NONE
-from weave_lite.kernels.fused import ADD, CONST, CONSTANT_FIRST, DIV, LOAD, MUL, NULL, OPCODES, SUB, TAKES_CONSTANT, WITH_CONSTANT
+from weave_lite.kernels.fused import (
+    ADD,
+    CONST,
+    CONSTANT_FIRST,
+    DIV,
+    LOAD,
+    MUL,
+    NULL,
+    OPCODES,
+    SUB,
+    TAKES_CONSTANT,
+    WITH_CONSTANT,
+)
 
 FUSED = "fused:arith"
+# A fused call's ``program`` hint: (codes as (opcode, operand) pairs, constants, stack depth).
+Program = tuple[tuple[tuple[int, int], ...], tuple[float, ...], int]
 
 
 def fuse_arithmetic(node: PNode) -> PNode:
@@ -36,7 +51,7 @@ def fuse_arithmetic(node: PNode) -> PNode:
     )
 
 
-def _fusable_op(node: PNode) -> bool:
+def _fusable_op(node: PNode) -> TypeGuard[PCall]:
     return (
         isinstance(node, PCall)
         and node.key in OPCODES
@@ -56,7 +71,7 @@ def _operand_ok(node: PNode) -> bool:
 
 def _op_count(node: PNode) -> int:
     if isinstance(node, PCall) and node.key == FUSED:
-        return sum(1 for code, _ in dict(node.hints)["program"][0] if code not in (LOAD, CONST, NULL))
+        return sum(1 for code, _ in _program(node)[0] if code not in (LOAD, CONST, NULL))
     if _fusable_op(node):
         return 1 + sum(_op_count(a) for a in node.args)
     return 0
@@ -64,7 +79,7 @@ def _op_count(node: PNode) -> int:
 
 def _emit(node: PNode, inputs: list, constants: list, codes: list) -> None:
     if isinstance(node, PCall) and node.key == FUSED:  # fused already (bottom-up): splice it
-        inner_codes, inner_constants, _ = dict(node.hints)["program"]
+        inner_codes, inner_constants, _ = _program(node)
         for code, operand in inner_codes:
             if code == LOAD:
                 _emit(node.args[operand], inputs, constants, codes)
@@ -102,7 +117,12 @@ def _emit(node: PNode, inputs: list, constants: list, codes: list) -> None:
         codes.append((LOAD, len(inputs) - 1))
 
 
-def _number(node: PNode) -> bool:
+def _program(node: PCall) -> Program:
+    """The program of a ``fused:arith`` call (set by :func:`fuse_arithmetic`)."""
+    return cast(Program, dict(node.hints)["program"])
+
+
+def _number(node: PNode) -> TypeGuard[PConst]:
     """A non-null number literal (folded into the op that uses it)."""
     return isinstance(node, PConst) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool)
 
