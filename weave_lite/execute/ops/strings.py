@@ -29,77 +29,27 @@ RE2 once per *distinct* pattern (:func:`_by_distinct`).
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from weave_lite.execute.calls import folding, has_null_type
-from weave_lite.execute.columns import as_array, combine, concat_vecs, dense_validity, map_union, to_numpy, validity
+from weave_lite.execute.columns import as_array, combine, concat_vecs, dense_validity, to_numpy, validity
 from weave_lite.execute.executor import KernelCall, kernel
 from weave_lite.execute.regex import check_regex, python_classes
+from weave_lite.execute.text_arrays import STRING, all_ascii, gather, make_strings, parts, str_array, to_string_array
 from weave_lite.execute.vectors import ArrayVec, ConstVec, ListVec, Vec, vec_from_arrow
 from weave_lite.kernels import text
-
-STRING = pa.string()
-
-
-def _str_array(vec: Vec) -> pa.Array:
-    """A string Vec as one ``pa.string()`` array (large strings kept large when they must be)."""
-    array = combine(as_array(vec))
-    t = array.type
-    if t == STRING or pa.types.is_large_string(t):
-        return array
-    if pa.types.is_null(t):
-        return pa.nulls(len(array), type=STRING)
-    if pa.types.is_string_view(t):
-        return array.cast(STRING)
-    raise TypeError(f"expected strings, got {t}")
-
-
-def _parts(array: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(UTF-8 bytes, int64 offsets of the n strings into them, validity) of a string array."""
-    n = len(array)
-    large = pa.types.is_large_string(array.type)
-    buffers = array.buffers()
-    if buffers[1] is None:
-        offsets = np.zeros(n + 1, dtype=np.int64)
-    else:
-        offsets = np.frombuffer(buffers[1], dtype=np.int64 if large else np.int32, count=array.offset + n + 1)
-        offsets = offsets[array.offset :].astype(np.int64)
-    data = np.frombuffer(buffers[2], dtype=np.uint8) if buffers[2] is not None else np.zeros(0, np.uint8)
-    return data, offsets, validity(array)
-
-
-def _make_strings(data: np.ndarray, offsets: np.ndarray, valid: np.ndarray | None) -> pa.Array:
-    """A string array from UTF-8 bytes and int64 offsets (large_string only when it must be)."""
-    n = len(offsets) - 1
-    large = int(offsets[-1]) >= 2**31 - 1
-    off = pa.py_buffer(np.ascontiguousarray(offsets, dtype=np.int64 if large else np.int32))
-    mask = None
-    null_count = 0
-    if valid is not None and not valid.all():
-        mask = pa.py_buffer(np.packbits(valid.astype(np.uint8), bitorder="little"))
-        null_count = int(n - np.count_nonzero(valid))
-    typ = pa.large_string() if large else STRING
-    return pa.Array.from_buffers(typ, n, [mask, off, pa.py_buffer(np.ascontiguousarray(data))], null_count)
-
-
-def _gather(data: np.ndarray, starts: np.ndarray, ends: np.ndarray, valid: np.ndarray | None) -> pa.Array:
-    """The strings ``data[starts[i]:ends[i]]`` (byte ranges)."""
-    sizes = ends - starts
-    out_off = np.zeros(len(sizes) + 1, dtype=np.int64)
-    np.cumsum(sizes, out=out_off[1:])
-    index = np.repeat(starts - out_off[:-1], sizes) + np.arange(out_off[-1], dtype=np.int64)
-    return _make_strings(data[index], out_off, valid)
 
 
 def _str_unary(compute_array: Callable[[pa.Array], pa.Array]):
     """A kernel applying ``compute_array`` to the string argument (constants folded)."""
 
     def compute(call: KernelCall, args: list, n: int) -> Vec:
-        return _as_vec(compute_array(_str_array(args[0])))
+        return _as_vec(compute_array(str_array(args[0])))
 
     compute.__name__ = compute_array.__name__
     return folding(compute)
@@ -170,30 +120,23 @@ def _pattern_op(
         strings = args[0]
         patterns = [a for a in args[1:] if a is not None]
         if all(isinstance(p, ConstVec) for p in patterns):
-            return _as_vec(fn(_str_array(strings), *[p.value for p in patterns]))
+            return _as_vec(fn(str_array(strings), *[p.value for p in patterns]))
         if varying is not None:
-            return _as_vec(varying(_str_array(strings), *[_str_array(p) for p in patterns]))
-        return _by_distinct(strings, patterns, lambda s, *ps: _as_vec(fn(_str_array(s), *ps)), out_type)
+            return _as_vec(varying(str_array(strings), *[str_array(p) for p in patterns]))
+        return _by_distinct(strings, patterns, lambda s, *ps: _as_vec(fn(str_array(s), *ps)), out_type)
 
     compute.__name__ = fn.__name__
     return folding(compute)
 
 
-def _all_ascii(array: pa.Array) -> bool:
-    data, offsets, _ = _parts(array)
-    if len(offsets) == 0:
-        return True
-    region = data[int(offsets[0]) : int(offsets[-1])]
-    return bool(region.size == 0 or region.max() < 0x80)
-
 
 def _change_case(array: pa.Array, upper: bool) -> pa.Array:
-    if _all_ascii(array):
+    if all_ascii(array):
         return pc.ascii_upper(array) if upper else pc.ascii_lower(array)
     single, multi_off, multi_cps, ignorable, cased = text.case_table(upper)
-    data, offsets, valid = _parts(array)
+    data, offsets, valid = parts(array)
     out, out_off = text.case_map(data, offsets, valid, single, multi_off, multi_cps, not upper, ignorable, cased)
-    return _make_strings(out, out_off, valid)
+    return make_strings(out, out_off, valid)
 
 
 def _upper(array: pa.Array) -> pa.Array:
@@ -212,7 +155,7 @@ def _lower(array: pa.Array) -> pa.Array:
 @kernel("add:string")
 @folding
 def add_string(call: KernelCall, args: list, n: int) -> Vec:
-    a, b = _str_array(args[0]), _str_array(args[1])
+    a, b = str_array(args[0]), str_array(args[1])
     return ArrayVec(pc.binary_join_element_wise(a, b, ""))
 
 
@@ -245,8 +188,8 @@ def _ends_with(array: pa.Array, suffix: str) -> pa.Array:
 
 def _matching(mode: int):
     def varying(array: pa.Array, needles: pa.Array) -> pa.Array:
-        data, offsets, valid = _parts(array)
-        n_data, n_offsets, n_valid = _parts(needles)
+        data, offsets, valid = parts(array)
+        n_data, n_offsets, n_valid = parts(needles)
         both = valid & n_valid
         out = text.match_rows(data, offsets, n_data, n_offsets, mode)
         return pa.array(out, type=pa.bool_(), mask=None if both.all() else ~both)
@@ -267,7 +210,7 @@ _BIG = 2**62
 @kernel("slice")
 @folding
 def slice_(call: KernelCall, args: list, n: int) -> Vec:
-    array = _str_array(args[0])
+    array = str_array(args[0])
     start = args[1]
     stop = args[2] if len(args) > 2 and args[2] is not None else None
     if isinstance(start, ConstVec) and (stop is None or isinstance(stop, ConstVec)):
@@ -288,7 +231,7 @@ def _int_numpy(vec: Vec, n: int) -> tuple[np.ndarray, np.ndarray]:
 
 def _slice_varying(array: pa.Array, start: Vec, stop: Vec | None, n: int) -> pa.Array:
     """Python's ``s[a:b]`` with per-element bounds (CPython's PySlice_AdjustIndices)."""
-    data, offsets, valid = _parts(array)
+    data, offsets, valid = parts(array)
     length = np.asarray(pc.fill_null(pc.utf8_length(array), 0).to_numpy(zero_copy_only=False), dtype=np.int64)
     a, a_ok = _int_numpy(start, n)
     lo = np.where(a < 0, np.maximum(a + length, 0), np.minimum(a, length))
@@ -302,7 +245,7 @@ def _slice_varying(array: pa.Array, start: Vec, stop: Vec | None, n: int) -> pa.
     ok = valid & a_ok & b_ok
     lo = np.where(ok, lo, 0)
     hi = np.where(ok, hi, 0)
-    return _gather(data, text.codepoint_to_byte(data, offsets, lo), text.codepoint_to_byte(data, offsets, hi), ok)
+    return gather(data, text.codepoint_to_byte(data, offsets, lo), text.codepoint_to_byte(data, offsets, hi), ok)
 
 
 # -- replace, split ------------------------------------------------------------------------------
@@ -312,20 +255,20 @@ def _replace(array: pa.Array, old: str, new: str) -> pa.Array:
     if old == "":
         # Python inserts ``new`` before every code point and at the end (Arrow's literal
         # replace never terminates on an empty pattern).
-        data, offsets, valid = _parts(array)
+        data, offsets, valid = parts(array)
         insert = np.frombuffer(new.encode("utf-8"), dtype=np.uint8)
         out, out_off = text.insert_around_code_points(data, offsets, valid, insert)
-        return _make_strings(out, out_off, valid)
+        return make_strings(out, out_off, valid)
     return pc.replace_substring(array, pattern=old, replacement=new)
 
 
 def _replace_varying(array: pa.Array, olds: pa.Array, news: pa.Array) -> pa.Array:
-    data, offsets, valid = _parts(array)
-    o_data, o_off, o_valid = _parts(olds)
-    w_data, w_off, w_valid = _parts(news)
+    data, offsets, valid = parts(array)
+    o_data, o_off, o_valid = parts(olds)
+    w_data, w_off, w_valid = parts(news)
     valid = valid & o_valid & w_valid
     out, out_off = text.replace_rows(data, offsets, valid, o_data, o_off, w_data, w_off)
-    return _make_strings(out, out_off, valid)
+    return make_strings(out, out_off, valid)
 
 
 _replace_kernel = _pattern_op(_replace, STRING, _replace_varying)
@@ -347,12 +290,12 @@ def _replaced_bytes(call: KernelCall) -> int:
     def lengths(vec: Vec) -> np.ndarray | int:
         if isinstance(vec, ConstVec):
             return len(str(vec.value).encode("utf-8", "surrogatepass"))
-        array = _str_array(vec)
+        array = str_array(vec)
         return np.asarray(pc.fill_null(pc.binary_length(array), 0).to_numpy(zero_copy_only=False), dtype=np.int64)
 
     s_len, old_len, new_len = lengths(strings), lengths(old), lengths(new)
     if isinstance(old, ConstVec) and not isinstance(strings, ConstVec):
-        array = _str_array(strings)
+        array = str_array(strings)
         counted = pc.utf8_length(array) if old.value == "" else pc.count_substring(array, str(old.value))
         count = np.asarray(pc.fill_null(counted, 0).to_numpy(zero_copy_only=False), dtype=np.int64) + (old.value == "")
     else:  # varying patterns: at most one match per pattern length, one more for ""
@@ -373,22 +316,22 @@ def _split_code_points(array: pa.Array) -> Vec:
     valid = validity(array)
     if not valid.all():
         array = pc.fill_null(array, "")
-    data, offsets, _ = _parts(array)
+    data, offsets, _ = parts(array)
     lo, hi = int(offsets[0]), int(offsets[-1])
     starts = np.flatnonzero((data[lo:hi] & 0xC0) != 0x80).astype(np.int64) + lo
     per_row = np.searchsorted(starts, offsets, side="left")
     list_offsets = (per_row - per_row[0]).astype(np.int64)
     child_offsets = np.concatenate([starts, [hi]]).astype(np.int64)
-    child = _make_strings(data, child_offsets, None)
+    child = make_strings(data, child_offsets, None)
     return ListVec(list_offsets, ArrayVec(child), None if valid.all() else valid)
 
 
 def _split_varying(array: pa.Array, seps: pa.Array) -> Vec:
-    data, offsets, valid = _parts(array)
-    s_data, s_off, s_valid = _parts(seps)
+    data, offsets, valid = parts(array)
+    s_data, s_off, s_valid = parts(seps)
     valid = valid & s_valid
     list_off, starts, ends = text.split_rows(data, offsets, valid, s_data, s_off)
-    return ListVec(list_off, ArrayVec(_gather(data, starts, ends, None)), None if valid.all() else valid)
+    return ListVec(list_off, ArrayVec(gather(data, starts, ends, None)), None if valid.all() else valid)
 
 
 kernel("split")(_pattern_op(_split, pa.list_(STRING), _split_varying))
@@ -425,7 +368,7 @@ def _markers(array: pa.Array) -> tuple[str, str]:
     first = ("\ue000", "\ue001")
     if not (pc.any(pc.match_substring(array, first[0])).as_py() or pc.any(pc.match_substring(array, first[1])).as_py()):
         return first
-    data, offsets, valid = _parts(array)
+    data, offsets, valid = parts(array)
     for lo, hi in ((0xE000, 0xF900), (0xF0000, 0xFFFFE), (0x100000, 0x10FFFE)):
         free = np.flatnonzero(~text.codepoints_present(data, offsets, valid, lo, hi))
         if len(free) >= 2:
@@ -457,9 +400,9 @@ def _find_all(array: pa.Array, pattern: str) -> Vec:
     matches = pieces.filter_children(position > 0)
     child = combine(as_array(matches.child))
     if len(child):
-        data, offsets, _ = _parts(child)
+        data, offsets, _ = parts(child)
         size = np.asarray(pc.find_substring(child, close).to_numpy(zero_copy_only=False), dtype=np.int64)  # bytes
-        child = _gather(data, offsets[:-1], offsets[:-1] + size, None)
+        child = gather(data, offsets[:-1], offsets[:-1] + size, None)
     return ListVec(matches.offsets, ArrayVec(child), matches.valid)
 
 
@@ -467,85 +410,6 @@ kernel("findAll")(_pattern_op(_find_all, pa.list_(STRING)))
 
 
 # -- toString ------------------------------------------------------------------------------------
-
-_TS_FORMAT = "%Y-%m-%dT%H:%M:%SZ"  # %S of microsecond timestamps prints 00.000000
-
-
-def to_string_array(array: pa.Array) -> pa.Array:
-    """The text of every value, as the reference's ``toString`` writes it."""
-    array = combine(array)
-    t = array.type
-    if t == STRING:
-        return array
-    if pa.types.is_large_string(t) or pa.types.is_string_view(t):
-        return array.cast(STRING)
-    if pa.types.is_null(t):
-        return pa.nulls(len(array), type=STRING)
-    if pa.types.is_boolean(t) or pa.types.is_integer(t):
-        return array.cast(STRING)
-    if pa.types.is_floating(t):
-        # Arrow writes the shortest round-trip digits, integral values without a fraction,
-        # "nan"/"inf"/"-inf"/"-0": exactly the reference's float_to_string.
-        return array.cast(pa.float64()).cast(STRING)
-    if pa.types.is_date(t):
-        return to_string_array(array.cast(pa.timestamp("us")).cast(pa.timestamp("us", tz="UTC")))
-    if pa.types.is_timestamp(t):
-        if t.unit != "us" or t.tz is None:
-            base = array.cast(pa.timestamp(t.unit)) if t.tz is not None else array
-            array = base.cast(pa.timestamp("us")).cast(pa.timestamp("us", tz="UTC"))
-        elif t.tz != "UTC":
-            array = array.cast(pa.timestamp("us", tz="UTC"))
-        return _iso_timestamps(array)
-    if pa.types.is_union(t):
-        return map_union(array, to_string_array, STRING)
-    raise TypeError(f"`toString` does not take values of Arrow type {t}")
-
-
-_US_PER_DAY = 86_400_000_000
-_MIN_US = -62135596800 * 1_000_000  # 0001-01-01T00:00:00Z
-_MAX_US = 253402300800 * 1_000_000  # 10000-01-01T00:00:00Z
-
-
-def _iso_timestamps(array: pa.Array) -> pa.Array:
-    """``YYYY-MM-DDTHH:MM:SS.ffffffZ`` of UTC microsecond timestamps, written with numpy
-    (days to civil dates by Hinnant's algorithm); years outside 1..9999 go through strftime."""
-    n = len(array)
-    valid = validity(array)
-    us = np.asarray(pc.fill_null(array.cast(pa.int64()), 0).to_numpy(zero_copy_only=False), dtype=np.int64)
-    if n == 0 or ((us[valid] < _MIN_US) | (us[valid] >= _MAX_US)).any():
-        return pc.strftime(array, format=_TS_FORMAT)
-    us = us[valid]
-    days, rem = np.divmod(us, _US_PER_DAY)
-    z = days + 719468
-    era = np.floor_divide(z, 146097)
-    doe = z - era * 146097
-    yoe = (doe - doe // 1460 + doe // 36524 - doe // 146096) // 365
-    doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
-    mp = (5 * doy + 2) // 153
-    day = doy - (153 * mp + 2) // 5 + 1
-    month = np.where(mp < 10, mp + 3, mp - 9)
-    year = yoe + era * 400 + (month <= 2)
-    secs, micro = np.divmod(rem, 1_000_000)
-    hour, secs = np.divmod(secs, 3600)
-    minute, second = np.divmod(secs, 60)
-    out = np.empty((len(us), 27), dtype=np.uint8)
-    out[:] = np.frombuffer(b"0000-00-00T00:00:00.000000Z", dtype=np.uint8)
-
-    def put(column: int, width: int, values: np.ndarray) -> None:
-        for k in range(width - 1, -1, -1):
-            values, digit = np.divmod(values, 10)
-            out[:, column + k] = digit + 48
-
-    put(0, 4, year)
-    put(5, 2, month)
-    put(8, 2, day)
-    put(11, 2, hour)
-    put(14, 2, minute)
-    put(17, 2, second)
-    put(20, 6, micro)
-    offsets = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(np.where(valid, 27, 0), out=offsets[1:])
-    return _make_strings(out.ravel(), offsets, valid)
 
 
 @kernel("toString")
