@@ -13,10 +13,15 @@ Where Arrow and Python differ (the reference interpreter is Python), this module
 * ``replace("", x)`` inserts ``x`` around every code point as Python does (a Numba kernel:
   Arrow's literal replace never terminates on an empty pattern).
 * ``split("")`` splits into code points (numpy over the UTF-8 bytes).
-* ``toNumber`` parses with Arrow's string->float64 cast after a RE2 check of the reference's
-  number grammar; its type is ``union<int, float>`` which the type system widens to ``float``,
-  so the kernel always returns float64 (an integer text gives the float of that integer: exact
-  up to 2**53; ``"-0"`` gives ``0.0`` as ``int("-0")`` does).
+* ``toNumber`` parses with Arrow's string->float64 cast after a RE2 check of Weave's
+  ``isNumeric`` rule; its type is ``union<int, float>`` which the type system widens to
+  ``float``, so the kernel always returns float64 (an integer text gives the float of that
+  integer: exact up to 2**53; ``"-0"`` gives ``-0.0`` as ``float("-0")`` does).
+* ``isAlpha``/``isAlnum`` follow Python's ``str.isalpha``/``str.isalnum`` (Arrow's Unicode
+  tables are of another version): ASCII columns use Arrow, others a Numba loop over a table
+  built once from Python.  ``levenshtein`` is a Numba loop over code points.
+* Weave's null rule for a second string argument (``append``, ``prepend``, ``in``,
+  ``startsWith``, ``endsWith``, ``levenshtein``): null counts as ``""``.
 * ``findAll(regex)`` uses RE2 (linear time) through Arrow, with ``\\d \\w \\s`` made
   Unicode-aware as in Python's ``re``; see :func:`_find_all` for the remaining differences.
 * ``toString`` of timestamps is written with numpy (ISO 8601, microseconds, ``Z``); floats use
@@ -29,6 +34,8 @@ RE2 once per *distinct* pattern (:func:`_by_distinct`).
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -37,8 +44,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from weave_lite.execute.calls import folding, has_null_type
-from weave_lite.execute.columns import as_array, combine, concat_vecs, dense_validity, to_numpy, validity
+from weave_lite.execute.columns import as_array, as_list, combine, concat_vecs, dense_validity, to_numpy, validity
 from weave_lite.execute.executor import KernelCall, kernel
+from weave_lite.execute.ops.numbers import equal_or_both_null
 from weave_lite.execute.regex import check_regex, python_classes
 from weave_lite.execute.text_arrays import STRING, all_ascii, gather, make_strings, parts, str_array, to_string_array
 from weave_lite.execute.vectors import ArrayVec, ConstVec, ListVec, Vec, vec_from_arrow
@@ -197,9 +205,30 @@ def _matching(mode: int):
     return varying
 
 
-kernel("contains:string")(_pattern_op(_contains, pa.bool_(), _matching(0)))
-kernel("startsWith")(_pattern_op(_starts_with, pa.bool_(), _matching(1)))
-kernel("endsWith")(_pattern_op(_ends_with, pa.bool_(), _matching(2)))
+def _empty_if_null(vec: Vec) -> Vec:
+    """A string argument with null elements counted as "" (Weave's rule for a second argument)."""
+    if isinstance(vec, ConstVec):
+        return ConstVec("", STRING, vec.length) if vec.value is None else vec
+    array = str_array(vec)
+    return ArrayVec(pc.fill_null(array, "")) if array.null_count else vec
+
+
+def _null_as_empty(run: Callable[[KernelCall], Vec]) -> Callable[[KernelCall], Vec]:
+    """The kernel ``run`` with a null second argument counted as ""."""
+
+    @functools.wraps(run)
+    def wrapped(call: KernelCall) -> Vec:
+        args = list(call.args)
+        args[1] = _empty_if_null(args[1])
+        return run(dataclasses.replace(call, args=args))
+
+    return wrapped
+
+
+_contains_kernel = _pattern_op(_contains, pa.bool_(), _matching(0))
+kernel("contains:string")(_contains_kernel)
+kernel("startsWith")(_null_as_empty(_pattern_op(_starts_with, pa.bool_(), _matching(1))))
+kernel("endsWith")(_null_as_empty(_pattern_op(_ends_with, pa.bool_(), _matching(2))))
 
 
 # -- slice ---------------------------------------------------------------------------------------
@@ -339,25 +368,144 @@ kernel("split")(_pattern_op(_split, pa.list_(STRING), _split_varying))
 
 # -- numbers in strings --------------------------------------------------------------------------
 
-# The reference's grammar (tests/reference/interpreter.py), in RE2 syntax, anchored.
-_NUMBER = r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
-_SPECIAL = r"(?i:[+-]?(?:inf|infinity|nan))"
-_NUMERIC_RE = rf"\A(?:{_NUMBER}|{_SPECIAL})\z"
+# Weave's isNumeric (weave/ops_primitives/string.py): an optional "-", then ASCII digits with at
+# most one "." ("5.", ".5" and "-.5" count; "", "-", ".", "1e3", " 2", "+1", "inf" do not).
+_NUMERIC_RE = r"\A-?(?:[0-9]+\.?[0-9]*|\.[0-9]+)\z"
 
 
 def _is_numeric(array: pa.Array) -> pa.Array:
-    return pc.match_substring_regex(_strip(array), pattern=_NUMERIC_RE)
+    return pc.match_substring_regex(array, pattern=_NUMERIC_RE)
 
 
 def _to_number(array: pa.Array) -> pa.Array:
-    text = _strip(array)
-    numeric = pc.match_substring_regex(text, pattern=_NUMERIC_RE)
-    text = pc.if_else(numeric, text, pa.scalar(None, type=text.type))
+    numeric = pc.match_substring_regex(array, pattern=_NUMERIC_RE)
+    text = pc.if_else(numeric, array, pa.scalar(None, type=array.type))
     return pc.cast(text, pa.float64())  # always a float, as float(text): "-0" is -0.0
 
 
 kernel("isNumeric")(_str_unary(_is_numeric))
 kernel("toNumber")(_str_unary(_to_number))
+
+
+# -- Weave's string ops: lStrip, rStrip, isAlpha, isAlnum, append, prepend, in, partition -------
+
+
+def _char_class(bit: int, ascii_test: Callable[[pa.Array], pa.Array]) -> Callable[[pa.Array], pa.Array]:
+    def test(array: pa.Array) -> pa.Array:
+        if all_ascii(array):
+            return ascii_test(array)
+        data, offsets, valid = parts(array)
+        out = text.all_in_class(data, offsets, text.class_table(), bit)
+        return pa.array(out, type=pa.bool_(), mask=None if valid.all() else ~valid)
+
+    test.__name__ = ascii_test.__name__
+    return test
+
+
+kernel("lStrip")(_str_unary(pc.utf8_ltrim_whitespace))  # Arrow's whitespace is Python's
+kernel("rStrip")(_str_unary(pc.utf8_rtrim_whitespace))
+kernel("isAlpha")(_str_unary(_char_class(text.ALPHA, pc.ascii_is_alpha)))
+kernel("isAlnum")(_str_unary(_char_class(text.ALNUM, pc.ascii_is_alnum)))
+
+
+@kernel("append")
+@_null_as_empty
+@folding
+def append(call: KernelCall, args: list, n: int) -> Vec:
+    return ArrayVec(pc.binary_join_element_wise(str_array(args[0]), str_array(args[1]), ""))
+
+
+@kernel("prepend")
+@_null_as_empty
+@folding
+def prepend(call: KernelCall, args: list, n: int) -> Vec:
+    return ArrayVec(pc.binary_join_element_wise(str_array(args[1]), str_array(args[0]), ""))
+
+
+@kernel("in:string")
+@_null_as_empty
+def in_string(call: KernelCall) -> Vec:
+    """``a.in(b)`` is ``b.contains(a)``, with a null ``b`` counted as ""."""
+    needle, haystack = call.args
+    if isinstance(needle, ConstVec) and needle.value is None:
+        return ConstVec(None, pa.bool_(), call.length)
+    swapped = (call.arg_types[1], call.arg_types[0])
+    return _contains_kernel(dataclasses.replace(call, args=[haystack, needle], arg_types=swapped))
+
+
+@kernel("in:list")
+def in_list(call: KernelCall) -> Vec:
+    """Whether the string equals an element of the list (false for a null list; null for a
+    null string)."""
+    needle, options = call.args
+    n = call.length
+    needle_valid = needle.is_valid() if not isinstance(needle, ConstVec) else np.full(n, needle.value is not None)
+    if isinstance(options, ConstVec) and options.value is None:
+        found = np.zeros(n, dtype=bool)
+    else:
+        lists = as_list(options)
+        pid = lists.parent_index()
+        hit = equal_or_both_null(lists.child, needle.take(pid)) if len(pid) else np.zeros(0, bool)
+        found = np.bincount(pid[hit], minlength=n)[:n] > 0 if len(pid) else np.zeros(n, dtype=bool)
+        if lists.valid is not None:
+            found &= lists.valid
+    return ArrayVec(pa.array(found, type=pa.bool_(), mask=None if needle_valid.all() else ~needle_valid))
+
+
+@kernel("partition")
+@_null_as_empty
+@folding
+def partition(call: KernelCall, args: list, n: int) -> Vec:
+    """``[before, sep, after]`` around the first ``sep``; ``[s, "", ""]`` when ``sep`` is
+    absent, empty or null (Weave: null; Python's ``str.partition("")`` is an error)."""
+    array = str_array(args[0])
+    data, offsets, valid = parts(array)
+    seps = args[1]
+    if isinstance(seps, ConstVec):
+        sep = "" if seps.value is None else str(seps.value)
+        s_data = np.frombuffer(sep.encode("utf-8"), dtype=np.uint8)
+        s_off = np.array([0, len(s_data)], dtype=np.int64)
+        sep_len = np.full(n, len(s_data), dtype=np.int64)
+        at = text.find_rows(data, offsets, s_data, s_off, True) if len(s_data) else np.full(n, -1, np.int64)
+    else:
+        s_data, s_off, _ = parts(pc.fill_null(str_array(seps), ""))
+        sep_len = np.diff(s_off)
+        at = np.where(sep_len > 0, text.find_rows(data, offsets, s_data, s_off, False), -1)
+    start, end = offsets[:-1], offsets[1:]
+    found = at >= 0
+    cut = np.where(found, start + at, end)
+    after = np.where(found, cut + sep_len, end)
+    bounds = np.stack([start, cut, cut, after, after, end], axis=1)[valid]
+    list_offsets = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.where(valid, 3, 0), out=list_offsets[1:])
+    child = gather(data, bounds[:, 0::2].ravel(), bounds[:, 1::2].ravel(), None)
+    return ListVec(list_offsets, ArrayVec(child), None if valid.all() else valid)
+
+
+# -- levenshtein ---------------------------------------------------------------------------------
+
+
+def _code_units(vec: Vec) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
+    """(bytes, offsets, validity, broadcast) of a string argument; a constant is one row."""
+    if isinstance(vec, ConstVec):
+        raw = np.frombuffer(("" if vec.value is None else str(vec.value)).encode("utf-8"), dtype=np.uint8)
+        return raw, np.array([0, len(raw)], dtype=np.int64), np.ones(1, dtype=bool), True
+    data, offsets, valid = parts(str_array(vec))
+    return data, offsets, valid, False
+
+
+@kernel("levenshtein")
+def levenshtein(call: KernelCall) -> Vec:
+    """The edit distance of two strings in code points; null counts as "" (never null)."""
+    a, b = call.args
+    n = call.length
+    both_const = isinstance(a, ConstVec) and isinstance(b, ConstVec)
+    a_data, a_off, a_valid, a_one = _code_units(a)
+    b_data, b_off, b_valid, b_one = _code_units(b)
+    out = text.levenshtein_rows(a_data, a_off, a_valid, b_data, b_off, b_valid, a_one, b_one, 1 if both_const else n)
+    if both_const:
+        return ConstVec(int(out[0]), pa.int64(), n)
+    return ArrayVec(pa.array(out, type=pa.int64()))
 
 
 # -- findAll -------------------------------------------------------------------------------------
