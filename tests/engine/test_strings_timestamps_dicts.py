@@ -418,6 +418,9 @@ STRING_TEMPLATES = [
     'contains("a")', 'startsWith("a")', 'endsWith(" ")', "slice(1, 3)", "slice(-2)", "slice(-3, -1)",
     'replace("a", "XY")', 'replace("", "-")', 'replace(" ", "")', 'split(",")', 'split("")', 'split(" ")',
     'findAll("[a-z]+")', 'findAll("[0-9]+(?:\\\\.[0-9]*)?")', 'findAll("é|ñ")', 'findAll("[^ ]+")',
+    # Weave's string ops
+    "isAlpha", "isAlnum", "lStrip", "rStrip", 'append("!")', 'prepend("<")', 'partition(",")', 'partition("")',
+    'in("abc é")', 'in(["a", "", "é"])', 'levenshtein("abé")', "startsWith(null)", "endsWith(null)",
 ]
 
 
@@ -439,6 +442,8 @@ VARYING_TEMPLATES = [
     'row["s"].replace(row["s2"], "<>")', 'row["s"].replace("a", row["s2"])', 'row["s"].replace(row["s2"], row["s"])',
     'row["s"].split(row["s2"])', 'row["s"].slice(row["a"], row["b"])', 'row["s"].slice(row["a"])',
     'row["s"].findAll(row["s2"])',
+    'row["s"].append(row["s2"])', 'row["s"].prepend(row["s2"])', 'row["s"].partition(row["s2"])',
+    'row["s"].in(row["s2"])', 'row["s"].levenshtein(row["s2"])', 'levenshtein(row["s2"], row["s"])',
 ]
 
 

@@ -667,7 +667,10 @@ def op_join_to_str(x, sep):
         return None
     if not isinstance(sep, str):
         raise type_error("joinToStr", x, sep)
-    return sep.join(to_string(e) for e in need_list("joinToStr", x) if e is not None)
+    items = need_list("joinToStr", x)
+    if items and all(isinstance(e, list) or e is None for e in items) and any(isinstance(e, list) for e in items):
+        return [op_join_to_str(e, sep) for e in items]  # a list of lists maps (Weave)
+    return sep.join("" if e is None else to_string(e) for e in items)  # null as "" (Weave)
 
 
 # --- reducers --------------------------------------------------------------
@@ -1529,6 +1532,57 @@ def _ends_with(s, suffix):
     return s.endswith(suffix)
 
 
+def weave_string_op(name: str, fn: Callable):
+    """A string op with Weave's null rule: a null first argument gives null, a null second
+    argument counts as "" (startsWith, append, in, levenshtein...)."""
+
+    def scalar(s, other):
+        if s is None:
+            return None
+        if not isinstance(s, str):
+            raise type_error(name, s, other)
+        if other is None:
+            other = ""
+        need_str(name, other)
+        return fn(s, other)
+
+    def run(s, other):
+        return mapped(name, scalar, s, other)
+
+    run.__name__ = f"op_{name}"
+    OPS[name] = run
+    return run
+
+
+def _partition(s, sep):
+    return [s, "", ""] if sep == "" else list(s.partition(sep))
+
+
+def _levenshtein(a, b):
+    if len(a) < len(b):
+        a, b = b, a
+    row = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        diagonal, row[0] = row[0], i
+        for j, cb in enumerate(b, 1):
+            diagonal, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, diagonal + (ca != cb))
+    return row[-1]
+
+
+@op("levenshtein")
+def op_levenshtein(a, b):
+    return mapped("levenshtein", lambda x, y: _levenshtein(x or "", y or ""), a, b)
+
+
+@op("in")
+def op_in(a, b):
+    if isinstance(b, list) and not isinstance(a, list):
+        return None if a is None else any(isinstance(e, str) and e == a for e in b)
+    if isinstance(a, list) and isinstance(b, list) and all(isinstance(e, str) or e is None for e in b):
+        return [op_in(x, b) for x in a]  # each string's membership in the list
+    return mapped("in", lambda x, y: None if x is None else x in (y or ""), a, b)
+
+
 def _slice(s, a, b=_MISSING):
     need_int("slice", a)
     if b is _MISSING:
@@ -1549,22 +1603,18 @@ def _split(s, sep):
     return s.split(sep)
 
 
-NUMERIC_RE = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
-SPECIAL_RE = re.compile(r"[+-]?(?:inf|infinity|nan)", re.IGNORECASE)
-INTEGER_RE = re.compile(r"[+-]?[0-9]+")
+# Weave's isNumeric: an optional "-", then ASCII digits with at most one "." (no exponent, no
+# spaces, not empty); toNumber is the float of such a text, else null.
+NUMERIC_RE = re.compile(r"-?(?:[0-9]+\.?[0-9]*|\.[0-9]+)", re.ASCII)
 
 
 def _is_numeric(s):
-    t = s.strip()
-    return bool(NUMERIC_RE.fullmatch(t) or SPECIAL_RE.fullmatch(t))
+    return bool(NUMERIC_RE.fullmatch(s))
 
 
 def _parse_number(s):
     # docs/semantics.md: toNumber of a string is always a float ("23" -> 23.0).
-    t = s.strip()
-    if INTEGER_RE.fullmatch(t) or NUMERIC_RE.fullmatch(t) or SPECIAL_RE.fullmatch(t):
-        return float(t)
-    return None
+    return float(s) if NUMERIC_RE.fullmatch(s) else None
 
 
 def _find_all(s, pattern):
@@ -1579,8 +1629,15 @@ def _find_all(s, pattern):
 string_op("len", len)
 string_op("lower", str.lower)
 string_op("upper", str.upper)
-string_op("startsWith", _starts_with)
-string_op("endsWith", _ends_with)
+weave_string_op("startsWith", _starts_with)
+weave_string_op("endsWith", _ends_with)
+weave_string_op("append", lambda s, suffix: s + suffix)
+weave_string_op("prepend", lambda s, prefix: prefix + s)
+weave_string_op("partition", _partition)
+string_op("isAlpha", str.isalpha)
+string_op("isAlnum", str.isalnum)
+string_op("lStrip", str.lstrip)
+string_op("rStrip", str.rstrip)
 string_op("slice", _slice)
 string_op("replace", _replace)
 string_op("split", _split)

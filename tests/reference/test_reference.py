@@ -110,7 +110,8 @@ CATALOG = [
     "ceil", "round", "sqrt", "log", "exp", "toString", "toTimestamp", "bin", "binsfixed", "binsequal",
     # strings
     "len", "lower", "upper", "startsWith", "endsWith", "slice", "replace", "split", "strip",
-    "isNumeric", "toNumber", "findAll",
+    "isNumeric", "toNumber", "findAll", "append", "prepend", "partition", "in", "isAlpha", "isAlnum",
+    "lStrip", "rStrip", "levenshtein",
     # booleans / null
     "and", "or", "not", "isNone", "coalesce", "cond",
     # timestamps
@@ -395,8 +396,9 @@ def test_join_dotted_access_on_result():
 
 
 def test_join_to_str():
-    assert run("joinToStr", [1, None, 2.0, "a", True, 0.5], "-") == "1-2-a-true-0.5"
+    assert run("joinToStr", [1, None, 2.0, "a", True, 0.5], "-") == "1--2-a-true-0.5"  # null as "" (Weave)
     assert run("joinToStr", [], ",") == ""
+    assert run("joinToStr", [["a", None], None, []], ",") == ["a,", None, ""]  # maps over lists
 
 
 # ---------------------------------------------------------------------------
@@ -717,6 +719,20 @@ def test_split():
     assert ev(call("split", getitem(ROWS, "s"), " ")) == [["Apple"], ["banana"], None, ["cherry", "pie"]]
 
 
+def test_weave_string_ops():
+    assert run("startsWith", "abc", None) is True and run("endsWith", "", None) is True
+    assert run("startsWith", None, "a") is None
+    assert run("append", "a", None) == "a" and run("prepend", "a", "b") == "ba" and run("append", None, "x") is None
+    assert run("partition", "a-b-c", "-") == ["a", "-", "b-c"]
+    assert run("partition", "abc", None) == ["abc", "", ""] == run("partition", "abc", "")
+    assert run("in", "b", "abc") is True and run("in", "", None) is True and run("in", None, "a") is None
+    assert run("in", "b", ["a", "b"]) is True and run("in", "c", ["a", None]) is False
+    assert run("isAlpha", "é") is True and run("isAlpha", "") is False and run("isAlnum", "a1") is True
+    assert run("lStrip", " a ") == "a " and run("rStrip", " a ") == " a"
+    assert run("levenshtein", "kitten", "sitting") == 3 and run("levenshtein", None, "ab") == 2
+    assert run("levenshtein", "straße", "strasse") == 2
+
+
 def test_strip():
     assert run("strip", "  a b \t\n") == "a b"
     assert run("strip", "\u00a0x\u3000") == "x"
@@ -724,20 +740,23 @@ def test_strip():
 
 
 def test_is_numeric():
-    for text in ["1", "-2", "1e3", " 2 ", "3.5", ".5", "5.", "+7", "nan", "inf", "-Infinity", "1E-3"]:
+    # Weave's rule: an optional "-", then digits with at most one "." (no exponent, no spaces).
+    for text in ["1", "-2", "3.5", ".5", "5.", "-.5", "007"]:
         assert run("isNumeric", text) is True, text
-    for text in ["", " ", "abc", "12a", "1e", "0x10", "1_000", "1,5", "--1", "١٢"]:
+    for text in ["", " ", "-", ".", "abc", "12a", "1e3", "42e10", " 2 ", "+7", "nan", "inf", "0x10",
+                 "1_000", "1,5", "--1", "1.2.3", "١٢"]:
         assert run("isNumeric", text) is False, text
     assert run("isNumeric", None) is None
 
 
 def test_to_number():
     assert same(run("toNumber", "42"), 42.0)  # always a float (docs/semantics.md)
-    assert same(run("toNumber", " -7 "), -7.0)
+    assert same(run("toNumber", "-7"), -7.0)
+    assert run("toNumber", " -7 ") is None
     assert same(run("toNumber", "3.5"), 3.5)
-    assert same(run("toNumber", "1e3"), 1000.0)
+    assert run("toNumber", "1e3") is None
     assert same(run("toNumber", "99999999999999999999"), 1e20)
-    assert run("toNumber", "inf") == INF
+    assert run("toNumber", "inf") is None
     assert run("toNumber", "abc") is None
     assert run("toNumber", "") is None
     assert run("toNumber", None) is None

@@ -378,6 +378,94 @@ def codepoints_present(data, offsets, valid, lo, hi):
     return seen
 
 
+@njit(cache=True, nogil=True)
+def find_rows(data, offsets, needles, n_offsets, broadcast):
+    """Per row, the byte position of the first occurrence of its needle (row ``r``'s, or needle 0
+    for every row when ``broadcast``) relative to the row's start, or -1."""
+    n = len(offsets) - 1
+    out = np.full(n, -1, dtype=np.int64)
+    for r in range(n):
+        k = 0 if broadcast else r
+        at = find_bytes(data, offsets[r], offsets[r + 1], needles, n_offsets[k], n_offsets[k + 1])
+        if at >= 0:
+            out[r] = at - offsets[r]
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _decode_into(data, start, end, out):
+    """The code points of ``data[start:end]`` into ``out``; returns how many."""
+    i = start
+    k = 0
+    while i < end:
+        cp, size = decode_at(data, i)
+        out[k] = cp
+        k += 1
+        i += size
+    return k
+
+
+@njit(cache=True, nogil=True)
+def levenshtein_rows(a_data, a_off, a_valid, b_data, b_off, b_valid, a_broadcast, b_broadcast, n):
+    """Edit distance (insert, delete, substitute a code point; each costs 1) of every row's pair.
+
+    A null string counts as "" (Weave).  One row of the dynamic programme over the shorter
+    string: O(len_a * len_b) time and O(min(len_a, len_b)) memory per pair."""
+    out = np.zeros(n, dtype=np.int64)
+    longest_a = 0
+    for r in range(len(a_off) - 1):
+        longest_a = max(longest_a, a_off[r + 1] - a_off[r])
+    longest_b = 0
+    for r in range(len(b_off) - 1):
+        longest_b = max(longest_b, b_off[r + 1] - b_off[r])
+    xs = np.empty(longest_a, dtype=np.int64)
+    ys = np.empty(longest_b, dtype=np.int64)
+    row = np.empty(max(longest_a, longest_b) + 1, dtype=np.int64)
+    for r in range(n):
+        ra = 0 if a_broadcast else r
+        rb = 0 if b_broadcast else r
+        la = _decode_into(a_data, a_off[ra], a_off[ra + 1], xs) if a_valid[ra] else 0
+        lb = _decode_into(b_data, b_off[rb], b_off[rb + 1], ys) if b_valid[rb] else 0
+        long_s, short_s, ll, ls = xs, ys, la, lb
+        if lb > la:
+            long_s, short_s, ll, ls = ys, xs, lb, la
+        if ls == 0:
+            out[r] = ll
+            continue
+        for j in range(ls + 1):
+            row[j] = j
+        for i in range(1, ll + 1):
+            diagonal = row[0]  # the previous row's value at j - 1
+            row[0] = i
+            c = long_s[i - 1]
+            for j in range(1, ls + 1):
+                above = row[j]
+                best = diagonal + (0 if short_s[j - 1] == c else 1)
+                if above + 1 < best:
+                    best = above + 1
+                if row[j - 1] + 1 < best:
+                    best = row[j - 1] + 1
+                row[j] = best
+                diagonal = above
+        out[r] = row[ls]
+    return out
+
+
+@njit(cache=True, nogil=True)
+def all_in_class(data, offsets, table, bit):
+    """Per row: the string is not empty and every code point has ``bit`` set in ``table``."""
+    n = len(offsets) - 1
+    out = np.zeros(n, dtype=np.bool_)
+    for r in range(n):
+        i, end = offsets[r], offsets[r + 1]
+        ok = i < end
+        while ok and i < end:
+            cp, size = decode_at(data, i)
+            ok = (table[cp] & bit) != 0
+            i += size
+        out[r] = ok
+    return out
+
 
 # -- case mapping tables, built once from Python's own str.upper / str.lower ----------------
 
@@ -444,3 +532,23 @@ def sigma_tables() -> tuple[np.ndarray, np.ndarray]:
     cased[cps] = (last[1] == 0x3C2) & ~ignorable[cps]
     return ignorable, cased
 
+
+# -- character classes, from Python's own str.isalpha / str.isalnum --------------------------
+
+ALPHA = 1
+ALNUM = 2
+
+
+def class_table() -> np.ndarray:
+    """Per code point: ``ALPHA`` if Python's ``str.isalpha``, ``ALNUM`` if ``str.isalnum``."""
+    with TABLES_LOCK:
+        if "classes" in _TABLES:
+            return _TABLES["classes"][0]
+        cps = all_code_points()
+        text = cps.astype(np.uint32).tobytes().decode("utf-32-le")
+        table = np.zeros(0x110000, dtype=np.uint8)
+        alpha = np.fromiter((c.isalpha() for c in text), dtype=np.bool_, count=len(cps))
+        alnum = np.fromiter((c.isalnum() for c in text), dtype=np.bool_, count=len(cps))
+        table[cps] = np.where(alpha, ALPHA, 0) | np.where(alnum, ALNUM, 0)
+        _TABLES["classes"] = (table,)
+        return table

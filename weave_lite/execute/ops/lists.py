@@ -479,7 +479,7 @@ def join_to_str(call: KernelCall) -> Vec:
     n = lists.length
     sep_vec = call.args[1]
     child = lists.child
-    if isinstance(child, ListVec) or isinstance(child, StructVec):
+    if isinstance(child, (ListVec, StructVec)):
         raise call.error("`joinToStr` joins a list of numbers, strings, booleans or timestamps")
     values = as_array(child) if child.length else pa.array([], pa.large_string())
     values = combine(values)
@@ -489,14 +489,12 @@ def join_to_str(call: KernelCall) -> Vec:
         strings = _to_strings(values)
     except TypeError as exc:
         raise call.error(str(exc)) from None
-    keep = child.is_valid() if child.length else np.zeros(0, bool)
-    if pa.types.is_union(values.type):
-        keep = keep & validity(strings)
+    # Null elements are written as "" (Weave: "1,,2" for ["1", null, "2"]).
+    flat = pc.fill_null(strings, "") if strings.null_count else strings
     pid = lists.parent_index()
-    kept = np.bincount(pid[keep], minlength=n).astype(np.int64)[:n] if len(pid) else np.zeros(n, np.int64)
+    kept = np.bincount(pid, minlength=n).astype(np.int64)[:n] if len(pid) else np.zeros(n, np.int64)
     offsets = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(kept, out=offsets[1:])
-    flat = strings.filter(pa.array(keep, type=pa.bool_())) if len(strings) else strings
     mask = pa.array(~lists.valid) if lists.valid is not None else None
     listed = pa.LargeListArray.from_arrays(pa.array(offsets, type=pa.int64()), flat, mask=mask)
     if isinstance(sep_vec, ConstVec):

@@ -13,10 +13,15 @@ Where Arrow and Python differ (the reference interpreter is Python), this module
 * ``replace("", x)`` inserts ``x`` around every code point as Python does (a Numba kernel:
   Arrow's literal replace never terminates on an empty pattern).
 * ``split("")`` splits into code points (numpy over the UTF-8 bytes).
-* ``toNumber`` parses with Arrow's string->float64 cast after a RE2 check of the reference's
-  number grammar; its type is ``union<int, float>`` which the type system widens to ``float``,
-  so the kernel always returns float64 (an integer text gives the float of that integer: exact
-  up to 2**53; ``"-0"`` gives ``0.0`` as ``int("-0")`` does).
+* ``toNumber`` parses with Arrow's string->float64 cast after a RE2 check of Weave's
+  ``isNumeric`` rule; its type is ``union<int, float>`` which the type system widens to
+  ``float``, so the kernel always returns float64 (an integer text gives the float of that
+  integer: exact up to 2**53; ``"-0"`` gives ``-0.0`` as ``float("-0")`` does).
+* ``isAlpha``/``isAlnum`` follow Python's ``str.isalpha``/``str.isalnum`` (Arrow's Unicode
+  tables are of another version): ASCII columns use Arrow, others a Numba loop over a table
+  built once from Python.  ``levenshtein`` is a Numba loop over code points.
+* Weave's null rule for a second string argument (``append``, ``prepend``, ``in``,
+  ``startsWith``, ``endsWith``, ``levenshtein``): null counts as ``""``.
 * ``findAll(regex)`` uses RE2 (linear time) through Arrow, with ``\\d \\w \\s`` made
   Unicode-aware as in Python's ``re``; see :func:`_find_all` for the remaining differences.
 * ``toString`` of timestamps is written with numpy (ISO 8601, microseconds, ``Z``); floats use
@@ -29,77 +34,30 @@ RE2 once per *distinct* pattern (:func:`_by_distinct`).
 
 from __future__ import annotations
 
-from typing import Any, Callable
+import dataclasses
+import functools
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from weave_lite.execute.calls import folding, has_null_type
-from weave_lite.execute.columns import as_array, combine, concat_vecs, dense_validity, map_union, to_numpy, validity
+from weave_lite.execute.columns import as_array, as_list, combine, concat_vecs, dense_validity, to_numpy, validity
 from weave_lite.execute.executor import KernelCall, kernel
+from weave_lite.execute.ops.numbers import equal_or_both_null
 from weave_lite.execute.regex import check_regex, python_classes
+from weave_lite.execute.text_arrays import STRING, all_ascii, gather, make_strings, parts, str_array, to_string_array
 from weave_lite.execute.vectors import ArrayVec, ConstVec, ListVec, Vec, vec_from_arrow
 from weave_lite.kernels import text
-
-STRING = pa.string()
-
-
-def _str_array(vec: Vec) -> pa.Array:
-    """A string Vec as one ``pa.string()`` array (large strings kept large when they must be)."""
-    array = combine(as_array(vec))
-    t = array.type
-    if t == STRING or pa.types.is_large_string(t):
-        return array
-    if pa.types.is_null(t):
-        return pa.nulls(len(array), type=STRING)
-    if pa.types.is_string_view(t):
-        return array.cast(STRING)
-    raise TypeError(f"expected strings, got {t}")
-
-
-def _parts(array: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(UTF-8 bytes, int64 offsets of the n strings into them, validity) of a string array."""
-    n = len(array)
-    large = pa.types.is_large_string(array.type)
-    buffers = array.buffers()
-    if buffers[1] is None:
-        offsets = np.zeros(n + 1, dtype=np.int64)
-    else:
-        offsets = np.frombuffer(buffers[1], dtype=np.int64 if large else np.int32, count=array.offset + n + 1)
-        offsets = offsets[array.offset :].astype(np.int64)
-    data = np.frombuffer(buffers[2], dtype=np.uint8) if buffers[2] is not None else np.zeros(0, np.uint8)
-    return data, offsets, validity(array)
-
-
-def _make_strings(data: np.ndarray, offsets: np.ndarray, valid: np.ndarray | None) -> pa.Array:
-    """A string array from UTF-8 bytes and int64 offsets (large_string only when it must be)."""
-    n = len(offsets) - 1
-    large = int(offsets[-1]) >= 2**31 - 1
-    off = pa.py_buffer(np.ascontiguousarray(offsets, dtype=np.int64 if large else np.int32))
-    mask = None
-    null_count = 0
-    if valid is not None and not valid.all():
-        mask = pa.py_buffer(np.packbits(valid.astype(np.uint8), bitorder="little"))
-        null_count = int(n - np.count_nonzero(valid))
-    typ = pa.large_string() if large else STRING
-    return pa.Array.from_buffers(typ, n, [mask, off, pa.py_buffer(np.ascontiguousarray(data))], null_count)
-
-
-def _gather(data: np.ndarray, starts: np.ndarray, ends: np.ndarray, valid: np.ndarray | None) -> pa.Array:
-    """The strings ``data[starts[i]:ends[i]]`` (byte ranges)."""
-    sizes = ends - starts
-    out_off = np.zeros(len(sizes) + 1, dtype=np.int64)
-    np.cumsum(sizes, out=out_off[1:])
-    index = np.repeat(starts - out_off[:-1], sizes) + np.arange(out_off[-1], dtype=np.int64)
-    return _make_strings(data[index], out_off, valid)
 
 
 def _str_unary(compute_array: Callable[[pa.Array], pa.Array]):
     """A kernel applying ``compute_array`` to the string argument (constants folded)."""
 
     def compute(call: KernelCall, args: list, n: int) -> Vec:
-        return _as_vec(compute_array(_str_array(args[0])))
+        return _as_vec(compute_array(str_array(args[0])))
 
     compute.__name__ = compute_array.__name__
     return folding(compute)
@@ -170,30 +128,23 @@ def _pattern_op(
         strings = args[0]
         patterns = [a for a in args[1:] if a is not None]
         if all(isinstance(p, ConstVec) for p in patterns):
-            return _as_vec(fn(_str_array(strings), *[p.value for p in patterns]))
+            return _as_vec(fn(str_array(strings), *[p.value for p in patterns]))
         if varying is not None:
-            return _as_vec(varying(_str_array(strings), *[_str_array(p) for p in patterns]))
-        return _by_distinct(strings, patterns, lambda s, *ps: _as_vec(fn(_str_array(s), *ps)), out_type)
+            return _as_vec(varying(str_array(strings), *[str_array(p) for p in patterns]))
+        return _by_distinct(strings, patterns, lambda s, *ps: _as_vec(fn(str_array(s), *ps)), out_type)
 
     compute.__name__ = fn.__name__
     return folding(compute)
 
 
-def _all_ascii(array: pa.Array) -> bool:
-    data, offsets, _ = _parts(array)
-    if len(offsets) == 0:
-        return True
-    region = data[int(offsets[0]) : int(offsets[-1])]
-    return bool(region.size == 0 or region.max() < 0x80)
-
 
 def _change_case(array: pa.Array, upper: bool) -> pa.Array:
-    if _all_ascii(array):
+    if all_ascii(array):
         return pc.ascii_upper(array) if upper else pc.ascii_lower(array)
     single, multi_off, multi_cps, ignorable, cased = text.case_table(upper)
-    data, offsets, valid = _parts(array)
+    data, offsets, valid = parts(array)
     out, out_off = text.case_map(data, offsets, valid, single, multi_off, multi_cps, not upper, ignorable, cased)
-    return _make_strings(out, out_off, valid)
+    return make_strings(out, out_off, valid)
 
 
 def _upper(array: pa.Array) -> pa.Array:
@@ -212,7 +163,7 @@ def _lower(array: pa.Array) -> pa.Array:
 @kernel("add:string")
 @folding
 def add_string(call: KernelCall, args: list, n: int) -> Vec:
-    a, b = _str_array(args[0]), _str_array(args[1])
+    a, b = str_array(args[0]), str_array(args[1])
     return ArrayVec(pc.binary_join_element_wise(a, b, ""))
 
 
@@ -245,8 +196,8 @@ def _ends_with(array: pa.Array, suffix: str) -> pa.Array:
 
 def _matching(mode: int):
     def varying(array: pa.Array, needles: pa.Array) -> pa.Array:
-        data, offsets, valid = _parts(array)
-        n_data, n_offsets, n_valid = _parts(needles)
+        data, offsets, valid = parts(array)
+        n_data, n_offsets, n_valid = parts(needles)
         both = valid & n_valid
         out = text.match_rows(data, offsets, n_data, n_offsets, mode)
         return pa.array(out, type=pa.bool_(), mask=None if both.all() else ~both)
@@ -254,9 +205,30 @@ def _matching(mode: int):
     return varying
 
 
-kernel("contains:string")(_pattern_op(_contains, pa.bool_(), _matching(0)))
-kernel("startsWith")(_pattern_op(_starts_with, pa.bool_(), _matching(1)))
-kernel("endsWith")(_pattern_op(_ends_with, pa.bool_(), _matching(2)))
+def _empty_if_null(vec: Vec) -> Vec:
+    """A string argument with null elements counted as "" (Weave's rule for a second argument)."""
+    if isinstance(vec, ConstVec):
+        return ConstVec("", STRING, vec.length) if vec.value is None else vec
+    array = str_array(vec)
+    return ArrayVec(pc.fill_null(array, "")) if array.null_count else vec
+
+
+def _null_as_empty(run: Callable[[KernelCall], Vec]) -> Callable[[KernelCall], Vec]:
+    """The kernel ``run`` with a null second argument counted as ""."""
+
+    @functools.wraps(run)
+    def wrapped(call: KernelCall) -> Vec:
+        args = list(call.args)
+        args[1] = _empty_if_null(args[1])
+        return run(dataclasses.replace(call, args=args))
+
+    return wrapped
+
+
+_contains_kernel = _pattern_op(_contains, pa.bool_(), _matching(0))
+kernel("contains:string")(_contains_kernel)
+kernel("startsWith")(_null_as_empty(_pattern_op(_starts_with, pa.bool_(), _matching(1))))
+kernel("endsWith")(_null_as_empty(_pattern_op(_ends_with, pa.bool_(), _matching(2))))
 
 
 # -- slice ---------------------------------------------------------------------------------------
@@ -267,7 +239,7 @@ _BIG = 2**62
 @kernel("slice")
 @folding
 def slice_(call: KernelCall, args: list, n: int) -> Vec:
-    array = _str_array(args[0])
+    array = str_array(args[0])
     start = args[1]
     stop = args[2] if len(args) > 2 and args[2] is not None else None
     if isinstance(start, ConstVec) and (stop is None or isinstance(stop, ConstVec)):
@@ -288,7 +260,7 @@ def _int_numpy(vec: Vec, n: int) -> tuple[np.ndarray, np.ndarray]:
 
 def _slice_varying(array: pa.Array, start: Vec, stop: Vec | None, n: int) -> pa.Array:
     """Python's ``s[a:b]`` with per-element bounds (CPython's PySlice_AdjustIndices)."""
-    data, offsets, valid = _parts(array)
+    data, offsets, valid = parts(array)
     length = np.asarray(pc.fill_null(pc.utf8_length(array), 0).to_numpy(zero_copy_only=False), dtype=np.int64)
     a, a_ok = _int_numpy(start, n)
     lo = np.where(a < 0, np.maximum(a + length, 0), np.minimum(a, length))
@@ -302,7 +274,7 @@ def _slice_varying(array: pa.Array, start: Vec, stop: Vec | None, n: int) -> pa.
     ok = valid & a_ok & b_ok
     lo = np.where(ok, lo, 0)
     hi = np.where(ok, hi, 0)
-    return _gather(data, text.codepoint_to_byte(data, offsets, lo), text.codepoint_to_byte(data, offsets, hi), ok)
+    return gather(data, text.codepoint_to_byte(data, offsets, lo), text.codepoint_to_byte(data, offsets, hi), ok)
 
 
 # -- replace, split ------------------------------------------------------------------------------
@@ -312,20 +284,20 @@ def _replace(array: pa.Array, old: str, new: str) -> pa.Array:
     if old == "":
         # Python inserts ``new`` before every code point and at the end (Arrow's literal
         # replace never terminates on an empty pattern).
-        data, offsets, valid = _parts(array)
+        data, offsets, valid = parts(array)
         insert = np.frombuffer(new.encode("utf-8"), dtype=np.uint8)
         out, out_off = text.insert_around_code_points(data, offsets, valid, insert)
-        return _make_strings(out, out_off, valid)
+        return make_strings(out, out_off, valid)
     return pc.replace_substring(array, pattern=old, replacement=new)
 
 
 def _replace_varying(array: pa.Array, olds: pa.Array, news: pa.Array) -> pa.Array:
-    data, offsets, valid = _parts(array)
-    o_data, o_off, o_valid = _parts(olds)
-    w_data, w_off, w_valid = _parts(news)
+    data, offsets, valid = parts(array)
+    o_data, o_off, o_valid = parts(olds)
+    w_data, w_off, w_valid = parts(news)
     valid = valid & o_valid & w_valid
     out, out_off = text.replace_rows(data, offsets, valid, o_data, o_off, w_data, w_off)
-    return _make_strings(out, out_off, valid)
+    return make_strings(out, out_off, valid)
 
 
 _replace_kernel = _pattern_op(_replace, STRING, _replace_varying)
@@ -347,12 +319,12 @@ def _replaced_bytes(call: KernelCall) -> int:
     def lengths(vec: Vec) -> np.ndarray | int:
         if isinstance(vec, ConstVec):
             return len(str(vec.value).encode("utf-8", "surrogatepass"))
-        array = _str_array(vec)
+        array = str_array(vec)
         return np.asarray(pc.fill_null(pc.binary_length(array), 0).to_numpy(zero_copy_only=False), dtype=np.int64)
 
     s_len, old_len, new_len = lengths(strings), lengths(old), lengths(new)
     if isinstance(old, ConstVec) and not isinstance(strings, ConstVec):
-        array = _str_array(strings)
+        array = str_array(strings)
         counted = pc.utf8_length(array) if old.value == "" else pc.count_substring(array, str(old.value))
         count = np.asarray(pc.fill_null(counted, 0).to_numpy(zero_copy_only=False), dtype=np.int64) + (old.value == "")
     else:  # varying patterns: at most one match per pattern length, one more for ""
@@ -373,22 +345,22 @@ def _split_code_points(array: pa.Array) -> Vec:
     valid = validity(array)
     if not valid.all():
         array = pc.fill_null(array, "")
-    data, offsets, _ = _parts(array)
+    data, offsets, _ = parts(array)
     lo, hi = int(offsets[0]), int(offsets[-1])
     starts = np.flatnonzero((data[lo:hi] & 0xC0) != 0x80).astype(np.int64) + lo
     per_row = np.searchsorted(starts, offsets, side="left")
     list_offsets = (per_row - per_row[0]).astype(np.int64)
     child_offsets = np.concatenate([starts, [hi]]).astype(np.int64)
-    child = _make_strings(data, child_offsets, None)
+    child = make_strings(data, child_offsets, None)
     return ListVec(list_offsets, ArrayVec(child), None if valid.all() else valid)
 
 
 def _split_varying(array: pa.Array, seps: pa.Array) -> Vec:
-    data, offsets, valid = _parts(array)
-    s_data, s_off, s_valid = _parts(seps)
+    data, offsets, valid = parts(array)
+    s_data, s_off, s_valid = parts(seps)
     valid = valid & s_valid
     list_off, starts, ends = text.split_rows(data, offsets, valid, s_data, s_off)
-    return ListVec(list_off, ArrayVec(_gather(data, starts, ends, None)), None if valid.all() else valid)
+    return ListVec(list_off, ArrayVec(gather(data, starts, ends, None)), None if valid.all() else valid)
 
 
 kernel("split")(_pattern_op(_split, pa.list_(STRING), _split_varying))
@@ -396,25 +368,144 @@ kernel("split")(_pattern_op(_split, pa.list_(STRING), _split_varying))
 
 # -- numbers in strings --------------------------------------------------------------------------
 
-# The reference's grammar (tests/reference/interpreter.py), in RE2 syntax, anchored.
-_NUMBER = r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
-_SPECIAL = r"(?i:[+-]?(?:inf|infinity|nan))"
-_NUMERIC_RE = rf"\A(?:{_NUMBER}|{_SPECIAL})\z"
+# Weave's isNumeric (weave/ops_primitives/string.py): an optional "-", then ASCII digits with at
+# most one "." ("5.", ".5" and "-.5" count; "", "-", ".", "1e3", " 2", "+1", "inf" do not).
+_NUMERIC_RE = r"\A-?(?:[0-9]+\.?[0-9]*|\.[0-9]+)\z"
 
 
 def _is_numeric(array: pa.Array) -> pa.Array:
-    return pc.match_substring_regex(_strip(array), pattern=_NUMERIC_RE)
+    return pc.match_substring_regex(array, pattern=_NUMERIC_RE)
 
 
 def _to_number(array: pa.Array) -> pa.Array:
-    text = _strip(array)
-    numeric = pc.match_substring_regex(text, pattern=_NUMERIC_RE)
-    text = pc.if_else(numeric, text, pa.scalar(None, type=text.type))
+    numeric = pc.match_substring_regex(array, pattern=_NUMERIC_RE)
+    text = pc.if_else(numeric, array, pa.scalar(None, type=array.type))
     return pc.cast(text, pa.float64())  # always a float, as float(text): "-0" is -0.0
 
 
 kernel("isNumeric")(_str_unary(_is_numeric))
 kernel("toNumber")(_str_unary(_to_number))
+
+
+# -- Weave's string ops: lStrip, rStrip, isAlpha, isAlnum, append, prepend, in, partition -------
+
+
+def _char_class(bit: int, ascii_test: Callable[[pa.Array], pa.Array]) -> Callable[[pa.Array], pa.Array]:
+    def test(array: pa.Array) -> pa.Array:
+        if all_ascii(array):
+            return ascii_test(array)
+        data, offsets, valid = parts(array)
+        out = text.all_in_class(data, offsets, text.class_table(), bit)
+        return pa.array(out, type=pa.bool_(), mask=None if valid.all() else ~valid)
+
+    test.__name__ = ascii_test.__name__
+    return test
+
+
+kernel("lStrip")(_str_unary(pc.utf8_ltrim_whitespace))  # Arrow's whitespace is Python's
+kernel("rStrip")(_str_unary(pc.utf8_rtrim_whitespace))
+kernel("isAlpha")(_str_unary(_char_class(text.ALPHA, pc.ascii_is_alpha)))
+kernel("isAlnum")(_str_unary(_char_class(text.ALNUM, pc.ascii_is_alnum)))
+
+
+@kernel("append")
+@_null_as_empty
+@folding
+def append(call: KernelCall, args: list, n: int) -> Vec:
+    return ArrayVec(pc.binary_join_element_wise(str_array(args[0]), str_array(args[1]), ""))
+
+
+@kernel("prepend")
+@_null_as_empty
+@folding
+def prepend(call: KernelCall, args: list, n: int) -> Vec:
+    return ArrayVec(pc.binary_join_element_wise(str_array(args[1]), str_array(args[0]), ""))
+
+
+@kernel("in:string")
+@_null_as_empty
+def in_string(call: KernelCall) -> Vec:
+    """``a.in(b)`` is ``b.contains(a)``, with a null ``b`` counted as ""."""
+    needle, haystack = call.args
+    if isinstance(needle, ConstVec) and needle.value is None:
+        return ConstVec(None, pa.bool_(), call.length)
+    swapped = (call.arg_types[1], call.arg_types[0])
+    return _contains_kernel(dataclasses.replace(call, args=[haystack, needle], arg_types=swapped))
+
+
+@kernel("in:list")
+def in_list(call: KernelCall) -> Vec:
+    """Whether the string equals an element of the list (false for a null list; null for a
+    null string)."""
+    needle, options = call.args
+    n = call.length
+    needle_valid = needle.is_valid() if not isinstance(needle, ConstVec) else np.full(n, needle.value is not None)
+    if isinstance(options, ConstVec) and options.value is None:
+        found = np.zeros(n, dtype=bool)
+    else:
+        lists = as_list(options)
+        pid = lists.parent_index()
+        hit = equal_or_both_null(lists.child, needle.take(pid)) if len(pid) else np.zeros(0, bool)
+        found = np.bincount(pid[hit], minlength=n)[:n] > 0 if len(pid) else np.zeros(n, dtype=bool)
+        if lists.valid is not None:
+            found &= lists.valid
+    return ArrayVec(pa.array(found, type=pa.bool_(), mask=None if needle_valid.all() else ~needle_valid))
+
+
+@kernel("partition")
+@_null_as_empty
+@folding
+def partition(call: KernelCall, args: list, n: int) -> Vec:
+    """``[before, sep, after]`` around the first ``sep``; ``[s, "", ""]`` when ``sep`` is
+    absent, empty or null (Weave: null; Python's ``str.partition("")`` is an error)."""
+    array = str_array(args[0])
+    data, offsets, valid = parts(array)
+    seps = args[1]
+    if isinstance(seps, ConstVec):
+        sep = "" if seps.value is None else str(seps.value)
+        s_data = np.frombuffer(sep.encode("utf-8"), dtype=np.uint8)
+        s_off = np.array([0, len(s_data)], dtype=np.int64)
+        sep_len = np.full(n, len(s_data), dtype=np.int64)
+        at = text.find_rows(data, offsets, s_data, s_off, True) if len(s_data) else np.full(n, -1, np.int64)
+    else:
+        s_data, s_off, _ = parts(pc.fill_null(str_array(seps), ""))
+        sep_len = np.diff(s_off)
+        at = np.where(sep_len > 0, text.find_rows(data, offsets, s_data, s_off, False), -1)
+    start, end = offsets[:-1], offsets[1:]
+    found = at >= 0
+    cut = np.where(found, start + at, end)
+    after = np.where(found, cut + sep_len, end)
+    bounds = np.stack([start, cut, cut, after, after, end], axis=1)[valid]
+    list_offsets = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.where(valid, 3, 0), out=list_offsets[1:])
+    child = gather(data, bounds[:, 0::2].ravel(), bounds[:, 1::2].ravel(), None)
+    return ListVec(list_offsets, ArrayVec(child), None if valid.all() else valid)
+
+
+# -- levenshtein ---------------------------------------------------------------------------------
+
+
+def _code_units(vec: Vec) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
+    """(bytes, offsets, validity, broadcast) of a string argument; a constant is one row."""
+    if isinstance(vec, ConstVec):
+        raw = np.frombuffer(("" if vec.value is None else str(vec.value)).encode("utf-8"), dtype=np.uint8)
+        return raw, np.array([0, len(raw)], dtype=np.int64), np.ones(1, dtype=bool), True
+    data, offsets, valid = parts(str_array(vec))
+    return data, offsets, valid, False
+
+
+@kernel("levenshtein")
+def levenshtein(call: KernelCall) -> Vec:
+    """The edit distance of two strings in code points; null counts as "" (never null)."""
+    a, b = call.args
+    n = call.length
+    both_const = isinstance(a, ConstVec) and isinstance(b, ConstVec)
+    a_data, a_off, a_valid, a_one = _code_units(a)
+    b_data, b_off, b_valid, b_one = _code_units(b)
+    out = text.levenshtein_rows(a_data, a_off, a_valid, b_data, b_off, b_valid, a_one, b_one, 1 if both_const else n)
+    if both_const:
+        return ConstVec(int(out[0]), pa.int64(), n)
+    return ArrayVec(pa.array(out, type=pa.int64()))
 
 
 # -- findAll -------------------------------------------------------------------------------------
@@ -425,7 +516,7 @@ def _markers(array: pa.Array) -> tuple[str, str]:
     first = ("\ue000", "\ue001")
     if not (pc.any(pc.match_substring(array, first[0])).as_py() or pc.any(pc.match_substring(array, first[1])).as_py()):
         return first
-    data, offsets, valid = _parts(array)
+    data, offsets, valid = parts(array)
     for lo, hi in ((0xE000, 0xF900), (0xF0000, 0xFFFFE), (0x100000, 0x10FFFE)):
         free = np.flatnonzero(~text.codepoints_present(data, offsets, valid, lo, hi))
         if len(free) >= 2:
@@ -457,9 +548,9 @@ def _find_all(array: pa.Array, pattern: str) -> Vec:
     matches = pieces.filter_children(position > 0)
     child = combine(as_array(matches.child))
     if len(child):
-        data, offsets, _ = _parts(child)
+        data, offsets, _ = parts(child)
         size = np.asarray(pc.find_substring(child, close).to_numpy(zero_copy_only=False), dtype=np.int64)  # bytes
-        child = _gather(data, offsets[:-1], offsets[:-1] + size, None)
+        child = gather(data, offsets[:-1], offsets[:-1] + size, None)
     return ListVec(matches.offsets, ArrayVec(child), matches.valid)
 
 
@@ -467,85 +558,6 @@ kernel("findAll")(_pattern_op(_find_all, pa.list_(STRING)))
 
 
 # -- toString ------------------------------------------------------------------------------------
-
-_TS_FORMAT = "%Y-%m-%dT%H:%M:%SZ"  # %S of microsecond timestamps prints 00.000000
-
-
-def to_string_array(array: pa.Array) -> pa.Array:
-    """The text of every value, as the reference's ``toString`` writes it."""
-    array = combine(array)
-    t = array.type
-    if t == STRING:
-        return array
-    if pa.types.is_large_string(t) or pa.types.is_string_view(t):
-        return array.cast(STRING)
-    if pa.types.is_null(t):
-        return pa.nulls(len(array), type=STRING)
-    if pa.types.is_boolean(t) or pa.types.is_integer(t):
-        return array.cast(STRING)
-    if pa.types.is_floating(t):
-        # Arrow writes the shortest round-trip digits, integral values without a fraction,
-        # "nan"/"inf"/"-inf"/"-0": exactly the reference's float_to_string.
-        return array.cast(pa.float64()).cast(STRING)
-    if pa.types.is_date(t):
-        return to_string_array(array.cast(pa.timestamp("us")).cast(pa.timestamp("us", tz="UTC")))
-    if pa.types.is_timestamp(t):
-        if t.unit != "us" or t.tz is None:
-            base = array.cast(pa.timestamp(t.unit)) if t.tz is not None else array
-            array = base.cast(pa.timestamp("us")).cast(pa.timestamp("us", tz="UTC"))
-        elif t.tz != "UTC":
-            array = array.cast(pa.timestamp("us", tz="UTC"))
-        return _iso_timestamps(array)
-    if pa.types.is_union(t):
-        return map_union(array, to_string_array, STRING)
-    raise TypeError(f"`toString` does not take values of Arrow type {t}")
-
-
-_US_PER_DAY = 86_400_000_000
-_MIN_US = -62135596800 * 1_000_000  # 0001-01-01T00:00:00Z
-_MAX_US = 253402300800 * 1_000_000  # 10000-01-01T00:00:00Z
-
-
-def _iso_timestamps(array: pa.Array) -> pa.Array:
-    """``YYYY-MM-DDTHH:MM:SS.ffffffZ`` of UTC microsecond timestamps, written with numpy
-    (days to civil dates by Hinnant's algorithm); years outside 1..9999 go through strftime."""
-    n = len(array)
-    valid = validity(array)
-    us = np.asarray(pc.fill_null(array.cast(pa.int64()), 0).to_numpy(zero_copy_only=False), dtype=np.int64)
-    if n == 0 or ((us[valid] < _MIN_US) | (us[valid] >= _MAX_US)).any():
-        return pc.strftime(array, format=_TS_FORMAT)
-    us = us[valid]
-    days, rem = np.divmod(us, _US_PER_DAY)
-    z = days + 719468
-    era = np.floor_divide(z, 146097)
-    doe = z - era * 146097
-    yoe = (doe - doe // 1460 + doe // 36524 - doe // 146096) // 365
-    doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
-    mp = (5 * doy + 2) // 153
-    day = doy - (153 * mp + 2) // 5 + 1
-    month = np.where(mp < 10, mp + 3, mp - 9)
-    year = yoe + era * 400 + (month <= 2)
-    secs, micro = np.divmod(rem, 1_000_000)
-    hour, secs = np.divmod(secs, 3600)
-    minute, second = np.divmod(secs, 60)
-    out = np.empty((len(us), 27), dtype=np.uint8)
-    out[:] = np.frombuffer(b"0000-00-00T00:00:00.000000Z", dtype=np.uint8)
-
-    def put(column: int, width: int, values: np.ndarray) -> None:
-        for k in range(width - 1, -1, -1):
-            values, digit = np.divmod(values, 10)
-            out[:, column + k] = digit + 48
-
-    put(0, 4, year)
-    put(5, 2, month)
-    put(8, 2, day)
-    put(11, 2, hour)
-    put(14, 2, minute)
-    put(17, 2, second)
-    put(20, 6, micro)
-    offsets = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(np.where(valid, 27, 0), out=offsets[1:])
-    return _make_strings(out.ravel(), offsets, valid)
 
 
 @kernel("toString")

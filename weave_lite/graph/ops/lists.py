@@ -210,7 +210,8 @@ define(
     AREA,
     ("list", "scalar"),
     fixed(STRING),
-    accepts=lambda types: is_list(types[0]) and is_str(types[1]),
+    # A list of lists maps (Weave: each inner list joined); null elements are written as "".
+    accepts=lambda types: is_list(types[0]) and not isinstance(base(elem(types[0])), ListT) and is_str(types[1]),
     doc='list.joinToStr(", ")',
     partial=NOT_MERGEABLE,
 )
