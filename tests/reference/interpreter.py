@@ -1009,13 +1009,12 @@ def op_neg(a):
 
 def _eq(a, b):
     if a is None or b is None:
-        return None  # null == null is null
+        return a is None and b is None  # null-safe (SPEC section 3): null == null is true
     return strict_eq(a, b)
 
 
 def _ne(a, b):
-    r = _eq(a, b)
-    return None if r is None else not r
+    return not _eq(a, b)
 
 
 def _ordered(name: str, test: Callable[[int], bool]):

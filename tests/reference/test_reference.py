@@ -564,8 +564,10 @@ def test_comparisons_and_nulls():
     assert run("eq", 1, "1") is False  # different kinds are not equal
     assert run("eq", 1, True) is False
     assert run("ne", 1, "1") is True
-    assert run("eq", None, None) is None
-    assert run("ne", None, 1) is None
+    assert run("eq", None, None) is True  # null-safe == (SPEC section 3)
+    assert run("eq", None, 1) is False
+    assert run("ne", None, 1) is True
+    assert run("ne", None, None) is False
     assert run("lt", None, 1) is None
     with pytest.raises(WeaveTypeError):
         run("lt", 1, "a")
