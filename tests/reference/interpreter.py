@@ -888,6 +888,10 @@ def _add(a, b):
         return float(a) + float(b)
     if isinstance(a, str) and isinstance(b, str):
         return a + b
+    if is_ts(a) and is_num(b):  # a timestamp plus milliseconds (SPEC section 3)
+        return from_us(to_us(a) + round(b * 1000))
+    if is_num(a) and is_ts(b):
+        return from_us(to_us(b) + round(a * 1000))
     raise type_error("add", a, b)
 
 
@@ -900,6 +904,8 @@ def _sub(a, b):
         return float(a) - float(b)
     if is_ts(a) and is_ts(b):
         return (to_us(a) - to_us(b)) / 1000  # milliseconds, as a float
+    if is_ts(a) and is_num(b):  # a timestamp minus milliseconds
+        return from_us(to_us(a) - round(b * 1000))
     raise type_error("sub", a, b)
 
 
@@ -1373,7 +1379,7 @@ def _to_timestamp(a):
     else:
         if not math.isfinite(a):
             return None  # DECISION: NaN/inf milliseconds give null
-        us = round(a * 1000)  # DECISION: nearest microsecond
+        us = math.floor(a) * 1000  # DECISION: whole milliseconds (floored), as Weave
     try:
         return from_us(us)
     except OverflowError:

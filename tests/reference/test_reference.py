@@ -647,7 +647,8 @@ def test_to_string():
 def test_to_timestamp():
     assert run("toTimestamp", 0) == ts(1970, 1, 1)
     assert run("toTimestamp", 1714564800000) == ts(2024, 5, 1, 12)
-    assert run("toTimestamp", 1.5) == ts(1970, 1, 1, 0, 0, 0, 1500)
+    assert run("toTimestamp", 1.5) == ts(1970, 1, 1, 0, 0, 0, 1000)  # fractional ms dropped (floored), as Weave
+    assert run("toTimestamp", -0.5) == ts(1969, 12, 31, 23, 59, 59, 999000)
     assert run("toTimestamp", -1) == ts(1969, 12, 31, 23, 59, 59, 999000)
     assert run("toTimestamp", None) is None
     assert run("toTimestamp", NAN) is None

@@ -294,7 +294,7 @@ def to_timestamp(call: KernelCall) -> Vec:
     n = call.length
     values, valid = _numpy(ms, n, False)
     with np.errstate(all="ignore"):
-        us = np.round(values * 1000.0)
+        us = np.floor(values) * 1000.0  # whole milliseconds, as Weave's timestamps (floored)
     ok = valid & np.isfinite(us) & (np.abs(us) < 2**62)
     out = pa.array(np.where(ok, us, 0).astype(np.int64), mask=~ok).cast(pa.timestamp("us", tz="UTC"))
     if isinstance(ms, ConstVec):
