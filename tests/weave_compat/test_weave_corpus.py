@@ -19,7 +19,6 @@ CASES = cases_strings.CASES + cases_numbers.CASES + cases_lists.CASES
 # Reasons, one per missing feature (KNOWN_FAILURES) or kept difference (KEPT_DIFFERENCES).
 
 _R = {
-    'eqnull': 'null-safe `==`/`!=` (SPEC 3): comparing with null must give true/false, not null',
     'in': 'op string `in` missing (`a.in(b)`: substring of b, or element of a list of strings)',
     'append': 'op string `append` missing',
     'prepend': 'op string `prepend` missing',
@@ -35,18 +34,13 @@ _R = {
     'neg': 'negative index (`x[-1]`)',
     'star': '`*` pick wildcard (`x["*.a"]`, `arr.*.inner.*.b`)',
     'esc': 'escaped dot in a pick path (`x["a\\\\.b"]` picks key `a.b`)',
-    'tsnum': 'timestamp + number of milliseconds',
-    'binsnice': "per-row bin with `timestampBinsNice([start, stop], n)` (Weave's two-argument form)",
     'dictkey': 'per-row key into a constant dict (`{bc: 1}[x]`) fails at run time',
     'sortmixed': "sorting by a mixed-type (union) key leaks Arrow's 'Unsupported type for RecordBatch sorting'",
     'groupkey': 'groupkey tag survives concat of groups (`groups.concat.map(row => row.groupkey)`)',
     'startsnull': '`startsWith(null)` / `endsWith(null)` is true (Weave: null prefix/suffix = "")',
     'isnumexp': '`isNumeric` must reject exponents (`"42e10"` is false in Weave)',
-    'tsfrac': '`toTimestamp` drops fractional milliseconds in Weave',
-    'sumnull': '`sum` of no non-null values is null in Weave (we give 0)',
     'jts': '`joinToStr` writes null as "" (Weave0 rule)',
     'jtsmap': '`joinToStr` auto-maps over a list of lists',
-    'listeq': '`==` on two lists compares whole lists (Weave), not element-wise',
     'concatmix': 'concat of lists whose elements are of different kinds (numbers with dicts or lists)',
 }
 _K = {
@@ -54,6 +48,8 @@ _K = {
     'ornull': "We use Kleene logic as JavaScript/weave-js and SQL do: `null || true` is true. Weave's Python arrow `or` gives null when either side is null.",
     'tsdelta': "SPEC 3: timestamp - timestamp gives milliseconds (a number), as weave-js does. Weave's Python `datetime_sub` gives a timedelta.",
     'stradd': 'SPEC 3: arithmetic with null gives null, so `"foo" + null` is null, as Weave\'s Python `string-add`. weave-js\'s test expects "foo" (null treated as "").',
+    'listeq': "SPEC 3: an op on scalars applied to lists maps over them, so `==` of two lists compares element by element and gives a list of booleans (as `+` does). Weave compares the two lists whole (one boolean).",
+    'sumnull': "SPEC 3: reducers skip nulls, so `sum` of a list with no non-null values is the sum of nothing, 0 (as `count` is 0; docs/semantics.md). Weave's Python `sum` gives null.",
     'outernull': "Outer joins keep rows whose key is null, unmatched, as SQL does. Weave's `join` drops rows with a null key even from left/right outer joins.",
 }
 
@@ -176,16 +172,8 @@ KNOWN_FAILURES: dict[str, str] = {
     'js_opStringStartsWith_1': _R['startsnull'],
     'js_opStringStartsWith_2': _R['startsnull'],
     'js_opStringIsNumeric_4': _R['isnumexp'],
-    'null_consuming_sum_allnull': _R['sumnull'],
-    'null_consuming_sum_empty': _R['sumnull'],
     'join_to_str_list': _R['jts'],
     'join_to_str_arrow': _R['jtsmap'],
-    'vec_list_equal_l1_l2': _R['listeq'],
-    'vec_list_equal_l1_l3': _R['listeq'],
-    'vec_list_equal_l4_l2': _R['listeq'],
-    'vec_list_equal_l4_l5': _R['listeq'],
-    'vec_list_equal_l6_l2': _R['listeq'],
-    'vec_list_equal_l6_l7': _R['listeq'],
     'concat_extend_05': _R['concatmix'],
     'concat_extend_07': _R['concatmix'],
 }
@@ -203,6 +191,14 @@ KEPT_DIFFERENCES: dict[str, str] = {
     'join2_full_outer': _K['outernull'],
     'join2_left_outer': _K['outernull'],
     'join2_right_outer': _K['outernull'],
+    'vec_list_equal_l1_l2': _K['listeq'],
+    'vec_list_equal_l1_l3': _K['listeq'],
+    'vec_list_equal_l4_l2': _K['listeq'],
+    'vec_list_equal_l4_l5': _K['listeq'],
+    'vec_list_equal_l6_l2': _K['listeq'],
+    'vec_list_equal_l6_l7': _K['listeq'],
+    'null_consuming_sum_allnull': _K['sumnull'],
+    'null_consuming_sum_empty': _K['sumnull'],
 }
 
 
