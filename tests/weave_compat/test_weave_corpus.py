@@ -35,7 +35,6 @@ _R = {
     'star': '`*` pick wildcard (`x["*.a"]`, `arr.*.inner.*.b`)',
     'esc': 'escaped dot in a pick path (`x["a\\\\.b"]` picks key `a.b`)',
     'dictkey': 'per-row key into a constant dict (`{bc: 1}[x]`) fails at run time',
-    'sortmixed': "sorting by a mixed-type (union) key leaks Arrow's 'Unsupported type for RecordBatch sorting'",
     'groupkey': 'groupkey tag survives concat of groups (`groups.concat.map(row => row.groupkey)`)',
     'startsnull': '`startsWith(null)` / `endsWith(null)` is true (Weave: null prefix/suffix = "")',
     'isnumexp': '`isNumeric` must reject exponents (`"42e10"` is false in Weave)',
@@ -165,7 +164,6 @@ KNOWN_FAILURES: dict[str, str] = {
     'pick_escaped_dot': _R['esc'],
     'vec_special_pick': _R['dictkey'],
     'vec_string_pick': _R['dictkey'],
-    'compat_sort_mixed_types': _R['sortmixed'],
     'arrow_groupby_concat_groupkey': _R['groupkey'],
     'js_opStringEndsWith_1': _R['startsnull'],
     'js_opStringEndsWith_2': _R['startsnull'],
@@ -179,6 +177,7 @@ KNOWN_FAILURES: dict[str, str] = {
 }
 KEPT_DIFFERENCES: dict[str, str] = {
     'compat_sort_by_dict_arrow': _K['sortnull'],
+    'compat_sort_mixed_types': _K['sortnull'],
     'compat_sort_const_then_row_arrow': _K['sortnull'],
     'compat_sort_const_then_row_list': _K['sortnull'],
     'compat_sort_null_asc_asc_arrow': _K['sortnull'],
