@@ -165,3 +165,23 @@ def test_logger_takes_a_dataset_timestamp(tmp_path):
 
 def test_weave_lite_exports_still_work():
     assert weave_lite.evaluate("1 + 1") == 2
+
+
+# -- segment pruning with null-safe == ------------------------------------------------------------
+
+
+def test_pruning_keeps_all_null_segments_for_eq_null(root):
+    st = StreamTable("e/p/prune", root=root)
+    st.log([{"model": None, "i": k} for k in range(5)])
+    st.flush()
+    st.log([{"model": "m1", "i": k} for k in range(5, 8)])
+    st.flush()
+    st.finish()
+    rows = 'stream_table("e/p/prune").rows'
+    for optimize in (True, False):
+        run = lambda e: to_python(evaluate(e, root=root, optimize=optimize))  # noqa: E731
+        assert run(f'{rows}.filter(row => row["model"] == null).count') == 5
+        assert run(f'{rows}.filter(row => null == row["model"]).count') == 5
+        assert run(f'{rows}.filter(row => row["model"] != null).count') == 3
+        assert run(f'{rows}.filter(row => row["model"] == "m1" && row["i"] >= 0).count') == 3
+        assert run(f'{rows}.filter(row => row["model"] != "m1").count') == 5
