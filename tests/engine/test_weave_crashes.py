@@ -75,7 +75,7 @@ def test_sort_a_mixed_type_stream_table_column(root):
 
 def test_join_with_string_flags_is_a_type_error_before_running():
     x = [{"k": 1}]
-    with pytest.raises(WeaveTypeError, match="leftOuter must be true or false.*without quotes"):
+    with pytest.raises(WeaveTypeError, match=r"leftOuter must be true or false.*without quotes"):
         evaluate('x.join(y, r => r["k"], r => r["k"], "a", "b", "false", "false")', vars={"x": x, "y": x})
     got = ev('x.join(y, r => r["k"], r => r["k"], "a", "b", false, false)', vars={"x": x, "y": x})
     assert got == [{"a": {"k": 1}, "b": {"k": 1}}]
@@ -154,7 +154,7 @@ def test_logger_logs_a_pandas_row(tmp_path):
 
 def test_logger_takes_a_dataset_timestamp(tmp_path):
     session = get_or_create_session(tmp_path / "profiles")
-    when = dt.datetime(2024, 1, 1, 12, tzinfo=dt.timezone.utc)
+    when = dt.datetime(2024, 1, 1, 12, tzinfo=dt.UTC)
     with session.logger("ds", dataset_timestamp=when) as lg:
         lg.log({"a": 1})
     files = lg.close()
@@ -179,7 +179,10 @@ def test_pruning_keeps_all_null_segments_for_eq_null(root):
     st.finish()
     rows = 'stream_table("e/p/prune").rows'
     for optimize in (True, False):
-        run = lambda e: to_python(evaluate(e, root=root, optimize=optimize))  # noqa: E731
+
+        def run(e: str, optimize: bool = optimize):
+            return to_python(evaluate(e, root=root, optimize=optimize))
+
         assert run(f'{rows}.filter(row => row["model"] == null).count') == 5
         assert run(f'{rows}.filter(row => null == row["model"]).count') == 5
         assert run(f'{rows}.filter(row => row["model"] != null).count') == 3

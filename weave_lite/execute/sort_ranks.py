@@ -53,9 +53,9 @@ def _key(v: Any) -> tuple:
     if kind is not None:
         return (kind, v)
     if isinstance(v, dt.datetime):
-        return (4, v if v.tzinfo else v.replace(tzinfo=dt.timezone.utc))
+        return (4, v if v.tzinfo else v.replace(tzinfo=dt.UTC))
     if isinstance(v, dt.date):
-        return (4, dt.datetime(v.year, v.month, v.day, tzinfo=dt.timezone.utc))
+        return (4, dt.datetime(v.year, v.month, v.day, tzinfo=dt.UTC))
     if isinstance(v, (list, tuple)):
         return (6, tuple(_key(x) for x in v))
     if isinstance(v, dict):

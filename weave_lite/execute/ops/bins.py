@@ -11,7 +11,7 @@ int64 microseconds since the epoch (floor division aligns bins to the epoch befo
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import pyarrow as pa
