@@ -176,7 +176,6 @@ KNOWN_FAILURES: dict[str, str] = {
     'concat_extend_07': _R['concatmix'],
 }
 KEPT_DIFFERENCES: dict[str, str] = {
-    'compat_sort_by_dict_arrow': _K['sortnull'],
     'compat_sort_mixed_types': _K['sortnull'],
     'compat_sort_const_then_row_arrow': _K['sortnull'],
     'compat_sort_const_then_row_list': _K['sortnull'],
