@@ -889,10 +889,21 @@ def _add(a, b):
     if isinstance(a, str) and isinstance(b, str):
         return a + b
     if is_ts(a) and is_num(b):  # a timestamp plus milliseconds (SPEC section 3)
-        return from_us(to_us(a) + round(b * 1000))
+        return _shifted(a, b)
     if is_num(a) and is_ts(b):
-        return from_us(to_us(b) + round(a * 1000))
+        return _shifted(b, a)
     raise type_error("add", a, b)
+
+
+def _shifted(ts, ms):
+    """``ts`` moved by ``ms`` milliseconds (to the nearest microsecond); null outside the
+    datetime range (DECISION, as toTimestamp) or for NaN/inf."""
+    if not math.isfinite(ms):
+        return None
+    try:
+        return from_us(to_us(ts) + round(ms * 1000))
+    except OverflowError:
+        return None
 
 
 def _sub(a, b):
@@ -905,7 +916,7 @@ def _sub(a, b):
     if is_ts(a) and is_ts(b):
         return (to_us(a) - to_us(b)) / 1000  # milliseconds, as a float
     if is_ts(a) and is_num(b):  # a timestamp minus milliseconds
-        return from_us(to_us(a) - round(b * 1000))
+        return _shifted(a, -b)
     raise type_error("sub", a, b)
 
 

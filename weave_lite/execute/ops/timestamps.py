@@ -46,14 +46,22 @@ def sub(call: KernelCall, args: list, n: int) -> Vec:
 
 def _shift(ts: Vec, ms: Vec, n: int, sign: int) -> Vec:
     """``ts + sign * ms``: milliseconds (ints or floats) added to timestamps, rounded to the
-    microsecond; null when either side is null or the result leaves the int64 range."""
+    microsecond; null when either side is null or the result is outside years 1 to 9999."""
     us, valid = micros(ts, n)
     values, ok = to_numpy(numeric(ms), n, np.float64)
     ok = dense_validity(ok, n) & valid
     with np.errstate(all="ignore"):
         delta = np.round(np.where(ok, values, 0.0) * 1000.0) * sign
-        ok &= np.isfinite(delta) & (np.abs(us + delta) < 2.0**62)
-    return ArrayVec(timestamps(us + np.where(ok, delta, 0).astype(np.int64), ok))
+        ok &= np.isfinite(delta) & (np.abs(delta) < 2.0**62)
+        shifted = us + np.where(ok, delta, 0).astype(np.int64)
+    ok &= (shifted >= _MIN_US) & (shifted <= _MAX_US)  # years 1 to 9999, as Python's datetime
+    return ArrayVec(timestamps(np.where(ok, shifted, 0), ok))
+
+
+_MIN_US = -62135596800 * 1_000_000  # 0001-01-01T00:00:00Z
+_MAX_US = 253402300799 * 1_000_000 + 999_999  # 9999-12-31T23:59:59.999999Z
+
+
 
 
 @kernel("add:timestamp")
