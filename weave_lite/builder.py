@@ -66,6 +66,16 @@ class Expr:
     def __bool__(self) -> bool:
         raise TypeError("an expression has no truth value; use & | ~ instead of and / or / not")
 
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        # Without this, Python iterates through __getitem__ (x[0], x[1], ...) and never stops.
+        raise TypeError(
+            "an expression is not iterable; run it first (`for row in expr.to_python()`) "
+            "or use .map(fn) / .filter(fn) to build on it"
+        )
+
+    def __contains__(self, item: Any) -> bool:
+        raise TypeError("`in` does not build an expression; use .contains(x)")
+
     # -- building ----------------------------------------------------------------------------
 
     def _wrap(self, node: Node) -> "Expr":

@@ -24,7 +24,7 @@ import pyarrow as pa
 from weave_lite.row_validation import normalize_row, normalize_rows
 from weave_lite.storage.bulk_input import normalize_batch
 from weave_lite.storage.names import TableName
-from weave_lite.storage.table import TableLog
+from weave_lite.storage.table import TableLog, to_pandas
 from weave_lite.writer import TIME_KEY, BackgroundWriter, BatchItem, RowsItem, client_id_column, timestamp_column
 
 if TYPE_CHECKING:
@@ -227,6 +227,10 @@ class StreamTable:
         if not self._table.exists():
             return pa.table({})
         return self._table.snapshot().to_arrow()
+
+    def to_pandas(self):
+        """Every committed row as a pandas DataFrame; mixed-kind columns are object columns."""
+        return to_pandas(self.to_arrow())
 
     def snapshot(self):
         """The committed rows as of now (a :class:`weave_lite.storage.Snapshot`)."""

@@ -43,7 +43,7 @@ GOLDEN = [
 ('table("t").rows.filter((a, b, c) => true)', 'WeaveTypeError', 'the function given to `filter` takes 3 parameters; `filter` passes 2\n  table("t").rows.filter((a, b, c) => true)\n                         ^^^^^^^^^^^^^^^^^'),
 ('table("t").rows.map(1)', 'WeaveTypeError', 'argument 2 of `map` must be a function such as `row => ...`\n  table("t").rows.map(1)\n                      ^'),
 ('table("t").rows.count(row => row)', 'WeaveTypeError', '`count` takes 1 argument, got 2\n  table("t").rows.count(row => row)\n  ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^'),
-('table("t").rows["model"] + 1', 'WeaveTypeError', '`+` cannot take (list<string>, int); expected number + number or string + string\n  table("t").rows["model"] + 1\n                           ^'),
+('table("t").rows["model"] + 1', 'WeaveTypeError', '`+` cannot take (list<string>, int); expected number + number or string + string or timestamp + milliseconds or milliseconds + timestamp\n  table("t").rows["model"] + 1\n                           ^'),
 ('"a" < 1', 'WeaveTypeError', '`<` cannot take (string, int); expected a < b (numbers, strings or timestamps)\n  "a" < 1\n      ^'),
 ('table("t").rows.map(row => row["model"].lower(1))', 'WeaveTypeError', '`lower` takes 1 argument, got 2\n  table("t").rows.map(row => row["model"].lower(1))\n                             ^^^^^^^^^^^^^^^^^^^^^'),
 ('table("t").rows.map(row => row["ts"].floor("5x"))', 'WeaveTypeError', 'unknown time unit \'5x\': use s, m, h or d with an optional multiplier, e.g. "5m"\n  table("t").rows.map(row => row["ts"].floor("5x"))\n                             ^^^^^^^^^^^^^^^^^^^^^'),

@@ -891,7 +891,22 @@ def _add(a, b):
         return float(a) + float(b)
     if isinstance(a, str) and isinstance(b, str):
         return a + b
+    if is_ts(a) and is_num(b):  # a timestamp plus milliseconds (SPEC section 3)
+        return _shifted(a, b)
+    if is_num(a) and is_ts(b):
+        return _shifted(b, a)
     raise type_error("add", a, b)
+
+
+def _shifted(ts, ms):
+    """``ts`` moved by ``ms`` milliseconds (to the nearest microsecond); null outside the
+    datetime range (DECISION, as toTimestamp) or for NaN/inf."""
+    if not math.isfinite(ms):
+        return None
+    try:
+        return from_us(to_us(ts) + round(ms * 1000))
+    except OverflowError:
+        return None
 
 
 def _sub(a, b):
@@ -903,6 +918,8 @@ def _sub(a, b):
         return float(a) - float(b)
     if is_ts(a) and is_ts(b):
         return (to_us(a) - to_us(b)) / 1000  # milliseconds, as a float
+    if is_ts(a) and is_num(b):  # a timestamp minus milliseconds
+        return _shifted(a, -b)
     raise type_error("sub", a, b)
 
 
@@ -1012,13 +1029,12 @@ def op_neg(a):
 
 def _eq(a, b):
     if a is None or b is None:
-        return None  # null == null is null
+        return a is None and b is None  # null-safe (SPEC section 3): null == null is true
     return strict_eq(a, b)
 
 
 def _ne(a, b):
-    r = _eq(a, b)
-    return None if r is None else not r
+    return not _eq(a, b)
 
 
 def _ordered(name: str, test: Callable[[int], bool]):
@@ -1377,7 +1393,7 @@ def _to_timestamp(a):
     else:
         if not math.isfinite(a):
             return None  # DECISION: NaN/inf milliseconds give null
-        us = round(a * 1000)  # DECISION: nearest microsecond
+        us = math.floor(a) * 1000  # DECISION: whole milliseconds (floored), as Weave
     try:
         return from_us(us)
     except OverflowError:

@@ -566,8 +566,10 @@ def test_comparisons_and_nulls():
     assert run("eq", 1, "1") is False  # different kinds are not equal
     assert run("eq", 1, True) is False
     assert run("ne", 1, "1") is True
-    assert run("eq", None, None) is None
-    assert run("ne", None, 1) is None
+    assert run("eq", None, None) is True  # null-safe == (SPEC section 3)
+    assert run("eq", None, 1) is False
+    assert run("ne", None, 1) is True
+    assert run("ne", None, None) is False
     assert run("lt", None, 1) is None
     with pytest.raises(WeaveTypeError):
         run("lt", 1, "a")
@@ -647,7 +649,8 @@ def test_to_string():
 def test_to_timestamp():
     assert run("toTimestamp", 0) == ts(1970, 1, 1)
     assert run("toTimestamp", 1714564800000) == ts(2024, 5, 1, 12)
-    assert run("toTimestamp", 1.5) == ts(1970, 1, 1, 0, 0, 0, 1500)
+    assert run("toTimestamp", 1.5) == ts(1970, 1, 1, 0, 0, 0, 1000)  # fractional ms dropped (floored), as Weave
+    assert run("toTimestamp", -0.5) == ts(1969, 12, 31, 23, 59, 59, 999000)
     assert run("toTimestamp", -1) == ts(1969, 12, 31, 23, 59, 59, 999000)
     assert run("toTimestamp", None) is None
     assert run("toTimestamp", NAN) is None

@@ -92,8 +92,6 @@ _GET = "`get(\"wandb-artifact:///...\")` root not implemented"
 KNOWN_FAILURES_GET: dict[str, str] = {p.id: _GET for p in PANELS}
 # The same panels with get(...) replaced by table("t"): what else is missing.
 KNOWN_FAILURES_BODY: dict[str, str] = {
-    "filter_not_null": "null-safe `!=` (SPEC 3)",
     "last_prompt": "negative index (`x[-1]`)",
     "completion": "negative index (`x[-1]`)",
-    "request_count_timeseries": "per-row bin with `timestampBinsNice([start, stop], n)`",
 }

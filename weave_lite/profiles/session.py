@@ -71,6 +71,9 @@ class Logger:
         if type(record) is dict:
             self._writer.log_row(record)
             return
+        if _is_pandas_series(record):  # one row of `df.iterrows()`: a record, not a column
+            self._writer.log_row({str(k): _plain(v) for k, v in record.items()})
+            return
         if record is None:
             if features is not None:
                 record = features
@@ -111,6 +114,16 @@ class Logger:
         return f"Logger({self.dataset_name!r}, with_rotation_time={rot!r}, folder='{self.folder}')"
 
 
+def _is_pandas_series(record) -> bool:
+    return type(record).__name__ == "Series" and type(record).__module__.startswith("pandas")
+
+
+def _plain(value):
+    """A numpy scalar (what a pandas row holds) as the Python value."""
+    item = getattr(value, "item", None)
+    return item() if callable(item) and getattr(value, "shape", None) == () else value
+
+
 class Session:
     """Where profiles are written, and a factory of loggers."""
 
@@ -139,6 +152,7 @@ class Session:
         tick: float | None = None,
         constraints=None,
         on_violation: Callable[[object], None] | None = None,
+        dataset_timestamp=None,
     ) -> Logger:
         """A logger writing ``<dataset_name>_profile.<window start>.bin`` files.
 
@@ -150,7 +164,16 @@ class Session:
         (seconds) the background thread checks for a finished window. ``constraints``: checked
         on each window's profile when it closes (report written beside the profile, see
         :mod:`.constraints`); ``on_violation(report)`` is called when one fails.
+        ``dataset_timestamp`` (whylogs' name; epoch seconds or a datetime): the time the profile
+        is for, instead of the clock's (not with ``with_rotation_time``, whose windows follow
+        the clock).
         """
+        if dataset_timestamp is not None:
+            if with_rotation_time is not None:
+                raise ValueError("dataset_timestamp fixes the profile's time: it cannot be combined with with_rotation_time")
+            if clock is not None:
+                raise ValueError("give either dataset_timestamp or clock, not both")
+            clock = lambda: dataset_timestamp  # noqa: E731
         folder = self.folder(dataset_name)
         writer = RotatingProfileWriter(
             folder, dataset_name, with_rotation_time, clock=clock or self.clock,

@@ -160,7 +160,9 @@ def may_match(segment: SegmentInfo, predicates: tuple) -> bool:
         if stats is None:
             continue  # not recorded (or the column is absent): cannot tell
         if stats.null_count == segment.rows:
-            return False  # comparisons with null are null, which filter treats as false
+            # Every value is null: `<`... with null are null and `null == value` is false, so no
+            # row matches. (`== null` is true there, but a null literal is never a predicate.)
+            return False
         lo, hi = stats.min, stats.max
         if lo is None or hi is None:
             continue

@@ -24,6 +24,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.dataset as ds
@@ -347,6 +348,31 @@ class Snapshot:
         if not parts:
             return schema.empty_table()
         return pa.concat_tables(parts)
+
+    def to_pandas(self, columns: Sequence[str] | None = None) -> Any:
+        """All rows as a pandas DataFrame; mixed-kind columns are object columns of Python
+        values (``to_arrow().to_pandas()`` cannot convert their Arrow unions)."""
+        return to_pandas(self.to_arrow(columns))
+
+
+def to_pandas(table: pa.Table) -> Any:
+    """``table`` as a pandas DataFrame; a column holding values of mixed kinds (an Arrow union,
+    which pandas cannot convert) becomes an object column of Python values."""
+    import pandas as pd
+
+    data = {}
+    for name, column in zip(table.column_names, table.columns):
+        if _has_union(column.type):
+            data[name] = pd.Series(column.to_pylist(), dtype=object)
+        else:
+            data[name] = column.to_pandas()
+    return pd.DataFrame(data, columns=table.column_names, index=pd.RangeIndex(table.num_rows))
+
+
+def _has_union(t: pa.DataType) -> bool:
+    if pa.types.is_union(t):
+        return True
+    return any(_has_union(t.field(i).type) for i in range(t.num_fields)) if pa.types.is_nested(t) else False
 
 
 def _project(schema: pa.Schema, columns: Sequence[str] | None) -> pa.Schema:

@@ -54,7 +54,7 @@ def _predicate(term: PNode, param: str) -> tuple[str, str, Any] | None:
         left, right, op = right, left, _FLIP[op]
     column = _column(left, param)
     if column is None or not isinstance(right, PConst) or right.value is None:
-        return None
+        return None  # `row["c"] == null` is true on null values (SPEC 3): nothing to prune by
     return (column, op, right.value)
 
 

@@ -11,6 +11,8 @@ int64 microseconds since the epoch (floor division aligns bins to the epoch befo
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pyarrow as pa
 
@@ -125,6 +127,60 @@ def timestamp_bins_nice(call: KernelCall) -> Vec:
         raise call.error("`timestampBinsNice(n)` needs a whole number of bins n >= 1")
     vec = arg if isinstance(arg, ConstVec) else ArrayVec(pa.array(values, type=pa.int64()))
     return bins_struct("nice", "nice", vec, call.length)
+
+
+# Weave's NICE_BIN_SIZES_SEC (weave/legacy/ops_primitives/timestamp_bins.py), in milliseconds:
+# 1 ns, 1 us, 1 ms; 1, 2.5, 5, 10, 15, 30 s; 1, 5, 10, 20, 30 min; 1-24 h; 2-30 d; 2-12 months of
+# 30 days; 1-10 years of 365 days.
+WEAVE_NICE_MS = np.array(
+    [1e-6, 1e-3, 1.0]
+    + [s * 1000.0 for s in (1, 2.5, 5, 10, 15, 30, 60, 300, 600, 1200, 1800)]
+    + [3600_000.0 * i for i in range(1, 25)]
+    + [86400_000.0 * i for i in range(2, 31)]
+    + [86400_000.0 * 30 * i for i in range(2, 13)]
+    + [365 * 86400_000.0 * i for i in range(1, 11)]
+)
+
+
+def _list_range(call: KernelCall, values: Callable[[Vec, int], tuple[np.ndarray, np.ndarray]]):
+    """Per list of the first argument: (min, max) of its non-null values (0, 0 when it has
+    none, as Weave's ``min(arr) if len(arr) > 0 else 0``) and the bin count as floats."""
+    lists = as_list(call.args[0])
+    m = lists.child.length
+    x, ok = values(lists.child, m)
+    x = x.astype(np.float64)
+    ok = ok & ~np.isnan(x)
+    count, lo, hi = per_list_min_max(lists, x, ok, np.inf, -np.inf)
+    lo, hi = np.where(count > 0, lo, 0.0), np.where(count > 0, hi, 0.0)
+    n, n_ok = floats(call.args[1], lists.length)
+    return lists, lo, hi, n, n_ok & lists.is_valid()
+
+
+def _step_bins(step: np.ndarray, valid: np.ndarray, n: int) -> StructVec:
+    valid = valid & np.isfinite(step) & (step > 0)
+    return bins_struct("fixed", "step", ArrayVec(_float_array(np.where(valid, step, 1.0), valid)), n)
+
+
+@kernel("binsequal:range")
+def binsequal_range(call: KernelCall) -> Vec:
+    """``binsequal(xs, n)``: fixed bins ``(max - min) / n`` wide (null when that is not > 0,
+    where Weave raises "Step must be greater than zero")."""
+    lists, lo, hi, n, ok = _list_range(call, floats)
+    with np.errstate(all="ignore"):
+        step = (hi - lo) / np.where(ok, n, 1.0)
+    return _step_bins(step, ok, lists.length)
+
+
+@kernel("timestampBinsNice:range")
+def timestamp_bins_nice_range(call: KernelCall) -> Vec:
+    """``timestampBinsNice(ts, n)``: of Weave's nice widths, the one nearest ``(max - min) / n``
+    by ratio (``min(sizes, key=|size / exact - 1|)``); 1 s when the range is empty."""
+    lists, lo, hi, n, ok = _list_range(call, micros)
+    with np.errstate(all="ignore"):
+        exact = (hi - lo) / 1000.0 / np.where(ok, n, 1.0)  # milliseconds
+        ratio = np.abs(WEAVE_NICE_MS[None, :] / np.where(exact > 0, exact, 1.0)[:, None] - 1.0)
+    step = np.where(exact > 0, WEAVE_NICE_MS[np.argmin(ratio, axis=1)], 1000.0) if len(exact) else exact
+    return _step_bins(step, ok & np.isfinite(exact), lists.length)
 
 
 def per_list_min_max(lists: ListVec, values: np.ndarray, ok: np.ndarray, lo_fill, hi_fill):

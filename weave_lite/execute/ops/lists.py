@@ -28,6 +28,7 @@ from weave_lite.execute.columns import (
 from weave_lite.execute.estimates import element_bytes
 from weave_lite.execute.executor import KernelCall, kernel
 from weave_lite.execute.ops.numbers import equal_or_both_null
+from weave_lite.execute.sort_ranks import needs_ranks, ranks
 from weave_lite.execute.vectors import ArrayVec, ConstVec, ListVec, StructVec, Vec, take_rows, union_variants
 from weave_lite.kernels.grouping import renumber_first_appearance
 
@@ -305,6 +306,8 @@ def sort_order(lists: ListVec, keys: list[Vec], directions: list, call: KernelCa
             continue
         if pa.types.is_floating(arr.type):
             arr = canonical_floats(arr)  # -0.0 and 0.0 sort as equal
+        elif needs_ranks(arr.type):  # lists, dicts, mixed types: Arrow cannot sort them
+            arr = ranks(arr)
         columns[f"k{i}"] = arr
         sort_keys.append((f"k{i}", "ascending" if direction == "asc" else "descending", "at_end"))
     table = pa.table(columns)

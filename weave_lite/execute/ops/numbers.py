@@ -6,9 +6,19 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from weave_lite.execute.columns import as_array, bool_mask, dense_validity, elementwise, is_null_type, numeric, to_numpy
+from weave_lite.execute.columns import (
+    as_array,
+    bool_mask,
+    concat_vecs,
+    dense_validity,
+    elementwise,
+    is_null_type,
+    key_codes,
+    numeric,
+    to_numpy,
+)
 from weave_lite.execute.executor import KernelCall, kernel
-from weave_lite.execute.vectors import ArrayVec, ConstVec, Vec
+from weave_lite.execute.vectors import ArrayVec, ConstVec, Vec, combine, union_variants, vec_from_arrow
 
 
 def _float(vec: Vec) -> Vec:
@@ -16,7 +26,7 @@ def _float(vec: Vec) -> Vec:
     if isinstance(vec, ConstVec):
         return ConstVec(None if vec.value is None else float(vec.value), pa.float64(), vec.length)
     array = as_array(vec)
-    return vec if pa.types.is_floating(array.type) else ArrayVec(array.cast(pa.float64()))
+    return vec if pa.types.is_floating(array.type) else ArrayVec(array.cast(pa.float64(), safe=False))  # nearest float
 
 
 def _both_int(call: KernelCall) -> bool:
@@ -98,14 +108,16 @@ def neg(call: KernelCall) -> Vec:
 # -- comparisons ---------------------------------------------------------------------------------
 
 
-def _compare(fn, eq_kind: bool):
+def _compare(fn):
+    """An ordering comparison: null with a null operand, null for values of different kinds."""
+
     def run(call: KernelCall) -> Vec:
         a, b = call.args[0], call.args[1]
         if is_null_type(a) or is_null_type(b):
             return ConstVec(None, pa.bool_(), call.length)
         a, b = _comparable_operands(a, b)
-        if a is None:  # different kinds: never equal
-            return ConstVec(fn is pc.not_equal, pa.bool_(), call.length) if eq_kind else ConstVec(None, pa.bool_(), call.length)
+        if a is None:  # different kinds: not ordered
+            return ConstVec(None, pa.bool_(), call.length)
         return elementwise(fn, a, b)
 
     return run
@@ -138,28 +150,100 @@ def _cast(vec: Vec, t: pa.DataType) -> Vec:
     return ArrayVec(array.cast(t))
 
 
-kernel("eq")(_compare(pc.equal, True))
-kernel("ne")(_compare(pc.not_equal, True))
-kernel("lt")(_compare(pc.less, False))
-kernel("le")(_compare(pc.less_equal, False))
-kernel("gt")(_compare(pc.greater, False))
-kernel("ge")(_compare(pc.greater_equal, False))
+kernel("lt")(_compare(pc.less))
+kernel("le")(_compare(pc.less_equal))
+kernel("gt")(_compare(pc.greater))
+kernel("ge")(_compare(pc.greater_equal))
+
+
+@kernel("eq")
+def eq(call: KernelCall) -> Vec:
+    """``a == b``, null-safe (SPEC section 3): ``null == null`` is true, ``x == null`` false."""
+    return null_safe_eq(call.args[0], call.args[1])
+
+
+@kernel("ne")
+def ne(call: KernelCall) -> Vec:
+    """``a != b``, null-safe: ``x != null`` is true for every non-null ``x``; never null."""
+    return elementwise(pc.invert, null_safe_eq(call.args[0], call.args[1]))
+
+
+def null_safe_eq(a: Vec, b: Vec) -> Vec:
+    """Element-wise ``a == b`` as a boolean Vec with no nulls: two nulls are equal, a null and a
+    value are not, values of different kinds are not; NaN is not equal to itself (IEEE 754)."""
+    n = a.length
+    if is_null_type(a) and is_null_type(b):
+        return ConstVec(True, pa.bool_(), n)
+    if is_null_type(a) or is_null_type(b):
+        other = b if is_null_type(a) else a
+        if isinstance(other, ConstVec):
+            return ConstVec(other.value is None, pa.bool_(), n)
+        return ArrayVec(pa.array(~other.is_valid(), pa.bool_()))
+    if _is_union(b) and not _is_union(a):
+        a, b = b, a
+    if _is_union(a):  # a mixed-type column: each variant against its rows of the other side
+        return ArrayVec(pa.array(_union_eq(a, b), pa.bool_()))
+    if not _scalar_kinds(a, b):  # dicts, lists: by value
+        return ArrayVec(pa.array(_equal_codes(a, b), pa.bool_()))
+    x, y = _comparable_operands(a, b)
+    if x is None:  # two different kinds of scalars: equal only where both are null
+        return _where_nulls(ConstVec(False, pa.bool_(), n), a, b)
+    if isinstance(x, ConstVec) and isinstance(y, ConstVec):
+        if x.value is None or y.value is None:
+            return ConstVec(x.value is None and y.value is None, pa.bool_(), n)
+        return elementwise(pc.equal, x, y)
+    return _where_nulls(elementwise(pc.equal, x, y), a, b)
+
+
+def _where_nulls(eq: Vec, a: Vec, b: Vec) -> Vec:
+    """``eq`` with its nulls replaced: true where both operands are null, else false."""
+    if isinstance(eq, ConstVec) and eq.value is not None and a.is_valid().all() and b.is_valid().all():
+        return eq
+    va, vb = a.is_valid(), b.is_valid()
+    out = np.where(va & vb, bool_mask(eq), ~va & ~vb)
+    return ArrayVec(pa.array(out, pa.bool_()))
+
+
+def _scalar_kinds(a: Vec, b: Vec) -> bool:
+    if not all(isinstance(v, (ArrayVec, ConstVec)) for v in (a, b)):
+        return False
+    return not any(pa.types.is_nested(t) or pa.types.is_union(t) for t in (_arrow_type(a), _arrow_type(b)))
+
+
+def _is_union(vec: Vec) -> bool:
+    return isinstance(vec, ArrayVec) and pa.types.is_union(vec.array.type)
+
+
+def _union_eq(a: Vec, b: Vec) -> np.ndarray:
+    out = np.zeros(a.length, dtype=bool)
+    for _, rows, child, inner in union_variants(combine(as_array(a))):
+        part = ArrayVec(child.take(pa.array(inner)))
+        out[rows] = bool_mask(null_safe_eq(part, b.take(rows)))
+    return out
+
+
+def _nested(vec: Vec) -> Vec:
+    """Struct and list arrays as StructVec / ListVec (so that dict literals meet dict columns)."""
+    if isinstance(vec, (ArrayVec, ConstVec)) and not is_null_type(vec):
+        t = _arrow_type(vec)
+        if pa.types.is_struct(t) or pa.types.is_list(t) or pa.types.is_large_list(t):
+            return vec_from_arrow(as_array(vec))
+    return vec
+
+
+def _equal_codes(a: Vec, b: Vec) -> np.ndarray:
+    """Equality by key codes (dicts by fields, unions by variant and value, null == null)."""
+    n = a.length
+    try:
+        codes = key_codes(concat_vecs([_nested(a), _nested(b)]))
+    except (TypeError, pa.ArrowInvalid, pa.ArrowNotImplementedError):  # kinds that cannot meet
+        return ~a.is_valid() & ~b.is_valid()
+    return codes[:n] == codes[n:]
 
 
 def equal_or_both_null(a: Vec, b: Vec) -> np.ndarray:
     """Element-wise ``a == b`` as numpy, where two nulls are equal (list membership)."""
-    eq = kernel_eq(a, b)
-    both_null = ~a.is_valid() & ~b.is_valid()
-    return bool_mask(eq) | both_null
-
-
-def kernel_eq(a: Vec, b: Vec) -> Vec:
-    if is_null_type(a) or is_null_type(b):
-        return ConstVec(None, pa.bool_(), a.length)
-    x, y = _comparable_operands(a, b)
-    if x is None:
-        return ConstVec(False, pa.bool_(), a.length)
-    return elementwise(pc.equal, x, y)
+    return bool_mask(null_safe_eq(a, b))
 
 
 # -- number functions ----------------------------------------------------------------------------
@@ -210,7 +294,7 @@ def to_timestamp(call: KernelCall) -> Vec:
     n = call.length
     values, valid = _numpy(ms, n, False)
     with np.errstate(all="ignore"):
-        us = np.round(values * 1000.0)
+        us = np.floor(values) * 1000.0  # whole milliseconds, as Weave's timestamps (floored)
     ok = valid & np.isfinite(us) & (np.abs(us) < 2**62)
     out = pa.array(np.where(ok, us, 0).astype(np.int64), mask=~ok).cast(pa.timestamp("us", tz="UTC"))
     if isinstance(ms, ConstVec):

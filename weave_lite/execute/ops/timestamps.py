@@ -13,7 +13,17 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from weave_lite.execute.calls import folding
-from weave_lite.execute.columns import TIMESTAMP, as_array, as_utc, combine, micros, timestamps
+from weave_lite.execute.columns import (
+    TIMESTAMP,
+    as_array,
+    as_utc,
+    combine,
+    dense_validity,
+    micros,
+    numeric,
+    timestamps,
+    to_numpy,
+)
 from weave_lite.execute.executor import KernelCall, kernel
 from weave_lite.execute.vectors import ArrayVec, ConstVec, Vec
 from weave_lite.graph.ops.timestamps import parse_unit
@@ -32,6 +42,44 @@ def sub(call: KernelCall, args: list, n: int) -> Vec:
     a, va = micros(args[0], n)
     b, vb = micros(args[1], n)
     return ArrayVec(_floats((a - b) / 1000.0, va & vb))
+
+
+def _shift(ts: Vec, ms: Vec, n: int, sign: int) -> Vec:
+    """``ts + sign * ms``: milliseconds (ints or floats) added to timestamps, rounded to the
+    microsecond; null when either side is null or the result is outside years 1 to 9999."""
+    us, valid = micros(ts, n)
+    values, ok = to_numpy(numeric(ms), n, np.float64)
+    ok = dense_validity(ok, n) & valid
+    with np.errstate(all="ignore"):
+        delta = np.round(np.where(ok, values, 0.0) * 1000.0) * sign
+        ok &= np.isfinite(delta) & (np.abs(delta) < 2.0**62)
+        shifted = us + np.where(ok, delta, 0).astype(np.int64)
+    ok &= (shifted >= _MIN_US) & (shifted <= _MAX_US)  # years 1 to 9999, as Python's datetime
+    return ArrayVec(timestamps(np.where(ok, shifted, 0), ok))
+
+
+_MIN_US = -62135596800 * 1_000_000  # 0001-01-01T00:00:00Z
+_MAX_US = 253402300799 * 1_000_000 + 999_999  # 9999-12-31T23:59:59.999999Z
+
+
+
+
+@kernel("add:timestamp")
+@folding
+def add_ms(call: KernelCall, args: list, n: int) -> Vec:
+    return _shift(args[0], args[1], n, 1)
+
+
+@kernel("add:ms_timestamp")
+@folding
+def add_ms_first(call: KernelCall, args: list, n: int) -> Vec:
+    return _shift(args[1], args[0], n, 1)
+
+
+@kernel("sub:timestamp_ms")
+@folding
+def sub_ms(call: KernelCall, args: list, n: int) -> Vec:
+    return _shift(args[0], args[1], n, -1)
 
 
 @kernel("toNumber:timestamp")

@@ -18,6 +18,28 @@ _BINS_NICE = DictT((("__bins", STRING), ("nice", INT)))
 define("binsfixed", AREA, ("scalar",), lambda t, c: _BINS_FIXED, accepts=all_of(is_num), doc="binsfixed(step)")
 define("binsequal", AREA, ("scalar",), lambda t, c: _BINS_EQUAL, accepts=all_of(is_int), doc="binsequal(n)")
 define("timestampBinsNice", AREA, ("scalar",), lambda t, c: _BINS_NICE, accepts=all_of(is_int), doc="timestampBinsNice(n)")
+# Weave's two-argument forms (what its boards print): the bins come from the range of a list,
+# and are fixed-width bins any single value can be put in (`row["x"].bin(binsequal(xs, 10))`).
+define(
+    "binsequal",
+    AREA,
+    ("list", "scalar"),
+    lambda t, c: _BINS_FIXED,
+    accepts=lambda t: is_list(t[0]) and is_num(elem(t[0])) and is_num(t[1]),
+    key="binsequal:range",
+    partial=NOT_MERGEABLE,
+    doc="binsequal(numbers, n): bins (max - min) / n wide, aligned to 0 (Weave's numbers-binsequal)",
+)
+define(
+    "timestampBinsNice",
+    AREA,
+    ("list", "scalar"),
+    lambda t, c: _BINS_FIXED,
+    accepts=lambda t: is_list(t[0]) and is_ts(elem(t[0])) and is_num(t[1]),
+    key="timestampBinsNice:range",
+    partial=NOT_MERGEABLE,
+    doc="timestampBinsNice(timestamps, n): the nice width nearest (max - min) / n, epoch-aligned (Weave's timestamps-binsnice)",
+)
 
 
 def _is_bins(kind):
@@ -32,7 +54,7 @@ define(
     lambda t, c: _BIN,
     accepts=lambda t: is_num(t[0]) and not is_any(t[0]) and _is_bins("fixed")(t[1]),
     key="bin:fixed",
-    doc="number.bin(binsfixed(step))",
+    doc="number.bin(binsfixed(step)) or number.bin(binsequal(numbers, n))",
 )
 define(
     "bin",
@@ -61,5 +83,5 @@ define(
     lambda t, c: _BIN_TS,
     accepts=lambda t: is_ts(t[0]) and t[0] != NONE and _is_bins("fixed")(t[1]),
     key="bin:timestamp",
-    doc="timestamp.bin(binsfixed(milliseconds))",
+    doc="timestamp.bin(binsfixed(milliseconds)) or timestamp.bin(timestampBinsNice(timestamps, n))",
 )

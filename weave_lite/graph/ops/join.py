@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from weave_lite.errors import WeaveTypeError
-from weave_lite.graph.ops.rules import elem, is_list
+from weave_lite.graph.ops.rules import elem, is_bool, is_list
 from weave_lite.graph.registry import NOT_CONST, NOT_MERGEABLE, define
 from weave_lite.graph.types import INT, DictT, ListT
 
@@ -16,6 +16,11 @@ def _join_type(types, consts):
     for i, alias in ((4, a1), (5, a2)):
         if i < len(types) and not isinstance(alias, str):
             raise WeaveTypeError("join aliases must be string literals")
+    for i, name in ((6, "leftOuter"), (7, "rightOuter")):  # a plan-time error, not a run-time one
+        if i < len(types) and not is_bool(types[i]):
+            flag = consts[i] if i < len(consts) else NOT_CONST
+            hint = f" (write {flag} without quotes)" if flag in ("true", "false") else ""
+            raise WeaveTypeError(f"join's {name} must be true or false, got {types[i]}{hint}")
     return ListT(DictT(((a1, elem(types[0])), (a2, elem(types[1])))))
 
 

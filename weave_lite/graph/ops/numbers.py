@@ -11,7 +11,7 @@ from weave_lite.graph.ops.rules import (
     num_result,
 )
 from weave_lite.graph.registry import define
-from weave_lite.graph.types import BOOL, FLOAT, TIMESTAMP
+from weave_lite.graph.types import BOOL, FLOAT, TIMESTAMP, DictT, UnionT, WType
 
 AREA = __name__  # the area is this module's name
 
@@ -23,8 +23,23 @@ define("mod", AREA, ("scalar", "scalar"), lambda t, c: num_result(t[0], t[1]), a
 define("pow", AREA, ("scalar", "scalar"), lambda t, c: FLOAT, accepts=all_of(is_num, is_num), doc="number ** number")
 define("neg", AREA, ("scalar",), lambda t, c: num_result(t[0]), accepts=all_of(is_num), doc="-number")
 
-for _name in ("eq", "ne"):
-    define(_name, AREA, ("scalar", "scalar"), lambda t, c: BOOL, accepts=lambda t: equatable(t[0], t[1]), doc="a == b (same kind)")
+
+
+def _equatable(a: WType, b: WType) -> bool:
+    """Whether ``a == b`` type-checks: values of one kind, dicts with dicts, or unions holding a
+    member that can equal the other side (a mixed-type column compared with a literal)."""
+    if equatable(a, b):
+        return True
+    ba, bb = a.non_null(), b.non_null()
+    if isinstance(ba, UnionT) or isinstance(bb, UnionT):
+        ma = ba.members if isinstance(ba, UnionT) else (ba,)
+        mb = bb.members if isinstance(bb, UnionT) else (bb,)
+        return any(equatable(x, y) or (isinstance(x, DictT) and isinstance(y, DictT)) for x in ma for y in mb)
+    return isinstance(ba, DictT) and isinstance(bb, DictT)
+
+
+for _name, _doc in (("eq", "a == b (null-safe: null == null is true)"), ("ne", "a != b (null-safe: x != null is true for a value x)")):
+    define(_name, AREA, ("scalar", "scalar"), lambda t, c: BOOL, accepts=lambda t: _equatable(t[0], t[1]), doc=_doc)
 for _name in ("lt", "le", "gt", "ge"):
     define(_name, AREA, ("scalar", "scalar"), lambda t, c: BOOL, accepts=lambda t: comparable(t[0], t[1]), doc="a < b (numbers, strings or timestamps)")
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from weave_lite.errors import WeaveTypeError
-from weave_lite.graph.ops.rules import is_str, is_ts
+from weave_lite.graph.ops.rules import is_num, is_str, is_ts
 from weave_lite.graph.registry import NOT_CONST, define
 from weave_lite.graph.types import FLOAT, NONE, TIMESTAMP
 
@@ -35,6 +35,18 @@ def _unit_rule(t, consts):
 _ts_and_unit = lambda t: is_ts(t[0]) and t[0] != NONE and is_str(t[1])  # noqa: E731
 
 define("sub", AREA, ("scalar", "scalar"), lambda t, c: FLOAT, accepts=lambda t: is_ts(t[0]) and is_ts(t[1]) and NONE not in (t[0], t[1]), key="sub:timestamp", doc="timestamp - timestamp (milliseconds)")
+_ts_and_ms = lambda t: is_ts(t[0]) and t[0] != NONE and is_num(t[1]) and (t[1] == NONE or not is_ts(t[1]))  # noqa: E731
+define("add", AREA, ("scalar", "scalar"), lambda t, c: TIMESTAMP, accepts=_ts_and_ms, key="add:timestamp", doc="timestamp + milliseconds")
+define(
+    "add",
+    AREA,
+    ("scalar", "scalar"),
+    lambda t, c: TIMESTAMP,
+    accepts=lambda t: _ts_and_ms((t[1], t[0])),
+    key="add:ms_timestamp",
+    doc="milliseconds + timestamp",
+)
+define("sub", AREA, ("scalar", "scalar"), lambda t, c: TIMESTAMP, accepts=_ts_and_ms, key="sub:timestamp_ms", doc="timestamp - milliseconds")
 define("floor", AREA, ("scalar", "scalar"), _unit_rule, accepts=_ts_and_unit, key="floor:timestamp", doc='timestamp.floor("5m")')
 define("ceil", AREA, ("scalar", "scalar"), _unit_rule, accepts=_ts_and_unit, key="ceil:timestamp", doc='timestamp.ceil("h")')
 define("toNumber", AREA, ("scalar",), lambda t, c: FLOAT, accepts=lambda t: is_ts(t[0]) and t[0] != NONE, key="toNumber:timestamp", doc="timestamp.toNumber (ms since epoch)")

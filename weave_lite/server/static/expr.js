@@ -160,6 +160,8 @@ export function isTimeType(type) {
 }
 
 // The literal and operator a filter box's text stands for: `m1`, `> 10`, `!= null`, `~text`.
+// `== null` / `!= null` keep the rows whose value is (is not) null: `==` and `!=` are null-safe
+// (SPEC section 3), while `> 10` drops null values.
 export function filterCall(column, text, type) {
   const t = text.trim();
   const col = `row[${quote(column)}]`;
