@@ -75,7 +75,7 @@ def values(call: KernelCall) -> Vec:
     if k == 0:
         return ListVec(np.zeros(n + 1, dtype=np.int64), ArrayVec(pa.array([], type=pa.string())), None if valid.all() else valid)
     columns = list(struct.fields.values())
-    stacked = _stack(columns)  # field 0 of every element, then field 1, ...
+    stacked = stack_columns(columns)  # field 0 of every element, then field 1, ...
     keep = np.repeat(valid, k)
     order = (np.arange(k, dtype=np.int64)[None, :] * n + np.arange(n, dtype=np.int64)[:, None]).ravel()[keep]
     counts = np.where(valid, k, 0).astype(np.int64)
@@ -84,7 +84,7 @@ def values(call: KernelCall) -> Vec:
     return ListVec(offsets, stacked.take(order), None if valid.all() else valid)
 
 
-def _stack(columns: list[Vec]) -> Vec:
+def stack_columns(columns: list[Vec]) -> Vec:
     """The columns one after the other; scalars of different kinds (an int and a string field)
     go into a dense union, as the storage layer types mixed columns."""
     try:

@@ -16,6 +16,7 @@ from weave_lite.execute.columns import (
     combine,
     concat_vecs,
     first_appearance_groups,
+    is_null_type,
     key_codes,
     list_positions,
     map_union,
@@ -27,7 +28,9 @@ from weave_lite.execute.columns import (
 )
 from weave_lite.execute.estimates import element_bytes
 from weave_lite.execute.executor import KernelCall, kernel
+from weave_lite.execute.ops.dicts import stack_columns
 from weave_lite.execute.ops.numbers import equal_or_both_null
+from weave_lite.graph.ops.lists import split_path, whole_key
 from weave_lite.execute.vectors import ArrayVec, ConstVec, ListVec, StructVec, Vec, take_rows, union_variants
 from weave_lite.kernels.grouping import renumber_first_appearance
 
@@ -36,32 +39,79 @@ from weave_lite.kernels.grouping import renumber_first_appearance
 
 @kernel("getitem:pick")
 def pick(call: KernelCall) -> Vec:
-    key = call.const(1)
     container = call.args[0]
+    key_vec = call.args[1]
+    if not isinstance(key_vec, ConstVec) and not _one_value(key_vec):
+        return pick_per_row(_struct_or_empty(container), key_vec)  # {a: 1, b: 2}[row["k"]]
+    key = call.const(1)
     if key is None:
         return ConstVec(None, pa.null(), call.length)
-    struct = as_struct(container)
-    return pick_path(struct, key)
+    return pick_path(as_struct(container), key)
+
+
+def _one_value(vec: Vec) -> bool:
+    array = as_array(vec)
+    return pa.types.is_null(array.type) or pc.count_distinct(array, mode="all").as_py() <= 1
+
+
+def _struct_or_empty(vec: Vec) -> StructVec:
+    if is_null_type(vec):
+        return StructVec({}, vec.length, np.zeros(vec.length, bool))
+    return as_struct(vec)
 
 
 def pick_path(struct: StructVec, key: str) -> Vec:
-    """``struct[key]``, walking dotted paths (``"a.b"``) unless a field has that very name."""
+    """``struct[key]``: a key with that very name, else the path walked as Weave's
+    ``_dict_utils`` does (see :func:`weave_lite.graph.ops.lists.pick_type`)."""
     if key in struct.fields:
         return struct.fields[key]
-    head, _, rest = key.partition(".")
-    if rest and head in struct.fields:
-        inner = struct.fields[head]
-        return pick_path(as_struct(inner).with_nulls_pushed_down(), rest)
-    return ConstVec(None, pa.null(), struct.length)
+    return _walk(struct, split_path(key))
+
+
+def _walk(vec: Vec, parts: list[str]) -> Vec:
+    if not parts:
+        return vec
+    head, rest = parts[0], parts[1:]
+    if _is_list_vec(vec):
+        lists = as_list(vec)
+        return ListVec(lists.offsets, _walk(lists.child, rest if head == "*" else parts), lists.valid)
+    if not (isinstance(vec, StructVec) or (isinstance(vec, ArrayVec) and pa.types.is_struct(vec.array.type))):
+        return ConstVec(None, pa.null(), vec.length)
+    struct = as_struct(vec)
+    whole = whole_key(parts)
+    if whole is not None and whole in struct.fields:
+        return struct.fields[whole]
+    if head == "*":
+        fields = {k: _walk(v, rest) for k, v in struct.fields.items()}
+        return StructVec(fields, struct.length, struct.valid)
+    if head not in struct.fields:
+        return ConstVec(None, pa.null(), struct.length)
+    return _walk(struct.with_nulls_pushed_down().fields[head], rest)
+
+
+def pick_per_row(struct: StructVec, keys: Vec) -> Vec:
+    """``dict[key]`` with a key per row: the field each row names (the fields stacked one
+    after the other, one take), null for a key the dict lacks or a null key or dict."""
+    names = list(struct.fields)
+    n = struct.length
+    if not names:
+        return ConstVec(None, pa.null(), n)
+    codes, known = to_numpy(pc.index_in(as_array(keys).cast(pa.string()), value_set=pa.array(names, pa.string())), n, np.int64, fill=-1)
+    valid = (codes >= 0) & struct.is_valid()
+    if known is not None:
+        valid &= known
+    stacked = stack_columns([struct.with_nulls_pushed_down().fields[k] for k in names])
+    return take_or_null(stacked, codes * n + np.arange(n, dtype=np.int64), valid)
 
 
 @kernel("getitem:index")
 def index(call: KernelCall) -> Vec:
     lists = as_list(call.args[0])
     i = call.args[1]
-    position = _int_values(i, lists.length)
+    position, known = to_numpy(i, lists.length, np.int64, fill=0)
     lengths = lists.lengths()
-    valid = (position >= 0) & (position < lengths) & lists.is_valid()
+    position = np.where(position < 0, position + lengths, position).astype(np.int64)  # x[-1]: the last
+    valid = (known if known is not None else True) & (position >= 0) & (position < lengths) & lists.is_valid()
     return take_or_null(lists.child, lists.offsets[:-1] + np.where(valid, position, 0), valid)
 
 

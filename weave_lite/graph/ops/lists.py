@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from weave_lite.errors import UnknownColumnError, WeaveTypeError
+from weave_lite.errors import UnknownColumnError, WeaveTypeError, did_you_mean
 from weave_lite.graph.ops.rules import (
     all_of,
     base,
@@ -38,26 +38,86 @@ def _item_and_index(types):
 # -- picking and indexing --------------------------------------------------------------------
 
 
+def split_path(key: str) -> list[str]:
+    """A pick path's parts, as Weave's ``_dict_utils.split_escaped_string``: split on every
+    ``.`` not escaped; ``\\.`` is a literal dot (``"a\\.b"`` is the one key ``a.b``)."""
+    parts: list[str] = []
+    current: list[str] = []
+    i = 0
+    while i < len(key):
+        c = key[i]
+        if c == "\\" and key[i + 1 : i + 2] == ".":
+            current.append(".")
+            i += 2
+            continue
+        if c == ".":
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(c)
+        i += 1
+    parts.append("".join(current))
+    return parts
+
+
+def whole_key(parts: list[str]) -> str | None:
+    """The remaining parts as one key, tried before walking them (``row["a.b"]`` picks a key
+    ``a.b`` if there is one); None when a ``*`` is among them."""
+    return None if "*" in parts else ".".join(parts)
+
+
 def pick_type(container: WType, key: object) -> WType:
-    """The type of ``container[key]`` for a dict type; dotted keys walk nested dicts."""
+    """The type of ``container[key]`` for a dict type.
+
+    A dotted key walks nested dicts (unless a key has that very name); ``*`` stands for every
+    key of a dict (giving a dict of the results per key) or every element of a list (giving
+    a list), and a list met on the way is mapped over, as Weave's ``_dict_utils`` does. A key
+    computed per row (``{a: 1, b: 2}[row["k"]]``) gives the union of the value types, or null
+    for a key the dict lacks.
+    """
     t = base(container)
-    if is_any(t) or key is NOT_CONST:
+    if is_any(t):
         return ANY
     assert isinstance(t, DictT)
+    if key is NOT_CONST:
+        return union([*(ft for _, ft in t.fields), NONE])
     found = t.get(key)
     if found is not None:
         return found
-    if isinstance(key, str) and "." in key:
-        head, _, rest = key.partition(".")
-        inner = t.get(head)
-        if inner is not None and isinstance(base(inner), DictT):
-            return pick_type(inner, rest)
-    from weave_lite.errors import did_you_mean
-
+    if isinstance(key, str):
+        walked = _path_type(t, split_path(key), strict=True)
+        if walked is not None:
+            return walked
     raise UnknownColumnError(
         f"unknown column `{key}`{did_you_mean(str(key), t.names)} (columns: {', '.join(t.names[:12])}"
         f"{', ...' if len(t.names) > 12 else ''})"
     )
+
+
+def _path_type(t: WType, parts: list[str], strict: bool) -> WType | None:
+    """The type of walking ``parts`` into ``t``; None for a key that no dict has when
+    ``strict`` (outside a ``*``, a misspelt column is a type error), else null."""
+    if not parts:
+        return t
+    b = base(t)
+    if is_any(b):
+        return ANY
+    head, rest = parts[0], parts[1:]
+    if isinstance(b, ListT):
+        inner = _path_type(b.elem, rest if head == "*" else parts, strict)
+        return None if inner is None else ListT(inner)
+    if isinstance(b, DictT):
+        whole = whole_key(parts)
+        if whole is not None and b.get(whole) is not None:
+            return b.get(whole)
+        if head == "*":
+            fields = [(k, _path_type(v, rest, strict=False)) for k, v in b.fields]
+            return DictT(tuple((k, v if v is not None else NONE) for k, v in fields))
+        inner_t = b.get(head)
+        if inner_t is None:
+            return None if strict else NONE
+        return _path_type(inner_t, rest, strict)
+    return None if strict else NONE
 
 
 define(
