@@ -1,5 +1,5 @@
 """Kernels of the lists area: picking, filter/map/sort/groupby, slicing, unique/concat/flatten,
-membership, the ``[...]`` literal and ``joinToStr``."""
+membership, the ``[...]`` literal, ``joinToStr``, ``randomlyDownsample`` and ``unnest``."""
 
 from __future__ import annotations
 
@@ -28,11 +28,11 @@ from weave_lite.execute.columns import (
 )
 from weave_lite.execute.estimates import element_bytes
 from weave_lite.execute.executor import KernelCall, kernel
-from weave_lite.execute.ops.dicts import stack_columns
 from weave_lite.execute.ops.numbers import equal_or_both_null
-from weave_lite.graph.ops.lists import split_path, whole_key
+from weave_lite.execute.picks import is_list_vec, one_value, pick_path, pick_per_row, struct_or_empty
 from weave_lite.execute.vectors import ArrayVec, ConstVec, ListVec, StructVec, Vec, take_rows, union_variants
 from weave_lite.kernels.grouping import renumber_first_appearance
+from weave_lite.kernels.sampling import sample_mask
 
 # -- picking and indexing ------------------------------------------------------------------------
 
@@ -41,67 +41,12 @@ from weave_lite.kernels.grouping import renumber_first_appearance
 def pick(call: KernelCall) -> Vec:
     container = call.args[0]
     key_vec = call.args[1]
-    if not isinstance(key_vec, ConstVec) and not _one_value(key_vec):
-        return pick_per_row(_struct_or_empty(container), key_vec)  # {a: 1, b: 2}[row["k"]]
+    if not isinstance(key_vec, ConstVec) and not one_value(key_vec):
+        return pick_per_row(struct_or_empty(container), key_vec)  # {a: 1, b: 2}[row["k"]]
     key = call.const(1)
     if key is None:
         return ConstVec(None, pa.null(), call.length)
     return pick_path(as_struct(container), key)
-
-
-def _one_value(vec: Vec) -> bool:
-    array = as_array(vec)
-    return pa.types.is_null(array.type) or pc.count_distinct(array, mode="all").as_py() <= 1
-
-
-def _struct_or_empty(vec: Vec) -> StructVec:
-    if is_null_type(vec):
-        return StructVec({}, vec.length, np.zeros(vec.length, bool))
-    return as_struct(vec)
-
-
-def pick_path(struct: StructVec, key: str) -> Vec:
-    """``struct[key]``: a key with that very name, else the path walked as Weave's
-    ``_dict_utils`` does (see :func:`weave_lite.graph.ops.lists.pick_type`)."""
-    if key in struct.fields:
-        return struct.fields[key]
-    return _walk(struct, split_path(key))
-
-
-def _walk(vec: Vec, parts: list[str]) -> Vec:
-    if not parts:
-        return vec
-    head, rest = parts[0], parts[1:]
-    if _is_list_vec(vec):
-        lists = as_list(vec)
-        return ListVec(lists.offsets, _walk(lists.child, rest if head == "*" else parts), lists.valid)
-    if not (isinstance(vec, StructVec) or (isinstance(vec, ArrayVec) and pa.types.is_struct(vec.array.type))):
-        return ConstVec(None, pa.null(), vec.length)
-    struct = as_struct(vec)
-    whole = whole_key(parts)
-    if whole is not None and whole in struct.fields:
-        return struct.fields[whole]
-    if head == "*":
-        fields = {k: _walk(v, rest) for k, v in struct.fields.items()}
-        return StructVec(fields, struct.length, struct.valid)
-    if head not in struct.fields:
-        return ConstVec(None, pa.null(), struct.length)
-    return _walk(struct.with_nulls_pushed_down().fields[head], rest)
-
-
-def pick_per_row(struct: StructVec, keys: Vec) -> Vec:
-    """``dict[key]`` with a key per row: the field each row names (the fields stacked one
-    after the other, one take), null for a key the dict lacks or a null key or dict."""
-    names = list(struct.fields)
-    n = struct.length
-    if not names:
-        return ConstVec(None, pa.null(), n)
-    codes, known = to_numpy(pc.index_in(as_array(keys).cast(pa.string()), value_set=pa.array(names, pa.string())), n, np.int64, fill=-1)
-    valid = (codes >= 0) & struct.is_valid()
-    if known is not None:
-        valid &= known
-    stacked = stack_columns([struct.with_nulls_pushed_down().fields[k] for k in names])
-    return take_or_null(stacked, codes * n + np.arange(n, dtype=np.int64), valid)
 
 
 @kernel("getitem:index")
@@ -305,7 +250,7 @@ def _positional_keys(value: Vec) -> list[Vec]:
         return list(value.fields.values())
     if not value.length:
         return []
-    if not (isinstance(value, ListVec) or _is_list_vec(value) or (isinstance(value, ConstVec) and isinstance(value.value, list))):
+    if not (isinstance(value, ListVec) or is_list_vec(value) or (isinstance(value, ConstVec) and isinstance(value.value, list))):
         return [value]
     lists = as_list(value)
     lengths = lists.lengths()
@@ -442,7 +387,7 @@ def _append_lists(a: ListVec, b: ListVec) -> ListVec:
 @kernel("flatten")
 def flatten(call: KernelCall) -> Vec:
     lists = as_list(call.args[0])
-    while _is_list_vec(lists.child):
+    while is_list_vec(lists.child):
         inner = _nulls_as_elements(as_list(lists.child))
         lists = ListVec(inner.offsets[lists.offsets], inner.child, lists.valid)
     return _plain(lists)
@@ -460,12 +405,6 @@ def _nulls_as_elements(lists: ListVec) -> ListVec:
     index = np.repeat(lists.offsets[:-1], lengths) + ranges(lengths)
     element_valid = np.repeat(valid, lengths)
     return ListVec(offsets, take_or_null(lists.child, index, element_valid))
-
-
-def _is_list_vec(vec: Vec) -> bool:
-    if isinstance(vec, ListVec):
-        return True
-    return isinstance(vec, ArrayVec) and (pa.types.is_list(vec.array.type) or pa.types.is_large_list(vec.array.type))
 
 
 @kernel("contains:list")
@@ -563,3 +502,60 @@ def join_to_str(call: KernelCall) -> Vec:
         call.admit(flat.nbytes + int(kept.sum()) * sep_bytes, f"`joinToStr` ({int(kept.sum()):,} strings)")
     out = pc.binary_join(listed, sep)
     return ArrayVec(out.cast(pa.string()))
+
+
+# -- randomlyDownsample, unnest ----------------------------------------------------------------------
+
+
+@kernel("randomlyDownsample")
+def randomly_downsample(call: KernelCall) -> Vec:
+    """n elements of each list, chosen without replacement, in the list's order; the same
+    positions for the same length and n (seed policy: weave_lite/kernels/sampling.py)."""
+    lists = as_list(call.args[0])
+    n, known = to_numpy(call.args[1], lists.length, np.int64, fill=0)
+    if ((n < 0) & (known if known is not None else True)).any():
+        raise call.error("`randomlyDownsample`: n must be non-negative")
+    lengths = lists.lengths()
+    per_element = np.repeat(lengths, lengths)
+    keep = sample_mask(lists.parent_index(), list_positions(lists), per_element, np.repeat(n, lengths))
+    out = _plain(lists.filter_children(keep))
+    if known is None:
+        return out
+    valid = lists.is_valid() & known  # a null n gives a null list
+    return ListVec(out.offsets, out.child, valid)
+
+
+@kernel("unnest")
+def unnest(call: KernelCall) -> Vec:
+    """One row per element of the list columns of each row (all of a row's lists together: they
+    must have the same length; a null list counts as nulls), the other columns repeated. A row
+    whose lists are all empty or null gives no row."""
+    lists = as_list(call.args[0])
+    rows = lists.child
+    if is_null_type(rows) or not rows.length:
+        return _plain(lists)
+    struct = as_struct(rows).with_nulls_pushed_down()
+    exploded = {k: as_list(v) for k, v in struct.fields.items() if is_list_vec(v)}
+    if not exploded:
+        return _plain(lists)
+    sizes = np.zeros(struct.length, dtype=np.int64)
+    for column in exploded.values():
+        sizes = np.maximum(sizes, np.where(column.is_valid(), column.lengths(), 0))
+    for name, column in exploded.items():
+        bad = column.is_valid() & (column.lengths() != sizes)
+        if bad.any():
+            row = int(np.flatnonzero(bad)[0])
+            raise call.error(f"`unnest`: the list columns of row {row} have different lengths (`{name}` has {int(column.lengths()[row])}, another {int(sizes[row])})")
+    source_row = np.repeat(np.arange(struct.length, dtype=np.int64), sizes)
+    within = ranges(sizes)
+    fields = {}
+    for name, column in struct.fields.items():
+        if name in exploded:
+            c = exploded[name]
+            fields[name] = take_or_null(c.child, c.offsets[:-1][source_row] + within, c.is_valid()[source_row])
+        else:
+            fields[name] = column.take(source_row)
+    per_list = np.bincount(lists.parent_index(), weights=sizes, minlength=lists.length).astype(np.int64)[: lists.length]
+    offsets = np.zeros(lists.length + 1, dtype=np.int64)
+    np.cumsum(per_list, out=offsets[1:])
+    return ListVec(offsets, StructVec(fields, len(source_row)), lists.valid)

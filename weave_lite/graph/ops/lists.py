@@ -290,3 +290,36 @@ define_internal("limit:sorted", AREA, "limit", partial=NOT_MERGEABLE, doc="xs.so
 # Made by weave_lite/compile/rewrites/sort_keys.py: a key function returning a list literal
 # (`row => [a, b]`) becomes one key column per item, never built as lists.
 define_internal("sort:keys", AREA, "list", evaluation=VALUE, foldable=False, doc="the items of a sort key function's list, as separate keys")
+
+
+# -- sampling and unnesting ------------------------------------------------------------------------
+define(
+    "randomlyDownsample",
+    AREA,
+    ("list", "scalar"),
+    list_of_arg(0),
+    accepts=all_of(is_list, is_int),
+    doc="list.randomlyDownsample(n) (n elements at random, in order; the same n elements for the same length and n)",
+    partial=NOT_MERGEABLE,
+)
+
+
+def unnest_row_type(row: WType) -> WType:
+    """The row type of ``unnest``: every list-typed column of a row replaced by its elements."""
+    b = base(row)
+    if is_any(b):
+        return ANY
+    if not isinstance(b, DictT):
+        raise WeaveTypeError(f"`unnest` explodes the list columns of a list of dicts; got a list of {row}")
+    return DictT(tuple((k, elem(t) if is_list(t) and not is_any(t) else t) for k, t in b.fields))
+
+
+define(
+    "unnest",
+    AREA,
+    ("list",),
+    lambda types, consts: ListT(unnest_row_type(elem(types[0]))),
+    accepts=all_of(is_list),
+    doc="rows.unnest (one row per element of the list columns, the other columns repeated)",
+    row_wise=True,
+)
