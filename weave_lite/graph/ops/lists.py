@@ -88,15 +88,20 @@ def pick_type(container: WType, key: object) -> WType:
         walked = _path_type(t, split_path(key), strict=True)
         if walked is not None:
             return walked
-    raise UnknownColumnError(
+    raise _unknown_column(key, t)
+
+
+def _unknown_column(key: object, t: DictT) -> UnknownColumnError:
+    return UnknownColumnError(
         f"unknown column `{key}`{did_you_mean(str(key), t.names)} (columns: {', '.join(t.names[:12])}"
         f"{', ...' if len(t.names) > 12 else ''})"
     )
 
 
 def _path_type(t: WType, parts: list[str], strict: bool) -> WType | None:
-    """The type of walking ``parts`` into ``t``; None for a key that no dict has when
-    ``strict`` (outside a ``*``, a misspelt column is a type error), else null."""
+    """The type of walking ``parts`` into ``t``. Outside a ``*`` (``strict``) a key missing from
+    a dict is an error naming that dict's columns, and a path into a non-dict gives None (the
+    caller names the whole key); under a ``*`` both give null."""
     if not parts:
         return t
     b = base(t)
@@ -115,7 +120,9 @@ def _path_type(t: WType, parts: list[str], strict: bool) -> WType | None:
             return DictT(tuple((k, v if v is not None else NONE) for k, v in fields))
         inner_t = b.get(head)
         if inner_t is None:
-            return None if strict else NONE
+            if strict:
+                raise _unknown_column(".".join(parts), b)
+            return NONE
         return _path_type(inner_t, rest, strict)
     return None if strict else NONE
 
