@@ -318,7 +318,7 @@ def join_all(call: KernelCall) -> Vec:
     n_out = len(idx) // width
     item_offsets = np.arange(0, (n_out + 1) * width, width, dtype=np.int64)
     present = idx >= 0
-    fields = {k: ListVec(item_offsets, take_or_null(v, idx, present)) for k, v in struct.fields.items()}
+    fields: dict[str, Vec] = {k: ListVec(item_offsets, take_or_null(v, idx, present)) for k, v in struct.fields.items()}
     offsets = np.zeros(outer_lists.length + 1, dtype=np.int64)
     np.cumsum(sizes, out=offsets[1:])
     return ListVec(offsets, StructVec(fields, n_out), outer_lists.valid)
@@ -344,9 +344,9 @@ def _combinations(members, list_of_row, codes, usable, outer: bool) -> np.ndarra
     j_of = which[row_ids]
     order = np.lexsort((row_ids, j_of, key_of))  # by key, list, then row order
     counts = np.bincount(key_of * m + j_of, minlength=n_keys * m).reshape(n_keys, m)
-    starts = np.zeros(n_keys * m, dtype=np.int64)
-    np.cumsum(counts.ravel()[:-1], out=starts[1:])
-    starts = starts.reshape(n_keys, m)
+    flat_starts = np.zeros(n_keys * m, dtype=np.int64)
+    np.cumsum(counts.ravel()[:-1], out=flat_starts[1:])
+    starts = flat_starts.reshape(n_keys, m)
     if not outer:
         alive = (counts > 0).all(axis=1)
     else:

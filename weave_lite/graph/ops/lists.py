@@ -81,7 +81,7 @@ def pick_type(container: WType, key: object) -> WType:
     assert isinstance(t, DictT)
     if key is NOT_CONST:
         return union([*(ft for _, ft in t.fields), NONE])
-    found = t.get(key)
+    found = t.get(key) if isinstance(key, str) else None
     if found is not None:
         return found
     if isinstance(key, str):
