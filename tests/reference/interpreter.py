@@ -417,8 +417,8 @@ def op_getitem(x, key):
         return None
     if isinstance(x, list):
         if is_int(key):
-            # x[i]: out of range or negative is null
-            return x[key] if 0 <= key < len(x) else None
+            # x[i]: a negative index counts from the end (SPEC 3); out of range is null
+            return x[key] if -len(x) <= key < len(x) else None
         if isinstance(key, str):
             # a column of a list of dicts (mapped over nested lists)
             return [op_getitem(e, key) for e in x]

@@ -305,7 +305,8 @@ def test_limit_offset():
 def test_getitem_index_column_and_out_of_range():
     assert run("getitem", [10, 20, 30], 1) == 20
     assert run("getitem", [10, 20, 30], 3) is None
-    assert run("getitem", [10, 20, 30], -1) is None
+    assert run("getitem", [10, 20, 30], -1) == 30  # SPEC 3 (issue 16): negative counts from the end
+    assert run("getitem", [10, 20, 30], -4) is None
     assert run("getitem", None, 0) is None
     assert ev(getitem(ROWS, "x")) == [3, None, -2, 7]
     assert ev(getitem(getitem(ROWS, 0), "s")) == "Apple"

@@ -86,12 +86,8 @@ PANELS = [
           "unordered"),
 ]
 
-_GET = "`get(\"wandb-artifact:///...\")` root not implemented"
-# Panels that fail on a stream table opened by get(...): every one today, plus the other
-# missing feature where there is one.
-KNOWN_FAILURES_GET: dict[str, str] = {p.id: _GET for p in PANELS}
-# The same panels with get(...) replaced by table("t"): what else is missing.
-KNOWN_FAILURES_BODY: dict[str, str] = {
-    "last_prompt": "negative index (`x[-1]`)",
-    "completion": "negative index (`x[-1]`)",
+# Panels that fail on a stream table opened by get(...): those needing a feature still missing.
+KNOWN_FAILURES_GET: dict[str, str] = {
 }
+# The same panels with get(...) replaced by table("t"): what else is missing.
+KNOWN_FAILURES_BODY: dict[str, str] = dict(KNOWN_FAILURES_GET)

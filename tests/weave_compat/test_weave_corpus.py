@@ -19,15 +19,6 @@ CASES = cases_strings.CASES + cases_numbers.CASES + cases_lists.CASES
 # Reasons, one per missing feature (KNOWN_FAILURES) or kept difference (KEPT_DIFFERENCES).
 
 _R = {
-    'joinAll': 'op `joinAll` missing',
-    'randomlyDownsample': 'op `randomlyDownsample` missing',
-    'unnest': 'op `unnest` missing',
-    'neg': 'negative index (`x[-1]`)',
-    'star': '`*` pick wildcard (`x["*.a"]`, `arr.*.inner.*.b`)',
-    'esc': 'escaped dot in a pick path (`x["a\\\\.b"]` picks key `a.b`)',
-    'dictkey': 'per-row key into a constant dict (`{bc: 1}[x]`) fails at run time',
-    'groupkey': 'groupkey tag survives concat of groups (`groups.concat.map(row => row.groupkey)`)',
-    'concatmix': 'concat of lists whose elements are of different kinds (numbers with dicts or lists)',
 }
 _K = {
     'sortnull': "SPEC 3: `sort` puts nulls last in both directions (DuckDB/Polars default). Weave's list sort treats null as smaller than every value: first when ascending, last when descending (also inside a dict key).",
@@ -37,42 +28,10 @@ _K = {
     'listeq': "SPEC 3: an op on scalars applied to lists maps over them, so `==` of two lists compares element by element and gives a list of booleans (as `+` does). Weave compares the two lists whole (one boolean).",
     'sumnull': "SPEC 3: reducers skip nulls, so `sum` of a list with no non-null values is the sum of nothing, 0 (as `count` is 0; docs/semantics.md). Weave's Python `sum` gives null.",
     'outernull': "Outer joins keep rows whose key is null, unmatched, as SQL does. Weave's `join` drops rows with a null key even from left/right outer joins.",
+    'groupkey': "The group key belongs to the group (a list; SPEC 3: `g.groupkey`), not to its rows: `concat` of groups gives plain rows, and `row.groupkey` on a row is a type error. Weave tags every row with its group's key, so `groups.concat.map(row => row.groupkey)` reads it back.",
 }
 
 KNOWN_FAILURES: dict[str, str] = {
-    'arrow_join_all_on_list': _R['joinAll'],
-    'arrow_join_all_struct_val': _R['joinAll'],
-    'join_all_inner': _R['joinAll'],
-    'join_all_outer': _R['joinAll'],
-    'js_join_all_complex': _R['joinAll'],
-    'js_join_all_simple': _R['joinAll'],
-    'opspec_join_all_0': _R['joinAll'],
-    'opspec_join_all_1': _R['joinAll'],
-    'js_sample_5': _R['randomlyDownsample'],
-    'js_sample_all': _R['randomlyDownsample'],
-    'js_sample_empty': _R['randomlyDownsample'],
-    'js_sample_negative': _R['randomlyDownsample'],
-    'js_sample_zero': _R['randomlyDownsample'],
-    'sample_10_arrow': _R['randomlyDownsample'],
-    'sample_10_list': _R['randomlyDownsample'],
-    'sample_5_arrow': _R['randomlyDownsample'],
-    'sample_5_list': _R['randomlyDownsample'],
-    'sample_bad_arrow': _R['randomlyDownsample'],
-    'sample_bad_list': _R['randomlyDownsample'],
-    'sample_zero_empty': _R['randomlyDownsample'],
-    'arrow_unnest': _R['unnest'],
-    'arrow_unnest_two_list_cols': _R['unnest'],
-    'index_negative_arrow': _R['neg'],
-    'index_negative_list': _R['neg'],
-    'pick_star_dict': _R['star'],
-    'pick_star_list': _R['star'],
-    'pick_star_nested': _R['star'],
-    'pick_escaped_dot': _R['esc'],
-    'vec_special_pick': _R['dictkey'],
-    'vec_string_pick': _R['dictkey'],
-    'arrow_groupby_concat_groupkey': _R['groupkey'],
-    'concat_extend_05': _R['concatmix'],
-    'concat_extend_07': _R['concatmix'],
 }
 KEPT_DIFFERENCES: dict[str, str] = {
     'compat_sort_mixed_types': _K['sortnull'],
@@ -96,6 +55,7 @@ KEPT_DIFFERENCES: dict[str, str] = {
     'vec_list_equal_l6_l7': _K['listeq'],
     'null_consuming_sum_allnull': _K['sumnull'],
     'null_consuming_sum_empty': _K['sumnull'],
+    'arrow_groupby_concat_groupkey': _K['groupkey'],
 }
 
 

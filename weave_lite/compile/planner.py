@@ -22,6 +22,7 @@ from weave_lite.errors import (
 )
 from weave_lite.graph import registry
 from weave_lite.graph.nodes import Call, Const, Lambda, Node, Var
+from weave_lite.graph.ops.roots import GET_FORM, table_name_of_uri
 from weave_lite.graph.registry import NOT_CONST, OPERATOR_NAMES, Overload
 from weave_lite.graph.types import (
     ANY,
@@ -183,7 +184,7 @@ class Planner:
                 source=self.source,
                 span=node.name_span or node.span,
             )
-        if node.op in ("stream_table", "table"):
+        if node.op in ("stream_table", "table", "get"):
             return self._plan_root(node)
         if _is_int64_min(node):
             return PConst(INT64_MIN, INT, node)
@@ -268,15 +269,26 @@ class Planner:
         return PCall(node.op, overload.key, tuple(args), out, node, depth, tuple(mapped), tuple(peeled))
 
     def _plan_root(self, node: Call) -> PCall:
+        example = f'"{GET_FORM}"' if node.op == "get" else '"entity/project/table"'
+        what = "stream table URI" if node.op == "get" else "table name"
         if len(node.args) != 1 or not isinstance(node.args[0], Const) or not isinstance(node.args[0].value, str):
             raise WeaveTypeError(
-                f"`{node.op}` takes one table name as a string literal, e.g. {node.op}(\"entity/project/table\")",
+                f"`{node.op}` takes one {what} as a string literal, e.g. {node.op}({example})",
                 source=self.source,
                 span=node.span,
             )
         name = node.args[0].value
-        table_type = self.env.table_type(node.op, name, node)
-        return PCall(node.op, node.op, (PConst(name, STRING, node.args[0]),), table_type, node)
+        key = node.op
+        if node.op == "get":
+            # Weave's root: the same plan node as stream_table(name), op named `get` (see
+            # weave_lite/graph/ops/roots.py), so everything keyed on `stream_table` applies.
+            try:
+                name = table_name_of_uri(name)
+            except ValueError as exc:
+                raise WeaveTypeError(str(exc), source=self.source, span=node.args[0].span or node.span) from None
+            key = "stream_table"
+        table_type = self.env.table_type(key, name, node)
+        return PCall(node.op, key, (PConst(name, STRING, node.args[0]),), table_type, node)
 
     def _type_error(self, node: Call, op, types) -> WeaveTypeError:
         """Name the op, the argument no signature accepts, its type and what was expected."""

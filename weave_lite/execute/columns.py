@@ -198,7 +198,8 @@ def concat_vecs(vecs: Sequence[Vec]) -> Vec:
             base += lv.offsets[-1]
         valid = np.concatenate([lv.is_valid() for lv in lists])
         return ListVec(np.concatenate(offsets), child, None if valid.all() else valid)
-    raise TypeError(f"cannot put {', '.join(sorted(k.__name__ for k in kinds))} values in one list")
+    # Values of different kinds (numbers with dicts or lists): one Arrow union of them all.
+    return concat_vecs([ArrayVec(v.to_arrow()) if not isinstance(v, (ArrayVec, ConstVec)) else v for v in vecs])
 
 
 def _nulls(n: int, t: pa.DataType) -> pa.Array:

@@ -11,10 +11,10 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
+from weave_lite.execute.columns import as_struct, is_null_type
 from weave_lite.execute.executor import KernelCall, kernel
-from weave_lite.execute.columns import as_array, as_struct, concat_vecs, is_null_type
-from weave_lite.execute.vectors import ArrayVec, ConstVec, ListVec, StructVec, Vec
-from weave_lite.storage.values import kind_of_type, unify_all
+from weave_lite.execute.picks import stack_columns
+from weave_lite.execute.vectors import ArrayVec, ListVec, StructVec, Vec
 
 
 def _struct(vec: Vec) -> StructVec:
@@ -75,52 +75,10 @@ def values(call: KernelCall) -> Vec:
     if k == 0:
         return ListVec(np.zeros(n + 1, dtype=np.int64), ArrayVec(pa.array([], type=pa.string())), None if valid.all() else valid)
     columns = list(struct.fields.values())
-    stacked = _stack(columns)  # field 0 of every element, then field 1, ...
+    stacked = stack_columns(columns)  # field 0 of every element, then field 1, ...
     keep = np.repeat(valid, k)
     order = (np.arange(k, dtype=np.int64)[None, :] * n + np.arange(n, dtype=np.int64)[:, None]).ravel()[keep]
     counts = np.where(valid, k, 0).astype(np.int64)
     offsets = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(counts, out=offsets[1:])
     return ListVec(offsets, stacked.take(order), None if valid.all() else valid)
-
-
-def _stack(columns: list[Vec]) -> Vec:
-    """The columns one after the other; scalars of different kinds (an int and a string field)
-    go into a dense union, as the storage layer types mixed columns."""
-    try:
-        return concat_vecs(columns)
-    except (pa.ArrowNotImplementedError, pa.ArrowInvalid, TypeError):
-        if not all(isinstance(c, (ArrayVec, ConstVec)) for c in columns):
-            raise
-    return ArrayVec(_dense_union([as_array(c) for c in columns]))
-
-
-def _dense_union(arrays: list) -> pa.Array:
-    arrays = [a.combine_chunks() if isinstance(a, pa.ChunkedArray) else a for a in arrays]
-    target = unify_all([a.type for a in arrays])
-    if not pa.types.is_union(target):
-        return pa.concat_arrays([a.cast(target) if not pa.types.is_null(a.type) else pa.nulls(len(a), target) for a in arrays])
-    kinds = [target.field(i).name for i in range(target.num_fields)]
-    children: list[list[pa.Array]] = [[] for _ in kinds]
-    sizes = [0] * len(kinds)
-    type_ids, offsets = [], []
-    for a in arrays:
-        if pa.types.is_null(a.type):
-            i = 0
-        else:
-            kind = kind_of_type(a.type)
-            i = kinds.index(kind) if kind in kinds else kinds.index("float")  # ints widen with floats
-        child_type = target.field(i).type
-        children[i].append(a.cast(child_type) if not pa.types.is_null(a.type) else pa.nulls(len(a), child_type))
-        type_ids.append(np.full(len(a), i, dtype=np.int8))
-        offsets.append(np.arange(sizes[i], sizes[i] + len(a), dtype=np.int32))
-        sizes[i] += len(a)
-    child_arrays = [
-        pa.concat_arrays(parts) if parts else pa.array([], type=target.field(i).type) for i, parts in enumerate(children)
-    ]
-    return pa.UnionArray.from_dense(
-        pa.array(np.concatenate(type_ids), type=pa.int8()),
-        pa.array(np.concatenate(offsets), type=pa.int32()),
-        child_arrays,
-        kinds,
-    )

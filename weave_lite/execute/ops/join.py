@@ -1,4 +1,4 @@
-"""Kernel of ``join``.
+"""Kernels of ``join`` and ``joinAll`` (at the end).
 
 ``join`` runs for every list of a frame at once: the key functions run once over all the
 elements of all the left (resp. right) lists, both sides' keys get one set of dense integer
@@ -18,6 +18,7 @@ import pyarrow as pa
 from weave_lite.execute.columns import (
     as_array,
     as_list,
+    as_struct,
     combine,
     concat_vecs,
     is_null_type,
@@ -272,3 +273,104 @@ def _admit_output(call: KernelCall, rows: int, left: ListVec, right: ListVec) ->
 # int64 arrays of one entry per output row that the kernel builds (repeat, ranks, matches, the
 # output positions and indices of both sides).
 JOIN_TEMPORARIES = 10 * 8
+
+
+# -- joinAll -----------------------------------------------------------------------------------------
+
+
+@kernel("joinAll")
+def join_all(call: KernelCall) -> Vec:
+    """``lists.joinAll(row => key, outer)``, as Weave's ``join_all``: null lists are dropped;
+    rows whose key is (or holds) null are skipped; per distinct key (in order of first
+    appearance), every combination of one matching row from each list, the first list varying
+    slowest; with ``outer`` a list without a match contributes one all-null row, else the key
+    is dropped. Each output row is a dict over all the columns, each value a list with one
+    entry per (non-null) input list."""
+    outer_lists = as_list(call.args[0])
+    outer = bool(call.const(2, False))
+    inner = as_list(outer_lists.child) if outer_lists.child.length else None
+    if inner is None or is_null_type(inner.child) or not inner.child.length:
+        return ListVec(np.zeros(outer_lists.length + 1, dtype=np.int64), ConstVec(None, pa.null(), 0), outer_lists.valid)
+    rows = inner.child
+    fn = call.args[1]
+    list_of_row = inner.parent_index()
+    frame_row = outer_lists.parent_index()[list_of_row]
+    keys = _normalize(fn([rows, ArrayVec(pa.array(list_positions(inner), type=pa.int64()))], frame_row))
+    usable = ~_holds_null(keys) & ~is_null_type(keys)
+    codes = key_codes(keys) if usable.any() else np.zeros(rows.length, np.int64)
+    picked: list[np.ndarray] = []
+    sizes = np.zeros(outer_lists.length, dtype=np.int64)
+    width = 0
+    for i in range(outer_lists.length):  # the outer lists of the frame (one, unless mapped)
+        members = np.arange(outer_lists.offsets[i], outer_lists.offsets[i + 1])
+        members = members[inner.is_valid()[members]]  # null lists are dropped
+        table = _combinations(members, list_of_row, codes, usable, outer)
+        picked.append(table)
+        sizes[i] = len(table)
+        width = max(width, table.shape[1])
+    idx = np.concatenate([t.ravel() for t in picked]) if picked else np.zeros(0, np.int64)
+    if width == 0 or not len(idx):
+        return ListVec(np.zeros(outer_lists.length + 1, dtype=np.int64), StructVec({}, 0), outer_lists.valid)
+    if any(t.shape[1] != width for t in picked if len(t)):
+        raise call.error("`joinAll` over lists of lists of different lengths in one call")
+    call.admit(len(idx) * (8 + element_bytes(rows)), f"`joinAll` ({len(idx) // width:,} rows)")
+    struct = as_struct(rows).with_nulls_pushed_down()
+    n_out = len(idx) // width
+    item_offsets = np.arange(0, (n_out + 1) * width, width, dtype=np.int64)
+    present = idx >= 0
+    fields: dict[str, Vec] = {k: ListVec(item_offsets, take_or_null(v, idx, present)) for k, v in struct.fields.items()}
+    offsets = np.zeros(outer_lists.length + 1, dtype=np.int64)
+    np.cumsum(sizes, out=offsets[1:])
+    return ListVec(offsets, StructVec(fields, n_out), outer_lists.valid)
+
+
+def _combinations(members, list_of_row, codes, usable, outer: bool) -> np.ndarray:
+    """Rows of the output of one joinAll: an (output rows, lists) array of row indices (-1
+    where an outer join has no match), the keys in order of first appearance."""
+    m = len(members)
+    if m == 0:
+        return np.zeros((0, 0), dtype=np.int64)
+    which = np.full(len(list_of_row), -1, dtype=np.int64)
+    which[_rows_of(members, list_of_row)] = np.repeat(np.arange(m), _count_rows(members, list_of_row))
+    row_ids = np.flatnonzero((which >= 0) & usable)
+    if not len(row_ids):
+        return np.zeros((0, m), dtype=np.int64)
+    _, first, key_of = np.unique(codes[row_ids], return_index=True, return_inverse=True)
+    # Keys renumbered by first appearance.
+    rank = np.empty(len(first), dtype=np.int64)
+    rank[np.argsort(first, kind="stable")] = np.arange(len(first))
+    key_of = rank[key_of]
+    n_keys = len(first)
+    j_of = which[row_ids]
+    order = np.lexsort((row_ids, j_of, key_of))  # by key, list, then row order
+    counts = np.bincount(key_of * m + j_of, minlength=n_keys * m).reshape(n_keys, m)
+    flat_starts = np.zeros(n_keys * m, dtype=np.int64)
+    np.cumsum(counts.ravel()[:-1], out=flat_starts[1:])
+    starts = flat_starts.reshape(n_keys, m)
+    if not outer:
+        alive = (counts > 0).all(axis=1)
+    else:
+        alive = np.ones(n_keys, dtype=bool)
+    slots = np.where(counts > 0, counts, 1)  # an unmatched list gives one null row (outer)
+    slots[~alive] = 0
+    combos = np.prod(slots, axis=1)
+    total = int(combos.sum())
+    key_of_out = np.repeat(np.arange(n_keys), combos)
+    t = ranges(combos)
+    out = np.empty((total, m), dtype=np.int64)
+    stride = np.ones(n_keys, dtype=np.int64)
+    for j in range(m - 1, -1, -1):  # the last list varies fastest
+        pick = (t // stride[key_of_out]) % np.maximum(slots[key_of_out, j], 1)
+        has = counts[key_of_out, j] > 0
+        out[:, j] = np.where(has, row_ids[order][np.where(has, starts[key_of_out, j] + pick, 0)], -1)
+        stride = stride * np.maximum(slots[:, j], 1)
+    return out
+
+
+def _count_rows(members: np.ndarray, list_of_row: np.ndarray) -> np.ndarray:
+    return np.bincount(list_of_row, minlength=int(members.max()) + 1)[members]
+
+
+def _rows_of(members: np.ndarray, list_of_row: np.ndarray) -> np.ndarray:
+    """The rows of the given lists, list by list (the rows of a list are contiguous)."""
+    return np.flatnonzero(np.isin(list_of_row, members))

@@ -1,5 +1,5 @@
 """Kernels of the lists area: picking, filter/map/sort/groupby, slicing, unique/concat/flatten,
-membership, the ``[...]`` literal and ``joinToStr``."""
+membership, the ``[...]`` literal, ``joinToStr``, ``randomlyDownsample`` and ``unnest``."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from weave_lite.execute.columns import (
     combine,
     concat_vecs,
     first_appearance_groups,
+    is_null_type,
     key_codes,
     list_positions,
     map_union,
@@ -29,40 +30,34 @@ from weave_lite.execute.estimates import element_bytes
 from weave_lite.execute.executor import KernelCall, kernel
 from weave_lite.execute.ops.numbers import equal_or_both_null
 from weave_lite.execute.sort_ranks import needs_ranks, ranks
+from weave_lite.execute.picks import is_list_vec, one_value, pick_path, pick_per_row, struct_or_empty
 from weave_lite.execute.vectors import ArrayVec, ConstVec, ListVec, StructVec, Vec, take_rows, union_variants
 from weave_lite.kernels.grouping import renumber_first_appearance
+from weave_lite.kernels.sampling import sample_mask
 
 # -- picking and indexing ------------------------------------------------------------------------
 
 
 @kernel("getitem:pick")
 def pick(call: KernelCall) -> Vec:
-    key = call.const(1)
     container = call.args[0]
+    key_vec = call.args[1]
+    if not isinstance(key_vec, ConstVec) and not one_value(key_vec):
+        return pick_per_row(struct_or_empty(container), key_vec)  # {a: 1, b: 2}[row["k"]]
+    key = call.const(1)
     if key is None:
         return ConstVec(None, pa.null(), call.length)
-    struct = as_struct(container)
-    return pick_path(struct, key)
-
-
-def pick_path(struct: StructVec, key: str) -> Vec:
-    """``struct[key]``, walking dotted paths (``"a.b"``) unless a field has that very name."""
-    if key in struct.fields:
-        return struct.fields[key]
-    head, _, rest = key.partition(".")
-    if rest and head in struct.fields:
-        inner = struct.fields[head]
-        return pick_path(as_struct(inner).with_nulls_pushed_down(), rest)
-    return ConstVec(None, pa.null(), struct.length)
+    return pick_path(as_struct(container), key)
 
 
 @kernel("getitem:index")
 def index(call: KernelCall) -> Vec:
     lists = as_list(call.args[0])
     i = call.args[1]
-    position = _int_values(i, lists.length)
+    position, known = to_numpy(i, lists.length, np.int64, fill=0)
     lengths = lists.lengths()
-    valid = (position >= 0) & (position < lengths) & lists.is_valid()
+    position = np.where(position < 0, position + lengths, position).astype(np.int64)  # x[-1]: the last
+    valid = (known if known is not None else True) & (position >= 0) & (position < lengths) & lists.is_valid()
     return take_or_null(lists.child, lists.offsets[:-1] + np.where(valid, position, 0), valid)
 
 
@@ -256,7 +251,7 @@ def _positional_keys(value: Vec) -> list[Vec]:
         return list(value.fields.values())
     if not value.length:
         return []
-    if not (isinstance(value, ListVec) or _is_list_vec(value) or (isinstance(value, ConstVec) and isinstance(value.value, list))):
+    if not (isinstance(value, ListVec) or is_list_vec(value) or (isinstance(value, ConstVec) and isinstance(value.value, list))):
         return [value]
     lists = as_list(value)
     lengths = lists.lengths()
@@ -395,7 +390,7 @@ def _append_lists(a: ListVec, b: ListVec) -> ListVec:
 @kernel("flatten")
 def flatten(call: KernelCall) -> Vec:
     lists = as_list(call.args[0])
-    while _is_list_vec(lists.child):
+    while is_list_vec(lists.child):
         inner = _nulls_as_elements(as_list(lists.child))
         lists = ListVec(inner.offsets[lists.offsets], inner.child, lists.valid)
     return _plain(lists)
@@ -413,12 +408,6 @@ def _nulls_as_elements(lists: ListVec) -> ListVec:
     index = np.repeat(lists.offsets[:-1], lengths) + ranges(lengths)
     element_valid = np.repeat(valid, lengths)
     return ListVec(offsets, take_or_null(lists.child, index, element_valid))
-
-
-def _is_list_vec(vec: Vec) -> bool:
-    if isinstance(vec, ListVec):
-        return True
-    return isinstance(vec, ArrayVec) and (pa.types.is_list(vec.array.type) or pa.types.is_large_list(vec.array.type))
 
 
 @kernel("contains:list")
@@ -514,3 +503,60 @@ def join_to_str(call: KernelCall) -> Vec:
         call.admit(flat.nbytes + int(kept.sum()) * sep_bytes, f"`joinToStr` ({int(kept.sum()):,} strings)")
     out = pc.binary_join(listed, sep)
     return ArrayVec(out.cast(pa.string()))
+
+
+# -- randomlyDownsample, unnest ----------------------------------------------------------------------
+
+
+@kernel("randomlyDownsample")
+def randomly_downsample(call: KernelCall) -> Vec:
+    """n elements of each list, chosen without replacement, in the list's order; the same
+    positions for the same length and n (seed policy: weave_lite/kernels/sampling.py)."""
+    lists = as_list(call.args[0])
+    n, known = to_numpy(call.args[1], lists.length, np.int64, fill=0)
+    if ((n < 0) & (known if known is not None else True)).any():
+        raise call.error("`randomlyDownsample`: n must be non-negative")
+    lengths = lists.lengths()
+    per_element = np.repeat(lengths, lengths)
+    keep = sample_mask(lists.parent_index(), list_positions(lists), per_element, np.repeat(n, lengths))
+    out = _plain(lists.filter_children(keep))
+    if known is None:
+        return out
+    valid = lists.is_valid() & known  # a null n gives a null list
+    return ListVec(out.offsets, out.child, valid)
+
+
+@kernel("unnest")
+def unnest(call: KernelCall) -> Vec:
+    """One row per element of the list columns of each row (all of a row's lists together: they
+    must have the same length; a null list counts as nulls), the other columns repeated. A row
+    whose lists are all empty or null gives no row."""
+    lists = as_list(call.args[0])
+    rows = lists.child
+    if is_null_type(rows) or not rows.length:
+        return _plain(lists)
+    struct = as_struct(rows).with_nulls_pushed_down()
+    exploded = {k: as_list(v) for k, v in struct.fields.items() if is_list_vec(v)}
+    if not exploded:
+        return _plain(lists)
+    sizes = np.zeros(struct.length, dtype=np.int64)
+    for column in exploded.values():
+        sizes = np.maximum(sizes, np.where(column.is_valid(), column.lengths(), 0))
+    for name, column in exploded.items():
+        bad = column.is_valid() & (column.lengths() != sizes)
+        if bad.any():
+            row = int(np.flatnonzero(bad)[0])
+            raise call.error(f"`unnest`: the list columns of row {row} have different lengths (`{name}` has {int(column.lengths()[row])}, another {int(sizes[row])})")
+    source_row = np.repeat(np.arange(struct.length, dtype=np.int64), sizes)
+    within = ranges(sizes)
+    fields = {}
+    for name, column in struct.fields.items():
+        if name in exploded:
+            c = exploded[name]
+            fields[name] = take_or_null(c.child, c.offsets[:-1][source_row] + within, c.is_valid()[source_row])
+        else:
+            fields[name] = column.take(source_row)
+    per_list = np.bincount(lists.parent_index(), weights=sizes, minlength=lists.length).astype(np.int64)[: lists.length]
+    offsets = np.zeros(lists.length + 1, dtype=np.int64)
+    np.cumsum(per_list, out=offsets[1:])
+    return ListVec(offsets, StructVec(fields, len(source_row)), lists.valid)

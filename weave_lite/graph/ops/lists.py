@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from weave_lite.errors import UnknownColumnError, WeaveTypeError
+from weave_lite.errors import UnknownColumnError, WeaveTypeError, did_you_mean
 from weave_lite.graph.ops.rules import (
     all_of,
     base,
@@ -38,26 +38,93 @@ def _item_and_index(types):
 # -- picking and indexing --------------------------------------------------------------------
 
 
+def split_path(key: str) -> list[str]:
+    """A pick path's parts, as Weave's ``_dict_utils.split_escaped_string``: split on every
+    ``.`` not escaped; ``\\.`` is a literal dot (``"a\\.b"`` is the one key ``a.b``)."""
+    parts: list[str] = []
+    current: list[str] = []
+    i = 0
+    while i < len(key):
+        c = key[i]
+        if c == "\\" and key[i + 1 : i + 2] == ".":
+            current.append(".")
+            i += 2
+            continue
+        if c == ".":
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(c)
+        i += 1
+    parts.append("".join(current))
+    return parts
+
+
+def whole_key(parts: list[str]) -> str | None:
+    """The remaining parts as one key, tried before walking them (``row["a.b"]`` picks a key
+    ``a.b`` if there is one); None when a ``*`` is among them."""
+    return None if "*" in parts else ".".join(parts)
+
+
 def pick_type(container: WType, key: object) -> WType:
-    """The type of ``container[key]`` for a dict type; dotted keys walk nested dicts."""
+    """The type of ``container[key]`` for a dict type.
+
+    A dotted key walks nested dicts (unless a key has that very name); ``*`` stands for every
+    key of a dict (giving a dict of the results per key) or every element of a list (giving
+    a list), and a list met on the way is mapped over, as Weave's ``_dict_utils`` does. A key
+    computed per row (``{a: 1, b: 2}[row["k"]]``) gives the union of the value types, or null
+    for a key the dict lacks.
+    """
     t = base(container)
-    if is_any(t) or key is NOT_CONST:
+    if is_any(t):
         return ANY
     assert isinstance(t, DictT)
-    found = t.get(key)
+    if key is NOT_CONST:
+        return union([*(ft for _, ft in t.fields), NONE])
+    found = t.get(key) if isinstance(key, str) else None
     if found is not None:
         return found
-    if isinstance(key, str) and "." in key:
-        head, _, rest = key.partition(".")
-        inner = t.get(head)
-        if inner is not None and isinstance(base(inner), DictT):
-            return pick_type(inner, rest)
-    from weave_lite.errors import did_you_mean
+    if isinstance(key, str):
+        walked = _path_type(t, split_path(key), strict=True)
+        if walked is not None:
+            return walked
+    raise _unknown_column(key, t)
 
-    raise UnknownColumnError(
+
+def _unknown_column(key: object, t: DictT) -> UnknownColumnError:
+    return UnknownColumnError(
         f"unknown column `{key}`{did_you_mean(str(key), t.names)} (columns: {', '.join(t.names[:12])}"
         f"{', ...' if len(t.names) > 12 else ''})"
     )
+
+
+def _path_type(t: WType, parts: list[str], strict: bool) -> WType | None:
+    """The type of walking ``parts`` into ``t``. Outside a ``*`` (``strict``) a key missing from
+    a dict is an error naming that dict's columns, and a path into a non-dict gives None (the
+    caller names the whole key); under a ``*`` both give null."""
+    if not parts:
+        return t
+    b = base(t)
+    if is_any(b):
+        return ANY
+    head, rest = parts[0], parts[1:]
+    if isinstance(b, ListT):
+        inner = _path_type(b.elem, rest if head == "*" else parts, strict)
+        return None if inner is None else ListT(inner)
+    if isinstance(b, DictT):
+        whole = whole_key(parts)
+        if whole is not None and b.get(whole) is not None:
+            return b.get(whole)
+        if head == "*":
+            fields = [(k, _path_type(v, rest, strict=False)) for k, v in b.fields]
+            return DictT(tuple((k, v if v is not None else NONE) for k, v in fields))
+        inner_t = b.get(head)
+        if inner_t is None:
+            if strict:
+                raise _unknown_column(".".join(parts), b)
+            return NONE
+        return _path_type(inner_t, rest, strict)
+    return None if strict else NONE
 
 
 define(
@@ -231,3 +298,36 @@ define_internal("limit:sorted", AREA, "limit", partial=NOT_MERGEABLE, doc="xs.so
 # Made by weave_lite/compile/rewrites/sort_keys.py: a key function returning a list literal
 # (`row => [a, b]`) becomes one key column per item, never built as lists.
 define_internal("sort:keys", AREA, "list", evaluation=VALUE, foldable=False, doc="the items of a sort key function's list, as separate keys")
+
+
+# -- sampling and unnesting ------------------------------------------------------------------------
+define(
+    "randomlyDownsample",
+    AREA,
+    ("list", "scalar"),
+    list_of_arg(0),
+    accepts=all_of(is_list, is_int),
+    doc="list.randomlyDownsample(n) (n elements at random, in order; the same n elements for the same length and n)",
+    partial=NOT_MERGEABLE,
+)
+
+
+def unnest_row_type(row: WType) -> WType:
+    """The row type of ``unnest``: every list-typed column of a row replaced by its elements."""
+    b = base(row)
+    if is_any(b):
+        return ANY
+    if not isinstance(b, DictT):
+        raise WeaveTypeError(f"`unnest` explodes the list columns of a list of dicts; got a list of {row}")
+    return DictT(tuple((k, elem(t) if is_list(t) and not is_any(t) else t) for k, t in b.fields))
+
+
+define(
+    "unnest",
+    AREA,
+    ("list",),
+    lambda types, consts: ListT(unnest_row_type(elem(types[0]))),
+    accepts=all_of(is_list),
+    doc="rows.unnest (one row per element of the list columns, the other columns repeated)",
+    row_wise=True,
+)
