@@ -661,3 +661,12 @@ def _utf8_bytes(value: Any) -> int:
 def test_estimate_row_bytes_never_underestimates_string_data(row):
     normalized = normalize_row(row)
     assert V.estimate_row_bytes(normalized) >= _utf8_bytes(normalized) + V.VALUE_OVERHEAD_BYTES * len(normalized)
+
+
+def test_booleans_mixed_with_numbers_in_an_object_column_stay_booleans():
+    """Hypothesis found it: pyarrow turns ``[0.0, False]`` into doubles; dict rows keep a union."""
+    values = [0.0, False]
+    from_rows = V.rows_to_batch(normalize_rows([{"m": v} for v in values]))
+    from_frame = bulk_input.normalize_batch(pd.DataFrame({"m": pd.Series(values, dtype=object)}))
+    assert from_frame.column(0).type == from_rows.column(0).type
+    assert from_frame.column(0).to_pylist() == [0.0, False]

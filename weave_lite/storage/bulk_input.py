@@ -307,6 +307,14 @@ def series_to_array(series: Any, column: str) -> pa.Array:
     return normalize_array(array, column)
 
 
+def _bools_among_numbers(array: pa.Array, values: np.ndarray) -> bool:
+    """Whether pyarrow made numbers of booleans mixed with numbers (``[0.0, False]`` -> double),
+    where dict rows keep both kinds (a union)."""
+    if not (pa.types.is_integer(array.type) or pa.types.is_floating(array.type)):
+        return False
+    return any(isinstance(v, (bool, np.bool_)) for v in values)
+
+
 def _object_column(values: np.ndarray, column: str) -> pa.Array:
     """An object column: pyarrow's C conversion when the values have one plain kind, else the
     values one by one, validated and typed exactly as in dict rows."""
@@ -314,7 +322,7 @@ def _object_column(values: np.ndarray, column: str) -> pa.Array:
         array = pa.array(values, from_pandas=True)
     except Exception:  # mixed kinds, surrogates, unsupported objects: decided below
         array = None
-    if array is not None and array.type in _INFERRED_AS_IN_ROWS:
+    if array is not None and array.type in _INFERRED_AS_IN_ROWS and not _bools_among_numbers(array, values):
         return normalize_array(array, column)
     normalized = normalize_column(values.tolist(), column, nan_is_null=True)
     with column_errors(column, len(normalized)):
