@@ -13,18 +13,18 @@ from __future__ import annotations
 
 import functools
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any, Mapping
+from typing import Any
 
 import pyarrow as pa
 
 from weave_lite.budgets import Budget
 from weave_lite.compile.explain import explain_plan
 from weave_lite.compile.physical import PStage, logical, parallelize
+from weave_lite.compile.planner import Environment, PCall, PConst, PLambda, Planner, PNode, type_of_python
 from weave_lite.compile.rewrites import lower
 from weave_lite.compile.rewrites import optimize as rewrite
-from weave_lite.compile.planner import Environment, PCall, PLambda, PNode, Planner, type_of_python
 from weave_lite.errors import (
     ExpressionError,
     InternalError,
@@ -34,11 +34,10 @@ from weave_lite.errors import (
     WeaveTypeError,
 )
 from weave_lite.execute import ops as _ops  # noqa: F401  (registers the kernels)
+from weave_lite.execute.columns import const_vec
 from weave_lite.execute.executor import Frame, Runtime, run
 from weave_lite.execute.folding import evaluate_constant
 from weave_lite.execute.morsels import DEFAULT_MORSEL_ROWS
-from weave_lite.threads import default_threads
-from weave_lite.execute.columns import const_vec
 from weave_lite.execute.results import to_python, to_result
 from weave_lite.graph.nodes import Node
 from weave_lite.graph.printer import render
@@ -46,6 +45,7 @@ from weave_lite.graph.recursion import ensure_headroom
 from weave_lite.lang.parser import deadline as parse_deadline
 from weave_lite.lang.parser import parse
 from weave_lite.sources import MAX_TABLE_DEPTH, TableSources
+from weave_lite.threads import default_threads
 
 PLAN_CACHE_SIZE = 512
 
@@ -81,7 +81,7 @@ def _engine_errors(source: str | None, stage: str) -> Iterator[None]:
 _PAST = {"parse": "parsed", "plan": "planned", "run": "run", "explain": "explained", "convert": "converted"}
 
 
-def _as_node(expr: "str | Node | Any") -> tuple[Node, str | None]:
+def _as_node(expr: str | Node | Any) -> tuple[Node, str | None]:
     if isinstance(expr, str):
         return _parse_cached(expr), expr
     if isinstance(expr, Node):
@@ -122,10 +122,14 @@ class CompiledExpression:
             check = budget.check if budget is not None and budget.limited else None
             with _engine_errors(self.source, "plan"):
                 plan = Planner(env, self.source, check).plan(self.node)
-                plan = parallelize(rewrite(plan, check=check, fold=evaluate_constant) if optimize else lower(plan, check))
+                plan = parallelize(
+                    rewrite(plan, check=check, fold=evaluate_constant) if optimize else lower(plan, check)
+                )
         except ExpressionError as exc:
-            raise exc.with_source(self.source) if self.source else exc
-        self._roots = [(p.op, p.args[0].value, p.source) for p in _roots_of(plan)]
+            if self.source:
+                exc.with_source(self.source)  # fills the error in place
+            raise
+        self._roots = [(p.op, _table_name(p), p.source) for p in _roots_of(plan)]
         if len(self._plans) > 64:
             self._plans.clear()
         self._plans[(optimize, var_types, self._signature(sources))] = plan
@@ -133,7 +137,7 @@ class CompiledExpression:
 
     def _signature(self, sources: TableSources) -> tuple:
         """What the plan depends on in the tables: their names and schema versions."""
-        parts = []
+        parts: list[tuple] = []
         for op, name, node in self._roots or ():
             if op == "table":
                 parts.append((op, name, sources.memory_table(name, node).schema))
@@ -219,6 +223,12 @@ class CompiledExpression:
         return f"CompiledExpression({self.source or render(self.node)!r})"
 
 
+def _table_name(root: PCall) -> str:
+    name = root.args[0]
+    assert isinstance(name, PConst)  # the planner takes a table name only as a literal
+    return name.value
+
+
 def _roots_of(plan: PNode) -> list[PCall]:
     """The table roots (``stream_table``/``table`` calls) of a plan."""
     found: list[PCall] = []
@@ -241,7 +251,7 @@ def _compile_cached(text: str) -> CompiledExpression:
     return CompiledExpression(_parse_cached(text), text)
 
 
-def compile(expr: "str | Node") -> CompiledExpression:  # noqa: A001  (the spec's name)
+def compile(expr: str | Node) -> CompiledExpression:
     """Parse ``expr`` once; the result is cached by expression text."""
     if isinstance(expr, str):
         with _engine_errors(expr, "parse"):
@@ -294,6 +304,7 @@ def _python_depth(value: Any) -> int:
     stack = [(value, 1)]
     while stack:
         item, depth = stack.pop()
+        children: Any
         if isinstance(item, (list, tuple)):
             children = item
         elif isinstance(item, dict):
@@ -308,7 +319,7 @@ def _python_depth(value: Any) -> int:
 
 
 def evaluate(
-    expr: "str | Node",
+    expr: str | Node,
     *,
     root=None,
     tables: Mapping[str, Any] | None = None,
@@ -342,7 +353,13 @@ def evaluate(
     with parse_deadline(budget.check if budget.limited else None):  # a long text takes a while
         compiled = compile(expr)
     return compiled.execute(
-        root=root, tables=tables, vars=vars, optimize=optimize, threads=threads, morsel_rows=morsel_rows, budget=budget,
+        root=root,
+        tables=tables,
+        vars=vars,
+        optimize=optimize,
+        threads=threads,
+        morsel_rows=morsel_rows,
+        budget=budget,
         client=client,
     )
 

@@ -12,7 +12,8 @@ from __future__ import annotations
 import datetime as dt
 import inspect
 import itertools
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from weave_lite.errors import UnknownOpError
 from weave_lite.graph import registry
@@ -26,7 +27,7 @@ class Expr:
     """A lazy expression; ``.evaluate()`` runs it."""
 
     __slots__ = ("_node", "_root", "_tables")
-    __hash__ = None  # type: ignore[assignment]  (== builds an expression)
+    __hash__ = None  # type: ignore[assignment]  # == builds an expression, so no hash
 
     def __init__(self, node: Node, root: Any = None, tables: dict | None = None):
         self._node = node
@@ -66,7 +67,7 @@ class Expr:
     def __bool__(self) -> bool:
         raise TypeError("an expression has no truth value; use & | ~ instead of and / or / not")
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Expr:
         # Without this, Python iterates through __getitem__ (x[0], x[1], ...) and never stops.
         raise TypeError(
             "an expression is not iterable; run it first (`for row in expr.to_python()`) "
@@ -78,13 +79,13 @@ class Expr:
 
     # -- building ----------------------------------------------------------------------------
 
-    def _wrap(self, node: Node) -> "Expr":
+    def _wrap(self, node: Node) -> Expr:
         return Expr(node, self._root, self._tables)
 
-    def _op(self, op: str, *args: Any) -> "Expr":
+    def _op(self, op: str, *args: Any) -> Expr:
         return self._wrap(Call(op, (self._node, *[to_node(a) for a in args])))
 
-    def __getattr__(self, name: str) -> "OpCall":
+    def __getattr__(self, name: str) -> OpCall:
         if name.startswith("_"):
             raise AttributeError(name)
         if registry.lookup(name) is None:
@@ -93,67 +94,67 @@ class Expr:
             raise UnknownOpError(f"unknown op `{name}`{hint}", suggestions=tuple(found))
         return OpCall(Call(name, (self._node,)), self._root, self._tables)
 
-    def __getitem__(self, key: Any) -> "Expr":
+    def __getitem__(self, key: Any) -> Expr:
         return self._op("getitem", key)
 
-    def __add__(self, other: Any) -> "Expr":
+    def __add__(self, other: Any) -> Expr:
         return self._op("add", other)
 
-    def __radd__(self, other: Any) -> "Expr":
+    def __radd__(self, other: Any) -> Expr:
         return self._wrap(Call("add", (to_node(other), self._node)))
 
-    def __sub__(self, other: Any) -> "Expr":
+    def __sub__(self, other: Any) -> Expr:
         return self._op("sub", other)
 
-    def __rsub__(self, other: Any) -> "Expr":
+    def __rsub__(self, other: Any) -> Expr:
         return self._wrap(Call("sub", (to_node(other), self._node)))
 
-    def __mul__(self, other: Any) -> "Expr":
+    def __mul__(self, other: Any) -> Expr:
         return self._op("mul", other)
 
-    def __rmul__(self, other: Any) -> "Expr":
+    def __rmul__(self, other: Any) -> Expr:
         return self._wrap(Call("mul", (to_node(other), self._node)))
 
-    def __truediv__(self, other: Any) -> "Expr":
+    def __truediv__(self, other: Any) -> Expr:
         return self._op("div", other)
 
-    def __rtruediv__(self, other: Any) -> "Expr":
+    def __rtruediv__(self, other: Any) -> Expr:
         return self._wrap(Call("div", (to_node(other), self._node)))
 
-    def __mod__(self, other: Any) -> "Expr":
+    def __mod__(self, other: Any) -> Expr:
         return self._op("mod", other)
 
-    def __pow__(self, other: Any) -> "Expr":
+    def __pow__(self, other: Any) -> Expr:
         return self._op("pow", other)
 
-    def __neg__(self) -> "Expr":
+    def __neg__(self) -> Expr:
         return self._wrap(Call("neg", (self._node,)))
 
-    def __invert__(self) -> "Expr":
+    def __invert__(self) -> Expr:
         return self._wrap(Call("not", (self._node,)))
 
-    def __and__(self, other: Any) -> "Expr":
+    def __and__(self, other: Any) -> Expr:
         return self._op("and", other)
 
-    def __or__(self, other: Any) -> "Expr":
+    def __or__(self, other: Any) -> Expr:
         return self._op("or", other)
 
-    def __eq__(self, other: Any) -> "Expr":  # type: ignore[override]
+    def __eq__(self, other: Any) -> Expr:  # type: ignore[override]
         return self._op("eq", other)
 
-    def __ne__(self, other: Any) -> "Expr":  # type: ignore[override]
+    def __ne__(self, other: Any) -> Expr:  # type: ignore[override]
         return self._op("ne", other)
 
-    def __lt__(self, other: Any) -> "Expr":
+    def __lt__(self, other: Any) -> Expr:
         return self._op("lt", other)
 
-    def __le__(self, other: Any) -> "Expr":
+    def __le__(self, other: Any) -> Expr:
         return self._op("le", other)
 
-    def __gt__(self, other: Any) -> "Expr":
+    def __gt__(self, other: Any) -> Expr:
         return self._op("gt", other)
 
-    def __ge__(self, other: Any) -> "Expr":
+    def __ge__(self, other: Any) -> Expr:
         return self._op("ge", other)
 
 
@@ -178,8 +179,8 @@ def to_node(value: Any) -> Node:
         return Const(value)
     if isinstance(value, dt.datetime):
         if value.tzinfo is None:
-            value = value.replace(tzinfo=dt.timezone.utc)
-        return Const(value.astimezone(dt.timezone.utc))
+            value = value.replace(tzinfo=dt.UTC)
+        return Const(value.astimezone(dt.UTC))
     if isinstance(value, (list, tuple)):
         return Call("list", tuple(to_node(v) for v in value))
     if isinstance(value, dict):

@@ -23,7 +23,10 @@ EXPRESSIONS = [
         f'{TABLE}.groupby(row => row["model"]).map(g => {{model: g.groupkey, n: g.count, '
         f'p50: g["latency_ms"].median, p95: g["latency_ms"].quantile(0.95), errors: g.filter(r => !r["ok"]).count}})',
     ),
-    ("five slowest", f'{TABLE}.sort(row => [row["latency_ms"]], ["desc"]).limit(5).map(row => {{model: row["model"], ms: row["latency_ms"]}})'),
+    (
+        "five slowest",
+        f'{TABLE}.sort(row => [row["latency_ms"]], ["desc"]).limit(5).map(row => {{model: row["model"], ms: row["latency_ms"]}})',
+    ),
     ("share of French prompts", f'{TABLE}.filter(row => row["input.lang"] == "fr").count / {TABLE}.count'),
 ]
 

@@ -100,8 +100,7 @@ def normalize_rows(row_or_rows: Any) -> list[dict]:
     if isinstance(row_or_rows, dict):
         return [_normalize_row(row_or_rows, 0)]
     raise RowError(
-        f"log() takes a dict or a list of dicts (or an Arrow table / pandas DataFrame), "
-        f"not {_type_name(row_or_rows)}"
+        f"log() takes a dict or a list of dicts (or an Arrow table / pandas DataFrame), not {_type_name(row_or_rows)}"
     )
 
 
@@ -185,8 +184,7 @@ def _normalize_top(value: Any) -> Any:
     # A cheap upper bound first (4 bytes per character of a non-ASCII str), exact only if needed.
     if (t is list or t is dict) and _text_bytes_bound(out) > MAX_CELL_BYTES and _text_bytes(out) > MAX_CELL_BYTES:
         raise _Refused(
-            f"the strings and bytes inside this value exceed {MAX_CELL_BYTES:,} bytes "
-            f"(the most one value can hold)",
+            f"the strings and bytes inside this value exceed {MAX_CELL_BYTES:,} bytes (the most one value can hold)",
             value_error=True,
         )
     return out
@@ -362,9 +360,7 @@ def _normalize_datetime(value: _dt.datetime) -> _dt.datetime | None:
     ``pd.Timestamp`` lose what a ``datetime`` cannot hold, i.e. nanoseconds)."""
     if value != value:  # pandas' NaT is a datetime subclass that is not equal to itself
         return None
-    naive = _dt.datetime(
-        value.year, value.month, value.day, value.hour, value.minute, value.second, value.microsecond
-    )
+    naive = _dt.datetime(value.year, value.month, value.day, value.hour, value.minute, value.second, value.microsecond)
     try:
         offset = value.utcoffset()
     except Exception as exc:  # a broken tzinfo
@@ -398,8 +394,15 @@ def _is_pandas_na(value: Any) -> bool:
 # numpy
 
 # Microseconds per unit of numpy's datetime64 (int: exact), and units per microsecond.
-_US_PER_UNIT = {"W": 7 * 86_400_000_000, "D": 86_400_000_000, "h": 3_600_000_000, "m": 60_000_000,
-                "s": 1_000_000, "ms": 1_000, "us": 1}
+_US_PER_UNIT = {
+    "W": 7 * 86_400_000_000,
+    "D": 86_400_000_000,
+    "h": 3_600_000_000,
+    "m": 60_000_000,
+    "s": 1_000_000,
+    "ms": 1_000,
+    "us": 1,
+}
 _UNITS_PER_US = {"ns": 1_000, "ps": 1_000_000, "fs": 1_000_000_000, "as": 1_000_000_000_000}
 
 
@@ -467,8 +470,7 @@ def _normalize_numpy_array(value: np.ndarray, depth: int) -> list:
     """A 1-d array becomes a list (it counts as one level of nesting)."""
     if value.ndim != 1:
         raise _Refused(
-            f"numpy array with {value.ndim} dimensions: only 1-d arrays can be logged "
-            f"(log .tolist() for nested lists)"
+            f"numpy array with {value.ndim} dimensions: only 1-d arrays can be logged (log .tolist() for nested lists)"
         )
     _enter(depth)
     kind = value.dtype.kind

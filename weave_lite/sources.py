@@ -47,7 +47,7 @@ class TableSources:
     source: str | None
     snapshots: dict[str, Snapshot] = field(default_factory=dict)
     # tables= values as Arrow tables, or as datasets (read when run, with the predicates).
-    memory: dict[str, "pa.Table | _DatasetInput"] = field(default_factory=dict)
+    memory: dict[str, pa.Table | _DatasetInput] = field(default_factory=dict)
     loaded: dict[tuple, pa.Table] = field(default_factory=dict)
 
     def table_type(self, op: str, name: str, node: Node) -> TableT:
@@ -67,15 +67,13 @@ class TableSources:
             return self.memory_table(name, node)
         return self.snapshot(name, node)
 
-    def memory_table(self, name: str, node: Node | None) -> "pa.Table | _DatasetInput":
+    def memory_table(self, name: str, node: Node | None) -> pa.Table | _DatasetInput:
         """The table ``name`` of ``tables=`` as an Arrow table, or a dataset read when the
         expression runs (``node`` places errors)."""
         if name not in self.memory:
             if not self.tables or name not in self.tables:
                 known = ", ".join(sorted(self.tables or {})) or "none"
-                raise self._not_found(
-                    f"no table `{name}` was passed in tables= (passed: {known})", node
-                )
+                raise self._not_found(f"no table `{name}` was passed in tables= (passed: {known})", node)
             try:
                 self.memory[name] = _to_arrow_table(self.tables[name])
             except (
@@ -83,9 +81,7 @@ class TableSources:
                 ValueError,
                 pa.ArrowException,
             ) as exc:  # the caller's value, not a bug
-                raise WeaveTypeError(
-                    self._with_caret(f"tables[{name!r}]: {exc}", node)
-                ) from exc
+                raise WeaveTypeError(self._with_caret(f"tables[{name!r}]: {exc}", node)) from exc
         return self.memory[name]
 
     def snapshot(self, name: str, node: Node | None) -> Snapshot:
@@ -105,11 +101,7 @@ class TableSources:
         return TableNotFoundError(self._with_caret(message, node))
 
     def _with_caret(self, message: str, node: Node | None) -> str:
-        snippet = (
-            caret_snippet(self.source, node.span)
-            if self.source and node is not None
-            else ""
-        )
+        snippet = caret_snippet(self.source, node.span) if self.source and node is not None else ""
         return f"{message}\n{snippet}" if snippet else message
 
     def load_arrow(self, op: str, name: str, predicates: tuple = ()) -> pa.Table:
@@ -127,7 +119,7 @@ class TableSources:
         return table
 
 
-def _to_arrow_table(obj: Any) -> "pa.Table | _DatasetInput":
+def _to_arrow_table(obj: Any) -> pa.Table | _DatasetInput:
     if isinstance(obj, ds.Dataset):
         return _DatasetInput(obj)
     if isinstance(obj, pa.RecordBatch):

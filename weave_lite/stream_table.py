@@ -82,7 +82,7 @@ class StreamTable:
         self._constraints = constraints
         self._on_violation = on_violation
         self._profiles: RotatingProfileWriter | None = None
-        self._table = TableLog(self.name, root)  # type: ignore[arg-type]  # TableLog takes any PathLike (its annotation says Path)
+        self._table = TableLog(self.name, root)
         # 64 random bits: unique per StreamTable object, and 16 bytes a row rather than 32.
         self.client_id = uuid.uuid4().hex[:16]
         self._batch_rows = batch_rows
@@ -188,8 +188,11 @@ class StreamTable:
             from weave_lite.profiles import RotatingProfileWriter
 
             self._profiles = RotatingProfileWriter(
-                self.profile_folder, self.profile_dataset_name, self._profile_rotation,
-                constraints=self._constraints, on_violation=self._on_violation,
+                self.profile_folder,
+                self.profile_dataset_name,
+                self._profile_rotation,
+                constraints=self._constraints,
+                on_violation=self._on_violation,
             )
         names = [n for n in batch.schema.names if n != "_client_id"]
         self._profiles.log_arrow(batch.select(names))
@@ -264,4 +267,3 @@ def _is_bulk(data: Any) -> bool:
     # pandas by name (it need not be imported); DataFrame subclasses too.
     is_dataframe = any(c.__name__ == "DataFrame" and c.__module__.startswith("pandas") for c in type(data).__mro__)
     return is_dataframe or hasattr(type(data), "__arrow_c_stream__")
-

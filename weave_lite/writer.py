@@ -18,6 +18,7 @@ Failures never lose acknowledged rows and never repeat them:
   isolated by splitting their batch; the good rows commit and the next ``flush`` raises the
   bad row's error.
 """
+
 from __future__ import annotations
 
 import atexit

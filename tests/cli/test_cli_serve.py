@@ -8,7 +8,7 @@ from click.testing import CliRunner
 
 pytest.importorskip("starlette")
 
-from weave_lite.cli import commands  # noqa: E402
+from weave_lite.cli import commands
 
 
 @pytest.fixture

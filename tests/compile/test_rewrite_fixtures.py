@@ -35,7 +35,6 @@ import pytest
 import weave_lite  # noqa: F401  (registers the kernels constant folding runs)
 from weave_lite.compile.plan_text import plan_text
 from weave_lite.compile.planner import Environment, Planner
-from weave_lite.execute.folding import evaluate_constant
 from weave_lite.compile.rewrites import PLAN_RULES, RULES, optimize
 from weave_lite.compile.rewrites.common_subexpressions import common_subexpressions
 from weave_lite.compile.rewrites.constant_folding import constant_folding
@@ -44,6 +43,7 @@ from weave_lite.compile.rewrites.fuse_arithmetic import fuse_arithmetic
 from weave_lite.compile.rewrites.prune_segments import prune_segments
 from weave_lite.compile.rewrites.top_k import top_k
 from weave_lite.errors import TableNotFoundError
+from weave_lite.execute.folding import evaluate_constant
 from weave_lite.graph.types import (
     ANY,
     BOOL,

@@ -66,7 +66,7 @@ def test_filters_on_a_stream_table_prune_segments(root):
     from weave_lite.storage.segments import may_match
 
     snap = TableSources(root, None, expr).snapshot("e/p/t", None)
-    predicates = (("timestamp", "ge", dt.datetime(2024, 1, 3, tzinfo=dt.timezone.utc)), ("v", "lt", 4))
+    predicates = (("timestamp", "ge", dt.datetime(2024, 1, 3, tzinfo=dt.UTC)), ("v", "lt", 4))
     assert [s.stats["v"].min for s in snap.segments if may_match(s, predicates)] == [2, 3]
     assert evaluate(expr, root=root) == evaluate(expr, root=root, optimize=False) == 48
 

@@ -20,14 +20,14 @@ from weave_lite.profiles import profile_table
     ids=["float", "mixed", "empty"],
 )
 def test_static_profile_row_type_matches_a_real_profile(table):
-    assert PROFILE_ROW_TYPE == row_type(profile_table(table).to_arrow().schema)
+    assert row_type(profile_table(table).to_arrow().schema) == PROFILE_ROW_TYPE
 
 
 def test_static_drift_row_type_matches_drift_schema():
     from weave_lite.graph.ops.profiles import DRIFT_ROW_TYPE
     from weave_lite.profiles.drift import SCHEMA
 
-    assert DRIFT_ROW_TYPE == row_type(SCHEMA)
+    assert row_type(SCHEMA) == DRIFT_ROW_TYPE
 
 
 def test_drift_as_an_expression_op():

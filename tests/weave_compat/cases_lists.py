@@ -63,7 +63,7 @@ JT = {"a": J1F, "b": J2F}
 inner = [("1.a", "2.f"), ("1.a", "2.g"), ("1.b", "2.f"), ("1.b", "2.g"), ("1.e", "2.i"), ("1.e", "2.h")]
 add("join_all_inner", L + "test_join_all[ArrowNode] (inner)",
     '[table("a").rows, null, table("b").rows].joinAll(row => row["val"], false)',
-    [{"val": [int(a[-1] in "ab") and 1 or 3] * 2, "id": [a, b]} for a, b in inner], tables=JT, check="unordered")
+    [{"val": [(int(a[-1] in "ab") and 1) or 3] * 2, "id": [a, b]} for a, b in inner], tables=JT, check="unordered")
 add("join_all_outer", L + "test_join_all[ArrowNode] (outer)",
     '[table("a").rows, null, table("b").rows].joinAll(row => row["val"], true)',
     [{"val": [1, 1], "id": [a, b]} for a, b in inner[:4]]
@@ -134,15 +134,15 @@ add("opspec_join_all_1", S + "join_all (union of int and dict)", "x.joinAll(row 
 for i, (data, exp) in enumerate([([1, 2, 3], [1, 2, 3]), ([1, None, 3], [1, 3]), ([None, None, None], [])]):
     add(f"opspec_dropna_{i}", S + "dropna", "x.dropna", exp, vars={"x": data})
 
-I = WEAVE_PY + "test_list_indexing.py::"
+IDX = WEAVE_PY + "test_list_indexing.py::"
 ABC = {"t": [{"x": v} for v in "abc"]}
-add("index_simple_list", I + "test_index_simple[list]", '["a", "b", "c"][0]', "a")
-add("index_simple_arrow", I + "test_index_simple[arrow]", 'table("t").rows["x"][0]', "a", tables=ABC)
-add("index_negative_list", I + "test_index_negative[list]", '["a", "b", "c"][-1]', "c")
-add("index_negative_arrow", I + "test_index_negative[arrow]", 'table("t").rows["x"][-1]', "c", tables=ABC)
-add("index_list_list", I + "test_index_list[list]", '["a", "b", "c"][[0, 2]]', ["a", "c"])
-add("index_list_arrow", I + "test_index_arrowlist[arrow]", 'table("t").rows["x"][[0, 2]]', ["a", "c"], tables=ABC)
-add("index_listawl_oob", I + "test_index_listawl_oob", "[[0, 1], [2, 3]][2]", None)
+add("index_simple_list", IDX + "test_index_simple[list]", '["a", "b", "c"][0]', "a")
+add("index_simple_arrow", IDX + "test_index_simple[arrow]", 'table("t").rows["x"][0]', "a", tables=ABC)
+add("index_negative_list", IDX + "test_index_negative[list]", '["a", "b", "c"][-1]', "c")
+add("index_negative_arrow", IDX + "test_index_negative[arrow]", 'table("t").rows["x"][-1]', "c", tables=ABC)
+add("index_list_list", IDX + "test_index_list[list]", '["a", "b", "c"][[0, 2]]', ["a", "c"])
+add("index_list_arrow", IDX + "test_index_arrowlist[arrow]", 'table("t").rows["x"][[0, 2]]', ["a", "c"], tables=ABC)
+add("index_listawl_oob", IDX + "test_index_listawl_oob", "[[0, 1], [2, 3]][2]", None)
 
 N = WEAVE_PY + "test_nullability.py::test_nullability_in_execution"
 add("nullability_base", N + "[base]", 'x["a"]', 42, vars={"x": {"a": 42}})
@@ -279,9 +279,9 @@ add("arrow_join_all_struct_val", A + "test_join_all_struct_val", 'x.joinAll(row 
 add("arrow_join_all_on_list", A + "test_join_all_on_list", 'x.joinAll(row => row["a"], true)',
     [{"a": [[5], [5]], "b": [{"c": 6}, {"c": 11}]}, {"a": [None, [9]], "b": [None, {"c": 10}]}],
     vars={"x": [[{"a": [5], "b": {"c": 6}}], [{"a": [9], "b": {"c": 10}}, {"a": [5], "b": {"c": 11}}]]}, check="unordered")
-for i, (l, r, exp) in enumerate([([], [], []), ([], [{"a": 5}], [{"a": 5}]), ([{"a": 5}], [], [{"a": 5}]),
+for i, (left, right, exp) in enumerate([([], [], []), ([], [{"a": 5}], [{"a": 5}]), ([{"a": 5}], [], [{"a": 5}]),
                                  ([{"a": 5}], [{"a": 5}], [{"a": 5}, {"a": 5}])]):
-    add(f"arrow_concat_empty_{i}", A + "test_concat_empty_arrays", "[l, r].concat", exp, vars={"l": l, "r": r})
+    add(f"arrow_concat_empty_{i}", A + "test_concat_empty_arrays", "[l, r].concat", exp, vars={"l": left, "r": right})
 add("arrow_concat_nulls", A + "test_concat_nulls", "[l, r].concat",
     [{"prompt": None}] * 3 + [{"prompt": ["a"]}, {"prompt": ["d"]}, {"prompt": ["e"]}],
     vars={"l": [{"prompt": None}] * 3, "r": [{"prompt": ["a"]}, {"prompt": ["d"]}, {"prompt": ["e"]}]})
@@ -334,9 +334,9 @@ for i, (l1, l2, exp) in enumerate([
     ([1, 2, 3], [4.5, 5.5, 6.5], [1, 2, 3, 4.5, 5.5, 6.5]),
 ]):
     add(f"concat_extend_{i:02d}", C + f"test_extend[{i}]", "[l, r].concat", exp, vars={"l": l1, "r": l2})
-for i, (l, exp) in enumerate([([{}, {"a": 5}], [{"a": None}, {"a": 5}]),
+for i, (value, exp) in enumerate([([{}, {"a": 5}], [{"a": None}, {"a": 5}]),
                               ([{}, {"a": 5}, 92], [{"a": None}, {"a": 5}, 92])]):
-    add(f"concat_convert_{i}", C + f"test_convert[{i}]", "x", exp, vars={"x": l})
+    add(f"concat_convert_{i}", C + f"test_convert[{i}]", "x", exp, vars={"x": value})
 
 TO = WEAVE_PY + "test_table_ops.py::"
 add("table_groupby_pick_sum", TO + "test_groupby_pick", 'x.groupby(row => row["a"])[0]["b"].sum', 14,

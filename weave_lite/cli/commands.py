@@ -29,22 +29,54 @@ def main(ctx: click.Context, root: str | None) -> None:
 @main.command()
 @click.argument("expr")
 @click.option("--root", type=click.Path(file_okay=False), default=None, help=ROOT_HELP)
-@click.option("--format", "-f", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
-              help="table: readable text; json; csv; arrow: an Arrow IPC stream on stdout")
-@click.option("--limit", "-n", type=click.IntRange(min=0), default=None,
-              help=f"at most N rows (table format: {TABLE_FORMAT_LIMIT} unless given; 0: all)")
-@click.option("--max-memory", "max_memory", metavar="BYTES", default=None,
-              help="memory the evaluation may take, e.g. 512M or 2GiB; 0 or none: unlimited "
-                   "(default: $WEAVE_LITE_MAX_MEMORY, else 2 GiB)")
-@click.option("--timeout", "timeout", metavar="SECONDS", default=None,
-              help="seconds the evaluation may run; 0 or none: unlimited (default: $WEAVE_LITE_TIMEOUT, else 30)")
-@click.option("--scheduler", metavar="ADDRESS", default=None,
-              help="run the scans' morsels on the Dask cluster of this scheduler (tcp://host:8786; "
-                   "needs the dask extra); its workers read the data root themselves")
+@click.option(
+    "--format",
+    "-f",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="table",
+    show_default=True,
+    help="table: readable text; json; csv; arrow: an Arrow IPC stream on stdout",
+)
+@click.option(
+    "--limit",
+    "-n",
+    type=click.IntRange(min=0),
+    default=None,
+    help=f"at most N rows (table format: {TABLE_FORMAT_LIMIT} unless given; 0: all)",
+)
+@click.option(
+    "--max-memory",
+    "max_memory",
+    metavar="BYTES",
+    default=None,
+    help="memory the evaluation may take, e.g. 512M or 2GiB; 0 or none: unlimited "
+    "(default: $WEAVE_LITE_MAX_MEMORY, else 2 GiB)",
+)
+@click.option(
+    "--timeout",
+    "timeout",
+    metavar="SECONDS",
+    default=None,
+    help="seconds the evaluation may run; 0 or none: unlimited (default: $WEAVE_LITE_TIMEOUT, else 30)",
+)
+@click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    default=None,
+    help="run the scans' morsels on the Dask cluster of this scheduler (tcp://host:8786; "
+    "needs the dask extra); its workers read the data root themselves",
+)
 @click.pass_context
 def query(
-    ctx: click.Context, expr: str, root: str | None, fmt: str, limit: int | None,
-    max_memory: str | None, timeout: str | None, scheduler: str | None,
+    ctx: click.Context,
+    expr: str,
+    root: str | None,
+    fmt: str,
+    limit: int | None,
+    max_memory: str | None,
+    timeout: str | None,
+    scheduler: str | None,
 ) -> None:
     """Evaluate the expression EXPR and print its result."""
     from weave_lite.api import evaluate
@@ -117,8 +149,13 @@ def tables(ctx: click.Context, root: str | None, fmt: str) -> None:
 @main.command()
 @click.argument("table")
 @click.option("--root", type=click.Path(file_okay=False), default=None, help=ROOT_HELP)
-@click.option("--batch-size", type=click.IntRange(min=1), default=10_000, show_default=True,
-              help="rows per log() call (fewer when stdin is slow: whatever has arrived is logged)")
+@click.option(
+    "--batch-size",
+    type=click.IntRange(min=1),
+    default=10_000,
+    show_default=True,
+    help="rows per log() call (fewer when stdin is slow: whatever has arrived is logged)",
+)
 @click.option("--skip-bad", is_flag=True, help="skip lines that are not JSON objects (reported at the end)")
 @click.pass_context
 def log(ctx: click.Context, table: str, root: str | None, batch_size: int, skip_bad: bool) -> None:
@@ -204,8 +241,12 @@ def log(ctx: click.Context, table: str, root: str | None, batch_size: int, skip_
 @main.command()
 @click.argument("table")
 @click.option("--root", type=click.Path(file_okay=False), default=None, help=ROOT_HELP)
-@click.option("--retention", type=float, default=None,
-              help="seconds before replaced segment files are deleted (default: the storage's, 1 hour)")
+@click.option(
+    "--retention",
+    type=float,
+    default=None,
+    help="seconds before replaced segment files are deleted (default: the storage's, 1 hour)",
+)
 @click.pass_context
 def compact(ctx: click.Context, table: str, root: str | None, retention: float | None) -> None:
     """Merge TABLE's small segments into large ones (safe while others write and read)."""
@@ -279,10 +320,22 @@ def check(ctx: click.Context, table: str, root: str | None, repair: bool, yes: b
 @main.command()
 @click.argument("sql")
 @click.option("--root", type=click.Path(file_okay=False), default=None, help=ROOT_HELP)
-@click.option("--format", "-f", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
-              help="output format (as for `query`)")
-@click.option("--limit", "-n", type=click.IntRange(min=0), default=None,
-              help="rows to print (table format: 100 unless given; 0: all)")
+@click.option(
+    "--format",
+    "-f",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="table",
+    show_default=True,
+    help="output format (as for `query`)",
+)
+@click.option(
+    "--limit",
+    "-n",
+    type=click.IntRange(min=0),
+    default=None,
+    help="rows to print (table format: 100 unless given; 0: all)",
+)
 @click.pass_context
 def sql(ctx: click.Context, sql: str, root: str | None, fmt: str, limit: int | None) -> None:
     """Run the DuckDB SQL query SQL over the stream tables (each a view named "entity/project/table")."""
@@ -292,7 +345,18 @@ def sql(ctx: click.Context, sql: str, root: str | None, fmt: str, limit: int | N
     print_result(lambda: run_sql(sql, root=root), fmt, limit)
 
 
-PROFILE_SUMMARY = ["column", "count", "null_count", "min", "max", "mean", "stddev", "median", "distinct_est", "frequent_items"]
+PROFILE_SUMMARY = [
+    "column",
+    "count",
+    "null_count",
+    "min",
+    "max",
+    "mean",
+    "stddev",
+    "median",
+    "distinct_est",
+    "frequent_items",
+]
 
 
 @main.command()
@@ -322,9 +386,7 @@ def profile(ctx: click.Context, table: str, root: str | None, fmt: str, all_metr
             import pyarrow as pa
 
             items = summary.column("frequent_items").to_pylist()
-            short = [
-                ", ".join(f"{i.get('value')}:{i.get('est')}" for i in (v or [])[:3]) if v else None for v in items
-            ]
+            short = [", ".join(f"{i.get('value')}:{i.get('est')}" for i in (v or [])[:3]) if v else None for v in items]
             idx = summary.schema.get_field_index("frequent_items")
             summary = summary.set_column(idx, "frequent_items", pa.array(short, type=pa.string()))
     if fmt == "table":
@@ -334,15 +396,28 @@ def profile(ctx: click.Context, table: str, root: str | None, fmt: str, all_metr
 
 @main.command()
 @click.option("--root", type=click.Path(file_okay=False), default=None, help=ROOT_HELP)
-@click.option("--port", type=click.IntRange(0, 65535), default=None,
-              help="port (default: $WEAVE_LITE_PORT, else 8765)")
-@click.option("--host", default="127.0.0.1", show_default=True,
-              help="interface to listen on; anything but loopback exposes your data")
-@click.option("--max-memory", "max_memory", metavar="BYTES", default=None,
-              help="memory each panel evaluation may take, e.g. 512M; 0 or none: unlimited "
-                   "(default: $WEAVE_LITE_MAX_MEMORY, else 2 GiB)")
-@click.option("--timeout", "timeout", metavar="SECONDS", default=None,
-              help="seconds each panel evaluation may run; 0 or none: unlimited (default: $WEAVE_LITE_TIMEOUT, else 30)")
+@click.option("--port", type=click.IntRange(0, 65535), default=None, help="port (default: $WEAVE_LITE_PORT, else 8765)")
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="interface to listen on; anything but loopback exposes your data",
+)
+@click.option(
+    "--max-memory",
+    "max_memory",
+    metavar="BYTES",
+    default=None,
+    help="memory each panel evaluation may take, e.g. 512M; 0 or none: unlimited "
+    "(default: $WEAVE_LITE_MAX_MEMORY, else 2 GiB)",
+)
+@click.option(
+    "--timeout",
+    "timeout",
+    metavar="SECONDS",
+    default=None,
+    help="seconds each panel evaluation may run; 0 or none: unlimited (default: $WEAVE_LITE_TIMEOUT, else 30)",
+)
 @click.pass_context
 def serve(
     ctx: click.Context, root: str | None, port: int | None, host: str, max_memory: str | None, timeout: str | None
@@ -360,7 +435,9 @@ def serve(
     if port is None:
         port = int(os.environ.get("WEAVE_LITE_PORT") or 8765)
     shown_host = f"[{host}]" if ":" in host else host
-    click.echo(f"weave_lite panels on http://{shown_host}:{port}/  (data root: {data_root(root)}; Ctrl+C stops)", err=True)
+    click.echo(
+        f"weave_lite panels on http://{shown_host}:{port}/  (data root: {data_root(root)}; Ctrl+C stops)", err=True
+    )
     run_server(root, host=host, port=port, **_query_budgets(max_memory, timeout))
 
 

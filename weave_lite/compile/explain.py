@@ -42,7 +42,9 @@ def explain_plan(plan: PNode, applied: Counter) -> str:
     lines.append("")
     stages = _stages(plan)
     if not stages:
-        lines.append("physical plan: the whole plan runs once, on the calling thread (nothing reads a table row by row)")
+        lines.append(
+            "physical plan: the whole plan runs once, on the calling thread (nothing reads a table row by row)"
+        )
     else:
         lines.append(f"physical plan: {len(stages)} stage(s) run morsel by morsel; the rest runs once around them")
         for stage in stages:
@@ -102,7 +104,11 @@ def _physical(stage: PStage, lines: list[str]) -> None:
         leaves = ", ".join(f"{leaf.node.op} as {leaf.partial!r}" for leaf in aggregate.leaves)
         grouped = f"  per group of `{aggregate.param}`" if aggregate.group is not None else ""
         lines.append(f"    PartialAggregate{grouped}  leaves: {leaves}")
-        chain = [*_chain(aggregate.group.args[0]), "groupby"] if aggregate.group is not None else _chain(aggregate.leaves[0].node.args[0])
+        chain = (
+            [*_chain(aggregate.group.args[0]), "groupby"]
+            if aggregate.group is not None
+            else _chain(aggregate.leaves[0].node.args[0])
+        )
         _pipeline(chain, aggregate.scan, "      ", lines)
         return
     if isinstance(operator, (TopK, Limit)):

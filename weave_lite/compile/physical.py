@@ -238,7 +238,9 @@ def chain_root(node: PNode) -> PCall | None:
 def _row_wise(node: PCall, forbidden: frozenset[str] = frozenset()) -> bool:
     """Whether ``node`` maps each element of its first argument on its own (its other
     arguments read no table and none of the ``forbidden`` variables)."""
-    if not ((node.map_depth == 0 and registry.spec(node.key).row_wise) or (node.map_depth == 1 and node.mapped == (0,))):
+    if not (
+        (node.map_depth == 0 and registry.spec(node.key).row_wise) or (node.map_depth == 1 and node.mapped == (0,))
+    ):
         return False
     return all(_independent(a, forbidden) for a in node.args[1:])
 

@@ -65,9 +65,7 @@ def plan_text(plan: PNode) -> str:
         elif isinstance(node, PVar):
             lines.append(f"{pad}var {node.name} : {node.type}")
         elif isinstance(node, PLambda):
-            params = ", ".join(
-                f"{p}: {t}" for p, t in zip(node.params, node.param_types)
-            )
+            params = ", ".join(f"{p}: {t}" for p, t in zip(node.params, node.param_types))
             lines.append(f"{pad}lambda ({params}) -> {node.type}")
             stack.append((node.body, depth + 1))
         elif isinstance(node, PCall):

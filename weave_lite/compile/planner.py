@@ -189,9 +189,7 @@ class Planner:
         if _is_int64_min(node):
             return PConst(INT64_MIN, INT, node)
         # Plan value arguments first: lambdas get their parameter types from them.
-        planned: list[PNode | None] = [
-            None if isinstance(a, Lambda) else self._plan(a, scope) for a in node.args
-        ]
+        planned: list[PNode | None] = [None if isinstance(a, Lambda) else self._plan(a, scope) for a in node.args]
         types = [p.type if p is not None else None for p in planned]
         candidates = [o for o in op.overloads if o.min_args <= len(node.args) <= o.max_args]
         if not candidates:

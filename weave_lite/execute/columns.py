@@ -178,7 +178,9 @@ def concat_vecs(vecs: Sequence[Vec]) -> Vec:
             chunks.extend(a.chunks if isinstance(a, pa.ChunkedArray) else [a])
         return ArrayVec(pa.chunked_array(chunks, type=target))
     if kinds <= {StructVec}:
-        structs = [as_struct(v) if not is_null_type(v) else StructVec({}, v.length, np.zeros(v.length, bool)) for v in vecs]
+        structs = [
+            as_struct(v) if not is_null_type(v) else StructVec({}, v.length, np.zeros(v.length, bool)) for v in vecs
+        ]
         names: list[str] = []
         for s in structs:
             names.extend(k for k in s.fields if k not in names)

@@ -122,8 +122,10 @@ def elementwise_bytes(args: list, n: int, out_type: pa.DataType | None) -> int:
     outputs take ``n`` words; string and binary outputs at most the string inputs' bytes
     (constants counted once per element, as the output will hold them)."""
     if out_type is None or not (
-        pa.types.is_string(out_type) or pa.types.is_large_string(out_type)
-        or pa.types.is_binary(out_type) or pa.types.is_large_binary(out_type)
+        pa.types.is_string(out_type)
+        or pa.types.is_large_string(out_type)
+        or pa.types.is_binary(out_type)
+        or pa.types.is_large_binary(out_type)
     ):
         try:
             width = max(1, out_type.bit_width // 8) if out_type is not None else INDEX_BYTES

@@ -67,7 +67,19 @@ def operator(*types: type):
     return attach
 
 
-__all__ = ["ExecutionError", "KERNELS", "OPERATORS", "Frame", "KernelCall", "LambdaFn", "Runtime", "apply", "kernel", "operator", "run"]
+__all__ = [
+    "ExecutionError",
+    "KERNELS",
+    "OPERATORS",
+    "Frame",
+    "KernelCall",
+    "LambdaFn",
+    "Runtime",
+    "apply",
+    "kernel",
+    "operator",
+    "run",
+]
 
 
 def place(exc: ExpressionError, span: Span | None, source: str | None) -> ExpressionError:

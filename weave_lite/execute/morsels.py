@@ -24,7 +24,15 @@ from weave_lite.threads import map_in_order
 
 DEFAULT_MORSEL_ROWS = 1 << 20
 
-__all__ = ["DEFAULT_MORSEL_ROWS", "PartialsCache", "concat_rows", "run_morsel_partial", "run_stage", "run_task", "split_morsels"]
+__all__ = [
+    "DEFAULT_MORSEL_ROWS",
+    "PartialsCache",
+    "concat_rows",
+    "run_morsel_partial",
+    "run_stage",
+    "run_task",
+    "split_morsels",
+]
 
 
 class PartialsCache:
@@ -69,7 +77,9 @@ def run_stage(stage: PStage, top: Frame, runtime: Runtime) -> Vec:
         return next(source.run(WholeTask(stage.logical), pieces, top, runtime, run_task))
     if isinstance(operator, Merge):
         if source.remote:
-            return partials.merge(operator, list(source.run(PartialTask(operator.partial), pieces, top, runtime, run_task)), top, runtime)
+            return partials.merge(
+                operator, list(source.run(PartialTask(operator.partial), pieces, top, runtime, run_task)), top, runtime
+            )
         return _aggregate(operator, pieces, top, runtime)
     task = RowsTask(operator.pipeline.node)
 
@@ -101,14 +111,18 @@ def _on_morsel(piece: pa.Table, top: Frame, runtime: Runtime) -> tuple[Frame, Ru
     return Frame(1, dict(top.vars), budget=runtime.budget), replace(runtime, load_arrow=lambda *_: piece)
 
 
-def partial_of_morsel(aggregate: PartialAggregate, piece: pa.Table, top: Frame, runtime: Runtime) -> partials.MorselPartial:
+def partial_of_morsel(
+    aggregate: PartialAggregate, piece: pa.Table, top: Frame, runtime: Runtime
+) -> partials.MorselPartial:
     """One morsel's partial aggregate: what a worker (a thread here, or another process given
     the pickled ``aggregate`` and its morsel) computes; :func:`partials.merge` combines them."""
     runtime.budget.check()
     return partials.morsel_partial(aggregate, *_on_morsel(piece, top, runtime))
 
 
-def run_morsel_partial(aggregate: PartialAggregate, piece: pa.Table, vars: dict[str, Vec] | None = None, now=None) -> partials.MorselPartial:
+def run_morsel_partial(
+    aggregate: PartialAggregate, piece: pa.Table, vars: dict[str, Vec] | None = None, now=None
+) -> partials.MorselPartial:
     """One morsel's partial aggregate computed from scratch, as a worker process does it: the
     (unpickled) ``aggregate``, its morsel of rows, the evaluation's top-level variables (as
     Vecs of one element) and its clock."""
@@ -130,7 +144,11 @@ def _aggregate(operator: Merge, pieces: list[pa.Table], top: Frame, runtime: Run
     if cache is None:
         return partials.merge(operator, map_in_order(partial_of, pieces, runtime.threads), top, runtime)
     # What else a partial depends on: the top-level variables, and the clock if it reads now().
-    context = (aggregate, tuple(sorted((k, repr(v)) for k, v in top.vars.items())), runtime.now if aggregate.uses_clock else None)
+    context = (
+        aggregate,
+        tuple(sorted((k, repr(v)) for k, v in top.vars.items())),
+        runtime.now if aggregate.uses_clock else None,
+    )
     keys = [(context, _identity(piece)) for piece in pieces]
     found = [cache.get(key) for key in keys]
     missing = [i for i, kept in enumerate(found) if kept is None]
@@ -168,4 +186,3 @@ def _first_rows(operator: Limit, pieces: list, run_on, top: Frame, runtime: Runt
 def concat_rows(parts: list[Vec]) -> Vec:
     """The morsels' elements one after the other."""
     return parts[0] if len(parts) == 1 else concat_vecs(parts)
-

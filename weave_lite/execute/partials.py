@@ -192,7 +192,9 @@ def merge(operator: Merge, parts: list[MorselPartial], top: Frame, runtime: Runt
     return ListVec.single(result) if aggregate.group is not None else result
 
 
-def _reduce(leaf: Leaf, key: str, group_of: np.ndarray, elements: Vec, n_groups: int, frame: Frame, runtime: Runtime) -> Vec:
+def _reduce(
+    leaf: Leaf, key: str, group_of: np.ndarray, elements: Vec, n_groups: int, frame: Frame, runtime: Runtime
+) -> Vec:
     """Reducer ``key`` over each group's merged elements (``group_of[i]``: element i's group)."""
     node = leaf.node
     sizes = np.bincount(group_of, minlength=n_groups).astype(np.int64)
@@ -202,5 +204,7 @@ def _reduce(leaf: Leaf, key: str, group_of: np.ndarray, elements: Vec, n_groups:
     args: list[Any] = [lists]
     if key == node.key:  # the reducer itself: its other arguments (quantile's q) as written
         for a in node.args[1:]:
-            args.append(None if a is None else LambdaFn(a, frame, runtime) if isinstance(a, PLambda) else run(a, frame, runtime))
+            args.append(
+                None if a is None else LambdaFn(a, frame, runtime) if isinstance(a, PLambda) else run(a, frame, runtime)
+            )
     return apply(replace(node, key=key), args, n_groups, runtime, 0)

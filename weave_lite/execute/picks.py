@@ -67,7 +67,9 @@ def pick_per_row(struct: StructVec, keys: Vec) -> Vec:
     n = struct.length
     if not names:
         return ConstVec(None, pa.null(), n)
-    codes, known = to_numpy(pc.index_in(as_array(keys).cast(pa.string()), value_set=pa.array(names, pa.string())), n, np.int64, fill=-1)
+    codes, known = to_numpy(
+        pc.index_in(as_array(keys).cast(pa.string()), value_set=pa.array(names, pa.string())), n, np.int64, fill=-1
+    )
     valid = (codes >= 0) & struct.is_valid()
     if known is not None:
         valid &= known
@@ -90,7 +92,9 @@ def _dense_union(arrays: list) -> pa.Array:
     arrays = [a.combine_chunks() if isinstance(a, pa.ChunkedArray) else a for a in arrays]
     target = unify_all([a.type for a in arrays])
     if not pa.types.is_union(target):
-        return pa.concat_arrays([a.cast(target) if not pa.types.is_null(a.type) else pa.nulls(len(a), target) for a in arrays])
+        return pa.concat_arrays(
+            [a.cast(target) if not pa.types.is_null(a.type) else pa.nulls(len(a), target) for a in arrays]
+        )
     kinds = [target.field(i).name for i in range(target.num_fields)]
     children: list[list[pa.Array]] = [[] for _ in kinds]
     sizes = [0] * len(kinds)
@@ -107,7 +111,8 @@ def _dense_union(arrays: list) -> pa.Array:
         offsets.append(np.arange(sizes[i], sizes[i] + len(a), dtype=np.int32))
         sizes[i] += len(a)
     child_arrays = [
-        pa.concat_arrays(parts) if parts else pa.array([], type=target.field(i).type) for i, parts in enumerate(children)
+        pa.concat_arrays(parts) if parts else pa.array([], type=target.field(i).type)
+        for i, parts in enumerate(children)
     ]
     return pa.UnionArray.from_dense(
         pa.array(np.concatenate(type_ids), type=pa.int8()),

@@ -19,7 +19,6 @@ def check_regex(pattern: str) -> None:
         raise ValueError(f"invalid regular expression {pattern!r} (RE2 syntax): {detail}") from None
 
 
-
 _CLASS_TESTS = {"d": str.isdecimal, "w": lambda c: c.isalnum() or c == "_", "s": str.isspace}
 _CLASSES: dict[str, str] = {}
 

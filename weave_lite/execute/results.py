@@ -35,9 +35,7 @@ def to_result(vec: Vec) -> Any:
 
 def _is_list_array(vec: Vec) -> bool:
     arr = getattr(vec, "array", None)
-    return arr is not None and (
-        pa.types.is_list(arr.type) or pa.types.is_large_list(arr.type)
-    )
+    return arr is not None and (pa.types.is_list(arr.type) or pa.types.is_large_list(arr.type))
 
 
 def _list_result(child: Vec) -> Any:

@@ -68,12 +68,14 @@ def gather(data: np.ndarray, starts: np.ndarray, ends: np.ndarray, valid: np.nda
     index = np.repeat(starts - out_off[:-1], sizes) + np.arange(out_off[-1], dtype=np.int64)
     return make_strings(data[index], out_off, valid)
 
+
 def all_ascii(array: pa.Array) -> bool:
     data, offsets, _ = parts(array)
     if len(offsets) == 0:
         return True
     region = data[int(offsets[0]) : int(offsets[-1])]
     return bool(region.size == 0 or region.max() < 0x80)
+
 
 _TS_FORMAT = "%Y-%m-%dT%H:%M:%SZ"  # %S of microsecond timestamps prints 00.000000
 

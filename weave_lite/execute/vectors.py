@@ -284,7 +284,9 @@ class StructVec(Vec):
     @classmethod
     def from_struct_array(cls, array: Array) -> StructVec:
         array = combine(array)
-        fields: dict[str, Vec] = {array.type.field(i).name: ArrayVec(array.field(i)) for i in range(array.type.num_fields)}
+        fields: dict[str, Vec] = {
+            array.type.field(i).name: ArrayVec(array.field(i)) for i in range(array.type.num_fields)
+        }
         valid = _to_numpy_bool(pc.is_valid(array)) if array.null_count else None
         vec = cls(fields, len(array), valid)
         return vec.with_nulls_pushed_down() if valid is not None else vec
@@ -313,7 +315,13 @@ class StructVec(Vec):
     def to_arrow(self) -> pa.Array:
         mask = pa.array(~self.valid, type=pa.bool_()) if self.valid is not None else None
         if not self.fields:
-            return pa.array([None if mask is not None and m else {} for m in (mask.to_pylist() if mask is not None else [False] * self.length)], type=pa.struct([]))
+            return pa.array(
+                [
+                    None if mask is not None and m else {}
+                    for m in (mask.to_pylist() if mask is not None else [False] * self.length)
+                ],
+                type=pa.struct([]),
+            )
         arrays = [v.to_arrow() for v in self.fields.values()]
         return pa.StructArray.from_arrays(arrays, names=list(self.fields), mask=mask)
 
@@ -472,13 +480,17 @@ def _union_null_where(array: pa.Array, mask: np.ndarray) -> pa.Array:
     t = array.type
     children = [array.field(i) for i in range(t.num_fields)]
     first = children[0]
-    children[0] = pa.concat_arrays([first, pa.nulls(1, type=first.type)]) if not pa.types.is_union(first.type) else first
+    children[0] = (
+        pa.concat_arrays([first, pa.nulls(1, type=first.type)]) if not pa.types.is_union(first.type) else first
+    )
     codes = np.asarray(array.type_codes).copy()
     offsets = np.asarray(array.offsets).astype(np.int32)
     codes[mask] = t.type_codes[0]
     offsets[mask] = len(first)
     names = [t.field(i).name for i in range(t.num_fields)]
-    return pa.UnionArray.from_dense(pa.array(codes, pa.int8()), pa.array(offsets, pa.int32()), children, names, list(t.type_codes))
+    return pa.UnionArray.from_dense(
+        pa.array(codes, pa.int8()), pa.array(offsets, pa.int32()), children, names, list(t.type_codes)
+    )
 
 
 def unsliced_union(array: pa.Array) -> pa.Array:

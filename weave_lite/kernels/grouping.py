@@ -229,7 +229,9 @@ def bucket_by_group(group_of: np.ndarray, values: np.ndarray, valid: np.ndarray,
 
 
 @njit(cache=True, nogil=True)
-def bucket_quantiles(offsets: np.ndarray, buffer: np.ndarray, q: float, first: int, stop: int, out: np.ndarray, has: np.ndarray):
+def bucket_quantiles(
+    offsets: np.ndarray, buffer: np.ndarray, q: float, first: int, stop: int, out: np.ndarray, has: np.ndarray
+):
     """Exact quantile (linear interpolation between the nearest ranks, numpy's default) of
     buckets ``first..stop-1``, written into ``out``/``has``.  Selection, not sorting: the
     lower rank by partitioning, the upper one as the minimum above it."""
@@ -258,7 +260,9 @@ def bucket_quantiles(offsets: np.ndarray, buffer: np.ndarray, q: float, first: i
         has[g] = True
 
 
-def grouped_quantile(group_of: np.ndarray, values: np.ndarray, valid: np.ndarray, n_groups: int, q: float, threads: int = 1):
+def grouped_quantile(
+    group_of: np.ndarray, values: np.ndarray, valid: np.ndarray, n_groups: int, q: float, threads: int = 1
+):
     """Exact per-group quantile (NaN and nulls skipped); groups split over ``threads`` threads
     (the kernels release the GIL)."""
     offsets, buffer = bucket_by_group(group_of, values, valid, n_groups)

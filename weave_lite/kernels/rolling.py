@@ -164,4 +164,3 @@ def rolling_arg_extreme(values, valid, offsets, ns, want_max):
             elif last_nan >= lo and last_nan >= start:
                 out[i] = last_nan
     return out
-

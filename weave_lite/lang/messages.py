@@ -91,13 +91,47 @@ TERMINAL_NAMES = frozenset(_TERMINAL_NAMES)
 
 #: Terminals that can start an expression.
 EXPRESSION_START = frozenset(
-    {"NAME", "INT", "FLOAT", "STRING", "TRUE", "FALSE", "NULL", "DATE",
-     "LPAR", "LAMBDA_LPAR", "LSQB", "LBRACE", "MINUS", "BANG"}
+    {
+        "NAME",
+        "INT",
+        "FLOAT",
+        "STRING",
+        "TRUE",
+        "FALSE",
+        "NULL",
+        "DATE",
+        "LPAR",
+        "LAMBDA_LPAR",
+        "LSQB",
+        "LBRACE",
+        "MINUS",
+        "BANG",
+    }
 )
 #: Binary and ternary operators (what may follow a complete operand).
 OPERATORS = frozenset(
-    {"QMARK", "COALESCE", "OROR", "OR", "ANDAND", "AND", "EQ", "NE", "STRICT_EQ", "STRICT_NE",
-     "LT", "LE", "GT", "GE", "PLUS", "MINUS", "STAR", "SLASH", "PERCENT", "POW"}
+    {
+        "QMARK",
+        "COALESCE",
+        "OROR",
+        "OR",
+        "ANDAND",
+        "AND",
+        "EQ",
+        "NE",
+        "STRICT_EQ",
+        "STRICT_NE",
+        "LT",
+        "LE",
+        "GT",
+        "GE",
+        "PLUS",
+        "MINUS",
+        "STAR",
+        "SLASH",
+        "PERCENT",
+        "POW",
+    }
 )
 # Also valid after an operand, but not worth listing once "an operator" is.
 _POSTFIX = frozenset({"DOT", "LSQB", "LPAR", "ARROW"})
@@ -107,9 +141,7 @@ _CLOSER_TERMINAL = {"(": "RPAR", "[": "RSQB", "{": "RBRACE"}
 _CLOSING_TERMINALS = {"RPAR": ")", "RSQB": "]", "RBRACE": "}"}
 
 # Strings (skipped whole), a lone quote (an unterminated string), or a bracket.
-_SCAN = re.compile(
-    r""""[^"\\\n]*(?:\\.[^"\\\n]*)*"|'[^'\\\n]*(?:\\.[^'\\\n]*)*'|["'()\[\]{}]"""
-)
+_SCAN = re.compile(r""""[^"\\\n]*(?:\\.[^"\\\n]*)*"|'[^'\\\n]*(?:\\.[^'\\\n]*)*'|["'()\[\]{}]""")
 
 _LAMBDA_HINT = "parameters must be names, as in `(row, index) => ...`"
 
@@ -316,9 +348,7 @@ def _unexpected_token(exc: UnexpectedToken, text: str) -> ParseError:
             inner = bracket_stack(text, len(before) - 1)
             if inner and inner[-1][0] == "(":
                 return _bad_lambda_list(text, inner[-1][1], len(before))
-        return _error(
-            f"unexpected '=>' at {_where(span)}; lambda {_LAMBDA_HINT}", text, span, expected
-        )
+        return _error(f"unexpected '=>' at {_where(span)}; lambda {_LAMBDA_HINT}", text, span, expected)
     if stack and stack[-1][0] == "(":
         close = _matching_close(text, stack[-1][1])
         if close is not None and text[close + 1 :].lstrip().startswith("=>"):

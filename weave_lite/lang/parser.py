@@ -130,7 +130,9 @@ def parse(text: str) -> Node:
     _check_size(text)
     _check_text(text)
     if not text or text.isspace():
-        raise ParseError("empty expression", source=text, span=messages.span_at(text, 0, 0), expected=("an expression",))
+        raise ParseError(
+            "empty expression", source=text, span=messages.span_at(text, 0, 0), expected=("an expression",)
+        )
     try:
         node = cast(Node, get_parser().parse(text))  # lark types it a Tree; the inline transformer made it a Node
     except UnexpectedInput as exc:

@@ -130,7 +130,7 @@ def decode_string(tok: Token) -> str:
         text = m.group(0)
         if other in ("u", "x"):
             # Show the hex digits that were there: `\u12`, `\x4`.
-            found = re.match(r"[0-9a-fA-F]{0,3}", body[m.end():])
+            found = re.match(r"[0-9a-fA-F]{0,3}", body[m.end() :])
             digits = found.group() if found else ""
             text += digits[: 3 if other == "u" else 1]
             example = "`\\u00e9` or `\\u{1F600}`" if other == "u" else "`\\x41`"

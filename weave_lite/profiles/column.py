@@ -190,8 +190,11 @@ class ColumnProfile:
         c[_NULL] += nulls
         c[_STR] += n - nulls
         # hash each dictionary entry once, then gather by index
-        d = dictionary if pa.types.is_string(dictionary.type) or pa.types.is_large_string(
-            dictionary.type) else dictionary.cast(pa.large_string())
+        d = (
+            dictionary
+            if pa.types.is_string(dictionary.type) or pa.types.is_large_string(dictionary.type)
+            else dictionary.cast(pa.large_string())
+        )
         offsets, data, valid, has_valid = string_array_parts(d)
         dict_hashes, _ = hash_strings(offsets, data, valid, has_valid)
         idx_arr = arr.indices
@@ -218,8 +221,7 @@ class ColumnProfile:
             return
         try:
             arr = pa.array(values)
-        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError,
-                OverflowError, TypeError, ValueError):
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, OverflowError, TypeError, ValueError):
             self._update_mixed(values)
             return
         t = arr.type
@@ -228,8 +230,9 @@ class ColumnProfile:
             n_int = 0
             if set(map(type, values)) - _FLOAT_TYPES:
                 types = Counter(map(type, values))
-                n_int = sum(c for tp, c in types.items()
-                            if tp is int or (tp is not bool and issubclass(tp, np.integer)))
+                n_int = sum(
+                    c for tp, c in types.items() if tp is int or (tp is not bool and issubclass(tp, np.integer))
+                )
             self.update_array(arr)
             if n_int:
                 self.counters[_INT] += n_int

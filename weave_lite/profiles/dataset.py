@@ -98,8 +98,9 @@ class DatasetProfile:
     number of records profiled, ``columns`` a dict of :class:`ColumnProfile` in first-seen order.
     """
 
-    def __init__(self, name: str = "dataset", *, start=None, end=None,
-                 kll_k: int = DEFAULT_K, hll_lg_k: int = DEFAULT_LG_K) -> None:
+    def __init__(
+        self, name: str = "dataset", *, start=None, end=None, kll_k: int = DEFAULT_K, hll_lg_k: int = DEFAULT_LG_K
+    ) -> None:
         self.name = name
         self.start_epoch = _epoch(start)
         self.end_epoch = _epoch(end)
@@ -139,8 +140,10 @@ class DatasetProfile:
         return self.rows == 0 and not self.columns
 
     def __repr__(self) -> str:
-        return (f"DatasetProfile({self.name!r}, rows={self.rows}, columns={len(self.columns)}, "
-                f"start={self.start}, end={self.end})")
+        return (
+            f"DatasetProfile({self.name!r}, rows={self.rows}, columns={len(self.columns)}, "
+            f"start={self.start}, end={self.end})"
+        )
 
     def _column(self, name: str) -> ColumnProfile:
         col = self.columns.get(name)
@@ -161,8 +164,10 @@ class DatasetProfile:
             return self.update_pandas(data)
         if hasattr(data, "__arrow_c_stream__") or hasattr(data, "__arrow_c_array__"):
             return self.update_arrow(pa.table(data))
-        msg = (f"cannot profile a `{type(data).__name__}`: expected a dict, a list of dicts, "
-               "a pyarrow Table/RecordBatch or a pandas DataFrame")
+        msg = (
+            f"cannot profile a `{type(data).__name__}`: expected a dict, a list of dicts, "
+            "a pyarrow Table/RecordBatch or a pandas DataFrame"
+        )
         raise TypeError(msg)
 
     def update_arrow(self, data: pa.Table | pa.RecordBatch) -> DatasetProfile:
@@ -192,8 +197,14 @@ class DatasetProfile:
                 if pandas:
                     try:
                         arr = _series_to_arrow(item)
-                    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError,
-                            OverflowError, TypeError, ValueError):
+                    except (
+                        pa.ArrowInvalid,
+                        pa.ArrowTypeError,
+                        pa.ArrowNotImplementedError,
+                        OverflowError,
+                        TypeError,
+                        ValueError,
+                    ):
                         col.update_values(item.tolist())
                         continue
                     col.update_array(arr)
@@ -262,8 +273,9 @@ class DatasetProfile:
         return self
 
     def copy(self) -> DatasetProfile:
-        out = DatasetProfile(self.name, start=self.start_epoch, end=self.end_epoch,
-                             kll_k=self._kll_k, hll_lg_k=self._hll_lg_k)
+        out = DatasetProfile(
+            self.name, start=self.start_epoch, end=self.end_epoch, kll_k=self._kll_k, hll_lg_k=self._hll_lg_k
+        )
         out.created_epoch = self.created_epoch
         out.rows = self.rows
         out.columns = {n: c.copy() for n, c in self.columns.items()}
@@ -319,7 +331,7 @@ class DatasetProfile:
         return profile_to_bytes(self)
 
     @classmethod
-    def from_bytes(cls, data: bytes, *, source: str = "profile data") -> "DatasetProfile":
+    def from_bytes(cls, data: bytes, *, source: str = "profile data") -> DatasetProfile:
         """The profile encoded in ``data``; ``source`` names the bytes in format errors."""
         decoded = decode_profile(data, source=source)
         prof = cls(decoded.name, start=decoded.start_epoch, end=decoded.end_epoch)
@@ -346,4 +358,3 @@ def profile_table(table, name: str = "dataset") -> DatasetProfile:
     This is what the ``rows.profile`` op and the StreamTable option call.
     """
     return DatasetProfile(name).update(table)
-

@@ -68,8 +68,9 @@ class Moments:
 
     __slots__ = ("n", "mean", "m2", "min", "max")
 
-    def __init__(self, n: int = 0, mean: float = 0.0, m2: float = 0.0,
-                 min: float = math.inf, max: float = -math.inf) -> None:
+    def __init__(
+        self, n: int = 0, mean: float = 0.0, m2: float = 0.0, min: float = math.inf, max: float = -math.inf
+    ) -> None:
         self.n = n
         self.mean = mean
         self.m2 = m2

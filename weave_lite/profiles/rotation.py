@@ -88,8 +88,9 @@ class Rotation:
 
 def parse_rotation(spec) -> Rotation:
     """Parse ``"30s"``, ``"m"``, ``"24h"``, ``"d"``...; anything else raises ``ValueError``."""
-    expected = ('expected an optional positive integer followed by one of "s", "m", "h", "d" '
-                '(e.g. "30s", "m", "24h", "d")')
+    expected = (
+        'expected an optional positive integer followed by one of "s", "m", "h", "d" (e.g. "30s", "m", "24h", "d")'
+    )
     if not isinstance(spec, str):
         msg = f"invalid with_rotation_time {spec!r} (a {type(spec).__name__}): {expected}"
         raise ValueError(msg)
@@ -108,8 +109,10 @@ def parse_rotation(spec) -> Rotation:
 
 def validate_dataset_name(name) -> str:
     if not isinstance(name, str) or _NAME_RE.fullmatch(name) is None:
-        msg = (f"invalid dataset_name {name!r}: use 1-128 characters from A-Z a-z 0-9 _ . -, "
-               "starting with a letter or digit")
+        msg = (
+            f"invalid dataset_name {name!r}: use 1-128 characters from A-Z a-z 0-9 _ . -, "
+            "starting with a letter or digit"
+        )
         raise InvalidNameError(msg)
     return name
 
@@ -149,8 +152,9 @@ def _close_all_at_exit() -> None:
         try:
             w.close()
         except Exception as e:  # report, keep closing the others
-            print(f"weave_lite.profiles: could not write the profile of `{w.dataset_name}` "
-                  f"at exit: {e}", file=sys.stderr)
+            print(
+                f"weave_lite.profiles: could not write the profile of `{w.dataset_name}` at exit: {e}", file=sys.stderr
+            )
 
 
 atexit.register(_close_all_at_exit)
@@ -241,9 +245,7 @@ class RotatingProfileWriter:
         return t if type(t) is float else to_epoch(t)
 
     def _open_window(self, start: float, end: float) -> None:
-        self._profile = DatasetProfile(
-            self.dataset_name, start=start, end=None if end == float("inf") else end
-        )
+        self._profile = DatasetProfile(self.dataset_name, start=start, end=None if end == float("inf") else end)
         self._win_end = end
 
     def path_for(self, start: float) -> Path:
@@ -309,19 +311,22 @@ class RotatingProfileWriter:
             from .constraints import check_window, report_path_for
 
             rpath = report_path_for(path)
-            report = check_window(prof, self._constraints, self._reference,
-                                  profile_path=path, report_path=rpath)
+            report = check_window(prof, self._constraints, self._reference, profile_path=path, report_path=rpath)
             write_atomic(report.to_json().encode(), rpath)
         except Exception as e:
-            print(f"weave_lite.profiles: checking the constraints of {path.name} failed: "
-                  f"{type(e).__name__}: {e}", file=sys.stderr)
+            print(
+                f"weave_lite.profiles: checking the constraints of {path.name} failed: {type(e).__name__}: {e}",
+                file=sys.stderr,
+            )
             return
         if not report.passed and self.on_violation is not None:
             try:
                 self.on_violation(report)
             except Exception as e:
-                print(f"weave_lite.profiles: on_violation raised for {path.name}: "
-                      f"{type(e).__name__}: {e}", file=sys.stderr)
+                print(
+                    f"weave_lite.profiles: on_violation raised for {path.name}: {type(e).__name__}: {e}",
+                    file=sys.stderr,
+                )
 
     def _check_unreported(self) -> None:
         """The newest window file of this dataset without a report (a kill between writing
@@ -410,8 +415,10 @@ class RotatingProfileWriter:
         elif hasattr(record, "__arrow_c_stream__") or hasattr(record, "__arrow_c_array__"):
             self.log_arrow(pa.table(record))
         else:
-            msg = (f"cannot log a `{type(record).__name__}`: expected a dict, a list of dicts, "
-                   "a pyarrow Table/RecordBatch or a pandas DataFrame")
+            msg = (
+                f"cannot log a `{type(record).__name__}`: expected a dict, a list of dicts, "
+                "a pyarrow Table/RecordBatch or a pandas DataFrame"
+            )
             raise TypeError(msg)
 
     # ------------------------------------------------------------------ control

@@ -170,14 +170,22 @@ class Session:
         """
         if dataset_timestamp is not None:
             if with_rotation_time is not None:
-                raise ValueError("dataset_timestamp fixes the profile's time: it cannot be combined with with_rotation_time")
+                raise ValueError(
+                    "dataset_timestamp fixes the profile's time: it cannot be combined with with_rotation_time"
+                )
             if clock is not None:
                 raise ValueError("give either dataset_timestamp or clock, not both")
             clock = lambda: dataset_timestamp  # noqa: E731
         folder = self.folder(dataset_name)
         writer = RotatingProfileWriter(
-            folder, dataset_name, with_rotation_time, clock=clock or self.clock,
-            batch_rows=batch_rows, tick=tick, constraints=constraints, on_violation=on_violation,
+            folder,
+            dataset_name,
+            with_rotation_time,
+            clock=clock or self.clock,
+            batch_rows=batch_rows,
+            tick=tick,
+            constraints=constraints,
+            on_violation=on_violation,
         )
         lg = Logger(writer, self)
         with self._lock:

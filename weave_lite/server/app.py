@@ -139,7 +139,12 @@ class PanelServer:
     def tables(self) -> list[dict]:
         out = []
         for name in list_tables(self.root):
-            info: dict[str, Any] = {"name": str(name), "entity": name.entity, "project": name.project, "table": name.table}
+            info: dict[str, Any] = {
+                "name": str(name),
+                "entity": name.entity,
+                "project": name.project,
+                "table": name.table,
+            }
             try:
                 snap = self.table_log(name).snapshot()
                 info.update(num_rows=snap.num_rows, version=snap.version)

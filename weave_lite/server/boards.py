@@ -135,7 +135,7 @@ def clean_board(name: str, board: Any) -> dict:
             raise BoardError(f"panel {i}: `kind` must be a short string such as {' or '.join(PANEL_KINDS)}")
         plot = panel.get("plot")
         if plot is not None and not isinstance(plot, dict):
-            raise BoardError(f"panel {i}: `plot` must be an object like {{\"type\": \"line\", \"x\": ..., \"y\": ...}}")
+            raise BoardError(f'panel {i}: `plot` must be an object like {{"type": "line", "x": ..., "y": ...}}')
         clean_panels.append(panel)  # stored as given: only checked
     now = _dt.datetime.now(_dt.UTC).replace(microsecond=0, tzinfo=None).isoformat() + "Z"
     out = dict(board)

@@ -414,7 +414,9 @@ class EvalPool:
         self._start_failures += 1
         if self._start_failures >= WORKER_START_ATTEMPTS * self.size:
             self._start_failures = 0
-            raise WorkerStartError(f"the evaluation workers cannot start (exit code {worker.exitcode}); see the server log")
+            raise WorkerStartError(
+                f"the evaluation workers cannot start (exit code {worker.exitcode}); see the server log"
+            )
 
     def _release(self, worker: EvalWorker, reusable: bool) -> None:
         """Back to the idle list if ``reusable`` and not bloated; else kill it and start another."""

@@ -156,7 +156,9 @@ class RequestGuard:
         except ValueError:
             raise Refusal(400, "invalid Host header") from None
         if not self.hosts.accepts(host, port, _server_port(scope)):
-            raise Refusal(400, f"invalid Host header {value[:100]!r}: this server answers only {self.describe_hosts(scope)}")
+            raise Refusal(
+                400, f"invalid Host header {value[:100]!r}: this server answers only {self.describe_hosts(scope)}"
+            )
 
     def check_origin(self, scope: Scope, headers: dict[str, str]) -> None:
         """403 for a cross-origin API call or state change (see the module docstring)."""

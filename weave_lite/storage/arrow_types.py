@@ -237,9 +237,7 @@ def _conform_to_union(array: pa.Array, target: pa.DataType) -> pa.Array:
         new_offsets[sel] = src_offsets[sel] + base[tcode]
         pieces[tcode].append(conform(child, target.field(tcode).type))
         base[tcode] += len(child)
-    children = [
-        pa.concat_arrays(p) if p else pa.nulls(0, type=target.field(i).type) for i, p in enumerate(pieces)
-    ]
+    children = [pa.concat_arrays(p) if p else pa.nulls(0, type=target.field(i).type) for i, p in enumerate(pieces)]
     return pa.UnionArray.from_dense(
         pa.array(new_codes), pa.array(new_offsets), children, kinds, list(range(len(kinds)))
     )

@@ -61,7 +61,12 @@ def canonical_type(t: pa.DataType, column: str = "?") -> pa.DataType:
         return pa.float64()
     if pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_string_view(t):
         return pa.string()
-    if pa.types.is_binary(t) or pa.types.is_large_binary(t) or pa.types.is_fixed_size_binary(t) or pa.types.is_binary_view(t):
+    if (
+        pa.types.is_binary(t)
+        or pa.types.is_large_binary(t)
+        or pa.types.is_fixed_size_binary(t)
+        or pa.types.is_binary_view(t)
+    ):
         return pa.binary()
     if pa.types.is_date(t):
         return pa.date32()
@@ -82,8 +87,11 @@ def canonical_type(t: pa.DataType, column: str = "?") -> pa.DataType:
 
 def _is_list_like(t: pa.DataType) -> bool:
     return (
-        pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_fixed_size_list(t)
-        or pa.types.is_list_view(t) or pa.types.is_large_list_view(t)
+        pa.types.is_list(t)
+        or pa.types.is_large_list(t)
+        or pa.types.is_fixed_size_list(t)
+        or pa.types.is_list_view(t)
+        or pa.types.is_large_list_view(t)
     )
 
 

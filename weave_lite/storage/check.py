@@ -89,7 +89,9 @@ def check_table(table: TableLog, *, checksums: bool = True) -> CheckReport:
     report.version = latest
     missing = sorted(set(range(1, latest + 1)) - set(versions))
     for v in missing:
-        report.damage.append(Damage("commit", fs.full(commit_path(v)), "commit is missing: later versions are unreachable"))
+        report.damage.append(
+            Damage("commit", fs.full(commit_path(v)), "commit is missing: later versions are unreachable")
+        )
     state = LogState()
     states: dict[int, LogState] = {}
     for v in range(1, latest + 1):

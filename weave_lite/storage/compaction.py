@@ -108,7 +108,13 @@ def _merge_run(table: TableLog, run: list[SegmentInfo]) -> bool:
     rel = f"{SEGMENT_DIR}/{uuid.uuid4().hex}.arrow"
     size, checksum = table.fs.write_segment(rel, batches, schema)
     info = SegmentInfo(
-        rel, merged.num_rows, size, schema, compute_stats(merged), compacted=True, checksum=checksum,
+        rel,
+        merged.num_rows,
+        size,
+        schema,
+        compute_stats(merged),
+        compacted=True,
+        checksum=checksum,
         batch_rows=tuple(b.num_rows for b in batches),
     )
     removed = [s.path for s in run]

@@ -232,7 +232,10 @@ def _contains_union(t: pa.DataType) -> bool:
 
 
 def _json_column(column: pa.ChunkedArray | pa.Array) -> pa.Array:
-    return pa.array([None if v is None else json.dumps(_jsonable(v), separators=(",", ":")) for v in column.to_pylist()], pa.string())
+    return pa.array(
+        [None if v is None else json.dumps(_jsonable(v), separators=(",", ":")) for v in column.to_pylist()],
+        pa.string(),
+    )
 
 
 def _jsonable(value: Any) -> Any:

@@ -69,7 +69,9 @@ class ObjectRoot:
         """``s3://bucket/prefix`` or ``gs://bucket/prefix`` as an :class:`ObjectRoot`."""
         m = _URI.fullmatch(uri)
         if not m or m.group(1).lower() not in OBJECT_STORE_SCHEMES:
-            raise InvalidNameError(f"not an object store URI: {uri!r} (expected s3://bucket/prefix or gs://bucket/prefix)")
+            raise InvalidNameError(
+                f"not an object store URI: {uri!r} (expected s3://bucket/prefix or gs://bucket/prefix)"
+            )
         rest = m.group(2)
         if "?" in rest or "#" in rest:
             raise InvalidNameError(
@@ -273,8 +275,7 @@ class TableName:
         parts = table_name.split("/")
         if len(parts) > 3:
             raise InvalidNameError(
-                f"invalid table name {table_name[:60]!r}: expected 'table', 'project/table' "
-                "or 'entity/project/table'"
+                f"invalid table name {table_name[:60]!r}: expected 'table', 'project/table' or 'entity/project/table'"
             )
         table = parts[-1]
         path_project = parts[-2] if len(parts) >= 2 else None
@@ -295,7 +296,6 @@ class TableName:
 def _pick(kind: str, from_path: str | None, from_arg: str | None) -> str | None:
     if from_path is not None and from_arg is not None and from_path != from_arg:
         raise InvalidNameError(
-            f"{kind} given twice with different values: {from_path!r} in the table name "
-            f"and {from_arg!r} as {kind}_name"
+            f"{kind} given twice with different values: {from_path!r} in the table name and {from_arg!r} as {kind}_name"
         )
     return from_path if from_path is not None else from_arg

@@ -244,7 +244,9 @@ class GCSObjects:
 
     def put_if_absent(self, key: str, data: bytes) -> bool:
         try:
-            self.bucket.blob(key).upload_from_string(data, content_type="application/octet-stream", if_generation_match=0)
+            self.bucket.blob(key).upload_from_string(
+                data, content_type="application/octet-stream", if_generation_match=0
+            )
         except Exception as exc:
             if getattr(exc, "code", None) == 412:
                 return False
@@ -586,7 +588,9 @@ def _gcs_arrow_fs():
 
 def _objects_for(location: ObjectRoot):
     if location.scheme == "s3":
-        return S3Objects(location.client if location.client is not None else s3_client(location.filesystem), location.bucket)
+        return S3Objects(
+            location.client if location.client is not None else s3_client(location.filesystem), location.bucket
+        )
     return GCSObjects(location.client if location.client is not None else _gcs_client(), location.bucket)
 
 

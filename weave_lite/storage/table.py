@@ -156,7 +156,9 @@ class TableLog:
         rel = f"{SEGMENT_DIR}/{uuid.uuid4().hex}.arrow"
         size, checksum = self.fs.write_segment(rel, batches, batch.schema)
         batch_rows = tuple(b.num_rows for b in batches)
-        return SegmentInfo(rel, batch.num_rows, size, batch.schema, compute_stats(batch), checksum=checksum, batch_rows=batch_rows)
+        return SegmentInfo(
+            rel, batch.num_rows, size, batch.schema, compute_stats(batch), checksum=checksum, batch_rows=batch_rows
+        )
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -397,7 +399,9 @@ def open_table(name: str, root: str | os.PathLike | None = None) -> TableLog:
     return TableLog.open(name, root)
 
 
-def open_dataset(name: str, *, root: str | os.PathLike | None = None, version: int | None = None) -> ds.FileSystemDataset:
+def open_dataset(
+    name: str, *, root: str | os.PathLike | None = None, version: int | None = None
+) -> ds.FileSystemDataset:
     """The table ``name`` (``"e/p/t"``) at ``version`` (default: the newest) as a
     ``pyarrow.dataset.Dataset``: scan it from DuckDB, Polars, DataFusion or pyarrow with
     projection and filter pushdown (segments a filter excludes are never opened)."""

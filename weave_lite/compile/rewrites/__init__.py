@@ -80,7 +80,9 @@ def _no_check() -> None:
     return None
 
 
-def _bottom_up(node: PNode, rules: tuple[tuple[str, Rule], ...], check: Callable[[], None], applied: Counter | None) -> PNode:
+def _bottom_up(
+    node: PNode, rules: tuple[tuple[str, Rule], ...], check: Callable[[], None], applied: Counter | None
+) -> PNode:
     if isinstance(node, PCall):
         check()
         args = tuple(a if a is None else _bottom_up(a, rules, check, applied) for a in node.args)

@@ -51,8 +51,7 @@ def _known_function(node: PCall) -> str:
     function = window_function(node.args[1])
     if function is None:
         raise ExecutionError(
-            "`rolling` takes one of `w => w.avg`, `w => w.sum`, `w => w.min` or `w => w.max` "
-            "as its window function",
+            "`rolling` takes one of `w => w.avg`, `w => w.sum`, `w => w.min` or `w => w.max` as its window function",
             span=node.source.span,
         )
     return function

@@ -23,10 +23,13 @@ from weave_lite.execute.vectors import ArrayVec, ConstVec, ListVec, StructVec, V
 
 # timestampBinsNice widths: 1, 2, 5, 10, 15, 30 s; 1, 2, 5, 10, 15, 30 min; 1, 2, 3, 6, 12 h;
 # 1, 2, 7 d (docs/semantics.md), in microseconds.
-NICE_WIDTHS_US = np.array(
-    [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 172800, 604800],
-    dtype=np.int64,
-) * 1_000_000
+NICE_WIDTHS_US = (
+    np.array(
+        [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 172800, 604800],
+        dtype=np.int64,
+    )
+    * 1_000_000
+)
 
 
 def floats(vec: Vec, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -56,7 +59,9 @@ def binsfixed(call: KernelCall) -> Vec:
     step, ok = floats(arg, call.length)
     if not ok.all() or not (np.isfinite(step) & (step > 0)).all():
         raise call.error("`binsfixed(step)` needs a finite step > 0")
-    vec = ConstVec(float(arg.value), pa.float64(), call.length) if isinstance(arg, ConstVec) else ArrayVec(pa.array(step))
+    vec = (
+        ConstVec(float(arg.value), pa.float64(), call.length) if isinstance(arg, ConstVec) else ArrayVec(pa.array(step))
+    )
     return bins_struct("fixed", "step", vec, call.length)
 
 

@@ -50,7 +50,9 @@ def merge(call: KernelCall) -> Vec:
 
 
 def _fixed_lists(struct: StructVec, k: int) -> np.ndarray:
-    return np.arange(0, (struct.length + 1) * k, k, dtype=np.int64) if k else np.zeros(struct.length + 1, dtype=np.int64)
+    return (
+        np.arange(0, (struct.length + 1) * k, k, dtype=np.int64) if k else np.zeros(struct.length + 1, dtype=np.int64)
+    )
 
 
 @kernel("keys")
@@ -62,7 +64,9 @@ def keys(call: KernelCall) -> Vec:
     counts = np.where(valid, len(names), 0).astype(np.int64)
     offsets = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(counts, out=offsets[1:])
-    child = pa.array(names, type=pa.string()).take(pa.array(np.tile(np.arange(len(names), dtype=np.int64), int(valid.sum()))))
+    child = pa.array(names, type=pa.string()).take(
+        pa.array(np.tile(np.arange(len(names), dtype=np.int64), int(valid.sum())))
+    )
     return ListVec(offsets, ArrayVec(child), None if valid.all() else valid)
 
 
@@ -73,7 +77,9 @@ def values(call: KernelCall) -> Vec:
     k = len(struct.fields)
     valid = struct.is_valid()
     if k == 0:
-        return ListVec(np.zeros(n + 1, dtype=np.int64), ArrayVec(pa.array([], type=pa.string())), None if valid.all() else valid)
+        return ListVec(
+            np.zeros(n + 1, dtype=np.int64), ArrayVec(pa.array([], type=pa.string())), None if valid.all() else valid
+        )
     columns = list(struct.fields.values())
     stacked = stack_columns(columns)  # field 0 of every element, then field 1, ...
     keep = np.repeat(valid, k)

@@ -224,7 +224,9 @@ def join(call: KernelCall) -> Vec:
     has_match = np.repeat(matches > 0, emit)
     start = np.repeat(lo, emit)
     out_right = np.where(has_match, sorted_r[np.where(has_match, start + rank, 0)] if len(sorted_r) else 0, -1)
-    left_section = np.bincount(pid_l, weights=emit, minlength=n).astype(np.int64)[:n] if len(pid_l) else np.zeros(n, np.int64)
+    left_section = (
+        np.bincount(pid_l, weights=emit, minlength=n).astype(np.int64)[:n] if len(pid_l) else np.zeros(n, np.int64)
+    )
 
     # Right section: unmatched live right elements (rightOuter).
     if right_outer and len(pid_r):
@@ -233,7 +235,9 @@ def join(call: KernelCall) -> Vec:
         unmatched = np.flatnonzero(~matched_r & live_r)
     else:
         unmatched = np.zeros(0, dtype=np.int64)
-    right_section = np.bincount(pid_r[unmatched], minlength=n).astype(np.int64)[:n] if len(unmatched) else np.zeros(n, np.int64)
+    right_section = (
+        np.bincount(pid_r[unmatched], minlength=n).astype(np.int64)[:n] if len(unmatched) else np.zeros(n, np.int64)
+    )
 
     offsets = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(left_section + right_section, out=offsets[1:])
@@ -290,7 +294,9 @@ def join_all(call: KernelCall) -> Vec:
     outer = bool(call.const(2, False))
     inner = as_list(outer_lists.child) if outer_lists.child.length else None
     if inner is None or is_null_type(inner.child) or not inner.child.length:
-        return ListVec(np.zeros(outer_lists.length + 1, dtype=np.int64), ConstVec(None, pa.null(), 0), outer_lists.valid)
+        return ListVec(
+            np.zeros(outer_lists.length + 1, dtype=np.int64), ConstVec(None, pa.null(), 0), outer_lists.valid
+        )
     rows = inner.child
     fn = call.args[1]
     list_of_row = inner.parent_index()

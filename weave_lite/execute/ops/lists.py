@@ -29,8 +29,8 @@ from weave_lite.execute.columns import (
 from weave_lite.execute.estimates import element_bytes
 from weave_lite.execute.executor import KernelCall, kernel
 from weave_lite.execute.ops.numbers import equal_or_both_null
-from weave_lite.execute.sort_ranks import needs_ranks, ranks
 from weave_lite.execute.picks import is_list_vec, one_value, pick_path, pick_per_row, struct_or_empty
+from weave_lite.execute.sort_ranks import needs_ranks, ranks
 from weave_lite.execute.vectors import ArrayVec, ConstVec, ListVec, StructVec, Vec, take_rows, union_variants
 from weave_lite.kernels.grouping import renumber_first_appearance
 from weave_lite.kernels.sampling import sample_mask
@@ -251,7 +251,11 @@ def _positional_keys(value: Vec) -> list[Vec]:
         return list(value.fields.values())
     if not value.length:
         return []
-    if not (isinstance(value, ListVec) or is_list_vec(value) or (isinstance(value, ConstVec) and isinstance(value.value, list))):
+    if not (
+        isinstance(value, ListVec)
+        or is_list_vec(value)
+        or (isinstance(value, ConstVec) and isinstance(value.value, list))
+    ):
         return [value]
     lists = as_list(value)
     lengths = lists.lengths()
@@ -499,7 +503,9 @@ def join_to_str(call: KernelCall) -> Vec:
             return ArrayVec(pa.nulls(n, pa.string()))
         sep = sep.cast(pa.large_string())
     if call.budget.tracks_memory:  # a long separator between many short strings
-        sep_bytes = len(sep.as_py().encode()) if isinstance(sep, pa.Scalar) else int(pc.max(pc.binary_length(sep)).as_py() or 0)
+        sep_bytes = (
+            len(sep.as_py().encode()) if isinstance(sep, pa.Scalar) else int(pc.max(pc.binary_length(sep)).as_py() or 0)
+        )
         call.admit(flat.nbytes + int(kept.sum()) * sep_bytes, f"`joinToStr` ({int(kept.sum()):,} strings)")
     out = pc.binary_join(listed, sep)
     return ArrayVec(out.cast(pa.string()))
@@ -546,7 +552,9 @@ def unnest(call: KernelCall) -> Vec:
         bad = column.is_valid() & (column.lengths() != sizes)
         if bad.any():
             row = int(np.flatnonzero(bad)[0])
-            raise call.error(f"`unnest`: the list columns of row {row} have different lengths (`{name}` has {int(column.lengths()[row])}, another {int(sizes[row])})")
+            raise call.error(
+                f"`unnest`: the list columns of row {row} have different lengths (`{name}` has {int(column.lengths()[row])}, another {int(sizes[row])})"
+            )
     source_row = np.repeat(np.arange(struct.length, dtype=np.int64), sizes)
     within = ranges(sizes)
     fields = {}

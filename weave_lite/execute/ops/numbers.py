@@ -82,7 +82,9 @@ def mod(call: KernelCall) -> Vec:
         result = np.mod(x[0], safe_y)
         if not as_int:
             # Python's % for floats with infinities (numpy agrees except for these).
-            result = np.where(np.isinf(safe_y) & np.isfinite(x[0]) & (x[0] != 0) & (np.sign(x[0]) != np.sign(safe_y)), safe_y, result)
+            result = np.where(
+                np.isinf(safe_y) & np.isfinite(x[0]) & (x[0] != 0) & (np.sign(x[0]) != np.sign(safe_y)), safe_y, result
+            )
     out = pa.array(result, mask=~valid)
     if isinstance(call.args[0], ConstVec) and isinstance(call.args[1], ConstVec):
         return ConstVec(out[0].as_py() if n else None, out.type, n)

@@ -55,5 +55,11 @@ def drift(call: KernelCall) -> Vec:
     offsets = np.zeros(current.length + 1, dtype=np.int64)
     np.cumsum(counts, out=offsets[1:])
     child = concat_vecs(tables) if tables else StructVec({}, 0)
-    valid = current.valid if reference.valid is None else reference.valid if current.valid is None else current.valid & reference.valid
+    valid = (
+        current.valid
+        if reference.valid is None
+        else reference.valid
+        if current.valid is None
+        else current.valid & reference.valid
+    )
     return ListVec(offsets, child, valid)

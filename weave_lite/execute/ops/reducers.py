@@ -140,7 +140,9 @@ def count_distinct(call: KernelCall) -> Vec:
             return ArrayVec(pa.array([distinct], type=pa.int64()))
     group_of, values = list_elements(lists)
     options = pc.CountOptions(mode="only_valid")
-    return ArrayVec(per_list_aggregate(lists, _normalized(values), "count_distinct", options, 0, pa.int64(), group_of=group_of))
+    return ArrayVec(
+        per_list_aggregate(lists, _normalized(values), "count_distinct", options, 0, pa.int64(), group_of=group_of)
+    )
 
 
 def _normalized(values: pa.Array) -> pa.Array:
@@ -157,7 +159,9 @@ def _extreme(want_max: bool):
         if _is_number(values):
             data, valid = numpy_values(values)
             if pa.types.is_floating(values.type):
-                best, has = grouping.grouped_extreme_float(group_of, data.astype(np.float64), valid, lists.length, want_max)
+                best, has = grouping.grouped_extreme_float(
+                    group_of, data.astype(np.float64), valid, lists.length, want_max
+                )
                 return _result(lists, best + 0.0, has, pa.float64())
             best, has = grouping.grouped_extreme_int(group_of, data.astype(np.int64), valid, lists.length, want_max)
             return _result(lists, best, has, pa.int64())

@@ -69,6 +69,14 @@ def _as_vec(out: pa.Array | Vec) -> Vec:
     return vec_from_arrow(out)
 
 
+def _constant(value: Any, row: int) -> Any:
+    return value
+
+
+def _dictionary_value(dictionary: pa.Array, indices: np.ndarray, row: int) -> Any:
+    return dictionary[int(indices[row])].as_py()
+
+
 def _by_distinct(strings: Vec, args: list[Vec], fn: Callable[..., Vec], out_type: pa.DataType) -> Vec:
     """``fn(strings subset, *argument values)`` once per distinct tuple of argument values.
 
@@ -82,7 +90,7 @@ def _by_distinct(strings: Vec, args: list[Vec], fn: Callable[..., Vec], out_type
     for vec in args:
         if isinstance(vec, ConstVec):
             valid &= vec.value is not None
-            lookups.append(lambda row, v=vec.value: v)
+            lookups.append(functools.partial(_constant, vec.value))
             continue
         array = combine(as_array(vec))
         encoded = pc.dictionary_encode(array)
@@ -91,7 +99,7 @@ def _by_distinct(strings: Vec, args: list[Vec], fn: Callable[..., Vec], out_type
         idx_np = np.asarray(pc.fill_null(idx, 0).to_numpy(zero_copy_only=False), dtype=np.int64)
         dictionary = encoded.dictionary
         codes = codes * max(len(dictionary), 1) + idx_np
-        lookups.append(lambda row, d=dictionary, i=idx_np: d[int(i[row])].as_py())
+        lookups.append(functools.partial(_dictionary_value, dictionary, idx_np))
     rows = np.flatnonzero(valid)
     order = rows[np.argsort(codes[rows], kind="stable")]
     sorted_codes = codes[order]
@@ -135,7 +143,6 @@ def _pattern_op(
 
     compute.__name__ = fn.__name__
     return folding(compute)
-
 
 
 def _change_case(array: pa.Array, upper: bool) -> pa.Array:
@@ -524,7 +531,6 @@ def _markers(array: pa.Array) -> tuple[str, str]:
     raise ValueError("findAll: the strings use every private-use character")  # pragma: no cover
 
 
-
 def _find_all(array: pa.Array, pattern: str) -> Vec:
     """Every non-overlapping match, leftmost first, as RE2 finds them (linear time).
 
@@ -566,4 +572,3 @@ def to_string(call: KernelCall, args: list, n: int) -> Vec:
     vec = args[0]
     array = vec.array if isinstance(vec, ArrayVec) else vec.to_arrow()
     return ArrayVec(to_string_array(array))
-

@@ -62,8 +62,6 @@ _MIN_US = -62135596800 * 1_000_000  # 0001-01-01T00:00:00Z
 _MAX_US = 253402300799 * 1_000_000 + 999_999  # 9999-12-31T23:59:59.999999Z
 
 
-
-
 @kernel("add:timestamp")
 @folding
 def add_ms(call: KernelCall, args: list, n: int) -> Vec:

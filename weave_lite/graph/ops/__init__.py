@@ -20,4 +20,18 @@ from weave_lite.graph.ops import (  # noqa: F401
     windows,
 )
 
-AREAS = ("dicts", "roots", "lists", "join", "windows", "logic", "numbers", "bins", "profiles", "reducers", "strings", "timestamps", "fused")
+AREAS = (
+    "dicts",
+    "roots",
+    "lists",
+    "join",
+    "windows",
+    "logic",
+    "numbers",
+    "bins",
+    "profiles",
+    "reducers",
+    "strings",
+    "timestamps",
+    "fused",
+)

@@ -17,7 +17,9 @@ _BINS_NICE = DictT((("__bins", STRING), ("nice", INT)))
 
 define("binsfixed", AREA, ("scalar",), lambda t, c: _BINS_FIXED, accepts=all_of(is_num), doc="binsfixed(step)")
 define("binsequal", AREA, ("scalar",), lambda t, c: _BINS_EQUAL, accepts=all_of(is_int), doc="binsequal(n)")
-define("timestampBinsNice", AREA, ("scalar",), lambda t, c: _BINS_NICE, accepts=all_of(is_int), doc="timestampBinsNice(n)")
+define(
+    "timestampBinsNice", AREA, ("scalar",), lambda t, c: _BINS_NICE, accepts=all_of(is_int), doc="timestampBinsNice(n)"
+)
 # Weave's two-argument forms (what its boards print): the bins come from the range of a list,
 # and are fixed-width bins any single value can be put in (`row["x"].bin(binsequal(xs, 10))`).
 define(

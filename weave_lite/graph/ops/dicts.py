@@ -23,7 +23,9 @@ def _dict_literal_type(types, consts):
     return DictT(tuple(fields))
 
 
-define("dict", AREA, ("any",) * 128, _dict_literal_type, defaults=(None,) * 128, foldable=False, doc="{key: value, ...}")
+define(
+    "dict", AREA, ("any",) * 128, _dict_literal_type, defaults=(None,) * 128, foldable=False, doc="{key: value, ...}"
+)
 
 
 def _is_dict(t):
@@ -39,7 +41,14 @@ def _merge_type(types, consts):
     return DictT(tuple(fields.items()))
 
 
-define("merge", AREA, ("scalar", "scalar"), _merge_type, accepts=lambda t: _is_dict(t[0]) and _is_dict(t[1]), doc="dict.merge(other)")
+define(
+    "merge",
+    AREA,
+    ("scalar", "scalar"),
+    _merge_type,
+    accepts=lambda t: _is_dict(t[0]) and _is_dict(t[1]),
+    doc="dict.merge(other)",
+)
 define("keys", AREA, ("scalar",), lambda t, c: ListT(STRING), accepts=lambda t: _is_dict(t[0]), doc="dict.keys")
 
 

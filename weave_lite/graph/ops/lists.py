@@ -10,6 +10,7 @@ from weave_lite.graph.ops.rules import (
     elem_of,
     fixed,
     is_any,
+    is_group,
     is_int,
     is_list,
     is_str,
@@ -150,6 +151,8 @@ define(
 
 # -- whole-list ops ----------------------------------------------------------------------------
 define("count", AREA, ("list",), fixed(INT), accepts=all_of(is_list), doc="list.count", partial=fold("sum"))
+
+
 def _filter_type(types, consts):
     if not (base(types[1]) in (BOOL, ANY) or types[1] == NONE):
         raise WeaveTypeError(f"the function given to `filter` must return a boolean, not {types[1]}")
@@ -223,14 +226,38 @@ define(
     AREA,
     ("any",),
     _groupkey_type,
-    accepts=lambda types: (isinstance(base(types[0]), ListT) and base(types[0]).key is not None) or is_any(types[0]),
+    accepts=lambda types: is_group(types[0]) or is_any(types[0]),
     doc="group.groupkey",
 )
-define("limit", AREA, ("list", "scalar"), list_of_arg(0), accepts=all_of(is_list, is_int), doc="list.limit(n)", partial=NOT_MERGEABLE)
-define("offset", AREA, ("list", "scalar"), list_of_arg(0), accepts=all_of(is_list, is_int), doc="list.offset(n)", partial=NOT_MERGEABLE)
+define(
+    "limit",
+    AREA,
+    ("list", "scalar"),
+    list_of_arg(0),
+    accepts=all_of(is_list, is_int),
+    doc="list.limit(n)",
+    partial=NOT_MERGEABLE,
+)
+define(
+    "offset",
+    AREA,
+    ("list", "scalar"),
+    list_of_arg(0),
+    accepts=all_of(is_list, is_int),
+    doc="list.offset(n)",
+    partial=NOT_MERGEABLE,
+)
 define("first", AREA, ("list",), elem_of(0), accepts=all_of(is_list), doc="list.first", partial=NOT_MERGEABLE)
 define("last", AREA, ("list",), elem_of(0), accepts=all_of(is_list), doc="list.last", partial=NOT_MERGEABLE)
-define("dropna", AREA, ("list",), lambda types, consts: ListT(base(elem(types[0]))), accepts=all_of(is_list), doc="list.dropna", row_wise=True)
+define(
+    "dropna",
+    AREA,
+    ("list",),
+    lambda types, consts: ListT(base(elem(types[0]))),
+    accepts=all_of(is_list),
+    doc="list.dropna",
+    row_wise=True,
+)
 define("unique", AREA, ("list",), list_of_arg(0), accepts=all_of(is_list), doc="list.unique", partial=NOT_MERGEABLE)
 
 
@@ -261,7 +288,15 @@ def _flat_elem(t: WType) -> WType:
     return t
 
 
-define("flatten", AREA, ("list",), lambda types, consts: ListT(_flat_elem(types[0])), accepts=all_of(is_list), doc="list.flatten", partial=NOT_MERGEABLE)
+define(
+    "flatten",
+    AREA,
+    ("list",),
+    lambda types, consts: ListT(_flat_elem(types[0])),
+    accepts=all_of(is_list),
+    doc="list.flatten",
+    partial=NOT_MERGEABLE,
+)
 define(
     "contains",
     AREA,
@@ -297,7 +332,14 @@ define_internal("count:where", AREA, "count", partial=fold("sum"), doc="xs.filte
 define_internal("limit:sorted", AREA, "limit", partial=NOT_MERGEABLE, doc="xs.sort(f).limit(n) as a top-k")
 # Made by weave_lite/compile/rewrites/sort_keys.py: a key function returning a list literal
 # (`row => [a, b]`) becomes one key column per item, never built as lists.
-define_internal("sort:keys", AREA, "list", evaluation=VALUE, foldable=False, doc="the items of a sort key function's list, as separate keys")
+define_internal(
+    "sort:keys",
+    AREA,
+    "list",
+    evaluation=VALUE,
+    foldable=False,
+    doc="the items of a sort key function's list, as separate keys",
+)
 
 
 # -- sampling and unnesting ------------------------------------------------------------------------

@@ -23,4 +23,11 @@ def _coalesce_type(t, c):
 
 
 define("coalesce", AREA, ("scalar", "scalar"), _coalesce_type, doc="a ?? b")
-define("cond", AREA, ("scalar", "scalar", "scalar"), lambda t, c: union([t[1], t[2]]), accepts=lambda t: is_bool(t[0]), doc="condition ? a : b")
+define(
+    "cond",
+    AREA,
+    ("scalar", "scalar", "scalar"),
+    lambda t, c: union([t[1], t[2]]),
+    accepts=lambda t: is_bool(t[0]),
+    doc="condition ? a : b",
+)

@@ -15,14 +15,41 @@ from weave_lite.graph.types import BOOL, FLOAT, TIMESTAMP, DictT, UnionT, WType
 
 AREA = __name__  # the area is this module's name
 
-define("add", AREA, ("scalar", "scalar"), lambda t, c: num_result(t[0], t[1]), accepts=all_of(is_num, is_num), doc="number + number")
-define("sub", AREA, ("scalar", "scalar"), lambda t, c: num_result(t[0], t[1]), accepts=all_of(is_num, is_num), doc="number - number")
-define("mul", AREA, ("scalar", "scalar"), lambda t, c: num_result(t[0], t[1]), accepts=all_of(is_num, is_num), doc="number * number")
+define(
+    "add",
+    AREA,
+    ("scalar", "scalar"),
+    lambda t, c: num_result(t[0], t[1]),
+    accepts=all_of(is_num, is_num),
+    doc="number + number",
+)
+define(
+    "sub",
+    AREA,
+    ("scalar", "scalar"),
+    lambda t, c: num_result(t[0], t[1]),
+    accepts=all_of(is_num, is_num),
+    doc="number - number",
+)
+define(
+    "mul",
+    AREA,
+    ("scalar", "scalar"),
+    lambda t, c: num_result(t[0], t[1]),
+    accepts=all_of(is_num, is_num),
+    doc="number * number",
+)
 define("div", AREA, ("scalar", "scalar"), lambda t, c: FLOAT, accepts=all_of(is_num, is_num), doc="number / number")
-define("mod", AREA, ("scalar", "scalar"), lambda t, c: num_result(t[0], t[1]), accepts=all_of(is_num, is_num), doc="number % number")
+define(
+    "mod",
+    AREA,
+    ("scalar", "scalar"),
+    lambda t, c: num_result(t[0], t[1]),
+    accepts=all_of(is_num, is_num),
+    doc="number % number",
+)
 define("pow", AREA, ("scalar", "scalar"), lambda t, c: FLOAT, accepts=all_of(is_num, is_num), doc="number ** number")
 define("neg", AREA, ("scalar",), lambda t, c: num_result(t[0]), accepts=all_of(is_num), doc="-number")
-
 
 
 def _equatable(a: WType, b: WType) -> bool:
@@ -38,10 +65,20 @@ def _equatable(a: WType, b: WType) -> bool:
     return isinstance(ba, DictT) and isinstance(bb, DictT)
 
 
-for _name, _doc in (("eq", "a == b (null-safe: null == null is true)"), ("ne", "a != b (null-safe: x != null is true for a value x)")):
+for _name, _doc in (
+    ("eq", "a == b (null-safe: null == null is true)"),
+    ("ne", "a != b (null-safe: x != null is true for a value x)"),
+):
     define(_name, AREA, ("scalar", "scalar"), lambda t, c: BOOL, accepts=lambda t: _equatable(t[0], t[1]), doc=_doc)
 for _name in ("lt", "le", "gt", "ge"):
-    define(_name, AREA, ("scalar", "scalar"), lambda t, c: BOOL, accepts=lambda t: comparable(t[0], t[1]), doc="a < b (numbers, strings or timestamps)")
+    define(
+        _name,
+        AREA,
+        ("scalar", "scalar"),
+        lambda t, c: BOOL,
+        accepts=lambda t: comparable(t[0], t[1]),
+        doc="a < b (numbers, strings or timestamps)",
+    )
 
 define("abs", AREA, ("scalar",), lambda t, c: num_result(t[0]), accepts=all_of(is_num), doc="number.abs")
 define("floor", AREA, ("scalar",), lambda t, c: num_result(t[0]), accepts=all_of(is_num), doc="number.floor")

@@ -13,15 +13,41 @@ AREA = __name__  # the area is this module's name
 PROFILE_ROW_TYPE = DictT(
     (
         ("column", STRING),
-        *((name, INT) for name in (
-            "count", "null_count", "nan_count", "inf_count", "type_integral",
-            "type_fractional", "type_boolean", "type_string", "type_object",
-        )),
-        *((name, FLOAT) for name in (
-            "min", "max", "mean", "stddev",
-            "q_01", "q_05", "q_10", "q_25", "median", "q_75", "q_90", "q_95", "q_99",
-            "distinct_est", "distinct_lower", "distinct_upper",
-        )),
+        *(
+            (name, INT)
+            for name in (
+                "count",
+                "null_count",
+                "nan_count",
+                "inf_count",
+                "type_integral",
+                "type_fractional",
+                "type_boolean",
+                "type_string",
+                "type_object",
+            )
+        ),
+        *(
+            (name, FLOAT)
+            for name in (
+                "min",
+                "max",
+                "mean",
+                "stddev",
+                "q_01",
+                "q_05",
+                "q_10",
+                "q_25",
+                "median",
+                "q_75",
+                "q_90",
+                "q_95",
+                "q_99",
+                "distinct_est",
+                "distinct_lower",
+                "distinct_upper",
+            )
+        ),
         ("frequent_items", ListT(DictT((("value", STRING), ("est", INT))))),
     )
 )

@@ -20,14 +20,48 @@ def _orderable_list(types) -> bool:
 
 # How each reducer merges across morsels: sums add up, minima take the minimum; moments
 # merge pairwise; order statistics keep every value (exact, memory grows with the values).
-define("sum", AREA, ("list",), lambda types, consts: num_result(elem(types[0])), accepts=_numeric_list, partial=fold("sum"), doc="list<number>.sum")
+define(
+    "sum",
+    AREA,
+    ("list",),
+    lambda types, consts: num_result(elem(types[0])),
+    accepts=_numeric_list,
+    partial=fold("sum"),
+    doc="list<number>.sum",
+)
 for _name in ("avg", "stddev", "variance"):
-    define(_name, AREA, ("list",), lambda types, consts: FLOAT, accepts=_numeric_list, partial=MOMENTS, doc=f"list<number>.{_name}")
-define("median", AREA, ("list",), lambda types, consts: FLOAT, accepts=_numeric_list, partial=VALUES, doc="list<number>.median")
+    define(
+        _name,
+        AREA,
+        ("list",),
+        lambda types, consts: FLOAT,
+        accepts=_numeric_list,
+        partial=MOMENTS,
+        doc=f"list<number>.{_name}",
+    )
+define(
+    "median",
+    AREA,
+    ("list",),
+    lambda types, consts: FLOAT,
+    accepts=_numeric_list,
+    partial=VALUES,
+    doc="list<number>.median",
+)
 for _name in ("min", "max"):
-    define(_name, AREA, ("list",), lambda types, consts: base(elem(types[0])), accepts=_orderable_list, partial=fold(_name), doc=f"list.{_name}")
+    define(
+        _name,
+        AREA,
+        ("list",),
+        lambda types, consts: base(elem(types[0])),
+        accepts=_orderable_list,
+        partial=fold(_name),
+        doc=f"list.{_name}",
+    )
 for _name in ("argmin", "argmax"):
-    define(_name, AREA, ("list",), lambda types, consts: INT, accepts=_orderable_list, partial=VALUES, doc=f"list.{_name}")
+    define(
+        _name, AREA, ("list",), lambda types, consts: INT, accepts=_orderable_list, partial=VALUES, doc=f"list.{_name}"
+    )
 
 
 def _quantile_type(types, consts) -> WType:
@@ -46,5 +80,21 @@ define(
     partial=VALUES,
     doc="list<number>.quantile(q)",
 )
-define("countDistinct", AREA, ("list",), lambda types, consts: INT, accepts=all_of(is_list), partial=DISTINCT, doc="list.countDistinct")
-define("mode", AREA, ("list",), lambda types, consts: base(elem(types[0])), accepts=all_of(is_list), partial=VALUES, doc="list.mode")
+define(
+    "countDistinct",
+    AREA,
+    ("list",),
+    lambda types, consts: INT,
+    accepts=all_of(is_list),
+    partial=DISTINCT,
+    doc="list.countDistinct",
+)
+define(
+    "mode",
+    AREA,
+    ("list",),
+    lambda types, consts: base(elem(types[0])),
+    accepts=all_of(is_list),
+    partial=VALUES,
+    doc="list.mode",
+)

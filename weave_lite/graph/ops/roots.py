@@ -7,7 +7,7 @@ import re
 
 from weave_lite.graph.ops.rules import base, fixed, is_list
 from weave_lite.graph.registry import REGISTRY, OpDef, define
-from weave_lite.graph.types import ANY, ListT, TableT
+from weave_lite.graph.types import ANY, ListT, TableT, WType
 
 AREA = __name__  # the area is this module's name
 
@@ -17,11 +17,18 @@ STREAM_TABLE = define(
     "stream_table", AREA, ("scalar",), fixed(ANY), foldable=False, doc='stream_table("entity/project/table")'
 )
 define("table", AREA, ("scalar",), fixed(ANY), foldable=False, doc='table("name") (from tables=)')
+
+
+def _rows_type(t: WType) -> WType:
+    table = base(t)
+    return ListT(table.row) if isinstance(table, TableT) else t
+
+
 define(
     "rows",
     AREA,
     ("any",),
-    lambda types, consts: ListT(base(types[0]).row) if isinstance(base(types[0]), TableT) else types[0],
+    lambda types, consts: _rows_type(types[0]),
     accepts=lambda types: isinstance(base(types[0]), TableT) or is_list(types[0]),
     doc="table.rows",
 )

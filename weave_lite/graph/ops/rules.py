@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from weave_lite.errors import WeaveTypeError
 from weave_lite.graph.registry import NOT_CONST
@@ -82,10 +82,7 @@ def comparable(a: WType, b: WType) -> bool:
     """Whether ``a < b`` makes sense: numbers, strings, timestamps, booleans alike."""
     if a == NONE or b == NONE or is_any(a) or is_any(b):
         return True
-    for pred in (is_num, is_str, is_ts, is_bool):
-        if pred(a) and pred(b):
-            return True
-    return False
+    return any(pred(a) and pred(b) for pred in (is_num, is_str, is_ts, is_bool))
 
 
 def equatable(a: WType, b: WType) -> bool:

@@ -15,7 +15,7 @@ UNITS_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 def parse_unit(text: object) -> int:
     """``"5m"`` -> 300 seconds; ``ValueError`` for anything but [n]s|m|h|d."""
     if not isinstance(text, str) or not text or text[-1] not in UNITS_SECONDS:
-        raise ValueError(f"unknown time unit {text!r}: use s, m, h or d with an optional multiplier, e.g. \"5m\"")
+        raise ValueError(f'unknown time unit {text!r}: use s, m, h or d with an optional multiplier, e.g. "5m"')
     count = text[:-1] or "1"
     if not count.isdigit() or int(count) <= 0:
         raise ValueError(f"unknown time unit {text!r}: the multiplier must be a positive integer")
@@ -34,9 +34,25 @@ def _unit_rule(t, consts):
 
 _ts_and_unit = lambda t: is_ts(t[0]) and t[0] != NONE and is_str(t[1])  # noqa: E731
 
-define("sub", AREA, ("scalar", "scalar"), lambda t, c: FLOAT, accepts=lambda t: is_ts(t[0]) and is_ts(t[1]) and NONE not in (t[0], t[1]), key="sub:timestamp", doc="timestamp - timestamp (milliseconds)")
+define(
+    "sub",
+    AREA,
+    ("scalar", "scalar"),
+    lambda t, c: FLOAT,
+    accepts=lambda t: is_ts(t[0]) and is_ts(t[1]) and NONE not in (t[0], t[1]),
+    key="sub:timestamp",
+    doc="timestamp - timestamp (milliseconds)",
+)
 _ts_and_ms = lambda t: is_ts(t[0]) and t[0] != NONE and is_num(t[1]) and (t[1] == NONE or not is_ts(t[1]))  # noqa: E731
-define("add", AREA, ("scalar", "scalar"), lambda t, c: TIMESTAMP, accepts=_ts_and_ms, key="add:timestamp", doc="timestamp + milliseconds")
+define(
+    "add",
+    AREA,
+    ("scalar", "scalar"),
+    lambda t, c: TIMESTAMP,
+    accepts=_ts_and_ms,
+    key="add:timestamp",
+    doc="timestamp + milliseconds",
+)
 define(
     "add",
     AREA,
@@ -46,8 +62,40 @@ define(
     key="add:ms_timestamp",
     doc="milliseconds + timestamp",
 )
-define("sub", AREA, ("scalar", "scalar"), lambda t, c: TIMESTAMP, accepts=_ts_and_ms, key="sub:timestamp_ms", doc="timestamp - milliseconds")
-define("floor", AREA, ("scalar", "scalar"), _unit_rule, accepts=_ts_and_unit, key="floor:timestamp", doc='timestamp.floor("5m")')
-define("ceil", AREA, ("scalar", "scalar"), _unit_rule, accepts=_ts_and_unit, key="ceil:timestamp", doc='timestamp.ceil("h")')
-define("toNumber", AREA, ("scalar",), lambda t, c: FLOAT, accepts=lambda t: is_ts(t[0]) and t[0] != NONE, key="toNumber:timestamp", doc="timestamp.toNumber (ms since epoch)")
+define(
+    "sub",
+    AREA,
+    ("scalar", "scalar"),
+    lambda t, c: TIMESTAMP,
+    accepts=_ts_and_ms,
+    key="sub:timestamp_ms",
+    doc="timestamp - milliseconds",
+)
+define(
+    "floor",
+    AREA,
+    ("scalar", "scalar"),
+    _unit_rule,
+    accepts=_ts_and_unit,
+    key="floor:timestamp",
+    doc='timestamp.floor("5m")',
+)
+define(
+    "ceil",
+    AREA,
+    ("scalar", "scalar"),
+    _unit_rule,
+    accepts=_ts_and_unit,
+    key="ceil:timestamp",
+    doc='timestamp.ceil("h")',
+)
+define(
+    "toNumber",
+    AREA,
+    ("scalar",),
+    lambda t, c: FLOAT,
+    accepts=lambda t: is_ts(t[0]) and t[0] != NONE,
+    key="toNumber:timestamp",
+    doc="timestamp.toNumber (ms since epoch)",
+)
 define("now", AREA, (), lambda t, c: TIMESTAMP, foldable=False, doc="now()")  # the clock of the run

@@ -27,4 +27,6 @@ define(
 # Made by weave_lite/compile/rewrites/window_functions.py: `rolling(xs, w => w.avg, n)` and its
 # sum/min/max siblings as one pass over the list (the generic kernel builds every window).
 for _fn in ("avg", "sum", "min", "max"):
-    define_internal(f"rolling:{_fn}", AREA, "rolling", partial=NOT_MERGEABLE, doc=f"xs.rolling(w => w.{_fn}, n) in one pass")
+    define_internal(
+        f"rolling:{_fn}", AREA, "rolling", partial=NOT_MERGEABLE, doc=f"xs.rolling(w => w.{_fn}, n) in one pass"
+    )

@@ -207,10 +207,7 @@ class FrequentItemsSketch:
         """``[{"value", "est"}]`` of the items with ``count > offset``, by estimate descending."""
         off = self.offset
         live = np.nonzero((self.keys != 0) & (self.counts > off))[0]
-        out = [
-            (int(self.counts[s]) + off, self.values.get(int(self.keys[s]), ""))
-            for s in live
-        ]
+        out = [(int(self.counts[s]) + off, self.values.get(int(self.keys[s]), "")) for s in live]
         out.sort(key=lambda t: (-t[0], t[1]))
         return [{"value": v, "est": c} for c, v in out]
 

@@ -87,8 +87,7 @@ class KLLSketch:
         if values.shape[0] == 0:
             return
         if values.shape[0] >= CHUNK:
-            self.items, done = kll_update_batch(
-                self.items, self.levels, self.meta, self.rng, self.mm, values)
+            self.items, done = kll_update_batch(self.items, self.levels, self.meta, self.rng, self.mm, values)
             values = values[done:]
         if values.shape[0]:
             self.items = kll_update(self.items, self.levels, self.meta, self.rng, self.mm, values)
@@ -102,8 +101,15 @@ class KLLSketch:
         if other.n == 0:
             return self
         self.items = kll_merge(
-            self.items, self.levels, self.meta, self.rng, self.mm,
-            other.items, other.levels, other.meta, other.mm,
+            self.items,
+            self.levels,
+            self.meta,
+            self.rng,
+            self.mm,
+            other.items,
+            other.levels,
+            other.meta,
+            other.mm,
         )
         self._view = None
         return self
