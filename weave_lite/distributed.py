@@ -38,7 +38,7 @@ from weave_lite.execute.morsel_sources import (
     read_morsel,
     segment_morsels,
 )
-from weave_lite.execute.morsels import run_task
+from weave_lite.execute.morsels import run_detached
 from weave_lite.execute.vectors import Fields, Vec
 
 
@@ -137,11 +137,7 @@ def run_remote(
     """One task on one morsel, computed from scratch where the morsel is read (a Dask worker):
     the task (a plan part), the morsel's descriptor, the evaluation's top-level variables (as
     Vecs of one element) and its clock.  Returns a partial, rows or a whole result."""
-    piece: pa.Table = read_morsel(morsel)
-    runtime = Runtime(lambda *_: piece, threads=1)
-    if now is not None:
-        runtime.now = now
-    return run_task(task, piece, Frame(1, dict(vars or {}), budget=runtime.budget), runtime)
+    return run_detached(task, read_morsel(morsel), vars, now)
 
 
 def connect(address: str):

@@ -28,6 +28,7 @@ __all__ = [
     "DEFAULT_MORSEL_ROWS",
     "PartialsCache",
     "concat_rows",
+    "run_detached",
     "run_morsel_partial",
     "run_stage",
     "run_task",
@@ -120,16 +121,21 @@ def partial_of_morsel(
     return partials.morsel_partial(aggregate, *_on_morsel(piece, top, runtime))
 
 
-def run_morsel_partial(
-    aggregate: PartialAggregate, piece: pa.Table, vars: dict[str, Vec] | None = None, now=None
-) -> partials.MorselPartial:
-    """One morsel's partial aggregate computed from scratch, as a worker process does it: the
-    (unpickled) ``aggregate``, its morsel of rows, the evaluation's top-level variables (as
-    Vecs of one element) and its clock."""
+def run_detached(task: Task, piece: pa.Table, vars: dict[str, Vec] | None = None, now=None):
+    """One task on one morsel computed from scratch, outside any evaluation (in a worker
+    process): the (unpickled) task, its morsel of rows, the evaluation's top-level variables
+    (as Vecs of one element) and its clock."""
     runtime = Runtime(lambda *_: piece, threads=1)
     if now is not None:
         runtime.now = now
-    return partial_of_morsel(aggregate, piece, Frame(1, dict(vars or {}), budget=runtime.budget), runtime)
+    return run_task(task, piece, Frame(1, dict(vars or {}), budget=runtime.budget), runtime)
+
+
+def run_morsel_partial(
+    aggregate: PartialAggregate, piece: pa.Table, vars: dict[str, Vec] | None = None, now=None
+) -> partials.MorselPartial:
+    """One morsel's partial aggregate computed from scratch (:func:`run_detached`)."""
+    return run_detached(PartialTask(aggregate), piece, vars, now)
 
 
 def _aggregate(operator: Merge, pieces: list[pa.Table], top: Frame, runtime: Runtime) -> Vec:
