@@ -26,6 +26,29 @@ def main(ctx: click.Context, root: str | None) -> None:
     ctx.obj = {"root": root}
 
 
+def budget_options(what: str):
+    """``--max-memory`` and ``--timeout``: the budgets of ``what`` (read by :func:`_query_budgets`)."""
+
+    def attach(command):
+        command = click.option(
+            "--timeout",
+            "timeout",
+            metavar="SECONDS",
+            default=None,
+            help=f"seconds {what} may run; 0 or none: unlimited (default: $WEAVE_LITE_TIMEOUT, else 30)",
+        )(command)
+        return click.option(
+            "--max-memory",
+            "max_memory",
+            metavar="BYTES",
+            default=None,
+            help=f"memory {what} may take, e.g. 512M or 2GiB; 0 or none: unlimited "
+            "(default: $WEAVE_LITE_MAX_MEMORY, else 2 GiB)",
+        )(command)
+
+    return attach
+
+
 @main.command()
 @click.argument("expr")
 @click.option("--root", type=click.Path(file_okay=False), default=None, help=ROOT_HELP)
@@ -45,21 +68,7 @@ def main(ctx: click.Context, root: str | None) -> None:
     default=None,
     help=f"at most N rows (table format: {TABLE_FORMAT_LIMIT} unless given; 0: all)",
 )
-@click.option(
-    "--max-memory",
-    "max_memory",
-    metavar="BYTES",
-    default=None,
-    help="memory the evaluation may take, e.g. 512M or 2GiB; 0 or none: unlimited "
-    "(default: $WEAVE_LITE_MAX_MEMORY, else 2 GiB)",
-)
-@click.option(
-    "--timeout",
-    "timeout",
-    metavar="SECONDS",
-    default=None,
-    help="seconds the evaluation may run; 0 or none: unlimited (default: $WEAVE_LITE_TIMEOUT, else 30)",
-)
+@budget_options("the evaluation")
 @click.option(
     "--scheduler",
     metavar="ADDRESS",
@@ -403,21 +412,7 @@ def profile(ctx: click.Context, table: str, root: str | None, fmt: str, all_metr
     show_default=True,
     help="interface to listen on; anything but loopback exposes your data",
 )
-@click.option(
-    "--max-memory",
-    "max_memory",
-    metavar="BYTES",
-    default=None,
-    help="memory each panel evaluation may take, e.g. 512M; 0 or none: unlimited "
-    "(default: $WEAVE_LITE_MAX_MEMORY, else 2 GiB)",
-)
-@click.option(
-    "--timeout",
-    "timeout",
-    metavar="SECONDS",
-    default=None,
-    help="seconds each panel evaluation may run; 0 or none: unlimited (default: $WEAVE_LITE_TIMEOUT, else 30)",
-)
+@budget_options("each panel evaluation")
 @click.pass_context
 def serve(
     ctx: click.Context, root: str | None, port: int | None, host: str, max_memory: str | None, timeout: str | None
