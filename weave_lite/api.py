@@ -21,7 +21,7 @@ import pyarrow as pa
 
 from weave_lite.budgets import Budget
 from weave_lite.compile.explain import explain_plan
-from weave_lite.compile.physical import PStage, logical, parallelize
+from weave_lite.compile.physical import PStage, parallelize
 from weave_lite.compile.planner import Environment, PCall, PConst, PLambda, Planner, PNode, type_of_python
 from weave_lite.compile.rewrites import lower
 from weave_lite.compile.rewrites import optimize as rewrite
@@ -103,27 +103,38 @@ class CompiledExpression:
         self.node = node
         self.source = source
         self._roots: list[tuple[str, str, Node]] | None = None  # (op, table name, node)
-        self._plans: dict[tuple, PNode] = {}
+        # Plans by environment, each with the count of nodes each rewrite changed (for explain).
+        self._plans: dict[tuple, tuple[PNode, Counter]] = {}
 
     def plan(
         self, *, root=None, tables=None, vars=None, optimize: bool = True, budget: Budget | None = None
     ) -> tuple[PNode, TableSources]:
         """The typed (and, with ``optimize``, rewritten) plan, and the table sources it reads
         (planning stops at ``budget``'s deadline)."""
+        plan, _, sources = self._planned(root, tables, vars, optimize, budget)
+        return plan, sources
+
+    def _planned(
+        self, root, tables, vars, optimize: bool, budget: Budget | None
+    ) -> tuple[PNode, Counter, TableSources]:
+        """:meth:`plan`, and the rewrites it applied."""
         sources = TableSources(root, tables, self.source)
         var_types = _var_types(vars)
         if self._roots is not None:
             key = (optimize, var_types, self._signature(sources))
             cached = self._plans.get(key)
             if cached is not None:
-                return cached, sources
+                return (*cached, sources)
         env = Environment(sources.table_type, dict(var_types))
+        applied: Counter = Counter()
         try:
             check = budget.check if budget is not None and budget.limited else None
             with _engine_errors(self.source, "plan"):
                 plan = Planner(env, self.source, check).plan(self.node)
                 plan = parallelize(
-                    rewrite(plan, check=check, fold=evaluate_constant) if optimize else lower(plan, check)
+                    rewrite(plan, check=check, fold=evaluate_constant, applied=applied)
+                    if optimize
+                    else lower(plan, check)
                 )
         except ExpressionError as exc:
             if self.source:
@@ -132,8 +143,8 @@ class CompiledExpression:
         self._roots = [(p.op, _table_name(p), p.source) for p in _roots_of(plan)]
         if len(self._plans) > 64:
             self._plans.clear()
-        self._plans[(optimize, var_types, self._signature(sources))] = plan
-        return plan, sources
+        self._plans[(optimize, var_types, self._signature(sources))] = (plan, applied)
+        return plan, applied, sources
 
     def _signature(self, sources: TableSources) -> tuple:
         """What the plan depends on in the tables: their names and schema versions."""
@@ -212,11 +223,8 @@ class CompiledExpression:
         """How the expression runs, in three parts: the typed op graph after the rewrites (one
         op a line, indented by nesting, with each op's kernel; ``~`` marks what runs morsel by
         morsel), the rewrites applied, and the physical plan (operators, scans, partials)."""
-        plan, _ = self.plan(root=root, tables=tables, vars=vars)
-        unoptimized, _ = self.plan(root=root, tables=tables, vars=vars, optimize=False)
+        plan, applied, _ = self._planned(root, tables, vars, True, None)
         with _engine_errors(self.source, "explain"):
-            applied: Counter = Counter()
-            rewrite(logical(unoptimized), fold=evaluate_constant, applied=applied)
             return explain_plan(plan, applied)
 
     def __repr__(self) -> str:

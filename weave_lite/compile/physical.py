@@ -368,14 +368,3 @@ def _free_of_tables(node: PNode | None) -> bool:
     if isinstance(node, PCall):
         return node.key not in TABLE_ROOTS and all(_free_of_tables(a) for a in node.args)
     return True
-
-
-def logical(plan: PNode) -> PNode:
-    """``plan`` with each stage replaced by the logical node it computes (undoes
-    :func:`parallelize`)."""
-    if isinstance(plan, PStage):
-        return plan.logical
-    if isinstance(plan, PCall):
-        args = tuple(logical(a) if isinstance(a, (PCall, PStage)) else a for a in plan.args)
-        return plan if all(a is b for a, b in zip(args, plan.args)) else replace(plan, args=args)
-    return plan
