@@ -6,6 +6,7 @@ expressions (:func:`evaluate`, :func:`compile`), and keep whylogs-style streamin
 """
 
 from weave_lite.api import compile, evaluate, to_python
+from weave_lite.display import show
 from weave_lite.errors import (
     BackgroundWriterError,
     CorruptTableError,
@@ -25,6 +26,8 @@ from weave_lite.stream_table import StreamTable
 __all__ = [
     "StreamTable",
     "init_monitor",
+    "serve",
+    "show",
     "dataset",
     "evaluate",
     "compile",
@@ -41,3 +44,12 @@ __all__ = [
     "UnboundVariableError",
 ]
 __version__ = "0.1.0"
+
+
+def serve(root=None, *, background: bool = False, **options):
+    """The panel server for ``root``: blocking, or with ``background=True`` a handle
+    (``.url``, ``.stop()``) of one on loopback in a daemon thread, so that the URLs
+    ``StreamTable.log`` returns answer (see :mod:`weave_lite.server.background`)."""
+    from weave_lite.server.background import serve as _serve
+
+    return _serve(root, background=background, **options)
