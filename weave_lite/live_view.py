@@ -32,7 +32,7 @@ class _TableTail:
     def __init__(self, log, max_rows: int):
         self.log = log
         self.max_rows = max_rows
-        self.snapshot = None
+        self.snapshot: Any = None
 
     def poll(self) -> tuple[bool, Any]:
         if self.snapshot is None:
@@ -60,7 +60,7 @@ class _Expression:
         self.compiled = compiled
         self.root = root
         self.max_rows = max_rows
-        self.live = None
+        self.live: Any = None
 
     def poll(self) -> tuple[bool, Any]:
         if self.live is None:
