@@ -90,3 +90,21 @@ def test_a_taken_port_moves_the_server_and_the_urls(tmp_path, monkeypatch):
 def test_loopback_only(tmp_path):
     with pytest.raises(ValueError, match="loopback"):
         weave_lite.serve(tmp_path, background=True, host="0.0.0.0")
+
+
+def test_a_weave_lite_serve_of_the_same_root_is_reused(tmp_path, monkeypatch):
+    from tests.server.conftest import ServerProcess
+
+    external = ServerProcess(tmp_path, tmp_path / "serve.log")  # `weave-lite serve` in a subprocess
+    try:
+        monkeypatch.setenv("WEAVE_LITE_PORT", str(external.port))
+        handle = weave_lite.serve(tmp_path, background=True)
+        assert handle.external and handle.url == external.base and handle.running
+        st = StreamTable("t", root=tmp_path)
+        url = st.log({"a": 1})
+        st.finish()
+        assert url.startswith(external.base + "/#/table/") and get(url)[0] == 200
+        handle.stop()  # leaves the other process's server alone
+        assert external.proc.poll() is None and get(f"{external.base}/api/tables")[0] == 200
+    finally:
+        external.stop()

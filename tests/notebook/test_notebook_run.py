@@ -62,7 +62,10 @@ def html_of(cell) -> str:
     return "".join(o.get("data", {}).get("text/html", "") for o in cell.outputs)
 
 
-def test_notebook_outputs(tmp_path):
+@pytest.fixture(scope="module")
+def executed(tmp_path_factory):
+    """The notebook, executed once (a kernel start costs seconds)."""
+    tmp_path = tmp_path_factory.mktemp("notebook")
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell(f"ROOT = {str(tmp_path)!r}")]
     nb.cells += [nbformat.v4.new_code_cell(src) for src in CELLS]
@@ -75,6 +78,11 @@ def test_notebook_outputs(tmp_path):
     finally:
         ARTIFACTS.mkdir(exist_ok=True)
         nbformat.write(nb, ARTIFACTS / "notebook_live_view.ipynb")
+    return nb
+
+
+def test_notebook_outputs(executed):
+    nb = executed
     cells = nb.cells[1:]
     errors = [o for c in nb.cells for o in c.outputs if o.output_type == "error"]
     assert not errors, errors
@@ -105,3 +113,30 @@ def test_notebook_outputs(tmp_path):
 
     drifted = html_of(cells[5])
     assert "1 of 1 columns drifted: latency" in drifted and '<tr class="drifted">' in drifted
+
+
+def test_notebook_outputs_in_a_browser(executed, tmp_path):
+    """The saved HTML outputs as a page in Chromium, screenshot for review; the tables are laid
+    out (a drifted row has its highlight), not just present as text."""
+    from tests.server.test_browser import CHROMIUM_ARGS, chromium_path
+
+    sync_api = pytest.importorskip("playwright.sync_api")
+    executable = chromium_path()
+    if executable is None:
+        pytest.skip("chromium is not installed")
+    page_html = "<html><body>" + "<hr>".join(html_of(c) for c in executed.cells if html_of(c)) + "</body></html>"
+    page_path = tmp_path / "outputs.html"
+    page_path.write_text(page_html, encoding="utf-8")
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1200, "height": 900})
+            page.goto(page_path.as_uri())
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / "notebook_outputs.png"), full_page=True)
+            assert page.locator(".wl-live").count() == 2 and page.locator(".wl-profile table").count() == 1
+            drifted = page.locator(".wl-drift tr.drifted td").first
+            assert drifted.evaluate("td => getComputedStyle(td).backgroundColor") == "rgb(253, 226, 226)"
+            assert page.locator("td.empty").first.inner_text() == "no rows"
+        finally:
+            browser.close()

@@ -128,7 +128,8 @@ def _launch(root, key: str, host: str, sock: socket.socket, options: dict) -> Ba
     from weave_lite.server.app import create_app
 
     app = create_app(root, **options)
-    config = uvicorn.Config(app, log_level="warning", access_log=False, timeout_graceful_shutdown=1)
+    # log_config=None: leave the logging set-up of the notebook process alone.
+    config = uvicorn.Config(app, log_config=None, log_level="warning", access_log=False, timeout_graceful_shutdown=1)
     server = uvicorn.Server(config)
     thread = threading.Thread(
         target=server.run, kwargs={"sockets": [sock]}, name="weave_lite-panel-server", daemon=True
