@@ -6,7 +6,6 @@ expressions (:func:`evaluate`, :func:`compile`), and keep whylogs-style streamin
 """
 
 from weave_lite.api import compile, evaluate, to_python
-from weave_lite.display import show
 from weave_lite.errors import (
     BackgroundWriterError,
     CorruptTableError,
@@ -44,6 +43,14 @@ __all__ = [
     "UnboundVariableError",
 ]
 __version__ = "0.1.0"
+
+
+def show(value, title: str = "", max_rows: int = 50):
+    """``value`` (a result of ``evaluate``, a profile, a drift report) as notebook HTML; see
+    :func:`weave_lite.display.show` (imported on first use, not with the package)."""
+    from weave_lite.display import show as _show
+
+    return _show(value, title, max_rows)
 
 
 def serve(root=None, *, background: bool = False, **options):
