@@ -12,9 +12,10 @@ MAX_ROWS = 50
 # Scoped to the ``weave-lite`` wrapper so the notebook's own styles are not touched.
 STYLE = (
     "<style>"
+    ".weave-lite{font-size:12px}"
     ".weave-lite table{border-collapse:collapse;font-size:12px}"
     ".weave-lite th,.weave-lite td{border:1px solid #ddd;padding:2px 6px;text-align:left}"
-    ".weave-lite caption{text-align:left;font-weight:bold;padding:2px 0}"
+    ".weave-lite caption{text-align:left;font-weight:bold;padding:2px 0;white-space:nowrap}"
     ".weave-lite .empty{color:#666;font-style:italic}"
     ".weave-lite tr.drifted td{background:#fde2e2}"
     ".weave-lite .note{color:#666;font-size:11px;margin:2px 0}"
