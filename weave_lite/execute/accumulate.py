@@ -1,0 +1,239 @@
+"""Merged partial aggregates kept up to date as morsels arrive (for live queries).
+
+:mod:`weave_lite.execute.partials` merges every morsel's partials at the end of a run.  A live
+query instead keeps the *merged* state of a :class:`~weave_lite.compile.physical.Merge` between
+runs, per group, and absorbs only the partials of the rows appended since: each group the new
+rows touch is recomputed, the others keep their results.  Per kind of
+:class:`~weave_lite.graph.registry.Partial`:
+
+* ``fold``: each group's result; a touched group's new result is the ``merge_with`` reducer
+  over [kept result, new partial] (counts add, maxima take the maximum);
+* ``moments``: each group's count, sum, shift, shifted mean and M2, merged with Chan et al.'s
+  update (the same arithmetic as the kernel that merges morsels);
+* ``values`` / ``distinct``: each group's values (distinct ones for ``distinct``) in row order,
+  kept as a few blocks sorted by group; a touched group's reducer (``quantile``, ``mode``,
+  ``countDistinct``...) runs again over its kept values and the new ones, so an exact p95 per
+  minute costs the minutes the new rows fall in, not the table.
+
+Groups keep their first-appearance order (new groups are numbered after the kept ones, in the
+new rows' order), which is the order of a cold run.  Results equal a cold run's, floats up to
+rounding (sums add in another order).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from weave_lite.compile.physical import KEY_VAR, Leaf, Merge, PartialAggregate
+from weave_lite.execute.columns import concat_vecs, first_appearance_groups, key_codes
+from weave_lite.execute.executor import Frame, Runtime, run
+from weave_lite.execute.ops.reducers import finish_moments
+from weave_lite.execute.partials import MorselPartial, reduce_groups
+from weave_lite.execute.vectors import ListVec, Vec
+
+# Value blocks kept per leaf before they are merged into one (bounds the gathers' overhead).
+MAX_BLOCKS = 12
+
+
+def _scatter(old: Vec | None, gid: np.ndarray, new: Vec, n: int) -> Vec:
+    """``old`` (one value per kept group) with groups ``gid`` set to ``new`` (``n`` groups)."""
+    n_old = 0 if old is None else old.length
+    if old is None or n_old == 0:  # every group is in gid
+        return new.take(_rank(gid, n))
+    index = np.arange(n, dtype=np.int64)
+    index[gid] = n_old + np.arange(len(gid), dtype=np.int64)
+    return concat_vecs([old, new]).take(index)
+
+
+def _rank(gid: np.ndarray, n: int) -> np.ndarray:
+    """For groups 0..n-1 all listed in ``gid``: where each is in ``gid``."""
+    where = np.empty(n, dtype=np.int64)
+    where[gid] = np.arange(len(gid), dtype=np.int64)
+    return where
+
+
+class FoldState:
+    """Each group's result, folded with the reducer ``merge_with``."""
+
+    def __init__(self, leaf: Leaf):
+        self.leaf = leaf
+        self.result: Vec | None = None
+
+    def absorb(self, partial: Vec, gid: np.ndarray, n: int, frame: Frame, runtime: Runtime) -> None:
+        merge_with = self.leaf.partial.merge_with
+        assert merge_with is not None
+        n_old = 0 if self.result is None else self.result.length
+        old = gid < n_old
+        k = len(gid)
+        if old.any():
+            assert self.result is not None
+            elements = concat_vecs([self.result.take(gid[old]), partial])
+            group_of = np.concatenate([np.flatnonzero(old), np.arange(k, dtype=np.int64)])
+        else:
+            elements, group_of = partial, np.arange(k, dtype=np.int64)
+        merged = reduce_groups(self.leaf, merge_with, group_of, elements, k, frame, runtime)
+        self.result = _scatter(self.result, gid, merged, n)
+
+
+class MomentsState:
+    """Each group's count, sum, shift, shifted mean and M2."""
+
+    def __init__(self, leaf: Leaf):
+        self.leaf = leaf
+        self.columns = [np.zeros(0, np.int64)] + [np.zeros(0, np.float64) for _ in range(4)]
+        self.result: Vec | None = None
+
+    def absorb(self, partial: tuple, gid: np.ndarray, n: int, frame: Frame, runtime: Runtime) -> None:
+        c, t, s, sm, q = (np.concatenate([col, np.zeros(n - len(col), col.dtype)]) for col in self.columns)
+        nb, tb, sb, smb, qb = partial
+        na = c[gid]
+        first = na == 0
+        total = na + nb
+        with np.errstate(all="ignore"):
+            delta = (sb - s[gid]) + (smb - sm[gid])  # mean_b - mean_a
+            ratio = np.where(total > 0, nb / np.maximum(total, 1), 0.0)
+            sm_new = np.where(first, smb, sm[gid] + delta * ratio)
+            q_new = np.where(first, qb, q[gid] + qb + delta * delta * (na.astype(float) * nb / np.maximum(total, 1)))
+        keep = nb > 0  # a group without values here keeps its moments
+        s[gid] = np.where(keep & first, sb, s[gid])
+        sm[gid] = np.where(keep, sm_new, sm[gid])
+        q[gid] = np.where(keep, q_new, q[gid])
+        t[gid] = np.where(keep, t[gid] + tb, t[gid])
+        c[gid] = total
+        self.columns = [c, t, s, sm, q]
+        with np.errstate(all="ignore"):
+            mean = np.where(c > 0, t / np.maximum(c, 1), 0.0)
+        self.result = finish_moments(self.leaf.node.key, c, t, mean, q, np.ones(n, dtype=bool))
+
+
+class ValuesState:
+    """Each group's values in row order, as blocks sorted by group; the reducer runs again
+    over a touched group's values."""
+
+    distinct = False
+
+    def __init__(self, leaf: Leaf):
+        self.leaf = leaf
+        # Per block: (the groups it holds, sorted; offsets into its elements; the elements).
+        self.blocks: list[tuple[np.ndarray, np.ndarray, Vec]] = []
+        self.result: Vec | None = None
+
+    def absorb(self, partial: tuple, gid: np.ndarray, n: int, frame: Frame, runtime: Runtime) -> None:
+        local, elements = partial
+        group_of = gid[np.asarray(local, dtype=np.int64)]
+        touched = np.sort(gid)
+        slot = np.searchsorted(touched, group_of)  # each new element's place among the touched
+        kept_slot, kept = self._gather(touched)
+        all_slot = np.concatenate([kept_slot, slot])
+        all_elements = concat_vecs([kept, elements]) if kept is not None else elements
+        if self.distinct:  # keep only values new to their group
+            _, first = first_appearance_groups(all_slot, key_codes(all_elements))
+            fresh = np.sort(first[first >= len(kept_slot)])
+            group_of, elements = touched[all_slot[fresh]], all_elements.take(fresh)
+        merged = reduce_groups(self.leaf, self.leaf.node.key, all_slot, all_elements, len(touched), frame, runtime)
+        self._add_block(group_of, elements)
+        self.result = _scatter(self.result, touched, merged, n)
+
+    def _gather(self, touched: np.ndarray) -> tuple[np.ndarray, Vec | None]:
+        """The kept values of groups ``touched`` (sorted), block by block, and each one's
+        place in ``touched``."""
+        slots, pieces = [], []
+        for groups, offsets, elements in self.blocks:
+            pos = np.searchsorted(groups, touched)
+            hit = pos < len(groups)
+            hit[hit] = groups[pos[hit]] == touched[hit]
+            if not hit.any():
+                continue
+            starts, ends = offsets[pos[hit]], offsets[pos[hit] + 1]
+            lengths = ends - starts
+            total = int(lengths.sum())
+            if total == 0:
+                continue
+            shift = np.repeat(starts - np.concatenate([[0], np.cumsum(lengths)[:-1]]), lengths)
+            index = np.arange(total, dtype=np.int64) + shift
+            slots.append(np.repeat(np.flatnonzero(hit), lengths))
+            pieces.append(elements.take(index))
+        if not pieces:
+            return np.zeros(0, np.int64), None
+        return np.concatenate(slots), pieces[0] if len(pieces) == 1 else concat_vecs(pieces)
+
+    def _add_block(self, group_of: np.ndarray, elements: Vec) -> None:
+        if len(group_of):
+            self.blocks.append(_block(group_of, elements))
+        if len(self.blocks) > MAX_BLOCKS:  # one block again (stable: row order within a group)
+            offsets = [np.repeat(g, np.diff(o)) for g, o, _ in self.blocks]
+            self.blocks = [_block(np.concatenate(offsets), concat_vecs([e for _, _, e in self.blocks]))]
+
+
+class DistinctState(ValuesState):
+    distinct = True
+
+
+def _block(group_of: np.ndarray, elements: Vec) -> tuple[np.ndarray, np.ndarray, Vec]:
+    order = np.argsort(group_of, kind="stable")
+    groups, counts = np.unique(group_of, return_counts=True)
+    offsets = np.zeros(len(groups) + 1, dtype=np.int64)
+    np.cumsum(counts, out=offsets[1:])
+    return groups, offsets, elements.take(order)
+
+
+STATES = {"fold": FoldState, "moments": MomentsState, "values": ValuesState, "distinct": DistinctState}
+
+
+class MergedAggregate:
+    """The merged partials of one :class:`Merge`, absorbing morsels' partials in order."""
+
+    def __init__(self, operator: Merge):
+        self.operator = operator
+        aggregate: PartialAggregate = operator.partial
+        self.grouped = aggregate.group is not None
+        self.keys: Vec | None = None
+        self.n_groups = 0 if self.grouped else 1
+        self.leaves = [STATES[leaf.partial.kind](leaf) for leaf in aggregate.leaves]
+        self.parts = 0  # morsel partials absorbed
+        self.touched = 0  # groups the last absorb recomputed
+
+    def absorb(self, part: MorselPartial, top: Frame, runtime: Runtime) -> None:
+        """Fold one morsel's partial (the next in row order) into the state."""
+        if self.grouped and part.n_groups == 0:
+            return  # a morsel without rows here
+        gid = self._global_groups(part)
+        n = self.n_groups
+        frame = Frame(len(gid), {}, top, lambda: np.zeros(len(gid), dtype=np.int64))
+        for state, partial in zip(self.leaves, part.leaves):
+            state.absorb(partial, gid, n, frame, runtime)
+        self.parts += 1
+        self.touched = len(gid)
+
+    def _global_groups(self, part: MorselPartial) -> np.ndarray:
+        """The kept group of each of the morsel's groups (new ones numbered after the kept)."""
+        if not self.grouped:
+            return np.zeros(1, dtype=np.int64)
+        assert part.keys is not None
+        n_old = self.n_groups
+        if self.keys is None or n_old == 0:
+            self.keys, self.n_groups = part.keys, part.n_groups
+            return np.arange(part.n_groups, dtype=np.int64)
+        codes = key_codes(concat_vecs([self.keys, part.keys]))
+        of_code = np.full(int(codes.max()) + 1, -1, dtype=np.int64)
+        of_code[codes[:n_old]] = np.arange(n_old, dtype=np.int64)
+        gid = of_code[codes[n_old:]]
+        new = gid < 0
+        if new.any():
+            gid[new] = n_old + np.arange(int(new.sum()), dtype=np.int64)
+            self.keys = concat_vecs([self.keys, part.keys.take(np.flatnonzero(new))])
+            self.n_groups = n_old + int(new.sum())
+        return gid
+
+    def result(self, top: Frame, runtime: Runtime) -> Vec:
+        """The aggregate's value (what :func:`partials.merge` gives for the same rows)."""
+        n = self.n_groups
+        values: dict[str, Vec] = {}
+        for leaf, state in zip(self.operator.partial.leaves, self.leaves):
+            assert state.result is not None
+            values[leaf.var] = state.result
+        if self.keys is not None:
+            values[KEY_VAR] = self.keys
+        frame = Frame(n, values, top, lambda: np.zeros(n, dtype=np.int64))
+        result = run(self.operator.body, frame, runtime)
+        return ListVec.single(result) if self.grouped else result
