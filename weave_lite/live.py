@@ -100,19 +100,19 @@ class LiveQuery:
 
     def poll(self) -> Any | None:
         """The new result if any table it reads has new commits, else ``None``."""
+        start = time.perf_counter()
         changed = []
         for name, snap in self._snapshots.items():
             newer = snap.table.poll(snap)
             if newer is not None:
-                changed.append((name, snap))
+                changed.append((name, snap, newer))
         if not changed:
             return None
         if self.path != INCREMENTAL:
             return self._refresh_full()
-        start = time.perf_counter()
         deltas = {}
-        for name, old in changed:
-            latest, appended, only_appends = _changes(old)
+        for name, old, newer in changed:
+            latest, appended, only_appends = _changes(old, newer)
             if not only_appends or latest.schema_version != old.schema_version:
                 return self._refresh_full()
             deltas[name] = (latest, appended)
@@ -185,9 +185,12 @@ class LiveQuery:
         return to_result(run(self._shell, frame, runtime))
 
 
-def _changes(old: Snapshot) -> tuple[Snapshot, list, bool]:
+def _changes(old: Snapshot, newer: Snapshot) -> tuple[Snapshot, list, bool]:
     """The newest snapshot, the segments appended since ``old`` and whether rows were only
     appended (compaction keeps the rows; a repair drops some)."""
+    kept = len(old.segments)
+    if newer.segments[:kept] == old.segments:  # the usual case: segments added at the end
+        return newer, list(newer.segments[kept:]), True
     latest, appended = old.table.changes_since(old.version)
     ops = {entry.get("op") for _, entry in old.table.log.read_entries(range(old.version + 1, latest.version + 1))}
     return latest, appended, ops <= {"append", "compact"}
