@@ -25,6 +25,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -123,13 +124,12 @@ def served_cpu(root: Path, seconds: float) -> None:
 def _subscribe(base: str, expr: str) -> dict:
     """Subscribe a panel expression and count the pushed results (in a thread)."""
     state: dict = {"pushes": 0, "paths": set()}
-    body = json.dumps({"expr": expr, "limit": 50}).encode()
-    req = urllib.request.Request(base + "/api/live", data=body, headers={"Content-Type": "application/json"})
-    stream = urllib.request.urlopen(req, timeout=600)
+    query = urllib.parse.urlencode({"expr": expr, "limit": 50})
+    stream = urllib.request.urlopen(f"{base}/api/live?{query}", timeout=600)
 
     def read() -> None:
         for line in stream:
-            if line.startswith(b"data:"):
+            if line.startswith(b"data:") and b'"live":true' in line.replace(b" ", b""):
                 message = json.loads(line[5:])
                 state["pushes"] += 1
                 state["paths"].add(message.get("path"))
