@@ -23,13 +23,14 @@ rounding (sums add in another order).
 from __future__ import annotations
 
 import numpy as np
+import pyarrow as pa
 
 from weave_lite.compile.physical import KEY_VAR, Leaf, Merge, PartialAggregate
 from weave_lite.execute.columns import concat_vecs, first_appearance_groups, key_codes
 from weave_lite.execute.executor import Frame, Runtime, run
 from weave_lite.execute.ops.reducers import finish_moments
 from weave_lite.execute.partials import MorselPartial, reduce_groups
-from weave_lite.execute.vectors import ListVec, Vec
+from weave_lite.execute.vectors import ArrayVec, GatheredVec, ListVec, Vec
 
 # Value blocks kept per leaf before they are merged into one (bounds the gathers' overhead).
 MAX_BLOCKS = 12
@@ -43,6 +44,22 @@ def _scatter(old: Vec | None, gid: np.ndarray, new: Vec, n: int) -> Vec:
     index = np.arange(n, dtype=np.int64)
     index[gid] = n_old + np.arange(len(gid), dtype=np.int64)
     return concat_vecs([old, new]).take(index)
+
+
+def hashable_values(vec: Vec) -> list | None:
+    """The values of ``vec`` as Python keys whose equality is :func:`key_codes`' (strings,
+    integers, booleans and timestamps as their integers), else None (floats: NaN, -0.0)."""
+    if not isinstance(vec, ArrayVec) or isinstance(vec, GatheredVec):
+        return None
+    array = vec.array
+    t = array.type
+    if pa.types.is_dictionary(t):
+        t = t.value_type
+    if pa.types.is_temporal(t) and not pa.types.is_dictionary(array.type):
+        return array.cast(pa.int64()).to_pylist()
+    if pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_integer(t) or pa.types.is_boolean(t):
+        return array.to_pylist()
+    return None
 
 
 def _rank(gid: np.ndarray, n: int) -> np.ndarray:
@@ -166,7 +183,43 @@ class ValuesState:
 
 
 class DistinctState(ValuesState):
+    """Each group's distinct values: as Python sets when the values hash like their key codes
+    (a touched group's count grows by its values not seen before: O(new values)), else as
+    value blocks (the reducer runs again over a touched group's distinct values)."""
+
     distinct = True
+    _seen: dict[int, set] | None = None
+
+    def absorb(self, partial: tuple, gid: np.ndarray, n: int, frame: Frame, runtime: Runtime) -> None:
+        local, elements = partial
+        values = hashable_values(elements)
+        if self.result is None and values is not None:
+            self._seen = {}
+        if self._seen is None or values is None:
+            self._seen = None
+            super().absorb(partial, gid, n, frame, runtime)
+            return
+        group_of = gid[np.asarray(local, dtype=np.int64)]
+        touched = np.sort(gid)
+        fresh = np.zeros(len(values), dtype=bool)
+        seen = self._seen
+        for j, (g, v) in enumerate(zip(group_of.tolist(), values)):
+            kept = seen.get(g)
+            if kept is None:
+                kept = seen[g] = set()
+            if v not in kept:
+                kept.add(v)
+                fresh[j] = True
+        index = np.flatnonzero(fresh)
+        slots = np.searchsorted(touched, group_of[index])
+        added = reduce_groups(self.leaf, self.leaf.node.key, slots, elements.take(index), len(touched), frame, runtime)
+        counts = np.asarray(added.to_arrow().to_numpy(zero_copy_only=False), dtype=np.int64)
+        n_old = 0 if self.result is None else self.result.length
+        if n_old:
+            assert self.result is not None
+            kept_counts = self.result.take(np.minimum(touched, n_old - 1)).to_arrow().to_numpy(zero_copy_only=False)
+            counts = counts + np.where(touched < n_old, kept_counts, 0)
+        self.result = _scatter(self.result, touched, ArrayVec(pa.array(counts, type=pa.int64())), n)
 
 
 def _block(group_of: np.ndarray, elements: Vec) -> tuple[np.ndarray, np.ndarray, Vec]:
@@ -190,6 +243,7 @@ class MergedAggregate:
         self.keys: Vec | None = None
         self.n_groups = 0 if self.grouped else 1
         self.leaves = [STATES[leaf.partial.kind](leaf) for leaf in aggregate.leaves]
+        self._index: dict | None = None  # kept key -> group, for keys hashable_values gives
         self.parts = 0  # morsel partials absorbed
         self.touched = 0  # groups the last absorb recomputed
 
@@ -213,14 +267,26 @@ class MergedAggregate:
         n_old = self.n_groups
         if self.keys is None or n_old == 0:
             self.keys, self.n_groups = part.keys, part.n_groups
+            values = hashable_values(part.keys)
+            self._index = None if values is None else {v: i for i, v in enumerate(values)}
             return np.arange(part.n_groups, dtype=np.int64)
-        codes = key_codes(concat_vecs([self.keys, part.keys]))
-        of_code = np.full(int(codes.max()) + 1, -1, dtype=np.int64)
-        of_code[codes[:n_old]] = np.arange(n_old, dtype=np.int64)
-        gid = of_code[codes[n_old:]]
-        new = gid < 0
-        if new.any():
+        values = hashable_values(part.keys) if self._index is not None else None
+        if values is not None and self._index is not None:  # a dict of the kept keys: O(new keys)
+            index = self._index
+            gid = np.fromiter((index.get(v, -1) for v in values), dtype=np.int64, count=len(values))
+            new = gid < 0
+            for j in np.flatnonzero(new):
+                index[values[j]] = len(index)
+                gid[j] = index[values[j]]
+        else:
+            self._index = None
+            codes = key_codes(concat_vecs([self.keys, part.keys]))
+            of_code = np.full(int(codes.max()) + 1, -1, dtype=np.int64)
+            of_code[codes[:n_old]] = np.arange(n_old, dtype=np.int64)
+            gid = of_code[codes[n_old:]]
+            new = gid < 0
             gid[new] = n_old + np.arange(int(new.sum()), dtype=np.int64)
+        if new.any():
             self.keys = concat_vecs([self.keys, part.keys.take(np.flatnonzero(new))])
             self.n_groups = n_old + int(new.sum())
         return gid
