@@ -30,7 +30,7 @@ from weave_lite.execute.columns import concat_vecs, first_appearance_groups, key
 from weave_lite.execute.executor import Frame, Runtime, run
 from weave_lite.execute.ops.reducers import finish_moments
 from weave_lite.execute.partials import MorselPartial, reduce_groups
-from weave_lite.execute.vectors import ArrayVec, GatheredVec, ListVec, Vec
+from weave_lite.execute.vectors import ArrayVec, ListVec, Vec
 
 # Value blocks kept per leaf before they are merged into one (bounds the gathers' overhead).
 MAX_BLOCKS = 12
@@ -49,7 +49,7 @@ def _scatter(old: Vec | None, gid: np.ndarray, new: Vec, n: int) -> Vec:
 def hashable_values(vec: Vec) -> list | None:
     """The values of ``vec`` as Python keys whose equality is :func:`key_codes`' (strings,
     integers, booleans and timestamps as their integers), else None (floats: NaN, -0.0)."""
-    if not isinstance(vec, ArrayVec) or isinstance(vec, GatheredVec):
+    if not isinstance(vec, ArrayVec):  # a GatheredVec too: its array is the gathered values
         return None
     array = vec.array
     t = array.type
