@@ -41,7 +41,7 @@ from weave_lite.compile.physical import (
     TopK,
     chain_root,
 )
-from weave_lite.compile.planner import PCall, PLambda, PNode, PVar
+from weave_lite.compile.planner import PCall, PConst, PLambda, PNode, PVar
 from weave_lite.execute.accumulate import MergedAggregate
 from weave_lite.execute.columns import as_list
 from weave_lite.execute.executor import Frame, Runtime, run
@@ -253,7 +253,10 @@ def explain_live(plan: PNode) -> str:
 
 
 def _scan_of(root: PCall) -> Scan:
-    return Scan(root.key, root.args[0].value, tuple(dict(root.hints).get("predicates", ())))  # type: ignore[union-attr]
+    name = root.args[0]
+    assert isinstance(name, PConst)  # chain_root returns only roots over a table name literal
+    predicates: Any = dict(root.hints).get("predicates", ())
+    return Scan(root.key, name.value, tuple(predicates))
 
 
 def _reads_table(node: PNode | None) -> bool:
@@ -302,7 +305,9 @@ class _Keeper:
 
     def rows(self, runtime: Runtime) -> list:
         """The stage's table (all of it at the start, the new rows on updates) as morsels."""
-        return split_morsels(runtime.load_arrow(self.scan.op, self.scan.table, self.scan.predicates), runtime.morsel_rows)
+        return split_morsels(
+            runtime.load_arrow(self.scan.op, self.scan.table, self.scan.predicates), runtime.morsel_rows
+        )
 
     def start(self, top: Frame, runtime: Runtime) -> None:
         self.value = run(self.stage, Frame(1, dict(top.vars), budget=runtime.budget), runtime)

@@ -16,7 +16,7 @@ from tests.server.test_browser import LIVE_TABLE, app, browser, expect, page, sh
 EXPR = f'stream_table("{LIVE_TABLE}").rows.sort(r => [r["lat"]], ["desc"])'
 
 
-def run_expr(page, panel, expr: str) -> None:
+def run_expr(page, panel, expr: str) -> None:  # noqa: F811
     editor = panel.locator(".expr-editor")
     editor.fill(expr)
     editor.press("Enter")

@@ -22,6 +22,8 @@ rounding (sums add in another order).
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pyarrow as pa
 
@@ -230,7 +232,7 @@ def _block(group_of: np.ndarray, elements: Vec) -> tuple[np.ndarray, np.ndarray,
     return groups, offsets, elements.take(order)
 
 
-STATES = {"fold": FoldState, "moments": MomentsState, "values": ValuesState, "distinct": DistinctState}
+STATES: dict[str, Any] = {"fold": FoldState, "moments": MomentsState, "values": ValuesState, "distinct": DistinctState}
 
 
 class MergedAggregate:

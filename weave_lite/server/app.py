@@ -62,7 +62,6 @@ from weave_lite.server.evaluator import (
     WorkerStartError,
 )
 from weave_lite.server.guard import LOOPBACK_NAMES, RequestGuard
-from weave_lite.server.live import LiveHub, LivePage
 from weave_lite.server.inputs import (
     MAX_OFFSET,
     ApiError,
@@ -72,6 +71,7 @@ from weave_lite.server.inputs import (
     parse_json,
     str_field,
 )
+from weave_lite.server.live import LiveHub, LivePage
 from weave_lite.server.worker import error_body
 from weave_lite.storage.names import TableName, data_root
 from weave_lite.storage.table import TableLog, list_tables

@@ -46,7 +46,9 @@ class LivePage:
             total = None if self.total is None else int(self.total.result)
             body["total"] = total
             end = self.offset + body["returned"]
-            body["next_offset"] = end if (end < total if total is not None else body["returned"] == self.limit) else None
+            body["next_offset"] = (
+                end if (end < total if total is not None else body["returned"] == self.limit) else None
+            )
         stats = self.rows.last_update
         body.update(
             expr=self.expr,
