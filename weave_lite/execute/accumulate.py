@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from weave_lite.compile.physical import KEY_VAR, Leaf, Merge, PartialAggregate
 from weave_lite.execute.columns import concat_vecs, first_appearance_groups, key_codes
@@ -61,6 +62,24 @@ def hashable_values(vec: Vec) -> list | None:
         return array.cast(pa.int64()).to_pylist()
     if pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_integer(t) or pa.types.is_boolean(t):
         return array.to_pylist()
+    return None
+
+
+def lookup_array(vec: Vec) -> pa.Array | None:
+    """``vec`` as one Arrow array whose equality (nulls equal) is :func:`key_codes`' (strings,
+    integers, booleans; timestamps as their integers), else None (floats: NaN, -0.0)."""
+    if not isinstance(vec, ArrayVec):
+        return None
+    array = vec.array
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    if pa.types.is_dictionary(array.type):
+        array = array.dictionary_decode()
+    t = array.type
+    if pa.types.is_temporal(t):
+        return array.cast(pa.int64())
+    if pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_integer(t) or pa.types.is_boolean(t):
+        return array
     return None
 
 
@@ -245,7 +264,7 @@ class MergedAggregate:
         self.keys: Vec | None = None
         self.n_groups = 0 if self.grouped else 1
         self.leaves = [STATES[leaf.partial.kind](leaf) for leaf in aggregate.leaves]
-        self._index: dict | None = None  # kept key -> group, for keys hashable_values gives
+        self._key_array: pa.Array | None = None  # the kept keys, for lookup_array's types
         self.parts = 0  # morsel partials absorbed
         self.touched = 0  # groups the last absorb recomputed
 
@@ -269,19 +288,19 @@ class MergedAggregate:
         n_old = self.n_groups
         if self.keys is None or n_old == 0:
             self.keys, self.n_groups = part.keys, part.n_groups
-            values = hashable_values(part.keys)
-            self._index = None if values is None else {v: i for i, v in enumerate(values)}
+            self._key_array = lookup_array(part.keys)
             return np.arange(part.n_groups, dtype=np.int64)
-        values = hashable_values(part.keys) if self._index is not None else None
-        if values is not None and self._index is not None:  # a dict of the kept keys: O(new keys)
-            index = self._index
-            gid = np.fromiter((index.get(v, -1) for v in values), dtype=np.int64, count=len(values))
+        keys = lookup_array(part.keys) if self._key_array is not None else None
+        if keys is not None and self._key_array is not None and keys.type == self._key_array.type:
+            # A hash lookup of the new keys among the kept ones (Arrow's, in C++).
+            found = pc.index_in(keys, value_set=self._key_array, skip_nulls=False)
+            gid = found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
             new = gid < 0
-            for j in np.flatnonzero(new):
-                index[values[j]] = len(index)
-                gid[j] = index[values[j]]
+            gid[new] = n_old + np.arange(int(new.sum()), dtype=np.int64)
+            if new.any():
+                self._key_array = pa.concat_arrays([self._key_array, keys.filter(pa.array(new))])
         else:
-            self._index = None
+            self._key_array = None
             codes = key_codes(concat_vecs([self.keys, part.keys]))
             of_code = np.full(int(codes.max()) + 1, -1, dtype=np.int64)
             of_code[codes[:n_old]] = np.arange(n_old, dtype=np.int64)
