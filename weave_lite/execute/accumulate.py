@@ -83,6 +83,71 @@ def lookup_array(vec: Vec) -> pa.Array | None:
     return None
 
 
+class SortedKeys:
+    """The kept group keys (an array from :func:`lookup_array`) sorted in numpy, with their
+    groups: the groups of new keys by binary search, O(new keys x log kept), where a hash
+    lookup would hash every kept key again on each update."""
+
+    def __init__(self, keys: pa.Array):
+        self.null_gid = -1
+        self.sorted, self.gid = _numpy_keys(keys[:0]), np.zeros(0, dtype=np.int64)
+        self.add(keys, np.arange(len(keys), dtype=np.int64))
+
+    def find(self, keys: pa.Array) -> np.ndarray:
+        """The group of each of ``keys`` (-1: not kept)."""
+        gid = np.full(len(keys), -1, dtype=np.int64)
+        valid = _valid(keys)
+        values = _numpy_keys(keys.filter(pa.array(valid)))
+        if len(self.sorted) and len(values):
+            if values.dtype != self.sorted.dtype:
+                values = values.astype(np.result_type(self.sorted.dtype, values.dtype))
+                self.sorted = self.sorted.astype(values.dtype)
+            order = np.argsort(values)  # searching in order: the kept keys' cache lines are reused
+            pos = np.minimum(np.searchsorted(self.sorted, values[order]), len(self.sorted) - 1)
+            found = np.empty(len(values), dtype=np.int64)
+            found[order] = np.where(self.sorted[pos] == values[order], self.gid[pos], -1)
+            gid[valid] = found
+        gid[~valid] = self.null_gid
+        return gid
+
+    def add(self, keys: pa.Array, gids: np.ndarray) -> None:
+        """Keep ``keys`` (not kept yet) as groups ``gids``."""
+        valid = _valid(keys)
+        if not valid.all():
+            self.null_gid = int(gids[~valid][0])
+        values = _numpy_keys(keys.filter(pa.array(valid)))
+        gids = gids[valid]
+        order = np.argsort(values, kind="stable")
+        values, gids = values[order], gids[order]
+        if values.dtype != self.sorted.dtype:  # a wider string: widen the kept ones
+            self.sorted = self.sorted.astype(np.result_type(self.sorted.dtype, values.dtype))
+        at = np.searchsorted(self.sorted, values)
+        self.sorted = np.insert(self.sorted, at, values)
+        self.gid = np.insert(self.gid, at, gids)
+
+
+def _valid(keys: pa.Array) -> np.ndarray:
+    if keys.null_count == 0:
+        return np.ones(len(keys), dtype=bool)
+    return keys.is_valid().to_numpy(zero_copy_only=False)
+
+
+def _numpy_keys(keys: pa.Array) -> np.ndarray:
+    """Non-null keys as a sortable numpy array (strings as fixed-width unicode)."""
+    if pa.types.is_string(keys.type) or pa.types.is_large_string(keys.type):
+        return keys.to_numpy(zero_copy_only=False).astype(str)
+    return keys.to_numpy(zero_copy_only=False)
+
+
+def searchable(keys: pa.Array | None) -> bool:
+    """Whether :class:`SortedKeys` can hold ``keys`` (numpy drops strings' trailing NULs)."""
+    if keys is None:
+        return False
+    if pa.types.is_string(keys.type) or pa.types.is_large_string(keys.type):
+        return not pc.any(pc.match_substring(keys, "\x00")).as_py()
+    return True
+
+
 def _rank(gid: np.ndarray, n: int) -> np.ndarray:
     """For groups 0..n-1 all listed in ``gid``: where each is in ``gid``."""
     where = np.empty(n, dtype=np.int64)
@@ -264,7 +329,7 @@ class MergedAggregate:
         self.keys: Vec | None = None
         self.n_groups = 0 if self.grouped else 1
         self.leaves = [STATES[leaf.partial.kind](leaf) for leaf in aggregate.leaves]
-        self._key_array: pa.Array | None = None  # the kept keys, for lookup_array's types
+        self._sorted: SortedKeys | None = None  # the kept keys, for lookup_array's types
         self.parts = 0  # morsel partials absorbed
         self.touched = 0  # groups the last absorb recomputed
 
@@ -288,19 +353,18 @@ class MergedAggregate:
         n_old = self.n_groups
         if self.keys is None or n_old == 0:
             self.keys, self.n_groups = part.keys, part.n_groups
-            self._key_array = lookup_array(part.keys)
+            first = lookup_array(part.keys)
+            self._sorted = SortedKeys(first) if first is not None and searchable(first) else None
             return np.arange(part.n_groups, dtype=np.int64)
-        keys = lookup_array(part.keys) if self._key_array is not None else None
-        if keys is not None and self._key_array is not None and keys.type == self._key_array.type:
-            # A hash lookup of the new keys among the kept ones (Arrow's, in C++).
-            found = pc.index_in(keys, value_set=self._key_array, skip_nulls=False)
-            gid = found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+        keys = lookup_array(part.keys) if self._sorted is not None else None
+        if keys is not None and self._sorted is not None and searchable(keys):
+            gid = self._sorted.find(keys)
             new = gid < 0
             gid[new] = n_old + np.arange(int(new.sum()), dtype=np.int64)
             if new.any():
-                self._key_array = pa.concat_arrays([self._key_array, keys.filter(pa.array(new))])
+                self._sorted.add(keys.filter(pa.array(new)), gid[new])
         else:
-            self._key_array = None
+            self._sorted = None
             codes = key_codes(concat_vecs([self.keys, part.keys]))
             of_code = np.full(int(codes.max()) + 1, -1, dtype=np.int64)
             of_code[codes[:n_old]] = np.arange(n_old, dtype=np.int64)
