@@ -133,9 +133,10 @@ def _valid(keys: pa.Array) -> np.ndarray:
 
 
 def _numpy_keys(keys: pa.Array) -> np.ndarray:
-    """Non-null keys as a sortable numpy array (strings as fixed-width unicode)."""
+    """Non-null keys as a sortable numpy array (strings as fixed-width UTF-8 bytes: their
+    order and equality are the strings', and compare as memcmp)."""
     if pa.types.is_string(keys.type) or pa.types.is_large_string(keys.type):
-        return keys.to_numpy(zero_copy_only=False).astype(str)
+        return keys.cast(pa.large_binary()).to_numpy(zero_copy_only=False).astype(np.bytes_)
     return keys.to_numpy(zero_copy_only=False)
 
 
@@ -274,10 +275,37 @@ class DistinctState(ValuesState):
     value blocks (the reducer runs again over a touched group's distinct values)."""
 
     distinct = True
+    ungrouped = False  # set for a whole-table aggregate: one group
     _seen: dict[int, set] | None = None
+    _sorted: SortedKeys | None = None
+    _sorted_type: pa.DataType | None = None
+
+    def _absorb_sorted(self, elements: Vec, n: int, frame: Frame, runtime: Runtime) -> bool:
+        """One group's distinct values kept sorted in numpy (binary search for the new ones);
+        False when the values cannot be (floats, strings holding NULs)."""
+        keys = lookup_array(elements)
+        if keys is None or not searchable(keys) or (self._sorted is not None and keys.type != self._sorted_type):
+            self._sorted = None
+            return False
+        if self._sorted is None:
+            self._sorted, self._sorted_type = SortedKeys(keys[:0]), keys.type
+        assert self._sorted is not None
+        fresh = np.flatnonzero(self._sorted.find(keys) < 0)
+        if len(fresh):
+            self._sorted.add(keys.take(pa.array(fresh)), np.zeros(len(fresh), dtype=np.int64))
+        slots = np.zeros(len(fresh), dtype=np.int64)
+        added = reduce_groups(self.leaf, self.leaf.node.key, slots, elements.take(fresh), 1, frame, runtime)
+        count = int(added.to_arrow()[0].as_py() or 0)
+        if self.result is not None:
+            count += int(self.result.to_arrow()[0].as_py() or 0)
+        self.result = ArrayVec(pa.array([count], type=pa.int64()))
+        return True
 
     def absorb(self, partial: tuple, gid: np.ndarray, n: int, frame: Frame, runtime: Runtime) -> None:
         local, elements = partial
+        sortable = self.ungrouped and self._seen is None and (self.result is None or self._sorted is not None)
+        if sortable and self._absorb_sorted(elements, n, frame, runtime):
+            return
         values = hashable_values(elements)
         if self.result is None and values is not None:
             self._seen = {}
@@ -329,6 +357,9 @@ class MergedAggregate:
         self.keys: Vec | None = None
         self.n_groups = 0 if self.grouped else 1
         self.leaves = [STATES[leaf.partial.kind](leaf) for leaf in aggregate.leaves]
+        for state in self.leaves:
+            if isinstance(state, DistinctState):
+                state.ungrouped = not self.grouped
         self._sorted: SortedKeys | None = None  # the kept keys, for lookup_array's types
         self.parts = 0  # morsel partials absorbed
         self.touched = 0  # groups the last absorb recomputed
