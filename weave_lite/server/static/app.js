@@ -1,6 +1,7 @@
 // The weave_lite panel page: tables, boards of panels, live updates. Plain ES modules, no build.
 import * as X from "./expr.js";
 import { drawBars, drawHistogram, drawLine } from "./plot.js";
+import { LiveFeed } from "./live.js";
 
 const PAGE_SIZES = [25, 50, 100, 500];
 const PLOT_LIMITS = { line: 5000, histogram: 10000, bar: 200 };
@@ -148,6 +149,7 @@ class Panel {
     );
     this.kindSelect.value = this.kind;
     this.updated = h("span", { class: "panel-updated" });
+    this.live = new LiveFeed((r) => this.showLive(r)); // pushed pages of a table panel
     this.body = h("div", { class: "panel-body" });
     this.root = h(
       "section",
@@ -159,6 +161,8 @@ class Panel {
         h("span", { class: "panel-title", text: this.id }),
         h("span", { class: "spacer" }),
         this.updated,
+        this.live.label,
+        this.live.pauseBtn,
         h("button", { type: "button", class: "panel-remove", title: "remove panel", "aria-label": "remove panel", onclick: () => removePanel(this) }, "×"),
       ),
       h(
@@ -224,6 +228,7 @@ class Panel {
   setKind(kind) {
     if (kind === this.kind) return;
     this.kind = kind;
+    this.live.stop();
     this.buildBody();
     this.refresh();
   }
@@ -417,6 +422,7 @@ class Panel {
       this.pageInfo.textContent = "";
       this.prevBtn.disabled = this.nextBtn.disabled = true;
       this.renderGroupSelect({ group: null });
+      this.live.stop();
       this.root.dataset.state = "empty";
       return;
     }
@@ -428,6 +434,7 @@ class Panel {
         r = await evaluate(expr, this.offset, this.pageSize);
       }
     } catch (err) {
+      this.live.stop();
       if (expr === this.expr.trim()) this.showError(err);
       this.table.classList.add("stale");
       this.scalar.classList.add("stale");
@@ -439,6 +446,14 @@ class Panel {
     this.table.classList.remove("stale");
     this.scalar.classList.remove("stale");
     this.showError(null);
+    this.renderTable(r);
+    this.stamp(r);
+    this.live.follow(expr, this.offset, this.pageSize);
+  }
+
+  showLive(r) {
+    if (this.kind !== "table" || r.expr !== this.expr.trim() || r.offset !== this.offset) return;
+    this.result = r;
     this.renderTable(r);
     this.stamp(r);
   }
@@ -687,6 +702,7 @@ class Panel {
 // -- board ---------------------------------------------------------------------------------------
 
 function setPanels(specs) {
+  state.panels.forEach((p) => p.live.stop());
   state.panels = specs.map((s) => new Panel(s));
   const ids = state.panels.map((p) => Number(String(p.id).replace(/^p/, "")) || 0);
   state.nextId = Math.max(0, ...ids) + 1;
@@ -706,6 +722,7 @@ function addPanel(kind) {
 }
 
 function removePanel(panel) {
+  panel.live.stop();
   state.panels = state.panels.filter((p) => p !== panel);
   panel.root.remove();
 }
@@ -839,7 +856,7 @@ function connectEvents() {
       loadTables();
     }
     state.schemas.delete(ev.table);
-    for (const p of state.panels) if (p.reads(ev.table)) p.refresh();
+    for (const p of state.panels) if (p.reads(ev.table) && !p.live.holds()) p.refresh();
   });
 }
 
