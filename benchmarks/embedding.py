@@ -47,12 +47,14 @@ def polars_lazy_queries() -> dict:
     lo, hi = q8_bounds()
     return {
         "Q1 filter+count": lambda lf: lf.filter(pl.col("latency") > 100).select(pl.len()).collect(),
-        "Q2 groupby model": lambda lf: lf.group_by("model")
-        .agg(pl.len(), pl.col("latency").mean().alias("avg"), pl.col("latency").max().alias("max"))
-        .collect(),
-        "Q8 1% time range": lambda lf: lf.filter((pl.col("timestamp") >= lo) & (pl.col("timestamp") < hi))
-        .select(pl.len())
-        .collect(),
+        "Q2 groupby model": lambda lf: (
+            lf.group_by("model")
+            .agg(pl.len(), pl.col("latency").mean().alias("avg"), pl.col("latency").max().alias("max"))
+            .collect()
+        ),
+        "Q8 1% time range": lambda lf: (
+            lf.filter((pl.col("timestamp") >= lo) & (pl.col("timestamp") < hi)).select(pl.len()).collect()
+        ),
     }
 
 

@@ -159,7 +159,15 @@ def test_sql_command(table_root):
     from weave_lite.cli import main
 
     out = CliRunner().invoke(
-        main, ["sql", 'select model, count(*) as n from "e/p/t" group by 1 order by 1', "--root", str(table_root), "-f", "json"]
+        main,
+        [
+            "sql",
+            'select model, count(*) as n from "e/p/t" group by 1 order by 1',
+            "--root",
+            str(table_root),
+            "-f",
+            "json",
+        ],
     )
     assert out.exit_code == 0, out.output
     got = json.loads(out.output)
@@ -215,9 +223,9 @@ WHERE = {  # SQL text -> the same condition over a column constructor (ds.field 
     "lat is null": lambda c: c("lat").is_null(),
     "maybe is null": lambda c: c("maybe").is_null(),
     "maybe >= 60": lambda c: c("maybe") >= 60,
-    f"timestamp >= '{SINCE.isoformat()}'": lambda c: c("timestamp") >= pa.scalar(SINCE, pa.timestamp("us", "UTC"))
-    if c is ds.field
-    else c("timestamp") >= SINCE,
+    f"timestamp >= '{SINCE.isoformat()}'": lambda c: (
+        c("timestamp") >= pa.scalar(SINCE, pa.timestamp("us", "UTC")) if c is ds.field else c("timestamp") >= SINCE
+    ),
 }
 
 
@@ -239,7 +247,9 @@ def test_engine_never_loses_rows_of_a_column_with_nulls(table_root, engine):
     assert count_where(engine, dataset, "lat > 5") == sum(1 for r in rows if r["lat"] is not None and r["lat"] > 5)
     assert count_where(engine, dataset, "lat is null") == sum(r["lat"] is None for r in rows)
     assert count_where(engine, dataset, "maybe is null") == PER_SEGMENT  # the all-null segment
-    assert count_where(engine, dataset, "maybe >= 60") == sum(1 for r in rows if r["maybe"] is not None and r["maybe"] >= 60)
+    assert count_where(engine, dataset, "maybe >= 60") == sum(
+        1 for r in rows if r["maybe"] is not None and r["maybe"] >= 60
+    )
 
 
 @pytest.mark.parametrize("engine", ENGINES)
