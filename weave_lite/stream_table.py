@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pyarrow as pa
 
+from weave_lite.flat_rows import FlatRows
 from weave_lite.row_validation import normalize_row, normalize_rows
 from weave_lite.storage.bulk_input import normalize_batch
 from weave_lite.storage.names import TableName
@@ -90,6 +91,7 @@ class StreamTable:
         self._writer: BackgroundWriter | None = None
         self._start_lock = threading.Lock()
         self._logged_once = False
+        self._flat = FlatRows()
 
     # -- names ---------------------------------------------------------------------------------
 
@@ -119,10 +121,17 @@ class StreamTable:
         table's panel URL on the first call, ``None`` after.
         """
         now = time.time_ns() // 1000
-        item: dict | BatchItem | RowsItem
-        if type(row_or_rows) is dict:  # the hot path: one row, queued as its private copy
-            item = normalize_row(row_or_rows)
-            item[TIME_KEY] = now
+        item: dict | tuple | BatchItem | RowsItem
+        if type(row_or_rows) is dict:  # the hot path: one row
+            # A flat row of the known shape is queued as a tuple (see flat_rows); any other
+            # row is fully validated (raising here when bad) and queued as its private copy.
+            item = self._flat.pack(row_or_rows, now)
+            if item is None:
+                copy = normalize_row(row_or_rows)
+                item = self._flat.learn(copy, now)
+                if item is None:
+                    copy[TIME_KEY] = now
+                    item = copy
             n = 1
         elif _is_bulk(row_or_rows):
             batch = self._bulk_batch(row_or_rows, now)
