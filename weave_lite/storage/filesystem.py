@@ -161,11 +161,7 @@ class LogFileSystem:
         checksum is taken over exactly the bytes written.  A failed write removes its partial
         file, so that an outage leaves no litter.
         """
-        sink = pa.BufferOutputStream()
-        with ipc.new_file(sink, schema) as writer:
-            for b in batches:
-                writer.write_batch(b)
-        data = sink.getvalue()
+        data = _serialize(batches, schema)
         path = self.full(rel)
         try:
             _write_durably(path, data)
@@ -183,21 +179,29 @@ class LogFileSystem:
         """
         full = self.full(rel)
         try:
-            source = self.arrow_fs.open_input_file(full)  # a memory map (use_mmap=True)
-        except FileNotFoundError:
-            raise CorruptTableError(full, "segment file is missing") from None
-        if expected_bytes is not None and source.size() != expected_bytes:
-            raise CorruptTableError(full, f"segment is {source.size()} bytes, its commit recorded {expected_bytes}")
-        try:
-            table = ipc.open_file(source).read_all()
-            table.validate()  # cheap structural check (buffer sizes), so damage cannot crash a kernel
-            return table
+            # The structural check (buffer sizes, string offsets), so that damage cannot crash a
+            # kernel, runs on a map of its own that is closed after: the pages it touches (the
+            # offsets of every string column) then leave this process's memory, and the table
+            # returned maps in only what a query reads.
+            with self._open_segment(full, expected_bytes) as source:
+                ipc.open_file(source).read_all().validate()
+            return ipc.open_file(self._open_segment(full, expected_bytes)).read_all()
         except OSError as exc:
             if exc.errno is not None:  # a real I/O error, not damage: the caller reports it
                 raise
             raise CorruptTableError(full, f"not a readable Arrow IPC file ({exc})") from None
         except pa.ArrowException as exc:  # ArrowInvalid, ArrowTypeError, ... on damaged bytes
             raise CorruptTableError(full, f"not a readable Arrow IPC file ({exc})") from None
+
+    def _open_segment(self, full: str, expected_bytes: int | None) -> pa.NativeFile:
+        try:
+            source = self.arrow_fs.open_input_file(full)  # a memory map (use_mmap=True)
+        except FileNotFoundError:
+            raise CorruptTableError(full, "segment file is missing") from None
+        if expected_bytes is not None and source.size() != expected_bytes:
+            source.close()
+            raise CorruptTableError(full, f"segment is {source.size()} bytes, its commit recorded {expected_bytes}")
+        return source
 
     def checksum(self, rel: str) -> str:
         """The checksum of a file's bytes (read in full: used by ``weave-lite check``)."""
@@ -209,6 +213,24 @@ class LogFileSystem:
 
     def fsync_folder(self, rel: str) -> None:
         _fsync_dir(self.full(rel))
+
+
+def _serialize(batches: list[pa.RecordBatch], schema: pa.Schema) -> pa.Buffer:
+    """The IPC file of ``batches``, in one buffer allocated at its exact size.
+
+    Sized by a dry run first (it copies nothing): a growing output stream would reallocate and
+    copy as it doubles, touching about twice the memory, and fresh memory is what a write of a
+    large segment spends most of its time on (notably in a VM).
+    """
+    mock = pa.MockOutputStream()
+    with ipc.new_file(mock, schema) as writer:
+        for b in batches:
+            writer.write_batch(b)
+    data = pa.allocate_buffer(mock.size())
+    with ipc.new_file(pa.FixedSizeBufferWriter(data), schema) as writer:
+        for b in batches:
+            writer.write_batch(b)
+    return data
 
 
 def replace_durably(path: str | os.PathLike, data: bytes) -> None:

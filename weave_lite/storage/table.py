@@ -386,6 +386,10 @@ def _project(schema: pa.Schema, columns: Sequence[str] | None) -> pa.Schema:
 def conform_table(table: pa.Table, schema: pa.Schema, columns: Sequence[str] | None = None) -> pa.Table:
     """Conform a segment's table to ``schema`` (projected to ``columns``)."""
     target = _project(schema, columns)
+    if table.schema.equals(target):
+        # Already conformed (the usual case): no new table, whose construction would validate
+        # every column again and so map in the offsets of string columns no query reads.
+        return table
     arrays = []
     for f in target:
         idx = table.schema.get_field_index(f.name)
