@@ -198,9 +198,10 @@ class LogFileSystem:
             source = self.arrow_fs.open_input_file(full)  # a memory map (use_mmap=True)
         except FileNotFoundError:
             raise CorruptTableError(full, "segment file is missing") from None
-        if expected_bytes is not None and source.size() != expected_bytes:
+        size = source.size()
+        if expected_bytes is not None and size != expected_bytes:
             source.close()
-            raise CorruptTableError(full, f"segment is {source.size()} bytes, its commit recorded {expected_bytes}")
+            raise CorruptTableError(full, f"segment is {size} bytes, its commit recorded {expected_bytes}")
         return source
 
     def checksum(self, rel: str) -> str:
