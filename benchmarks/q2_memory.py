@@ -23,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from queries import TABLE, build, weave_queries  # noqa: E402
+from queries import TABLE, build, weave_queries
 
 HWM = "int([l for l in open('/proc/self/status') if l.startswith('VmHWM')][0].split()[1]) * 1024"
 
@@ -78,7 +78,9 @@ def main() -> None:
     except subprocess.CalledProcessError:
         print("  DuckDB peer: not available")
         return
-    print(f"  peer DuckDB (dataset scan) above its own baseline {(peer[0] - peer[1]) / mib:.0f} MiB = {(peer[0] - peer[1]) / cols:.2f}x")
+    print(
+        f"  peer DuckDB (dataset scan) above its own baseline {(peer[0] - peer[1]) / mib:.0f} MiB = {(peer[0] - peer[1]) / cols:.2f}x"
+    )
 
 
 if __name__ == "__main__":

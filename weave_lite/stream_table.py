@@ -125,13 +125,13 @@ class StreamTable:
         if type(row_or_rows) is dict:  # the hot path: one row
             # A flat row of the known shape is queued as a tuple (see flat_rows); any other
             # row is fully validated (raising here when bad) and queued as its private copy.
-            item = self._flat.pack(row_or_rows, now)
-            if item is None:
+            packed = self._flat.pack(row_or_rows, now)
+            if packed is None:
                 copy = normalize_row(row_or_rows)
-                item = self._flat.learn(copy, now)
-                if item is None:
+                packed = self._flat.learn(copy, now)
+                if packed is None:
                     copy[TIME_KEY] = now
-                    item = copy
+            item = copy if packed is None else packed
             n = 1
         elif _is_bulk(row_or_rows):
             batch = self._bulk_batch(row_or_rows, now)

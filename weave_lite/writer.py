@@ -28,14 +28,14 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from operator import itemgetter
 from dataclasses import dataclass
+from operator import itemgetter
 
 import numpy as np
 import pyarrow as pa
 
-from weave_lite.flat_rows import shape_keys
 from weave_lite.errors import BackgroundWriterError, CorruptTableError, WeaveError
+from weave_lite.flat_rows import shape_keys
 from weave_lite.storage.table import PendingAppend, TableLog
 from weave_lite.storage.values import (
     UTC_TIMESTAMP,
@@ -383,7 +383,7 @@ class BackgroundWriter:
 
 def _tuple_row(item: tuple) -> dict:
     """A flat-row tuple as the dict the general path takes."""
-    row = dict(zip(shape_keys(item[0]), item[2:]))
+    row: dict = dict(zip(shape_keys(item[0]), item[2:]))
     row[TIME_KEY] = item[1]
     return row
 
