@@ -29,6 +29,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import repeat, starmap
 from operator import itemgetter
 
 import numpy as np
@@ -138,7 +139,9 @@ class BackgroundWriter:
             ) from failure
         self._queue.append(item)
         self._pending_rows += rows
-        if self._pending_rows >= self.batch_rows:
+        if self._pending_rows >= self.batch_rows and not self._wake.is_set():
+            # Event.set takes a lock and notifies: once is enough while the writer is busy
+            # (a set event stays set until the writer clears it and takes the queue).
             self._wake.set()
 
     def flush(self, timeout: float | None = None) -> None:
@@ -274,14 +277,15 @@ class BackgroundWriter:
         queue = self._queue
         popleft = queue.popleft
         # Items appended meanwhile stay queued for the next round (popleft is atomic).
-        taken = [popleft() for _ in range(min(len(queue), MAX_SEGMENT_ROWS))]
+        # (starmap: the pops run in C, a queue of 100k single rows is common.)
+        taken = list(starmap(popleft, repeat((), min(len(queue), MAX_SEGMENT_ROWS))))
         barrier = None
-        for i, item in enumerate(taken):
-            if type(item) is FlushItem:
-                barrier = item
-                queue.extendleft(reversed(taken[i + 1 :]))  # after the barrier: next round
-                del taken[i:]
-                break
+        types = list(map(type, taken))
+        if FlushItem in types:
+            i = types.index(FlushItem)
+            barrier = taken[i]
+            queue.extendleft(reversed(taken[i + 1 :]))  # after the barrier: next round
+            del taken[i:]
         self._pending_rows = max(0, self._pending_rows - _count_rows(taken))
         return taken, barrier
 
@@ -312,6 +316,8 @@ class BackgroundWriter:
 
     def _build(self, items: list) -> pa.RecordBatch:
         """One record batch from queued items: runs of rows are converted together."""
+        if BatchItem not in set(map(type, items)):  # rows only (the common case): one run
+            return self._rows_batch(items)
         batches: list[pa.RecordBatch] = []
         run: list = []
         for item in items:
