@@ -188,3 +188,35 @@ def test_conform_table_returns_a_conformed_segment_as_it_is():
     assert conform_table(table, table.schema) is table
     wider = pa.schema([("a", pa.float64()), ("b", pa.string())])
     assert conform_table(table, wider).column("a").to_pylist() == [1.0, 2.0]
+
+
+def test_streamed_segment_write_checksums_the_bytes_on_disk_and_cleans_up_on_enospc(tmp_path, monkeypatch):
+    import errno
+
+    import xxhash
+
+    from weave_lite.storage import filesystem
+
+    batch = pa.record_batch({"a": list(range(100_000)), "s": [f"v{i}" for i in range(100_000)]})
+    path = str(tmp_path / "seg.arrow")
+    size, checksum = filesystem._write_segment_file(path, [batch], batch.schema)
+    with open(path, "rb") as f:
+        data = f.read()
+    assert size == len(data) and checksum == xxhash.xxh3_64_hexdigest(data)
+    assert pa.ipc.open_file(pa.py_buffer(data)).read_all().to_batches() == [batch]
+
+    real_write = os.write
+    calls = []
+
+    def full_disk(fd, view):
+        calls.append(len(view))
+        if len(calls) > 2:  # fail mid-file, after some bytes landed
+            raise OSError(errno.ENOSPC, "injected ENOSPC")
+        return real_write(fd, view)
+
+    monkeypatch.setattr(os, "write", full_disk)
+    other = str(tmp_path / "other.arrow")
+    with pytest.raises(OSError) as info:
+        filesystem._write_segment_file(other, [batch], batch.schema)
+    assert info.value.errno == errno.ENOSPC
+    assert not os.path.exists(other)
