@@ -22,6 +22,7 @@ import numpy as np
 import pyarrow as pa
 
 from weave_lite.errors import WeaveError
+from weave_lite.flat_rows import FlatRows
 from weave_lite.panel_links import DEFAULT_PORT  # noqa: F401  (re-exported: the old home)
 from weave_lite.panel_links import panel_url as _panel_url
 from weave_lite.row_validation import normalize_row, normalize_rows
@@ -93,6 +94,7 @@ class StreamTable:
         self._writer: BackgroundWriter | None = None
         self._start_lock = threading.Lock()
         self._logged_once = False
+        self._flat = FlatRows()
 
     # -- names ---------------------------------------------------------------------------------
 
@@ -130,10 +132,17 @@ class StreamTable:
         table's panel URL on the first call, ``None`` after.
         """
         now = time.time_ns() // 1000
-        item: dict | BatchItem | RowsItem
-        if type(row_or_rows) is dict:  # the hot path: one row, queued as its private copy
-            item = normalize_row(row_or_rows)
-            item[TIME_KEY] = now
+        item: dict | tuple | BatchItem | RowsItem
+        if type(row_or_rows) is dict:  # the hot path: one row
+            # A flat row of the known shape is queued as a tuple (see flat_rows); any other
+            # row is fully validated (raising here when bad) and queued as its private copy.
+            packed = self._flat.pack(row_or_rows, now)
+            if packed is None:
+                copy = normalize_row(row_or_rows)
+                packed = self._flat.learn(copy, now)
+                if packed is None:
+                    copy[TIME_KEY] = now
+            item = copy if packed is None else packed
             n = 1
         elif _is_bulk(row_or_rows):
             batch = self._bulk_batch(row_or_rows, now)
