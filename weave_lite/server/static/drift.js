@@ -10,7 +10,7 @@ const PAD = { l: 6, r: 6, t: 6, b: 16 };
 const COLORS = { reference: "#94a3b8", current: "#1f6feb" };
 
 const CSS = `
-.drift-view { display: grid; grid-template-columns: repeat(auto-fill, minmax(280px, 1fr)); gap: 10px; margin: 6px 0 10px; }
+.drift-view { display: grid; align-items: start; grid-template-columns: repeat(auto-fill, minmax(280px, 1fr)); gap: 10px; margin: 6px 0 10px; }
 .drift-card { border: 1px solid var(--border); border-radius: 8px; padding: 8px 10px; background: #fff; }
 .drift-card.drifted { border-color: #f04438; box-shadow: inset 3px 0 0 #f04438; }
 .drift-card header { display: flex; align-items: baseline; gap: 6px; }
