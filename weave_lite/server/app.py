@@ -72,6 +72,7 @@ from weave_lite.server.inputs import (
     str_field,
 )
 from weave_lite.server.live import LiveHub, LivePage
+from weave_lite.server.profile_reports import profile_reports
 from weave_lite.server.worker import error_body
 from weave_lite.storage.names import TableName, data_root
 from weave_lite.storage.table import TableLog, list_tables
@@ -333,6 +334,7 @@ def _routes(server: PanelServer) -> list:
                     "GET|PUT|POST|DELETE /api/boards/{name}",
                     "GET /api/events",
                     "GET /api/live",
+                    "GET /api/profiles/{entity}/{project}/{table}",
                 ],
             }
         )
@@ -428,6 +430,9 @@ def _routes(server: PanelServer) -> list:
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
 
+    async def api_profiles(request: Request) -> Response:
+        return SafeJSONResponse(await run_in_threadpool(profile_reports, server.root, request.path_params["name"]))
+
     async def api_not_found(request: Request) -> Response:
         raise ApiError(404, f"no API endpoint {request.method} {request.url.path}")
 
@@ -448,6 +453,7 @@ def _routes(server: PanelServer) -> list:
         Route("/api/boards/{name:path}", api_board, methods=["GET", "PUT", "POST", "DELETE"]),
         Route("/api/events", api_events),
         Route("/api/live", api_live),
+        Route("/api/profiles/{name:path}", api_profiles),
         Route("/api/{rest:path}", api_not_found, methods=["GET", "POST", "PUT", "DELETE", "PATCH"]),
         Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
     ]

@@ -2,6 +2,7 @@
 import * as X from "./expr.js";
 import { drawBars, drawHistogram, drawLine } from "./plot.js";
 import { LiveFeed } from "./live.js";
+import { showDrift, showProfileReports } from "./drift.js";
 
 const PAGE_SIZES = [25, 50, 100, 500];
 const PLOT_LIMITS = { line: 5000, histogram: 10000, bar: 200 };
@@ -460,6 +461,7 @@ class Panel {
 
   renderTable(r) {
     const desc = X.describe(this.expr);
+    showDrift(this.table.parentElement, r); // a drift report also gets its drift view
     if (r.kind === "scalar") {
       this.scalar.hidden = false;
       this.scalar.textContent = typeof r.value === "object" && r.value !== null ? JSON.stringify(r.value, null, 2) : cellText(r.value, r.type) ?? "null";
@@ -900,6 +902,8 @@ async function route() {
     setTitle("");
     setPanels([{ kind: "table", expr: "" }]);
   }
+  const shown = /^\/table\/(.+)$/.exec(path); // a table's page lists its profile windows' reports
+  showProfileReports(document.getElementById("panels"), shown ? decodeURIComponent(shown[1]) : null);
   renderTables();
 }
 
