@@ -24,10 +24,9 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
-import pyarrow.dataset as ds
 
 from weave_lite.errors import StorageError, TableNotFoundError
 from weave_lite.storage.dataset import snapshot_batches, snapshot_dataset
@@ -36,6 +35,9 @@ from weave_lite.storage.log import LOG_DIR, SEGMENT_DIR, CommitLog, LogState
 from weave_lite.storage.names import NAME_PART, ObjectRoot, TableName, data_root
 from weave_lite.storage.segments import SegmentInfo, compute_stats, may_match
 from weave_lite.storage.values import conform, unify_schemas
+
+if TYPE_CHECKING:  # pyarrow.dataset (with pandas, ~0.2 s) is imported where a dataset is made
+    import pyarrow.dataset as ds
 
 
 class TableLog:
