@@ -41,8 +41,6 @@ from weave_lite.execute.results import to_python, to_result
 from weave_lite.graph.nodes import Node
 from weave_lite.graph.printer import render
 from weave_lite.graph.recursion import ensure_headroom
-from weave_lite.lang.parser import deadline as parse_deadline
-from weave_lite.lang.parser import parse
 from weave_lite.sources import MAX_TABLE_DEPTH, TableSources
 from weave_lite.threads import default_threads
 
@@ -54,6 +52,8 @@ _Sources = TableSources  # the old private name (tests use it)
 
 @functools.lru_cache(maxsize=PLAN_CACHE_SIZE)
 def _parse_cached(text: str) -> Node:
+    from weave_lite.lang.parser import parse  # Lark (~0.1 s) loads on the first parse
+
     return parse(text)
 
 
@@ -383,6 +383,8 @@ def evaluate(
     root themselves (a local folder they share, or an ``s3://`` root), and the results are
     identical to a local run with the same ``morsel_rows`` (see :mod:`weave_lite.distributed`).
     """
+    from weave_lite.lang.parser import deadline as parse_deadline
+
     budget = _budget(max_memory, timeout, budget)
     with parse_deadline(budget.check if budget.limited else None):  # a long text takes a while
         compiled = compile(expr)

@@ -137,8 +137,6 @@ def run_remote(
     """One task on one morsel, computed from scratch where the morsel is read (a Dask worker):
     the task (a plan part), the morsel's descriptor, the evaluation's top-level variables (as
     Vecs of one element) and its clock.  Returns a partial, rows or a whole result."""
-    from weave_lite.execute import ops  # noqa: F401  (a worker's kernels: registered on first use)
-
     return run_detached(task, read_morsel(morsel), vars, now)
 
 

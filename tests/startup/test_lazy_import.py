@@ -20,6 +20,7 @@ HEAVY = (
     "weave_lite.execute.ops",  # the op kernels: they import the Numba kernels
     "pyarrow.dataset",  # loads pandas (~0.2 s)
     "pandas",
+    "lark",  # the parser's library (~0.1 s): loaded on the first parse
 )
 # weave_lite.kernels.* are Numba modules, apart from the fused kernel's plain opcodes (which the
 # planner's fusing rewrite reads).
