@@ -91,8 +91,8 @@ import sys, time, json
 t = time.perf_counter()
 import {module}
 took = time.perf_counter() - t
-heavy = sorted({{m.split(".")[0] if not m.startswith("weave_lite") else m for m in sys.modules
-                if any(m == h.rstrip(".") or m.startswith(h if h.endswith(".") else h + ".") for h in {heavy!r})}})
+heavy = sorted({{h.rstrip(".") for m in sys.modules for h in {heavy!r}
+                if m == h.rstrip(".") or m.startswith(h if h.endswith(".") else h + ".")}})
 print(json.dumps({{"s": took, "heavy": heavy}}))
 """
 
