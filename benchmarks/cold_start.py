@@ -1,20 +1,25 @@
-"""Cold start: what a fresh process pays for Numba's compiled kernels.
+"""Cold start, as a user feels it: fresh processes only.
 
-    python benchmarks/cold_start.py
+    python benchmarks/cold_start.py [--rows 1000000] [--runs 5]
 
-Runs the same queries (every engine kernel family that Numba compiles: grouping, moments,
-extremes, quantiles, fused arithmetic, rolling windows) in three fresh processes:
-
-1. with an empty Numba cache (``NUMBA_CACHE_DIR`` pointed at a new folder): every kernel is
-   compiled, as on the very first run after installing;
-2. with that cache filled: kernels load from disk (``cache=True``), as every later process;
-3. the same process running the queries a second time: the steady state.
+1. ``import weave_lite`` in a fresh process (median of ``--runs``), beside ``import pyarrow``
+   (its floor: weave_lite needs pyarrow) and which heavy modules it loaded;
+2. a fresh ``weave-lite query`` process (``python -m weave_lite.cli query``) for a count and a
+   per-group p95 over the table in weave_lite's own log, against a fresh ``python -c 'import
+   duckdb; ...'`` process running the same query on the same rows, in a DuckDB database file
+   (its native table) and in a Parquet file; the ratio is to the faster of the two (medians);
+3. the first query after installing: the count and the per-group p95 with an empty
+   ``NUMBA_CACHE_DIR`` (every kernel they use compiles), then with that cache filled;
+4. (``--kernels``) every kernel family Numba compiles (grouping, moments, extremes,
+   quantiles, fused arithmetic, rolling windows), cold and warm cache, as before.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -50,11 +55,13 @@ print(json.dumps({"import": imported - start, "first": first - imported, "second
 
 def run_child(cache_dir: str) -> dict:
     env = dict(os.environ, NUMBA_CACHE_DIR=cache_dir)
-    out = subprocess.run([sys.executable, "-c", CHILD, json.dumps(QUERIES)], env=env, capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", CHILD, json.dumps(QUERIES)], env=env, capture_output=True, text=True, check=True
+    )
     return json.loads(out.stdout)
 
 
-def main() -> None:
+def kernel_families() -> None:
     with tempfile.TemporaryDirectory() as cache_dir:
         start = time.perf_counter()
         cold = run_child(cache_dir)
@@ -63,8 +70,126 @@ def main() -> None:
         warm = run_child(cache_dir)
         warm_wall = time.perf_counter() - start
     print(f"{'':34s} {'import':>8s} {'first run':>10s} {'second run':>11s} {'process':>9s}")
-    print(f"{'empty Numba cache (compiles)':34s} {cold['import']:7.2f}s {cold['first']:9.2f}s {cold['second'] * 1e3:9.1f}ms {cold_wall:8.2f}s")
-    print(f"{'filled Numba cache (loads)':34s} {warm['import']:7.2f}s {warm['first']:9.2f}s {warm['second'] * 1e3:9.1f}ms {warm_wall:8.2f}s")
+    print(
+        f"{'empty Numba cache (compiles)':34s} {cold['import']:7.2f}s {cold['first']:9.2f}s {cold['second'] * 1e3:9.1f}ms {cold_wall:8.2f}s"
+    )
+    print(
+        f"{'filled Numba cache (loads)':34s} {warm['import']:7.2f}s {warm['first']:9.2f}s {warm['second'] * 1e3:9.1f}ms {warm_wall:8.2f}s"
+    )
+
+
+TABLE = "bench/cold/t"
+WEAVE = {
+    "count": f'stream_table("{TABLE}").rows.count',
+    "p95 by group": f'stream_table("{TABLE}").rows.groupby(r => r["m"]).map(g => {{m: g.groupkey, p: g["x"].quantile(0.95)}})',
+}
+SQL = {"count": "SELECT count(*) FROM {t}", "p95 by group": "SELECT m, quantile_cont(x, 0.95) AS p FROM {t} GROUP BY m"}
+HEAVY = ("numba", "pandas", "pyarrow.dataset", "weave_lite.kernels.", "weave_lite.execute.ops", "lark")
+
+IMPORT_CHILD = r"""
+import sys, time, json
+t = time.perf_counter()
+import {module}
+took = time.perf_counter() - t
+heavy = sorted({{h.rstrip(".") for m in sys.modules for h in {heavy!r}
+                if m == h.rstrip(".") or m.startswith(h if h.endswith(".") else h + ".")}})
+print(json.dumps({{"s": took, "heavy": heavy}}))
+"""
+
+DUCK_CHILD = "import duckdb, sys; con = duckdb.connect(sys.argv[1], read_only=True); con.sql(sys.argv[2]).fetchall()"
+DUCK_PARQUET_CHILD = "import duckdb, sys; duckdb.sql(sys.argv[2].replace('{t}', repr(sys.argv[1]))).fetchall()"
+
+
+def _wall(cmd: list[str], env: dict | None = None) -> float:
+    start = time.perf_counter()
+    subprocess.run(cmd, env=env, check=True, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def _median(fn, runs: int) -> float:
+    return statistics.median(fn() for _ in range(runs))
+
+
+def _make_data(folder: str, rows: int) -> tuple[str, str, str]:
+    """The same rows in weave_lite's log, a DuckDB database file and a Parquet file."""
+    import duckdb
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from weave_lite import StreamTable
+
+    rng = np.random.default_rng(0)
+    models = pa.array([f"model-{i}" for i in range(8)]).take(pa.array(rng.integers(0, 8, rows)))
+    table = pa.table({"m": models, "x": rng.gamma(2.0, 50.0, rows)})
+    root = os.path.join(folder, "log")
+    with StreamTable(TABLE, root=root) as st:
+        st.log(table)
+    parquet = os.path.join(folder, "t.parquet")
+    pq.write_table(table, parquet)
+    db = os.path.join(folder, "t.duckdb")
+    con = duckdb.connect(db)
+    con.register("src", table)
+    con.execute("CREATE TABLE t AS SELECT * FROM src")
+    con.close()
+    return root, db, parquet
+
+
+def import_times(runs: int) -> None:
+    print(f"{'fresh import (median of ' + str(runs) + ')':34s} {'seconds':>8s}  heavy modules loaded")
+    for module in ("pyarrow", "weave_lite", "duckdb"):
+        code = IMPORT_CHILD.format(module=module, heavy=HEAVY)
+        results = [
+            json.loads(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
+            for _ in range(runs)
+        ]
+        took = statistics.median(r["s"] for r in results)
+        print(f"{'import ' + module:34s} {took:7.3f}s  {', '.join(results[0]['heavy']) or '-'}")
+
+
+def cli_vs_duckdb(root: str, db: str, parquet: str, runs: int) -> None:
+    env = dict(os.environ, WEAVE_LITE_ROOT=root)
+    print(
+        f"\n{'fresh process (median of ' + str(runs) + ')':34s} {'weave-lite':>10s} {'duckdb db':>10s} {'duckdb pq':>10s} {'ratio':>6s}"
+    )
+    for name, expr in WEAVE.items():
+        cli = [sys.executable, "-m", "weave_lite.cli", "query", expr, "--root", root]
+        _wall(cli, env)  # Numba's cache and the parser's filled, files in the page cache
+        ours = _median(lambda cli=cli: _wall(cli, env), runs)
+        sql = SQL[name]
+        native = _median(lambda sql=sql: _wall([sys.executable, "-c", DUCK_CHILD, db, sql.format(t="t")]), runs)
+        pq_ = _median(lambda sql=sql: _wall([sys.executable, "-c", DUCK_PARQUET_CHILD, parquet, sql]), runs)
+        print(f"{name:34s} {ours:9.3f}s {native:9.3f}s {pq_:9.3f}s {ours / min(native, pq_):5.2f}x")
+
+
+def first_query(root: str, runs: int) -> None:
+    print(f"\n{'first query, fresh process':34s} {'empty Numba cache':>18s} {'filled cache':>13s}")
+    for name, expr in WEAVE.items():
+        # No deadline: compiling on a loaded machine can take longer than the default 30 s.
+        cli = [sys.executable, "-m", "weave_lite.cli", "query", expr, "--root", root, "--timeout", "3600"]
+        cold, warm = [], []
+        for _ in range(max(1, runs // 2)):
+            with tempfile.TemporaryDirectory() as cache_dir:
+                env = dict(os.environ, NUMBA_CACHE_DIR=cache_dir)
+                cold.append(_wall(cli, env))
+                warm.append(_wall(cli, env))
+        print(f"{name:34s} {statistics.median(cold):17.2f}s {statistics.median(warm):12.2f}s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--kernels", action="store_true", help="also time every kernel family, cold and warm")
+    args = parser.parse_args()
+    import_times(args.runs)
+    with tempfile.TemporaryDirectory() as folder:
+        root, db, parquet = _make_data(folder, args.rows)
+        cli_vs_duckdb(root, db, parquet, args.runs)
+        first_query(root, args.runs)
+    if args.kernels:
+        print()
+        kernel_families()
 
 
 if __name__ == "__main__":

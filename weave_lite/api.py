@@ -33,7 +33,6 @@ from weave_lite.errors import (
     WeaveError,
     WeaveTypeError,
 )
-from weave_lite.execute import ops as _ops  # noqa: F401  (registers the kernels)
 from weave_lite.execute.columns import const_vec
 from weave_lite.execute.executor import Frame, Runtime, run
 from weave_lite.execute.folding import evaluate_constant
@@ -42,8 +41,6 @@ from weave_lite.execute.results import to_python, to_result
 from weave_lite.graph.nodes import Node
 from weave_lite.graph.printer import render
 from weave_lite.graph.recursion import ensure_headroom
-from weave_lite.lang.parser import deadline as parse_deadline
-from weave_lite.lang.parser import parse
 from weave_lite.sources import MAX_TABLE_DEPTH, TableSources
 from weave_lite.threads import default_threads
 
@@ -55,7 +52,16 @@ _Sources = TableSources  # the old private name (tests use it)
 
 @functools.lru_cache(maxsize=PLAN_CACHE_SIZE)
 def _parse_cached(text: str) -> Node:
+    from weave_lite.lang.parser import parse  # Lark (~0.1 s) loads on the first parse
+
     return parse(text)
+
+
+def _load_kernels() -> None:
+    """Register every op's kernel, on the first plan rather than at ``import weave_lite``:
+    the op modules load Numba and the compiled kernels (~0.5 s), which a process that only
+    logs never needs.  Later calls find the module in ``sys.modules`` (well under 1 us)."""
+    from weave_lite.execute import ops  # noqa: F401  (registers the kernels)
 
 
 @contextmanager
@@ -127,6 +133,7 @@ class CompiledExpression:
                 return (*cached, sources)
         env = Environment(sources.table_type, dict(var_types))
         applied: Counter = Counter()
+        _load_kernels()  # constant folding runs kernels
         try:
             check = budget.check if budget is not None and budget.limited else None
             with _engine_errors(self.source, "plan"):
@@ -214,6 +221,7 @@ class CompiledExpression:
         """The runtime and top-level frame a run of this expression over ``sources`` uses
         (weave_lite.live runs parts of a plan in them)."""
         budget = budget if budget is not None else Budget()
+        _load_kernels()  # a plan made elsewhere (a live query's, a pickled one)
         runtime = Runtime(
             sources.load_arrow,
             self.source,
@@ -375,6 +383,8 @@ def evaluate(
     root themselves (a local folder they share, or an ``s3://`` root), and the results are
     identical to a local run with the same ``morsel_rows`` (see :mod:`weave_lite.distributed`).
     """
+    from weave_lite.lang.parser import deadline as parse_deadline
+
     budget = _budget(max_memory, timeout, budget)
     with parse_deadline(budget.check if budget.limited else None):  # a long text takes a while
         compiled = compile(expr)

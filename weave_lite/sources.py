@@ -9,13 +9,13 @@ the executor the rows of a table with the pruning rewrite's predicates applied
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.dataset as ds
 
 from weave_lite.errors import (
     InvalidNameError,
@@ -29,6 +29,9 @@ from weave_lite.graph.types import TableT, row_type, type_depth
 from weave_lite.storage.bulk_input import normalize_batch
 from weave_lite.storage.names import TableName
 from weave_lite.storage.table import Snapshot, shared_table
+
+if TYPE_CHECKING:
+    import pyarrow.dataset as ds
 
 # Columns nested deeper are refused (Arrow's IPC format itself stops at 64 levels).
 MAX_TABLE_DEPTH = 64
@@ -123,7 +126,9 @@ class TableSources:
 
 
 def _to_arrow_table(obj: Any) -> pa.Table | _DatasetInput:
-    if isinstance(obj, ds.Dataset):
+    # Not imported here (it loads pandas, ~0.2 s): a dataset passed in means it is already loaded.
+    ds = sys.modules.get("pyarrow.dataset")
+    if ds is not None and isinstance(obj, ds.Dataset):
         return _DatasetInput(obj)
     if isinstance(obj, pa.RecordBatch):
         obj = pa.Table.from_batches([obj])

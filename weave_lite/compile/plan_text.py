@@ -25,7 +25,7 @@ are printed in full wherever they appear (sharing them costs nothing).  An argum
 from __future__ import annotations
 
 from weave_lite.compile.planner import PCall, PConst, PLambda, PNode, PVar
-from weave_lite.kernels import fused as _fused
+from weave_lite.kernels import opcodes as _fused
 
 # Opcode -> name, from the kernel's own constants (``ADD_C`` -> ``add_c``).
 _OPCODE_NAMES = {

@@ -33,9 +33,7 @@ from weave_lite.compile.planner import PLambda
 from weave_lite.execute.columns import as_list, concat_vecs, first_appearance_groups, key_codes
 from weave_lite.execute.encodings import distinct_strings
 from weave_lite.execute.executor import Frame, LambdaFn, Runtime, apply, run
-from weave_lite.execute.ops.reducers import finish_moments, list_elements, numpy_values
 from weave_lite.execute.vectors import ArrayVec, GatheredVec, ListVec, Vec
-from weave_lite.kernels.grouping import grouped_moment_partials, merge_moment_partials, renumber_first_appearance
 
 
 @dataclass
@@ -89,12 +87,19 @@ class Moments(PartialKind):
     """Count, sum, shift, shifted mean and M2 per group, merged pairwise."""
 
     def update(self, leaf: Leaf, frame: Frame, runtime: Runtime) -> Any:
+        # Imported here, not at module level: the kernels load Numba (see _load_kernels in api).
+        from weave_lite.execute.ops.reducers import list_elements, numpy_values
+        from weave_lite.kernels.grouping import grouped_moment_partials
+
         lists = as_list(run(leaf.node.args[0], frame, runtime))
         group_of, values = list_elements(lists, as_float=True)
         data, valid = numpy_values(values)
         return grouped_moment_partials(group_of, data, valid, lists.length)
 
     def merge(self, leaf: Leaf, partials: list, groups: GroupMap, frame: Frame, runtime: Runtime) -> Vec:
+        from weave_lite.execute.ops.reducers import finish_moments
+        from weave_lite.kernels.grouping import merge_moment_partials
+
         n = groups.n_groups
         count, total, shift, shifted_mean, m2 = (np.concatenate(column) for column in zip(*partials))
         count, total, mean, m2 = merge_moment_partials(groups.global_of, count, total, shift, shifted_mean, m2, n)
@@ -170,6 +175,8 @@ def merge(operator: Merge, parts: list[MorselPartial], top: Frame, runtime: Runt
     """The aggregate's result from the morsels' partials (in morsel order)."""
     aggregate = operator.partial
     if aggregate.group is not None:
+        from weave_lite.kernels.grouping import renumber_first_appearance  # Numba: on first use
+
         all_keys = concat_vecs([p.keys for p in parts if p.keys is not None])
         codes = key_codes(all_keys)
         global_of, first = renumber_first_appearance(codes, int(codes.max()) + 1 if len(codes) else 0)

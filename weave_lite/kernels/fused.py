@@ -12,14 +12,27 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-LOAD, CONST, NULL, ADD, SUB, MUL, DIV, NEG = range(8)
-# The same with a constant right operand (``x * 2``), or left operand (``2 - x``), folded in.
-ADD_C, SUB_C, MUL_C, DIV_C, C_SUB, C_DIV = range(8, 14)
-OPCODES = {"add": ADD, "sub": SUB, "mul": MUL, "div": DIV, "neg": NEG}
-WITH_CONSTANT = {"add": ADD_C, "sub": SUB_C, "mul": MUL_C, "div": DIV_C}
-CONSTANT_FIRST = {"add": ADD_C, "mul": MUL_C, "sub": C_SUB, "div": C_DIV}
-# Opcodes whose operand is an index into the constants.
-TAKES_CONSTANT = {CONST, NULL, *WITH_CONSTANT.values(), *CONSTANT_FIRST.values()}
+from weave_lite.kernels.opcodes import (  # noqa: F401  (re-exported: the kernel's opcodes)
+    ADD,
+    ADD_C,
+    C_DIV,
+    C_SUB,
+    CONST,
+    CONSTANT_FIRST,
+    DIV,
+    DIV_C,
+    LOAD,
+    MUL,
+    MUL_C,
+    NEG,
+    NULL,
+    OPCODES,
+    SUB,
+    SUB_C,
+    TAKES_CONSTANT,
+    WITH_CONSTANT,
+)
+
 BLOCK = 4096
 
 

@@ -26,15 +26,17 @@ import hashlib
 import json
 import os
 import tempfile
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.dataset as ds
 import pyarrow.fs as pafs
 
 from weave_lite.storage.filesystem import replace_durably
 from weave_lite.storage.segments import SegmentInfo, orderable
+
+if TYPE_CHECKING:  # pyarrow.dataset (with pandas, ~0.2 s) is imported where a dataset is made
+    import pyarrow.dataset as ds
 
 
 class SnapshotView(Protocol):
@@ -88,6 +90,8 @@ def snapshot_dataset(snapshot: SnapshotView) -> ds.FileSystemDataset:
         guarantees.append(segment_guarantee(segment, schema))
     fs = snapshot.table.fs
     filesystem = pafs.LocalFileSystem(use_mmap=True) if getattr(fs, "is_local", True) else fs.arrow_filesystem()
+    import pyarrow.dataset as ds  # here, not at import: it loads pandas (~0.2 s)
+
     return ds.FileSystemDataset.from_paths(
         paths,
         schema=schema,
@@ -200,7 +204,7 @@ def segment_guarantee(segment: SegmentInfo, schema: pa.Schema) -> ds.Expression:
         if segment.schema.get_field_index(name) < 0 and segment.rows > 0:
             terms.append(pc.field(name).is_null())
     if not terms:
-        return ds.scalar(True)
+        return pc.scalar(True)
     out = terms[0]
     for term in terms[1:]:
         out = out & term

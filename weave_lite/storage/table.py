@@ -24,10 +24,9 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
-import pyarrow.dataset as ds
 
 from weave_lite.errors import StorageError, TableNotFoundError
 from weave_lite.storage.dataset import snapshot_batches, snapshot_dataset
@@ -40,6 +39,9 @@ from weave_lite.threads import map_in_order
 
 # Segments of at least this many rows compute their statistics while they are written.
 PARALLEL_STATS_ROWS = 200_000
+
+if TYPE_CHECKING:  # pyarrow.dataset (with pandas, ~0.2 s) is imported where a dataset is made
+    import pyarrow.dataset as ds
 
 
 class TableLog:

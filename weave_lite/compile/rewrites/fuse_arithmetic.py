@@ -13,7 +13,7 @@ from typing import TypeGuard, cast
 
 from weave_lite.compile.planner import PCall, PConst, PNode
 from weave_lite.graph.types import FLOAT, INT, NONE
-from weave_lite.kernels.fused import (
+from weave_lite.kernels.opcodes import (
     ADD,
     CONST,
     CONSTANT_FIRST,
