@@ -47,7 +47,7 @@ def open_board(page, server) -> tuple:  # noqa: F811 - the page fixture
     page.goto(f"{server.base}/#/table/{TABLE}")
     table = page.locator(".panel-table").first
     expect()(table.locator(".page-info")).to_have_text(f"rows 1–50 of {N_ROWS:,}")
-    page.locator("#add-plot-panel").click()
+    # the table's route opens a table panel and a line plot panel of the same rows
     plot = page.locator(".panel-plot").first
     expect()(plot.locator(".plot")).to_have_attribute("data-rendered", "1", timeout=60_000)
     return table, plot

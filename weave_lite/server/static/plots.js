@@ -211,6 +211,9 @@ export async function loadPlot(panel, evaluate) {
   panel.baseColumns = cols;
   const { isTime } = choosePlotColumns(panel, cols);
   const p = panel.plot;
+  // a choice made while this runs starts another run (the panel's dirty loop): drop this one
+  const choice = JSON.stringify(p);
+  const still = () => current() && JSON.stringify(panel.plot) === choice;
   const width = plotWidth(panel);
   let bin = null;
   let span = null;
@@ -224,7 +227,7 @@ export async function loadPlot(panel, evaluate) {
   } catch (err) {
     return fail(err);
   }
-  if (!current()) return;
+  if (!still()) return;
   const derived = plotExpression(src, p, bin);
   panel.svg.dataset.rendered = "0"; // until this expression's result is drawn
   panel.plotExprLine.textContent = derived || "(choose columns to plot)";
@@ -241,9 +244,10 @@ export async function loadPlot(panel, evaluate) {
   } catch (err) {
     return fail(err);
   }
-  if (!current()) return;
+  if (!still()) return;
   panel.showError(null);
-  const rows = (r.rows || []).filter((row) => row.x !== null && row.bin !== null && row.y !== null);
+  const has = (row, k) => row[k] !== null && row[k] !== undefined;
+  const rows = (r.rows || []).filter((row) => has(row, p.type === "histogram" ? "bin" : "x") && has(row, "y"));
   const what = p.type === "line" ? (bin ? `${bin} bins` : "points") : p.type === "bar" ? "groups" : "bins";
   panel.plotNote.textContent = `${Number(r.total).toLocaleString("en-US")} ${what}${r.total > r.returned ? `, first ${r.returned.toLocaleString("en-US")}` : ""}`;
   draw(panel, { rows, bin, span, isTime, width });
