@@ -263,7 +263,7 @@ function yTitle(p) {
 export function vegaSpec(p, data) {
   const { rows, bin, span, isTime, width } = data;
   const color = p.color ? { color: { field: "series", type: "nominal", title: p.color } } : {};
-  const base = { $schema: "https://vega.github.io/schema/vega-lite/v5.json", width: Math.max(200, width - 170), height: 240, config: { view: { stroke: null } } };
+  const base = { width: Math.max(200, width - 170), height: 240, config: { view: { stroke: null } } };
   const tip = (...extra) => [...extra, ...(p.color ? [{ field: "series", type: "nominal", title: p.color }] : [])];
   if (p.type === "histogram") {
     const values = rows.map((r) => ({ start: r.bin.start, stop: r.bin.stop, series: r.series, y: r.y }));
