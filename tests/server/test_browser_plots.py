@@ -150,10 +150,12 @@ def test_range_picker_rewrites_every_panel(page, day_app):  # noqa: F811
     expect()(plot.locator(".expr-editor")).to_have_value(BASE + call)
     wait_plot(plot, BASE + call + ".groupby(")
     rows_in_hour = 3600 // STEP_S
-    expect()(table.locator(".page-info")).to_have_text(re.compile(rf"of {rows_in_hour - 1}|of {rows_in_hour}|of {rows_in_hour + 1}$"))
+    expect()(table.locator(".page-info")).to_have_text(
+        re.compile(rf"of {rows_in_hour - 1}|of {rows_in_hour}|of {rows_in_hour + 1}$")
+    )
     s = plot_state(plot)
     assert s["hi"] - s["lo"] <= 3600 * 1000, s
-    assert "floor(\"10s\")" in plot.locator(".plot-expr").inner_text() or s["marks"] >= 60
+    assert s["marks"] >= 100, s  # re-binned for the hour
     shot(page, "plots-05-range-last-hour")
     # custom from/to
     page.locator("select.time-preset").select_option("custom")
@@ -180,7 +182,9 @@ def test_drag_to_zoom_sets_the_range_of_every_panel(page, day_app):  # noqa: F81
     page.mouse.move(area["x"] + area["width"] * 0.5, y, steps=5)
     page.mouse.move(area["x"] + area["width"] * 0.6, y, steps=5)
     page.mouse.up()
-    expect()(table.locator(".expr-editor")).to_have_value(re.compile(r'\.filter\(row => row\["timestamp"\] >= Date\("[^"]+"\) && row\["timestamp"\] < Date\("[^"]+"\)\)$'))
+    expect()(table.locator(".expr-editor")).to_have_value(
+        re.compile(r'\.filter\(row => row\["timestamp"\] >= Date\("[^"]+"\) && row\["timestamp"\] < Date\("[^"]+"\)\)$')
+    )
     expr = plot.locator(".expr-editor").input_value()
     m = re.search(r'Date\("([^"]+)"\) && row\["timestamp"\] < Date\("([^"]+)"\)', expr)
     lo, hi = (dt.datetime.fromisoformat(x.replace("Z", "+00:00")).timestamp() * 1000 for x in m.groups())
