@@ -94,6 +94,7 @@ def test_line_over_time_bins_the_whole_day_on_the_server(page, day_app):  # noqa
     plot.locator("select.plot-agg").select_option("p95")
     wait_plot(plot, 'g["lat"].quantile(0.95)')
     # hover values: a point shows its bin and value in the tooltip
+    plot.locator(".plot svg").scroll_into_view_if_needed()
     box = plot.locator(".plot svg .mark-symbol path").nth(50).bounding_box()
     page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     expect()(page.locator("#vg-tooltip-element")).to_contain_text("p95 lat")
@@ -175,6 +176,7 @@ def test_drag_to_zoom_sets_the_range_of_every_panel(page, day_app):  # noqa: F81
     table, plot = open_board(page, day_app)
     wait_plot(plot, ".floor(")
     before = plot_state(plot)
+    plot.locator(".plot svg").scroll_into_view_if_needed()
     area = plot.locator(".plot svg .mark-line path").bounding_box()
     y = area["y"] + area["height"] / 2
     page.mouse.move(area["x"] + area["width"] * 0.4, y)
@@ -197,3 +199,17 @@ def test_drag_to_zoom_sets_the_range_of_every_panel(page, day_app):  # noqa: F81
     assert after["marks"] >= 100  # re-binned finer for the narrower range
     expect()(table.locator(".page-info")).not_to_have_text(f"rows 1–50 of {N_ROWS:,}")
     shot(page, "plots-06-drag-zoomed")
+
+
+def test_a_saved_board_reopens_with_its_time_range(page, day_app):  # noqa: F811
+    table, plot = open_board(page, day_app)
+    page.locator("select.time-preset").select_option("15m")
+    call = '.filter(row => row["timestamp"] >= now() - 900000)'
+    expect()(plot.locator(".expr-editor")).to_have_value(BASE + call)
+    page.locator("#board-name").fill("last-15")
+    page.locator("#save-board").click()
+    expect()(page.locator("#board-status")).to_have_text("saved")
+    page.goto(f"{day_app.base}/#/")
+    page.goto(f"{day_app.base}/#/board/last-15")
+    expect()(page.locator(".panel-plot .expr-editor").first).to_have_value(BASE + call)
+    expect()(page.locator("select.time-preset")).to_have_value("15m")

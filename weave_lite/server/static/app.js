@@ -599,6 +599,7 @@ function setPanels(specs) {
   const ids = state.panels.map((p) => Number(String(p.id).replace(/^p/, "")) || 0);
   state.nextId = Math.max(0, ...ids) + 1;
   document.getElementById("panels").replaceChildren(...state.panels.map((p) => p.root));
+  TR.adoptRange(state.panels.map((p) => p.expr));
   state.panels.forEach((p) => p.refresh());
 }
 
@@ -810,6 +811,8 @@ async function main() {
   window.addEventListener("hashchange", route);
   TR.initTimeRange(document.getElementById("time-range"));
   TR.onRangeChange(applyTimeRange);
+  // "last N minutes" slides with the clock even when no rows arrive
+  setInterval(() => TR.getRange().kind === "last" && state.panels.forEach((p) => TR.rangeOf(p.expr) && p.refresh()), 15000);
   await Promise.all([loadTables(), loadOps(), loadBoards()]);
   await route();
   connectEvents();

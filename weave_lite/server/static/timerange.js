@@ -91,6 +91,12 @@ export function setRange(range) {
   for (const fn of listeners) fn(current);
 }
 
+// Show the range a board's panels already carry (an opened board), without rewriting them.
+export function adoptRange(exprs) {
+  current = exprs.map(rangeOf).find((r) => r) || { kind: "all" };
+  showRange();
+}
+
 export function onRangeChange(fn) {
   listeners.push(fn);
 }
