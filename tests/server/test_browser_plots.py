@@ -202,7 +202,7 @@ def test_drag_to_zoom_sets_the_range_of_every_panel(page, day_app):  # noqa: F81
 
 
 def test_a_saved_board_reopens_with_its_time_range(page, day_app):  # noqa: F811
-    table, plot = open_board(page, day_app)
+    _, plot = open_board(page, day_app)
     page.locator("select.time-preset").select_option("15m")
     call = '.filter(row => row["timestamp"] >= now() - 900000)'
     expect()(plot.locator(".expr-editor")).to_have_value(BASE + call)
