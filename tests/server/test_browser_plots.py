@@ -213,3 +213,31 @@ def test_a_saved_board_reopens_with_its_time_range(page, day_app):  # noqa: F811
     page.goto(f"{day_app.base}/#/board/last-15")
     expect()(page.locator(".panel-plot .expr-editor").first).to_have_value(BASE + call)
     expect()(page.locator("select.time-preset")).to_have_value("15m")
+
+
+def test_range_call_goes_before_a_group_and_replaces_the_last_one(page, day_app):  # noqa: F811
+    page.goto(f"{day_app.base}/#/")
+    got = page.evaluate(
+        """async (b) => {
+        const T = await import('/static/timerange.js');
+        const grouped = b + '.groupby(row => row["model"]).map(g => {"n": g.count})';
+        const hour = {kind: "last", ms: 3600000};
+        const once = T.applyRange(grouped, hour);
+        return {
+          once,
+          twice: T.applyRange(T.applyRange(once, {kind: "last", ms: 900000}), {kind: "abs", from: 0, to: 60000}),
+          cleared: T.applyRange(once, {kind: "all"}),
+          parsed: T.rangeOf(once),
+        };
+    }""",
+        BASE,
+    )
+    hour = '.filter(row => row["timestamp"] >= now() - 3600000)'
+    assert got["once"] == BASE + hour + '.groupby(row => row["model"]).map(g => {"n": g.count})'
+    assert got["twice"] == (
+        BASE
+        + '.filter(row => row["timestamp"] >= Date("1970-01-01T00:00:00Z") && row["timestamp"] < Date("1970-01-01T00:01:00Z"))'
+        + '.groupby(row => row["model"]).map(g => {"n": g.count})'
+    )
+    assert got["cleared"] == BASE + '.groupby(row => row["model"]).map(g => {"n": g.count})'
+    assert got["parsed"] == {"kind": "last", "ms": 3600000}
