@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import re
 import time
 import urllib.parse
 from pathlib import Path
@@ -203,10 +204,17 @@ def test_invalid_boards_are_refused(server):
 def test_index_page_and_static_files_need_no_internet(server):
     status, html = server.request("GET", "/")
     assert status == 200 and "<title>" in html
-    for path in ["/static/app.js", "/static/expr.js", "/static/plot.js", "/static/style.css"]:
+    for path in ["/static/app.js", "/static/expr.js", "/static/plots.js", "/static/timerange.js", "/static/style.css"]:
         status, text = server.request("GET", path)
         assert status == 200
         assert "https://" not in text and "cdn" not in text.lower()
+    # the plot libraries are vendored: every script the page loads comes from /static/
+    scripts = re.findall(r'<script[^>]*src="([^"]+)"', html)
+    assert "/static/vendor/vega-lite.min.js" in scripts
+    for src in scripts:
+        assert src.startswith("/static/")
+        status, text = server.request("GET", src)
+        assert status == 200 and len(text) > 1000
 
 
 def test_foreign_host_header_is_refused(server):

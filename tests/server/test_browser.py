@@ -243,23 +243,26 @@ def test_group_by_a_column(page, app):
 def test_plot_panel(page, app):
     open_table(page, app)
     plot = plot_panel(page)
-    svg = plot.locator("svg.plot")
+    svg = plot.locator(".plot")
+    # 60 rows over 59 s: one-second bins, one point per row (plots.js, Vega-Lite)
+    expect()(plot.locator(".plot-expr")).to_have_text(f'{BASE_EXPR}.groupby(row => row["timestamp"].floor("s")).map(g => {{"x": g.groupkey, "y": g["lat"].avg}})')
     expect()(svg).to_have_attribute("data-marks", str(N_ROWS))
-    assert plot.locator("svg.plot path.line").count() == 1
-    assert plot.locator("svg.plot circle.dot").count() == N_ROWS
+    expect()(svg).to_have_attribute("data-rendered", "1")
+    assert plot.locator(".plot svg .mark-line path").count() == 1
+    assert plot.locator(".plot svg .mark-symbol path").count() == N_ROWS
     expect()(plot.locator("select.plot-x")).to_have_value("timestamp")
     expect()(plot.locator("select.plot-y")).to_have_value("lat")
     shot(page, "06-plot-line")
     plot.locator("select.plot-type").select_option("histogram")
-    expect()(plot.locator(".plot-expr")).to_have_text(f'{BASE_EXPR}.map(row => row["lat"])')
-    expect()(plot.locator("svg.plot rect.bar").first).to_be_visible()
-    heights = [float(h) for h in plot.locator("svg.plot rect.bar").evaluate_all("els => els.map(e => e.getAttribute('height'))")]
-    assert len(heights) >= 3 and max(heights) > 0
+    expect()(plot.locator(".plot-expr")).to_have_text(f'{BASE_EXPR}.groupby(row => row["lat"].bin(binsfixed(2.5))).map(g => {{"bin": g.groupkey, "y": g.count}})')
+    expect()(plot.locator(".plot svg .mark-rect path").first).to_be_visible()
+    assert plot.locator(".plot svg .mark-rect path").count() >= 3
     shot(page, "07-plot-histogram")
     plot.locator("select.plot-type").select_option("bar")
     expect()(plot.locator(".plot-expr")).to_contain_text('.groupby(row => row["model"])')
     expect()(svg).to_have_attribute("data-marks", "3")
-    assert plot.locator("svg.plot rect.bar").count() == 3
+    expect()(svg).to_have_attribute("data-rendered", "1")
+    assert plot.locator(".plot svg .mark-rect path").count() == 3
     shot(page, "08-plot-bar")
 
 
@@ -269,14 +272,16 @@ def test_panel_updates_live_as_rows_arrive(page, app):
     before = app.live.to_arrow().num_rows
     expect()(panel.locator(".page-info")).to_have_text(f"rows 1–{before} of {before}")
     expect()(page.locator("#live-status")).to_have_text("● live")
-    expect()(plot_panel(page).locator("svg.plot")).to_have_attribute("data-marks", str(before))
+    # the rows share one second (a single time bin): count them by model, m0 only so far
+    plot_panel(page).locator("select.plot-type").select_option("bar")
+    expect()(plot_panel(page).locator(".plot")).to_have_attribute("data-marks", "1")
     app.live.log([{"model": "m1", "lat": 100.0 + i, "n": 100 + i} for i in range(5)])
     app.live.flush()
     flushed = time.monotonic()
     expect()(panel.locator(".page-info")).to_have_text(f"rows 1–{before + 5} of {before + 5}", timeout=2_000)
     elapsed = time.monotonic() - flushed
     assert elapsed < 2.0
-    expect()(plot_panel(page).locator("svg.plot")).to_have_attribute("data-marks", str(before + 5), timeout=2_000)
+    expect()(plot_panel(page).locator(".plot")).to_have_attribute("data-marks", "2", timeout=2_000)  # m1 arrived
     expect()(page.locator(f"#table-list li[data-table='{LIVE_TABLE}'] .row-count")).to_have_text(str(before + 5), timeout=2_000)
     assert column_texts(panel, "n")[-1] == "104"
     shot(page, "09-live-update")
@@ -291,7 +296,7 @@ def test_save_a_board_and_reopen_it_by_url(page, app, browser):
     saved_expr = f'{BASE_EXPR}.filter(row => row["n"] < 10).sort(row => [row["n"]], ["desc"])'
     expect()(panel.locator(".expr-editor")).to_have_value(saved_expr)
     plot_panel(page).locator("select.plot-type").select_option("bar")
-    expect()(plot_panel(page).locator("svg.plot")).to_have_attribute("data-marks", "3")
+    expect()(plot_panel(page).locator(".plot")).to_have_attribute("data-marks", "3")
     page.locator("#board-name").fill("latency-board")
     page.locator("#save-board").click()
     expect()(page.locator("#board-status")).to_have_text("saved")
@@ -309,7 +314,7 @@ def test_save_a_board_and_reopen_it_by_url(page, app, browser):
         expect()(reopened.locator(".page-info")).to_have_text("rows 1–10 of 10")
         assert column_texts(reopened, "n")[:3] == ["9", "8", "7"]
         expect()(plot_panel(other).locator("select.plot-type")).to_have_value("bar")
-        expect()(plot_panel(other).locator("svg.plot")).to_have_attribute("data-marks", "3")
+        expect()(plot_panel(other).locator(".plot")).to_have_attribute("data-marks", "3")
         expect()(other.locator("#board-name")).to_have_value("latency-board")
         shot(other, "10-board-reopened")
     finally:

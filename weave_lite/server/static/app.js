@@ -1,11 +1,11 @@
 // The weave_lite panel page: tables, boards of panels, live updates. Plain ES modules, no build.
 import * as X from "./expr.js";
-import { drawBars, drawHistogram, drawLine } from "./plot.js";
+import * as P from "./plots.js";
+import * as TR from "./timerange.js";
 import { LiveFeed } from "./live.js";
 import { showDrift, showProfileReports } from "./drift.js";
 
 const PAGE_SIZES = [25, 50, 100, 500];
-const PLOT_LIMITS = { line: 5000, histogram: 10000, bar: 200 };
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 
 const state = {
@@ -110,7 +110,7 @@ class Panel {
     this.expr = spec.expr ?? spec.expression ?? "";
     this.pageSize = PAGE_SIZES.includes(spec.page_size) ? spec.page_size : 50;
     this.offset = 0;
-    this.plot = Object.assign({ type: spec.kind !== "plot" && this.kind === "plot" ? spec.kind : "line", x: null, y: null }, spec.plot || {});
+    this.plot = Object.assign({ type: spec.kind !== "plot" && this.kind === "plot" ? spec.kind : "line", x: null, y: null, agg: "avg", color: null }, spec.plot || {});
     if (!["line", "histogram", "bar"].includes(this.plot.type)) this.plot.type = "line";
     this.inflight = false;
     this.dirty = false;
@@ -123,7 +123,7 @@ class Panel {
 
   toJSON() {
     const out = { id: this.id, kind: this.kind, expr: this.expr, page_size: this.pageSize };
-    if (this.kind === "plot") out.plot = { type: this.plot.type, x: this.plot.x, y: this.plot.y };
+    if (this.kind === "plot") out.plot = { type: this.plot.type, x: this.plot.x, y: this.plot.y, agg: this.plot.agg, color: this.plot.color };
     return out;
   }
 
@@ -203,26 +203,7 @@ class Panel {
       );
       this.headerKey = null;
     } else {
-      this.plotType = h(
-        "select",
-        { class: "plot-type", "aria-label": "plot type", onchange: () => this.setPlot({ type: this.plotType.value }) },
-        h("option", { value: "line", text: "Line over time" }),
-        h("option", { value: "histogram", text: "Histogram" }),
-        h("option", { value: "bar", text: "Bar by group" }),
-      );
-      this.plotType.value = this.plot.type;
-      this.plotX = h("select", { class: "plot-x", "aria-label": "x column", onchange: () => this.setPlot({ x: this.plotX.value }) });
-      this.plotY = h("select", { class: "plot-y", "aria-label": "y column", onchange: () => this.setPlot({ y: this.plotY.value }) });
-      this.plotExprLine = h("code", { class: "plot-expr" });
-      this.plotNote = h("span", { class: "plot-note" });
-      this.svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
-      this.svg.setAttribute("class", "plot");
-      this.plotArea = h("div", { class: "plot-area" }, this.svg);
-      this.body.append(
-        h("div", { class: "toolbar" }, this.plotType, h("label", { class: "x-label" }, "x ", this.plotX), h("label", {}, "y ", this.plotY), h("span", { class: "spacer" }), this.plotNote),
-        this.plotExprLine,
-        this.plotArea,
-      );
+      P.buildPlot(this); // plots.js: type, x, y, aggregate, series; Vega-Lite output
     }
   }
 
@@ -614,86 +595,13 @@ class Panel {
     if ("type" in change) {
       this.plot.x = null;
       this.plot.y = null;
+      this.plot.color = null;
     }
     this.refresh();
   }
 
-  choosePlotColumns(cols) {
-    const byName = new Map(cols.map((c) => [c.name, c]));
-    const numeric = cols.filter((c) => X.isNumericType(c.type) && !c.name.startsWith("_"));
-    const times = cols.filter((c) => X.isTimeType(c.type));
-    const cats = cols.filter((c) => /^(optional<)?(string|boolean|int)>?$/.test(c.type) && !c.name.startsWith("_"));
-    const p = this.plot;
-    if (p.type === "line") {
-      if (!byName.has(p.x)) p.x = (byName.has("timestamp") ? "timestamp" : (times[0] || numeric[0] || cols[0] || {}).name) || null;
-      if (!byName.has(p.y)) p.y = (numeric.find((c) => c.name !== p.x) || {}).name || null;
-    } else if (p.type === "histogram") {
-      p.x = null;
-      if (!byName.has(p.y)) p.y = (numeric[0] || {}).name || null;
-    } else {
-      if (!byName.has(p.x)) p.x = ((cats.find((c) => c.type.includes("string")) || cats[0] || cols[0]) || {}).name || null;
-      if (p.y !== "count" && !byName.has(p.y)) p.y = "count";
-    }
-    const opts = (sel, names, value) => {
-      sel.replaceChildren(...names.map((n) => h("option", { value: n, text: n })));
-      sel.value = value || "";
-    };
-    const all = cols.map((c) => c.name);
-    this.plotX.parentElement.hidden = p.type === "histogram";
-    opts(this.plotX, all, p.x);
-    opts(this.plotY, p.type === "bar" ? ["count", ...numeric.map((c) => c.name)] : numeric.map((c) => c.name), p.y);
-    this.plotType.value = p.type;
-  }
-
-  async loadPlot() {
-    const src = this.expr.trim();
-    if (!src) {
-      this.showError(null);
-      this.plotExprLine.textContent = "";
-      drawLine(this.svg, [], { width: this.plotWidth() });
-      this.root.dataset.state = "empty";
-      return;
-    }
-    let cols;
-    try {
-      const head = await evaluate(src, 0, 0);
-      if (head.kind !== "rows") throw Object.assign(new Error(`a plot needs a list of rows; this expression gives ${head.kind}`), { body: {} });
-      cols = head.columns;
-    } catch (err) {
-      if (src === this.expr.trim()) this.showError(err);
-      return;
-    }
-    if (src !== this.expr.trim()) return;
-    this.baseColumns = cols;
-    this.choosePlotColumns(cols);
-    const derived = X.plotExpr(src, this.plot);
-    this.plotExprLine.textContent = derived || "(choose columns to plot)";
-    if (!derived) {
-      this.showError(null);
-      drawLine(this.svg, [], { width: this.plotWidth() });
-      return;
-    }
-    const limit = PLOT_LIMITS[this.plot.type];
-    let r;
-    try {
-      r = await evaluate(derived, 0, limit);
-      if (this.plot.type === "line" && r.total > limit) r = await evaluate(derived, r.total - limit, limit);
-    } catch (err) {
-      if (src === this.expr.trim()) this.showError(err);
-      return;
-    }
-    if (src !== this.expr.trim()) return;
-    this.showError(null);
-    const opts = { width: this.plotWidth(), height: 280 };
-    if (this.plot.type === "line") drawLine(this.svg, r.rows, Object.assign(opts, { xLabel: this.plot.x, yLabel: this.plot.y }));
-    else if (this.plot.type === "histogram") drawHistogram(this.svg, r.values || r.rows.map((x) => x.value), Object.assign(opts, { xLabel: this.plot.y }));
-    else drawBars(this.svg, r.rows, Object.assign(opts, { xLabel: this.plot.x, yLabel: this.plot.y === "count" ? "count" : `avg ${this.plot.y}` }));
-    this.plotNote.textContent = r.total > r.returned ? `${this.plot.type === "line" ? "last" : "first"} ${fmtInt(r.returned)} of ${fmtInt(r.total)}` : `${fmtInt(r.total)} ${this.plot.type === "bar" ? "groups" : "points"}`;
-    this.stamp(r);
-  }
-
-  plotWidth() {
-    return Math.max(360, Math.min(1400, this.body.clientWidth || 720));
+  loadPlot() {
+    return P.loadPlot(this, evaluate);
   }
 
   reads(tableName) {
@@ -709,7 +617,16 @@ function setPanels(specs) {
   const ids = state.panels.map((p) => Number(String(p.id).replace(/^p/, "")) || 0);
   state.nextId = Math.max(0, ...ids) + 1;
   document.getElementById("panels").replaceChildren(...state.panels.map((p) => p.root));
+  TR.adoptRange(state.panels.map((p) => p.expr));
   state.panels.forEach((p) => p.refresh());
+}
+
+// The board's time range is a filter in every panel's expression that reads a timestamp column.
+function applyTimeRange(range) {
+  for (const p of state.panels) {
+    const hasTime = (p.baseColumns || []).some((c) => c.name === "timestamp") || TR.rangeOf(p.expr);
+    if (hasTime) p.setExpr(TR.applyRange(p.expr, range));
+  }
 }
 
 function addPanel(kind) {
@@ -913,6 +830,10 @@ async function main() {
   document.getElementById("add-table-panel").addEventListener("click", () => addPanel("table"));
   document.getElementById("add-plot-panel").addEventListener("click", () => addPanel("plot"));
   window.addEventListener("hashchange", route);
+  TR.initTimeRange(document.getElementById("time-range"));
+  TR.onRangeChange(applyTimeRange);
+  // "last N minutes" slides with the clock even when no rows arrive
+  setInterval(() => TR.getRange().kind === "last" && state.panels.forEach((p) => TR.rangeOf(p.expr) && p.refresh()), 15000);
   await Promise.all([loadTables(), loadOps(), loadBoards()]);
   await route();
   connectEvents();
