@@ -148,7 +148,7 @@ def test_log_url_opens_the_table_panel(page, app):
     open_table(page, app)
     panel = table_panel(page)
     expect()(panel.locator(".expr-editor")).to_have_value(BASE_EXPR)
-    headers = panel.locator("tr.headers th").all_inner_texts()
+    headers = panel.locator("tr.headers th .col-name").all_inner_texts()
     assert [h.strip() for h in headers][:3] == ["model", "lat", "n"]
     assert column_texts(panel, "n")[:3] == ["0", "1", "2"]
     # the table list shows row counts
