@@ -39,13 +39,19 @@ def grid_box(page, panel):
     return page.evaluate("(el) => { const n = el.closest('.grid-stack-item').gridstackNode; return [n.x, n.y, n.w, n.h]; }", panel.element_handle())
 
 
+def by_id(page, panel_id: str):
+    return page.locator(f"section.panel[data-panel-id='{panel_id}']")
+
+
 def test_grid_edits_are_saved_and_reopened_with_the_layout(page, app, browser):
+    page.set_viewport_size({"width": 1280, "height": 2000})  # every panel on screen, for the mouse
     open_table(page, app)
     assert page.locator(".grid-stack .grid-stack-item").count() == 2
-    first = panels(page).nth(0)
+    ids = [panels(page).nth(i).get_attribute("data-panel-id") for i in range(2)]
+    first, plot = by_id(page, ids[0]), by_id(page, ids[1])
     # meaningful default names, not "p1"
     expect()(first.locator(".panel-title")).to_have_text("preds rows")
-    expect()(panels(page).nth(1).locator(".panel-title")).to_have_text("preds plot")
+    expect()(plot.locator(".panel-title")).to_have_text("preds plot")
 
     # rename by double-click
     first.locator(".panel-title").dblclick()
@@ -56,14 +62,15 @@ def test_grid_edits_are_saved_and_reopened_with_the_layout(page, app, browser):
     # add a panel: it lands in the grid, half width, with its own name
     page.locator("#add-table-panel").click()
     expect()(panels(page)).to_have_count(3)
-    added = panels(page).nth(2)
+    ids.append(panels(page).nth(2).get_attribute("data-panel-id"))
+    added = by_id(page, ids[2])
     expect()(added.locator(".panel-title")).to_have_text("preds rows")
     assert grid_box(page, added)[2] == 6
 
     # resize the first panel with the mouse (its east handle) to about half width
-    handle = page.locator(".grid-stack-item").nth(0).locator(".ui-resizable-e")
-    page.locator(".grid-stack-item").nth(0).hover()
-    hb = handle.bounding_box()
+    item = page.locator(".grid-stack-item", has=first)
+    item.hover()
+    hb = item.locator(".ui-resizable-e").bounding_box()
     page.mouse.move(hb["x"] + hb["width"] / 2, hb["y"] + hb["height"] / 2)
     page.mouse.down()
     page.mouse.move(hb["x"] - 480, hb["y"] + hb["height"] / 2, steps=8)
@@ -71,26 +78,29 @@ def test_grid_edits_are_saved_and_reopened_with_the_layout(page, app, browser):
     x, y, w, h = grid_box(page, first)
     assert w < 12, (x, y, w, h)
 
-    # move the added panel by dragging its head next to the first one
-    head = added.locator(".panel-head .panel-title")
-    b = head.bounding_box()
-    fb = first.bounding_box()
+    # move the added panel by dragging its head to the top right corner of the grid
+    before = grid_box(page, added)
+    b = added.locator(".panel-head .panel-title").bounding_box()
+    gb = page.locator("#panels").bounding_box()
     page.mouse.move(b["x"] + 5, b["y"] + 5)
     page.mouse.down()
-    page.mouse.move(fb["x"] + fb["width"] + 60, fb["y"] + 10, steps=12)
+    page.mouse.move(gb["x"] + gb["width"] - 300, gb["y"] + 15, steps=15)
     page.mouse.up()
     moved = grid_box(page, added)
-    assert moved[1] == grid_box(page, first)[1], moved  # same row as the first panel now
+    assert moved[0] > 0 and moved[1] < before[1], (before, moved)
 
     # duplicate, hide an editor, remove
     first.locator(".panel-duplicate").click()
     expect()(panels(page)).to_have_count(4)
-    expect()(panels(page).nth(3).locator(".panel-title")).to_have_text("latest predictions copy")
-    panels(page).nth(3).locator(".panel-editor-toggle").click()
-    expect()(panels(page).nth(3).locator(".editor-wrap")).to_be_hidden()
-    panels(page).nth(1).locator(".panel-remove").click()  # the plot
+    copy = page.locator("section.panel", has=page.locator(".panel-title", has_text="latest predictions copy"))
+    expect()(copy).to_have_count(1)
+    ids.append(copy.get_attribute("data-panel-id"))
+    copy.locator(".panel-editor-toggle").click()
+    expect()(copy.locator(".editor-wrap")).to_be_hidden()
+    plot.locator(".panel-remove").click()
     expect()(panels(page)).to_have_count(3)
-    layouts = [grid_box(page, panels(page).nth(i)) for i in range(3)]
+    kept = [ids[0], ids[2], ids[3]]
+    layouts = [grid_box(page, by_id(page, i)) for i in kept]
     shot(page, "grid-01-edited")
 
     page.locator("#board-name").fill("grid-board")
@@ -98,18 +108,19 @@ def test_grid_edits_are_saved_and_reopened_with_the_layout(page, app, browser):
     expect()(page.locator("#board-status")).to_have_text("saved")
     stored = json.loads((app.server.root / "_boards" / "grid-board.json").read_text())
     assert stored["format"] == 2
+    assert [p["id"] for p in stored["panels"]] == kept
     assert [p["title"] for p in stored["panels"]] == ["latest predictions", "preds rows", "latest predictions copy"]
     assert [p["editor_hidden"] for p in stored["panels"]] == [False, False, True]
     assert [[p["layout"][k] for k in "xywh"] for p in stored["panels"]] == [list(t) for t in layouts]
 
-    other = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    other = browser.new_context(viewport={"width": 1280, "height": 2000}).new_page()
     try:
         other.goto(f"{app.base}/#/board/grid-board")
         expect()(panels(other)).to_have_count(3)
-        expect()(panels(other).nth(0).locator(".panel-title")).to_have_text("latest predictions")
-        expect()(panels(other).nth(2).locator(".editor-wrap")).to_be_hidden()
-        expect()(panels(other).nth(0).locator(".page-info")).to_have_text(f"rows 1–50 of {N_ROWS}")
-        assert [grid_box(other, panels(other).nth(i)) for i in range(3)] == layouts
+        expect()(by_id(other, kept[0]).locator(".panel-title")).to_have_text("latest predictions")
+        expect()(by_id(other, kept[2]).locator(".editor-wrap")).to_be_hidden()
+        expect()(by_id(other, kept[0]).locator(".page-info")).to_have_text(f"rows 1–50 of {N_ROWS}")
+        assert [grid_box(other, by_id(other, i)) for i in kept] == layouts
         shot(other, "grid-02-reopened")
     finally:
         other.context.close()
