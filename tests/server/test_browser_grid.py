@@ -4,6 +4,9 @@ Uses the fixtures of ``test_browser.py`` (a ``weave-lite serve`` subprocess, sys
 Screenshots go to ``test-artifacts/``.
 """
 
+# The fixtures (app, browser, page) are imported from test_browser.py and used as parameters.
+# ruff: noqa: F811
+
 from __future__ import annotations
 
 import datetime as dt
@@ -36,7 +39,10 @@ def panel_named(page, title: str):
 
 
 def grid_box(page, panel):
-    return page.evaluate("(el) => { const n = el.closest('.grid-stack-item').gridstackNode; return [n.x, n.y, n.w, n.h]; }", panel.element_handle())
+    return page.evaluate(
+        "(el) => { const n = el.closest('.grid-stack-item').gridstackNode; return [n.x, n.y, n.w, n.h]; }",
+        panel.element_handle(),
+    )
 
 
 def by_id(page, panel_id: str):
@@ -182,7 +188,9 @@ def test_selected_group_filters_a_linked_panel(page, app):
     src = panels(page).nth(0)
     expect()(src.locator(".page-info")).to_have_text("rows 1–3 of 3", timeout=20_000)
     src.locator("tbody tr[data-row]", has=page.locator("td[data-column='model']", has_text="m2")).click()
-    expect()(panels(page).nth(2).locator(".expr-editor")).to_have_value(f'{BASE_EXPR}.filter(row => row["model"] == "m2")')
+    expect()(panels(page).nth(2).locator(".expr-editor")).to_have_value(
+        f'{BASE_EXPR}.filter(row => row["model"] == "m2")'
+    )
 
 
 def test_cells_nested_values_groups_types_and_time_zone(browser, app):
@@ -247,7 +255,9 @@ def test_cells_nested_values_groups_types_and_time_zone(browser, app):
         expect()(drill.locator("table.drill-table tbody tr")).to_have_count(N_ROWS // 3)
         shot(page, "grid-06-group-drill")
         drill.locator("button.drill-all").click()
-        expect()(panel.locator(".expr-editor")).to_have_value(f'stream_table("{TABLE}").rows.filter(row => row["model"] == "m0")')
+        expect()(panel.locator(".expr-editor")).to_have_value(
+            f'stream_table("{TABLE}").rows.filter(row => row["model"] == "m0")'
+        )
 
         # an empty result: one "no rows" line, no blank rows
         run_expr(page, panel, f'stream_table("{TABLE}").rows.filter(row => row["n"] < 0)')

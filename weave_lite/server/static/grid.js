@@ -130,7 +130,7 @@ export function headControls(panel, { duplicate, remove }) {
     buttons: [
       button("panel-rename-btn", "rename panel", "✏", () => rename(panel)),
       panel.editorToggle,
-      button("panel-duplicate", "duplicate panel", "⧉", () => duplicate(panel)),
+      button("panel-duplicate", "duplicate panel", "copy", () => duplicate(panel)),
       button("panel-remove", "remove panel", "×", () => remove(panel)),
     ],
   };
