@@ -7,8 +7,12 @@ Measured in one run, on the same 6-column rows:
   * sustained rows/s until durable (log everything, then ``finish()``) for single-row calls,
     lists of 1000 rows and the Arrow bulk path (1000-row Arrow tables, and one large table);
   * peers: ``pyarrow.Table.from_pylist`` + an IPC file write + fsync, and JSON lines appended to
-    a file + fsync (the floor any log must beat).
-Targets (issue 2): caller cost <= 2 us median; >= 300k rows/s single-row; >= 5M rows/s bulk.
+    a file + fsync (the floor any log must beat), for the rows; for the 1M-row table, the same
+    table written as one Arrow IPC file + fsync (the disk-bandwidth reference: no validation,
+    no statistics, no commit).
+Targets (issues 2, 15): caller cost <= 2 us median; >= 300k rows/s single-row (durable: every
+row fsync'd and committed when ``finish()`` returns); >= 5M rows/s for a 1M-row Arrow table.
+Q2's peak memory against the bytes of the columns it reads: ``benchmarks/q2_memory.py``.
 """
 
 from __future__ import annotations
@@ -112,6 +116,19 @@ def peer_json_lines(rows: list[dict], root: str) -> float:
     return len(rows) / (time.perf_counter() - start)
 
 
+def peer_ipc_table(table: pa.Table, root: str) -> float:
+    """The 1M-row table (with the two columns weave_lite adds) as one IPC file, fsync'd."""
+    n = table.num_rows
+    table = table.append_column("timestamp", pa.array(np.zeros(n, dtype="datetime64[us]")))
+    table = table.append_column("_client_id", pa.array(["0123456789abcdef"] * n))
+    path = os.path.join(root, "peer-table.arrow")
+    start = time.perf_counter()
+    with pa.OSFile(path, "wb") as sink, ipc.new_file(sink, table.schema) as writer:
+        writer.write_table(table)
+    _fsync(path)
+    return n / (time.perf_counter() - start)
+
+
 def _fsync(path: str) -> None:
     fd = os.open(path, os.O_RDONLY)
     os.fsync(fd)
@@ -141,6 +158,7 @@ def main() -> None:
             record("arrow 1M-row table rows/s", sustained_arrow(bulk, root, None))
             record("peer from_pylist+IPC rows/s", peer_from_pylist_ipc(rows, root))
             record("peer JSON lines rows/s", peer_json_lines(rows, root))
+            record("peer 1M-row table IPC rows/s", peer_ipc_table(bulk, root))
 
     med = {k: statistics.median(v) for k, v in results.items()}
     print(f"weave_lite ingest benchmark, {args.rows:,} rows x 6 columns, median of {args.repeat} runs")
@@ -152,6 +170,10 @@ def main() -> None:
     print("ratios (weave_lite / peer):")
     for name in ("single-row calls rows/s", "lists of 1000 rows/s", "arrow 1M-row table rows/s"):
         print(f"  {name:34s} vs JSON lines {med[name] / jsonl:6.2f}x   vs from_pylist+IPC {med[name] / pylist:6.2f}x")
+    ipc_peer = med["peer 1M-row table IPC rows/s"]
+    print(
+        f"  {'arrow 1M-row table rows/s':34s} vs raw IPC file write + fsync {med['arrow 1M-row table rows/s'] / ipc_peer:6.2f}x"
+    )
     print("targets: median <= 2 us; single-row >= 300k rows/s; bulk >= 5M rows/s")
 
 

@@ -25,6 +25,8 @@ from weave_lite.stream_table import StreamTable
 __all__ = [
     "StreamTable",
     "init_monitor",
+    "serve",
+    "show",
     "dataset",
     "evaluate",
     "compile",
@@ -41,3 +43,20 @@ __all__ = [
     "UnboundVariableError",
 ]
 __version__ = "0.1.0"
+
+
+def show(value, title: str = "", max_rows: int = 50):
+    """``value`` (a result of ``evaluate``, a profile, a drift report) as notebook HTML; see
+    :func:`weave_lite.display.show` (imported on first use, not with the package)."""
+    from weave_lite.display import show as _show
+
+    return _show(value, title, max_rows)
+
+
+def serve(root=None, *, background: bool = False, **options):
+    """The panel server for ``root``: blocking, or with ``background=True`` a handle
+    (``.url``, ``.stop()``) of one on loopback in a daemon thread, so that the URLs
+    ``StreamTable.log`` returns answer (see :mod:`weave_lite.server.background`)."""
+    from weave_lite.server.background import serve as _serve
+
+    return _serve(root, background=background, **options)

@@ -191,6 +191,28 @@ class CompiledExpression:
 
         ``partials`` (a :class:`~weave_lite.execute.morsels.PartialsCache`) keeps and reuses
         per-morsel aggregates between runs; the other options are :func:`evaluate`'s."""
+        runtime, top = self.runtime(sources, vars, threads, morsel_rows, partials, budget)
+        if client is not None:  # stages' morsels run on a Dask cluster (weave_lite.distributed)
+            from weave_lite.distributed import DaskMorsels
+
+            runtime.morsel_source = DaskMorsels(client, sources.snapshots.__getitem__)
+        with _engine_errors(self.source, "run"):
+            vec = run(plan, top, runtime)
+            runtime.budget.check()
+        with _engine_errors(self.source, "convert"):
+            return to_result(vec)
+
+    def runtime(
+        self,
+        sources: TableSources,
+        vars: Mapping[str, Any] | None = None,
+        threads: int | None = None,
+        morsel_rows: int | None = None,
+        partials=None,
+        budget: Budget | None = None,
+    ) -> tuple[Runtime, Frame]:
+        """The runtime and top-level frame a run of this expression over ``sources`` uses
+        (weave_lite.live runs parts of a plan in them)."""
         budget = budget if budget is not None else Budget()
         runtime = Runtime(
             sources.load_arrow,
@@ -200,18 +222,11 @@ class CompiledExpression:
             partials=partials,
             budget=budget,
         )
-        if client is not None:  # stages' morsels run on a Dask cluster (weave_lite.distributed)
-            from weave_lite.distributed import DaskMorsels
-
-            runtime.morsel_source = DaskMorsels(client, sources.snapshots.__getitem__)
         with _engine_errors(self.source, "run"):
             bound = _bind_vars(vars)
-            if vars and "now" in vars:
-                runtime.now = vars["now"]
-            vec = run(plan, Frame(1, bound, budget=budget), runtime)
-            budget.check()
-        with _engine_errors(self.source, "convert"):
-            return to_result(vec)
+        if vars and "now" in vars:
+            runtime.now = vars["now"]
+        return runtime, Frame(1, bound, budget=budget)
 
     def watch(self, *, root=None, tables=None, vars=None, threads: int | None = None, morsel_rows: int | None = None):
         """A live query: ``.poll()`` gives the new result after commits (see weave_lite.live)."""
@@ -220,12 +235,15 @@ class CompiledExpression:
         return LiveQuery(self, root=root, tables=tables, vars=vars, threads=threads, morsel_rows=morsel_rows)
 
     def explain(self, *, root=None, tables=None, vars=None) -> str:
-        """How the expression runs, in three parts: the typed op graph after the rewrites (one
+        """How the expression runs, in four parts: the typed op graph after the rewrites (one
         op a line, indented by nesting, with each op's kernel; ``~`` marks what runs morsel by
-        morsel), the rewrites applied, and the physical plan (operators, scans, partials)."""
+        morsel), the rewrites applied, and the physical plan (operators, scans, partials);
+        then the path a live query's updates take (see weave_lite.live)."""
         plan, applied, _ = self._planned(root, tables, vars, True, None)
+        from weave_lite.live import explain_live
+
         with _engine_errors(self.source, "explain"):
-            return explain_plan(plan, applied)
+            return f"{explain_plan(plan, applied)}\n\n{explain_live(plan)}"
 
     def __repr__(self) -> str:
         return f"CompiledExpression({self.source or render(self.node)!r})"

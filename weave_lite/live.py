@@ -1,43 +1,84 @@
 """Live queries: re-evaluate an expression as commits arrive, paying for the new rows only.
 
 ``compile(expr).watch(root=...)`` runs the expression once, then ``poll()`` checks the tables'
-commit logs (one ``stat`` each when nothing changed).  When rows were appended:
+commit logs (one ``stat`` each when nothing changed).  The plan's morsel-parallel stages (see
+:mod:`weave_lite.compile.physical`) are what read the tables; a live query keeps each stage's
+state and, when rows are appended, feeds it the new segments alone (the *incremental* path):
 
-* a list built by ``filter``/``map``/picking over one stream table's rows is extended with the
-  same expression run over the appended segments alone;
-* anything else runs again, but its aggregates (``count``, ``sum``, ``avg``, ``quantile``...,
-  and group-bys of them: see weave_lite.compile.physical) reuse the partial results of the
-  morsels they computed before and compute only the morsels holding new segments.
+* an aggregate (``count``, ``sum``, ``avg``, ``quantile``, ``countDistinct``..., and group-bys
+  of them) keeps its merged partials per group and recomputes only the groups the new rows
+  touch (:mod:`weave_lite.execute.accumulate`): an exact p95 per minute costs the minutes
+  the new rows fall in;
+* a top-k (``sort(f).limit(n)``) merges the new rows' top k with the kept k;
+* ``limit(n)`` without a sort is final once it has n rows;
+* a row-wise list (``rows``, ``filter``, ``map``, picking) is extended with the new rows'.
 
-Either way the result equals a cold run of the expression on the new snapshot: partials are
-kept per morsel, and a cold run cuts the table into the same morsels and merges them in the
-same order.
+What lies around the stages (a ``sort`` of a group-by's result, the dict of a result) runs
+again over the stages' kept results, which read no table.  A plan whose table reads are not
+all inside such stages (a lambda that reads a table, a positional filter, ``now()`` in a
+stage), a schema change, a repair or a change to several tables' shapes at once falls back to
+a *full* re-run, which still reuses the partials of the morsels it saw before.  Either way
+the result equals a cold run on the new snapshot (floats up to rounding: sums add in another
+order).  :attr:`LiveQuery.path` and :meth:`LiveQuery.explain` say which path updates take, and
+:attr:`LiveQuery.last_update` what the last one read.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass, replace
 from typing import Any
 
-import pyarrow as pa
-
-from weave_lite.compile.physical import PStage, chain_root
-from weave_lite.compile.planner import PNode
-from weave_lite.execute.morsels import PartialsCache
+from weave_lite.compile.physical import (
+    CANDIDATES_VAR,
+    Concat,
+    Limit,
+    Merge,
+    MorselPipeline,
+    PStage,
+    Scan,
+    TopK,
+    chain_root,
+)
+from weave_lite.compile.planner import PCall, PConst, PLambda, PNode, PVar
+from weave_lite.execute.accumulate import MergedAggregate
+from weave_lite.execute.columns import as_list
+from weave_lite.execute.executor import Frame, Runtime, run
+from weave_lite.execute.morsel_sources import RowsTask, elements, split_morsels
+from weave_lite.execute.morsels import PartialsCache, concat_rows, partial_of_morsel, run_task
+from weave_lite.execute.results import to_result
+from weave_lite.execute.vectors import ListVec, Vec
 from weave_lite.sources import TableSources
 from weave_lite.storage.table import Snapshot
+from weave_lite.threads import map_in_order
+
+INCREMENTAL, FULL = "incremental", "full"
+
+
+@dataclass
+class UpdateStats:
+    """What one run of a live query did: ``path`` (``incremental`` or ``full``), the rows
+    and segments it read, and how long it took."""
+
+    path: str
+    rows_read: int
+    segments_read: int
+    seconds: float
 
 
 class LiveQuery:
     """An expression kept up to date; see the module docstring."""
 
     result: Any  # the current value (set by each full or incremental run)
+    path: str  # how updates run: "incremental" or "full"
+    reason: str  # why (the stages kept, or what forces full re-runs)
+    last_update: UpdateStats | None
     _snapshots: dict[str, Snapshot]  # the snapshot each table was last read at
 
     def __init__(self, compiled, *, root=None, tables=None, vars=None, threads=None, morsel_rows=None):
-        # ``compiled`` is a weave_lite.api.CompiledExpression: its public ``plan`` and
-        # ``run_plan`` are all this module uses (it does not import weave_lite.api).
+        # ``compiled`` is a weave_lite.api.CompiledExpression: its public ``plan``, ``runtime``
+        # and ``run_plan`` are all this module uses (it does not import weave_lite.api).
         self.compiled = compiled
         self.root = root
         self.tables = tables
@@ -45,6 +86,7 @@ class LiveQuery:
         self.options = {"threads": threads, "morsel_rows": morsel_rows}
         self.full_runs = 0
         self.incremental_runs = 0
+        self.last_update = None
         self._partials = PartialsCache()
         self._refresh_full()
 
@@ -52,12 +94,13 @@ class LiveQuery:
 
     @property
     def partials(self) -> PartialsCache:
-        """The per-morsel partial aggregates kept between runs (``.reused``/``.computed``
-        count the morsels of the last run)."""
+        """The per-morsel partial aggregates a full re-run reuses (``.reused``/``.computed``
+        count the morsels of the last full run)."""
         return self._partials
 
     def poll(self) -> Any | None:
         """The new result if any table it reads has new commits, else ``None``."""
+        start = time.perf_counter()
         changed = []
         for name, snap in self._snapshots.items():
             newer = snap.table.poll(snap)
@@ -65,19 +108,23 @@ class LiveQuery:
                 changed.append((name, snap, newer))
         if not changed:
             return None
-        if not self._appending or len(changed) != 1 or len(self._snapshots) != 1:
+        if self.path != INCREMENTAL:
             return self._refresh_full()
-        name, old, _ = changed[0]
-        latest, appended = old.table.changes_since(old.version)
-        if latest.schema_version != old.schema_version:
-            return self._refresh_full()
-        if appended:
-            delta_sources = self._sources_over(name, latest, appended)
-            delta = self.compiled.run_plan(self._plan, delta_sources, self.vars, **self.options)
-            self.result = _append(self.result, delta)
-            self.incremental_runs += 1
-        self._snapshots[name] = latest
+        deltas = {}
+        for name, old, newer in changed:
+            latest, appended, only_appends = _changes(old, newer)
+            if not only_appends or latest.schema_version != old.schema_version:
+                return self._refresh_full()
+            deltas[name] = (latest, appended)
+        self._update(deltas, start)
         return self.result
+
+    def explain(self) -> str:
+        """How updates run: the path, and the state each stage keeps."""
+        lines = [f"live: {self.path} updates ({self.reason})"]
+        for keeper in getattr(self, "_keepers", []) if self.path == INCREMENTAL else []:
+            lines.append(f"  {keeper.describe()}")
+        return "\n".join(lines)
 
     def __iter__(self) -> Iterator[Any]:
         """Yield the current result, then each new one as commits arrive (polling every 0.2 s)."""
@@ -92,43 +139,254 @@ class LiveQuery:
     # -- internals -----------------------------------------------------------------------------
 
     def _refresh_full(self) -> Any:
+        start = time.perf_counter()
         plan, sources = self.compiled.plan(root=self.root, tables=self.tables, vars=self.vars)
-        self._plan = plan
-        self._appending = _appends(plan)
-        self.result = self.compiled.run_plan(plan, sources, self.vars, partials=self._partials, **self.options)
-        self._partials.end_run()
+        shape = incremental_shape(plan)
+        if isinstance(shape, str):
+            self.path, self.reason = FULL, shape
+            self.result = self.compiled.run_plan(plan, sources, self.vars, partials=self._partials, **self.options)
+            self._partials.end_run()
+        else:
+            shell, stages = shape
+            self.path = INCREMENTAL
+            runtime, top = self.compiled.runtime(sources, self.vars, **self.options)
+            self._keepers = [_keeper(stage, var) for stage, var in stages]
+            for keeper in self._keepers:
+                keeper.start(top, runtime)
+            self._shell = shell
+            self.result = self._run_shell(top, runtime)
+            self.reason = _describe_shell(shell, self._keepers)
         self._snapshots = dict(sources.snapshots)
         self.full_runs += 1
+        read = sum(s.num_rows for s in sources.snapshots.values())
+        segments = sum(len(s.segments) for s in sources.snapshots.values())
+        self.last_update = UpdateStats(FULL, read, segments, time.perf_counter() - start)
         return self.result
 
-    def _sources_over(self, name: str, snapshot, segments) -> TableSources:
-        """Sources in which table ``name`` holds only ``segments`` (with the full schema)."""
-        wanted = {s.path for s in segments}
+    def _update(self, deltas: dict[str, tuple[Snapshot, list]], start: float) -> None:
         sources = TableSources(self.root, self.tables, self.compiled.source)
-        restricted = snapshot.select(lambda s: s.path in wanted)
-        if len(restricted.segments) != len(segments):  # compacted away meanwhile: read them
-            restricted = snapshot.with_segments(segments)
-        sources.snapshots[name] = restricted
-        return sources
+        for name, (latest, appended) in deltas.items():
+            sources.snapshots[name] = _restricted(latest, appended)
+        runtime, top = self.compiled.runtime(sources, self.vars, **self.options)
+        for keeper in self._keepers:
+            if keeper.scan.table in deltas:
+                keeper.update(top, runtime)
+        self.result = self._run_shell(top, runtime)
+        for name, (latest, _) in deltas.items():
+            self._snapshots[name] = latest
+        self.incremental_runs += 1
+        read = sum(t.num_rows for t in sources.loaded.values())
+        segments = sum(len(appended) for _, appended in deltas.values())
+        self.last_update = UpdateStats(INCREMENTAL, read, segments, time.perf_counter() - start)
+
+    def _run_shell(self, top: Frame, runtime: Runtime) -> Any:
+        values = {keeper.var: keeper.value for keeper in self._keepers}
+        frame = Frame(1, {**top.vars, **values}, budget=runtime.budget)
+        return to_result(run(self._shell, frame, runtime))
 
 
-def _appends(plan: PNode) -> bool:
-    """Whether new rows extend the result: a row-wise chain over one stream table's rows (the
-    chains the physical planner runs per morsel, and for the same reason: each row's result
-    does not depend on the others, nor on its position)."""
-    if isinstance(plan, PStage):  # a morsel-parallel node: the op it computes
-        plan = plan.logical
-    root = chain_root(plan)
-    return root is not None and root.key == "stream_table"
+def _changes(old: Snapshot, newer: Snapshot) -> tuple[Snapshot, list, bool]:
+    """The newest snapshot, the segments appended since ``old`` and whether rows were only
+    appended (compaction keeps the rows; a repair drops some)."""
+    kept = len(old.segments)
+    if newer.segments[:kept] == old.segments:  # the usual case: segments added at the end
+        return newer, list(newer.segments[kept:]), True
+    latest, appended = old.table.changes_since(old.version)
+    ops = {entry.get("op") for _, entry in old.table.log.read_entries(range(old.version + 1, latest.version + 1))}
+    return latest, appended, ops <= {"append", "compact"}
 
 
-def _append(old: Any, delta: Any) -> Any:
-    if isinstance(old, pa.Table):
-        if delta.num_rows == 0:
-            return old
-        return pa.concat_tables([old, delta.select(old.column_names)]) if old.num_rows else delta
-    return pa.chunked_array([*_chunks(old), *_chunks(delta)], type=old.type)
+def _restricted(snapshot: Snapshot, segments: list) -> Snapshot:
+    """``snapshot`` read through ``segments`` alone (with the full schema)."""
+    wanted = {s.path for s in segments}
+    restricted = snapshot.select(lambda s: s.path in wanted)
+    if len(restricted.segments) != len(segments):  # compacted away meanwhile: read them
+        restricted = snapshot.with_segments(segments)
+    return restricted
 
 
-def _chunks(array) -> list:
-    return list(array.chunks) if isinstance(array, pa.ChunkedArray) else [array]
+# -- the incremental shape of a plan --------------------------------------------------------------
+
+
+def incremental_shape(plan: PNode) -> tuple[PNode, list[tuple[PStage, str]]] | str:
+    """The plan with its table-reading stages replaced by variables (the *shell*) and the
+    stages, or the reason updates must re-run the whole plan."""
+    if isinstance(plan, PCall):  # a bare chain (``rows``, ``rows["x"]``) as the result: a list
+        root = chain_root(plan)
+        if root is not None and root.key == "stream_table":
+            plan = PStage(Concat(MorselPipeline(_scan_of(root), plan)), plan, plan.type, plan.source)
+    stages: dict[int, tuple[PStage, str]] = {}
+
+    def visit(node: PNode) -> PNode:
+        if isinstance(node, PStage):
+            if id(node) not in stages:
+                stages[id(node)] = (node, f"__live{len(stages)}")
+            return PVar(stages[id(node)][1], node.type, node.source)
+        if isinstance(node, PCall):
+            args = tuple(visit(a) if isinstance(a, (PCall, PStage)) else a for a in node.args)
+            return node if all(a is b for a, b in zip(args, node.args)) else replace(node, args=args)
+        return node
+
+    shell = visit(plan)
+    if _reads_table(shell):
+        return "the plan reads a table outside its morsel stages (a lambda reading a table, a positional op)"
+    for stage, _ in stages.values():
+        if stage.operator.scan.op != "stream_table":
+            return "a stage reads an in-memory table"
+        if _mentions(stage.logical, "now") or (isinstance(stage.operator, Merge) and stage.operator.partial.uses_clock):
+            return "a stage reads now(): its state depends on the time of the run"
+    if not stages:
+        return "the plan reads no stream table"
+    return shell, list(stages.values())
+
+
+def explain_live(plan: PNode) -> str:
+    """The line ``explain`` prints about watching the plan: which path its updates take."""
+    shape = incremental_shape(plan)
+    if isinstance(shape, str):
+        return f"live: full re-run on each update ({shape})"
+    shell, stages = shape
+    names = {Merge: "aggregate state per group", TopK: "top k", Limit: "first n", Concat: "rows"}
+    kept = ", ".join(names[type(stage.operator)] for stage, _ in stages)
+    around = "" if isinstance(shell, PVar) else "; the rest re-runs over the kept results"
+    return f"live: incremental updates (the new rows update the kept {kept}{around})"
+
+
+def _scan_of(root: PCall) -> Scan:
+    name = root.args[0]
+    assert isinstance(name, PConst)  # chain_root returns only roots over a table name literal
+    predicates: Any = dict(root.hints).get("predicates", ())
+    return Scan(root.key, name.value, tuple(predicates))
+
+
+def _reads_table(node: PNode | None) -> bool:
+    if isinstance(node, PCall):
+        return node.key in ("stream_table", "table") or any(_reads_table(a) for a in node.args)
+    if isinstance(node, PLambda):
+        return _reads_table(node.body)
+    return isinstance(node, PStage)
+
+
+def _mentions(node: PNode | None, key: str) -> bool:
+    if isinstance(node, PCall):
+        return node.key == key or any(_mentions(a, key) for a in node.args)
+    if isinstance(node, PLambda):
+        return _mentions(node.body, key)
+    return False
+
+
+def _describe_shell(shell: PNode, keepers: list) -> str:
+    kept = ", ".join(k.kind for k in keepers)
+    if isinstance(shell, PVar):
+        return f"the new rows update the kept state: {kept}"
+    ops = []
+    stack = [shell]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, PCall):
+            ops.append(node.op)
+            stack.extend(a for a in node.args if isinstance(a, PCall))
+    return f"the new rows update the kept state: {kept}; then {', '.join(reversed(ops))} re-run over the kept results"
+
+
+# -- what each stage keeps ---------------------------------------------------------------------
+
+
+class _Keeper:
+    """One stage's kept value and how new rows update it."""
+
+    kind = ""
+
+    def __init__(self, stage: PStage, var: str):
+        self.stage = stage
+        self.var = var
+        self.scan = stage.operator.scan
+        self.value: Vec
+
+    def rows(self, runtime: Runtime) -> list:
+        """The stage's table (all of it at the start, the new rows on updates) as morsels."""
+        return split_morsels(
+            runtime.load_arrow(self.scan.op, self.scan.table, self.scan.predicates), runtime.morsel_rows
+        )
+
+    def start(self, top: Frame, runtime: Runtime) -> None:
+        self.value = run(self.stage, Frame(1, dict(top.vars), budget=runtime.budget), runtime)
+
+    def update(self, top: Frame, runtime: Runtime) -> None:
+        raise NotImplementedError
+
+    def describe(self) -> str:
+        return f"{self.var}: {self.kind} over {self.scan}"
+
+    def _new_rows(self, top: Frame, runtime: Runtime) -> list[Vec]:
+        task = RowsTask(self.stage.operator.pipeline.node)  # type: ignore[union-attr]
+        return [run_task(task, piece, top, runtime) for piece in self.rows(runtime)]
+
+
+class _Aggregate(_Keeper):
+    kind = "aggregate state per group"
+
+    def start(self, top: Frame, runtime: Runtime) -> None:
+        operator = self.stage.operator
+        assert isinstance(operator, Merge)
+        leaves = ", ".join(f"{leaf.node.op}:{leaf.partial.kind}" for leaf in operator.partial.leaves)
+        self.kind = f"aggregate state per group ({leaves})"
+        self.state = MergedAggregate(operator)
+        self._absorb(top, runtime)
+
+    def update(self, top: Frame, runtime: Runtime) -> None:
+        self._absorb(top, runtime)
+
+    def _absorb(self, top: Frame, runtime: Runtime) -> None:
+        aggregate = self.state.operator.partial
+        pieces = self.rows(runtime)
+        parts = map_in_order(lambda piece: partial_of_morsel(aggregate, piece, top, runtime), pieces, runtime.threads)
+        for part in parts:
+            self.state.absorb(part, top, runtime)
+        if self.state.parts == 0:  # no rows yet: the plan's own result for an empty table
+            self.value = run(self.stage.logical, Frame(1, dict(top.vars), budget=runtime.budget), runtime)
+        else:
+            self.value = self.state.result(top, runtime)
+
+
+class _TopK(_Keeper):
+    kind = "top k rows, merged with the new rows' top k"
+
+    def update(self, top: Frame, runtime: Runtime) -> None:
+        candidates = self._new_rows(top, runtime)
+        if candidates:
+            self.value = self._final(top, runtime, candidates)
+
+    def _final(self, top: Frame, runtime: Runtime, candidates: list[Vec]) -> Vec:
+        # The kept rows first: they come before the new ones, so ties keep row order.
+        operator = self.stage.operator
+        assert isinstance(operator, (TopK, Limit))
+        rows = ListVec.single(concat_rows([elements(self.value), *candidates]))
+        return run(operator.final, Frame(1, {**top.vars, CANDIDATES_VAR: rows}, budget=runtime.budget), runtime)
+
+
+class _Limit(_TopK):
+    kind = "first n rows (final once n are kept)"
+
+    def update(self, top: Frame, runtime: Runtime) -> None:
+        operator = self.stage.operator
+        assert isinstance(operator, Limit)
+        if operator.count is not None:
+            wanted = run(operator.count, Frame(1, dict(top.vars), budget=runtime.budget), runtime).to_arrow()[0].as_py()
+            if wanted is not None and int(as_list(self.value).lengths()[0]) >= wanted:
+                return  # the first n rows are found: new rows come after them
+        super().update(top, runtime)
+
+
+class _Concat(_Keeper):
+    kind = "rows, extended with the new rows'"
+
+    def update(self, top: Frame, runtime: Runtime) -> None:
+        new = [rows for rows in self._new_rows(top, runtime) if rows.length]
+        if new:
+            self.value = ListVec.single(concat_rows([elements(self.value), *new]))
+
+
+def _keeper(stage: PStage, var: str) -> _Keeper:
+    kinds = {Merge: _Aggregate, TopK: _TopK, Limit: _Limit, Concat: _Concat}
+    return kinds[type(stage.operator)](stage, var)

@@ -104,15 +104,18 @@ class TableSources:
         snippet = caret_snippet(self.source, node.span) if self.source and node is not None else ""
         return f"{message}\n{snippet}" if snippet else message
 
-    def load_arrow(self, op: str, name: str, predicates: tuple = ()) -> pa.Table:
+    def load_arrow(
+        self, op: str, name: str, predicates: tuple = (), columns: tuple[str, ...] | None = None
+    ) -> pa.Table:
         """The rows of a table; ``predicates`` (from the pruning rewrite) skip segments whose
-        statistics show they hold no matching row."""
-        key = (op, name, predicates)
+        statistics show they hold no matching row; ``columns`` (from the projection rewrite,
+        None for all) are the only columns a dataset passed in ``tables=`` has read."""
+        key = (op, name, predicates, columns)
         table = self.loaded.get(key)
         if table is None:
             if op == "table":
                 found = self.memory[name]
-                table = found if isinstance(found, pa.Table) else _read_dataset(found, predicates)
+                table = found if isinstance(found, pa.Table) else _read_dataset(found, predicates, columns)
             else:
                 table = self.snapshots[name].prune(predicates).to_arrow()
             self.loaded[key] = table
@@ -148,14 +151,31 @@ class _DatasetInput:
         self.schema = normalize_batch(dataset.schema.empty_table()).schema
 
 
-def _read_dataset(found: _DatasetInput, predicates: tuple) -> pa.Table:
+def _read_dataset(found: _DatasetInput, predicates: tuple, columns: tuple[str, ...] | None) -> pa.Table:
+    """The dataset's rows: only ``columns`` read (projection pushdown), the predicates as the
+    scan's filter (fragments they exclude are never opened), normalised batch by batch as the
+    scan streams them (never the whole read at once)."""
     dataset = found.dataset
+    names = None if columns is None else [c for c in columns if c in dataset.schema.names]
+    schema = found.schema if names is None else pa.schema([found.schema.field(c) for c in names])
     condition = _filter(predicates, dataset.schema)
     try:
-        table = dataset.to_table(filter=condition) if condition is not None else dataset.to_table()
+        return _scan(dataset, names, condition, schema)
     except (pa.ArrowNotImplementedError, pa.ArrowTypeError, pa.ArrowInvalid):
-        table = dataset.to_table()  # a predicate Arrow cannot compare: the filter still runs
-    return pa.Table.from_batches([normalize_batch(table)]) if table.num_rows else table.cast(found.schema)
+        if condition is None:
+            raise
+        return _scan(dataset, names, None, schema)  # a predicate Arrow cannot compare: the filter still runs
+
+
+def _scan(dataset: ds.Dataset, names: list[str] | None, condition: ds.Expression | None, schema: pa.Schema) -> pa.Table:
+    batches = []
+    for batch in dataset.to_batches(columns=names, filter=condition):
+        if batch.num_rows:
+            batch = normalize_batch(batch)
+            if not batch.schema.equals(schema):
+                batch = pa.Table.from_batches([batch]).cast(schema).combine_chunks().to_batches()[0]
+            batches.append(batch)
+    return pa.Table.from_batches(batches, schema=schema)
 
 
 _COMPARISONS = {"lt": "less", "le": "less_equal", "gt": "greater", "ge": "greater_equal", "eq": "equal"}

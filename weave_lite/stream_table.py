@@ -21,6 +21,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pyarrow as pa
 
+from weave_lite.errors import WeaveError
+from weave_lite.flat_rows import FlatRows
+from weave_lite.panel_links import DEFAULT_PORT  # noqa: F401  (re-exported: the old home)
+from weave_lite.panel_links import panel_url as _panel_url
 from weave_lite.row_validation import normalize_row, normalize_rows
 from weave_lite.storage.bulk_input import normalize_batch
 from weave_lite.storage.names import TableName
@@ -31,13 +35,13 @@ if TYPE_CHECKING:
     from weave_lite.profiles.rotation import RotatingProfileWriter
     from weave_lite.storage.names import ObjectRoot
 
-DEFAULT_PORT = 8765
+REPR_FLUSH_SECONDS = 5.0  # how long a notebook repr waits for the rows logged just before
 
 
-def panel_url(name: TableName) -> str:
-    """The URL of a table's panel on the local panel server (``weave-lite serve``)."""
-    port = os.environ.get("WEAVE_LITE_PORT", str(DEFAULT_PORT))
-    return f"http://127.0.0.1:{port}/#/table/{name}"
+def panel_url(name: TableName, root: object = None) -> str:
+    """The URL of a table's panel on the local panel server (``weave-lite serve``, or the one
+    ``weave_lite.serve(background=True)`` started for ``root``)."""
+    return _panel_url(name, None if root is None else str(root))
 
 
 class StreamTable:
@@ -90,6 +94,7 @@ class StreamTable:
         self._writer: BackgroundWriter | None = None
         self._start_lock = threading.Lock()
         self._logged_once = False
+        self._flat = FlatRows()
 
     # -- names ---------------------------------------------------------------------------------
 
@@ -104,10 +109,18 @@ class StreamTable:
 
     @property
     def url(self) -> str:
-        return panel_url(self.name)
+        return panel_url(self.name, self.root)
 
     def __repr__(self) -> str:
-        return f"StreamTable({str(self.name)!r}, root={str(self.root)!r})"
+        pending = self.pending_rows
+        more = f", pending_rows={pending}" if pending else ""
+        return f"StreamTable({str(self.name)!r}, root={str(self.root)!r}{more})"
+
+    @property
+    def pending_rows(self) -> int:
+        """Rows logged but not yet committed (``flush`` waits for them)."""
+        writer = self._writer
+        return writer.unsent_rows() if writer is not None and writer.alive else 0
 
     # -- logging -------------------------------------------------------------------------------
 
@@ -119,10 +132,17 @@ class StreamTable:
         table's panel URL on the first call, ``None`` after.
         """
         now = time.time_ns() // 1000
-        item: dict | BatchItem | RowsItem
-        if type(row_or_rows) is dict:  # the hot path: one row, queued as its private copy
-            item = normalize_row(row_or_rows)
-            item[TIME_KEY] = now
+        item: dict | tuple | BatchItem | RowsItem
+        if type(row_or_rows) is dict:  # the hot path: one row
+            # A flat row of the known shape is queued as a tuple (see flat_rows); any other
+            # row is fully validated (raising here when bad) and queued as its private copy.
+            packed = self._flat.pack(row_or_rows, now)
+            if packed is None:
+                copy = normalize_row(row_or_rows)
+                packed = self._flat.learn(copy, now)
+                if packed is None:
+                    copy[TIME_KEY] = now
+            item = copy if packed is None else packed
             n = 1
         elif _is_bulk(row_or_rows):
             batch = self._bulk_batch(row_or_rows, now)
@@ -252,9 +272,40 @@ class StreamTable:
         return self.snapshot().__arrow_c_stream__(requested_schema)
 
     def _repr_html_(self) -> str:
-        from weave_lite.display import table_html
+        """The newest rows, after a flush (bounded: rows still pending are counted, not hidden),
+        so that ``st`` right after ``st.log(...)`` shows them; an empty table says so."""
+        from weave_lite.display import MAX_ROWS, table_html
+        from weave_lite.display.tables import tail_rows
 
-        return table_html(self.to_arrow(), title=str(self.name))
+        note = ""
+        writer = self._writer
+        if writer is not None and writer.alive:
+            try:
+                writer.flush(timeout=REPR_FLUSH_SECONDS)
+            except WeaveError as exc:  # a repr must render: say why rows may be missing
+                note = f"{self.pending_rows} rows not committed yet: {exc}"
+        if not self._table.exists():
+            html = table_html(pa.table({}), title=str(self.name))
+        else:
+            snap = self._table.snapshot()
+            html = table_html(tail_rows(snap, MAX_ROWS), str(self.name), total_rows=snap.num_rows, tail=True)
+        if note:
+            from html import escape
+
+            html += f'<p class="weave-lite note">{escape(note)}</p>'
+        return html
+
+    def panel(self, expr: str | None = None, *, max_rows: int = 20, interval: float = 0.5):
+        """A live notebook view of the table (its newest ``max_rows`` rows and row count), or
+        of ``expr`` kept current as rows arrive; an ``expr`` starting with ``.`` continues
+        this table's rows (``st.panel(".count")``). See :mod:`weave_lite.live_view`."""
+        from weave_lite.live_view import LiveView
+
+        if expr is None:
+            return LiveView.of_table(self._table, str(self.name), max_rows=max_rows, interval=interval)
+        if expr.startswith("."):
+            expr = f'stream_table("{self.name}").rows{expr}'
+        return LiveView.of_expression(expr, root=self.root, max_rows=max_rows, interval=interval)
 
 
 def _is_bulk(data: Any) -> bool:

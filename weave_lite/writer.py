@@ -29,14 +29,18 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import repeat, starmap
+from operator import itemgetter
 
 import numpy as np
 import pyarrow as pa
 
 from weave_lite.errors import BackgroundWriterError, CorruptTableError, WeaveError
+from weave_lite.flat_rows import shape_keys
 from weave_lite.storage.table import PendingAppend, TableLog
 from weave_lite.storage.values import (
     UTC_TIMESTAMP,
+    column_errors,
     column_to_array,
     conform_batch,
     rows_to_batch,
@@ -126,7 +130,7 @@ class BackgroundWriter:
 
     # -- caller side ---------------------------------------------------------------------------
 
-    def enqueue(self, item: dict | RowsItem | BatchItem, rows: int) -> None:
+    def enqueue(self, item: dict | tuple | RowsItem | BatchItem, rows: int) -> None:
         failure = self._failure
         if failure is not None:
             raise BackgroundWriterError(
@@ -135,7 +139,9 @@ class BackgroundWriter:
             ) from failure
         self._queue.append(item)
         self._pending_rows += rows
-        if self._pending_rows >= self.batch_rows:
+        if self._pending_rows >= self.batch_rows and not self._wake.is_set():
+            # Event.set takes a lock and notifies: once is enough while the writer is busy
+            # (a set event stays set until the writer clears it and takes the queue).
             self._wake.set()
 
     def flush(self, timeout: float | None = None) -> None:
@@ -271,15 +277,16 @@ class BackgroundWriter:
         queue = self._queue
         popleft = queue.popleft
         # Items appended meanwhile stay queued for the next round (popleft is atomic).
-        taken = [popleft() for _ in range(min(len(queue), MAX_SEGMENT_ROWS))]
+        # (starmap: the pops run in C, a queue of 100k single rows is common.)
+        taken = list(starmap(popleft, repeat((), min(len(queue), MAX_SEGMENT_ROWS))))
         barrier = None
-        for i, item in enumerate(taken):
-            if type(item) is FlushItem:
-                barrier = item
-                queue.extendleft(reversed(taken[i + 1 :]))  # after the barrier: next round
-                del taken[i:]
-                break
-        self._pending_rows = max(0, self._pending_rows - sum(_item_rows(i) for i in taken))
+        types = list(map(type, taken))
+        if FlushItem in types:
+            i = types.index(FlushItem)
+            barrier = taken[i]
+            queue.extendleft(reversed(taken[i + 1 :]))  # after the barrier: next round
+            del taken[i:]
+        self._pending_rows = max(0, self._pending_rows - _count_rows(taken))
         return taken, barrier
 
     def _encode(self, items: list) -> list[PendingAppend]:
@@ -309,6 +316,8 @@ class BackgroundWriter:
 
     def _build(self, items: list) -> pa.RecordBatch:
         """One record batch from queued items: runs of rows are converted together."""
+        if BatchItem not in set(map(type, items)):  # rows only (the common case): one run
+            return self._rows_batch(items)
         batches: list[pa.RecordBatch] = []
         run: list = []
         for item in items:
@@ -328,13 +337,20 @@ class BackgroundWriter:
         return table.combine_chunks().to_batches(max_chunksize=None)[0]
 
     def _rows_batch(self, run: list) -> pa.RecordBatch:
-        """Rows from single-row dicts (time under TIME_KEY) and :class:`RowsItem` lists."""
+        """Rows from flat-row tuples (see ``flat_rows``), single-row dicts (time under
+        TIME_KEY) and :class:`RowsItem` lists."""
+        if set(map(type, run)) == {tuple}:
+            batch = self._tuples_batch(run)
+            if batch is not None:
+                return batch
         if all(type(item) is dict for item in run):
-            rows = run  # the hot path: single-row log() calls
+            rows = run  # single-row log() calls of rows off the flat path
             time_us = np.array([r[TIME_KEY] for r in rows], dtype=np.int64)
         else:
             rows, per_row = [], []
             for item in run:
+                if type(item) is tuple:  # a shape change inside the run: as a dict
+                    item = _tuple_row(item)
                 if type(item) is dict:
                     per_row.append(item[TIME_KEY])
                     rows.append(item)
@@ -351,6 +367,31 @@ class BackgroundWriter:
         # The rows are not modified (a failed commit retries them): rows_to_batch skips the
         # non-str TIME_KEY.
         return rows_to_batch(rows, extra)
+
+    def _tuples_batch(self, run: list[tuple]) -> pa.RecordBatch | None:
+        """Flat-row tuples ``(shape, time_us, *values)`` of one shape, columnised in C (``None``
+        when the run mixes shapes)."""
+        shape = run[0][0]
+        # One map(itemgetter) per column, not zip(*run): zip makes an iterator per row, and
+        # that many short-lived GC objects set off the (full) collections that cost most here.
+        if list(map(itemgetter(0), run)).count(shape) != len(run):  # the same str: identity
+            return None
+        keys = shape_keys(shape)
+        n = len(run)
+        arrays = []
+        for i, name in enumerate(keys, 2):
+            with column_errors(name, n):
+                arrays.append(column_to_array(list(map(itemgetter(i), run))))
+        arrays.append(timestamp_column(np.fromiter(map(itemgetter(1), run), dtype=np.int64, count=n)))
+        arrays.append(client_id_column(self.client_id, n))
+        return pa.RecordBatch.from_arrays(arrays, names=[*keys, "timestamp", "_client_id"])
+
+
+def _tuple_row(item: tuple) -> dict:
+    """A flat-row tuple as the dict the general path takes."""
+    row: dict = dict(zip(shape_keys(item[0]), item[2:]))
+    row[TIME_KEY] = item[1]
+    return row
 
 
 # Writers still running; stopped (flushed) at interpreter exit so that no logged row is lost,
@@ -372,11 +413,21 @@ def _stop_all() -> None:
 
 
 def _item_rows(item: object) -> int:
-    return 1 if type(item) is dict else item.count  # type: ignore[attr-defined]
+    return 1 if type(item) is dict or type(item) is tuple else item.count  # type: ignore[attr-defined]
+
+
+def _count_rows(items: list) -> int:
+    """The rows of queued items (C speed when all are single rows, the usual case)."""
+    if set(map(type, items)) <= _SINGLE_ROW:
+        return len(items)
+    return sum(map(_item_rows, items))
+
+
+_SINGLE_ROW = frozenset([dict, tuple])
 
 
 def _splittable(items: list) -> bool:
-    return len(items) > 1 or (len(items) == 1 and type(items[0]) is not dict and items[0].count > 1)
+    return len(items) > 1 or (len(items) == 1 and type(items[0]) not in _SINGLE_ROW and items[0].count > 1)
 
 
 def _halves(items: list) -> list[list]:

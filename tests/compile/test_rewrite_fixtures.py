@@ -40,6 +40,7 @@ from weave_lite.compile.rewrites.common_subexpressions import common_subexpressi
 from weave_lite.compile.rewrites.constant_folding import constant_folding
 from weave_lite.compile.rewrites.count_filter import count_filter
 from weave_lite.compile.rewrites.fuse_arithmetic import fuse_arithmetic
+from weave_lite.compile.rewrites.project_columns import project_columns
 from weave_lite.compile.rewrites.prune_segments import prune_segments
 from weave_lite.compile.rewrites.top_k import top_k
 from weave_lite.errors import TableNotFoundError
@@ -75,6 +76,7 @@ RULES_OF = {
     "top_k": ((top_k,), ()),
     "fuse_arithmetic": ((fuse_arithmetic,), ()),
     "common_subexpressions": ((), (common_subexpressions,)),
+    "project_columns": ((), (project_columns,)),
     "all_rules": (RULES, PLAN_RULES),
 }
 
@@ -252,9 +254,7 @@ def rewritten_text(expr: str, schemas: dict[str, str], stem: str) -> str:
 
     def table_type(op: str, name: str, node) -> TableT:
         if name not in tables:
-            raise TableNotFoundError(
-                f"no `# schema {name}: ...` line for {op}({name!r})"
-            )
+            raise TableNotFoundError(f"no `# schema {name}: ...` line for {op}({name!r})")
         return tables[name]
 
     plan = Planner(Environment(table_type), expr).plan(parse(expr))
@@ -273,9 +273,7 @@ def _collect():
 
 def test_every_fixture_file_names_a_rule():
     stems = {p.stem for p in FIXTURES.glob("*.txt")}
-    assert stems == set(RULES_OF), (
-        f"files without a rule or rules without a file: {stems ^ set(RULES_OF)}"
-    )
+    assert stems == set(RULES_OF), f"files without a rule or rules without a file: {stems ^ set(RULES_OF)}"
 
 
 @pytest.mark.parametrize(("path", "index"), _collect())
@@ -292,15 +290,11 @@ def test_rewrite_fixture(path: Path, index: int):
     assert block.expected is not None, (
         f"{path.name}:{block.line}: no expected plan (run with WEAVE_LITE_UPDATE_FIXTURES=1)"
     )
-    assert actual == "\n".join(block.expected), (
-        f"{path.name}:{block.line} ({block.title})"
-    )
+    assert actual == "\n".join(block.expected), f"{path.name}:{block.line} ({block.title})"
 
 
 def test_schema_text():
-    t = parse_schema(
-        "x:int?, s:string, tags:list<string>, m:dict{a: float, b: list<int?>}, ts:timestamp"
-    )
+    t = parse_schema("x:int?, s:string, tags:list<string>, m:dict{a: float, b: list<int?>}, ts:timestamp")
     assert (
         str(t)
         == "table<dict{x: optional<int>, s: string, tags: list<string>, m: dict{a: float, b: list<optional<int>>}, ts: timestamp}>"

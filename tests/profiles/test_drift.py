@@ -173,3 +173,59 @@ def test_drift_reads_profile_files(tmp_path):
     prof(x=rng.normal(size=2000)).write(pa_)
     prof(x=rng.normal(3, 1, 2000)).write(pb)
     assert row(drift(str(pa_), pb), "x")["drifted"] is True
+
+
+# --------------------------------------------------------------------------- distributions
+def check_knots(knots, raw):
+    xs = [k["x"] for k in knots]
+    ps = [k["p"] for k in knots]
+    assert xs == sorted(xs) and ps == sorted(ps)
+    assert ps[0] == 0.0 and ps[-1] == 1.0 and len(knots) == 11
+    assert xs[0] == raw.min() and xs[-1] == raw.max()
+    spread = np.quantile(raw, 0.75) - np.quantile(raw, 0.25)
+    for x, p in zip(xs[1:-1], ps[1:-1]):
+        assert abs(x - np.quantile(raw, p)) < 0.05 * spread, (p, x)
+
+
+@pytest.mark.parametrize("summaries", [False, True])
+def test_distributions_numeric_are_cdf_knots_of_the_raw_samples(summaries):
+    rng = np.random.default_rng(11)
+    a, b = rng.normal(0, 1, N), rng.normal(1, 2, N)
+    pa_, pb = prof(x=a), prof(x=b)
+    out = drift_tables(pa_.to_arrow(), pb.to_arrow()) if summaries else drift(pa_, pb)
+    r = row(out, "x")
+    check_knots(r["reference_distribution"], a)
+    check_knots(r["current_distribution"], b)
+    assert all(k["label"] is None for k in r["current_distribution"])
+
+
+@pytest.mark.parametrize("summaries", [False, True])
+def test_distributions_categorical_are_shares_with_other_bucket(summaries):
+    rng = np.random.default_rng(12)
+    cats = [f"c{i}" for i in range(14)]
+    p = np.r_[np.full(4, 0.2), np.full(10, 0.02)]
+    ca = rng.choice(cats, 50_000, p=p)
+    cb = np.r_[ca[:40_000], np.full(10_000, "new")]
+    pa_, pb = prof(c=ca), prof(c=cb)
+    out = drift_tables(pa_.to_arrow(), pb.to_arrow()) if summaries else drift(pa_, pb)
+    r = row(out, "c")
+    ref, cur = r["reference_distribution"], r["current_distribution"]
+    assert [d["label"] for d in ref] == [d["label"] for d in cur]
+    assert ref[-1]["label"] == "other" and len(ref) == 11
+    assert "new" in [d["label"] for d in cur]
+    for dist, raw in ((ref, ca), (cur, cb)):
+        assert abs(sum(d["p"] for d in dist) - 1.0) < 1e-9
+        vals, counts = np.unique(raw, return_counts=True)
+        exact = dict(zip(vals.tolist(), (counts / raw.shape[0]).tolist()))
+        for d in dist[:-1]:
+            assert d["p"] == pytest.approx(exact.get(d["label"], 0.0), abs=1e-9)
+        assert dist[-1]["p"] == pytest.approx(1 - sum(exact.get(d["label"], 0.0) for d in dist[:-1]), abs=1e-9)
+
+
+def test_distributions_null_for_other_kinds_and_empty_sides():
+    a = prof(t=[True] * 10, x=[1.0] * 10)
+    b = prof(t=[False] * 10)
+    out = drift(a, b)
+    assert row(out, "t")["reference_distribution"] is None
+    assert row(out, "x")["current_distribution"] is None
+    assert row(out, "x")["reference_distribution"][-1] == {"label": None, "x": 1.0, "p": 1.0}

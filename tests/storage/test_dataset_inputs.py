@@ -124,3 +124,74 @@ def test_nulls_never_lose_rows_through_the_filter():
     dataset = ds.dataset(table)
     for expr in ('table("t").rows.filter(r => r["x"] > 2).count', 'table("t").rows.filter(r => r["y"] <= 4).count'):
         assert weave_lite.evaluate(expr, tables={"t": dataset}) == weave_lite.evaluate(expr, tables={"t": table})
+
+
+def _parquet_with_metadata(path: Path) -> ds.Dataset:
+    """Four Parquet files (one per day, no partitioning) and a ``_metadata`` file holding
+    their row-group statistics, so a scan can prune files without opening them."""
+    path.mkdir()
+    table = pa.Table.from_pylist(ROWS)
+    collected = []
+    for day in range(1, 5):
+        part = table.filter(pa.compute.equal(table["day"], day))
+        pq.write_table(part, path / f"day-{day}.parquet", metadata_collector=collected)
+        collected[-1].set_file_path(f"day-{day}.parquet")
+    pq.write_metadata(table.schema, path / "_metadata", metadata_collector=collected)
+    return ds.parquet_dataset(path / "_metadata")
+
+
+def test_a_filter_prunes_parquet_files_by_their_statistics(expected, tmp_path):
+    path = tmp_path / "pq"
+    dataset = _parquet_with_metadata(path)
+    assert _answers(dataset) == expected
+    expr = 'table("t").rows.filter(r => r["day"] >= 3)["lat"].sum'
+    full = weave_lite.evaluate(expr, tables={"t": dataset})
+    # Days 1 and 2 are excluded by their files' min/max: a scan that opened them would fail.
+    for day in (1, 2):
+        (path / f"day-{day}.parquet").unlink()
+    assert weave_lite.evaluate(expr, tables={"t": dataset}) == full == (31 + 32 + 34) + (41 + 42 + 44)
+    with pytest.raises(weave_lite.errors.WeaveError):
+        weave_lite.evaluate('table("t").rows["lat"].sum', tables={"t": dataset})
+
+
+def _parquet_with_a_broken_column(path: Path) -> ds.Dataset:
+    """Two Parquet files whose ``junk`` column is int64 in one and text in the other, under a
+    schema saying int64: reading ``junk`` fails, reading only the other columns works."""
+    path.mkdir()
+    table = pa.Table.from_pylist(ROWS)
+    half = table.num_rows // 2
+    pq.write_table(table.slice(0, half).append_column("junk", pa.array(range(half))), path / "a.parquet")
+    rest = table.slice(half)
+    pq.write_table(rest.append_column("junk", pa.array(["not a number"] * rest.num_rows)), path / "b.parquet")
+    return ds.dataset(path, schema=table.schema.append(pa.field("junk", pa.int64())))
+
+
+def test_only_the_columns_an_expression_uses_are_read(expected, tmp_path):
+    dataset = _parquet_with_a_broken_column(tmp_path / "pq")
+    with pytest.raises(pa.ArrowInvalid):
+        dataset.to_table()  # the column is really unreadable
+    assert _answers(dataset) == expected
+    # A plan that returns whole rows must read every column, junk included.
+    with pytest.raises(weave_lite.errors.WeaveError):
+        weave_lite.evaluate('table("t").rows.filter(r => r["day"] == 4)', tables={"t": dataset})
+    explained = weave_lite.compile(EXPRS[1]).explain(tables={"t": dataset})
+    assert "columns=['day', 'lat']" in explained
+
+
+def test_projected_rows_equal_full_reads(tmp_path):
+    """Shapes the projection must see through (or give up on): same answers as an Arrow table."""
+    table = pa.Table.from_pylist(ROWS)
+    dataset = ds.dataset(table)
+    exprs = [
+        'table("t").rows.count',
+        'table("t").rows.map(r => r["lat"] * 2).sum',
+        'table("t").rows.sort(r => [r["lat"]], ["desc"]).limit(3)["model"]',
+        'table("t").rows.filter(r => r["day"] > 1).limit(2)',
+        'table("t").rows.map(r => {m: r["model"], r: r})',
+        'table("t").rows[2]["model"]',
+        'table("t").rows.groupby(r => r["model"]).map(g => g.count)',
+        'table("t").rows["ts"].max',
+    ]
+    for expr in exprs:
+        got = to_python(weave_lite.evaluate(expr, tables={"t": dataset}))
+        assert got == to_python(weave_lite.evaluate(expr, tables={"t": table})), expr

@@ -45,15 +45,18 @@ TABLE_ROOTS = ("stream_table", "table")
 @dataclass(frozen=True)
 class Scan:
     """Reads one table, cut into morsels: ``op`` is its root (``stream_table`` or ``table``),
-    ``predicates`` the ``(column, op, value)`` terms whose segment statistics prune it."""
+    ``predicates`` the ``(column, op, value)`` terms whose segment statistics prune it,
+    ``columns`` the only columns read (None: all; see the ``project_columns`` rewrite)."""
 
     op: str
     table: str
     predicates: tuple = ()
+    columns: tuple[str, ...] | None = None
 
     def __str__(self) -> str:
         pruned = f" predicates={self.predicates!r}" if self.predicates else ""
-        return f"Scan {self.op}({self.table!r}){pruned}"
+        projected = f" columns={list(self.columns)!r}" if self.columns is not None else ""
+        return f"Scan {self.op}({self.table!r}){pruned}{projected}"
 
 
 @dataclass(frozen=True, eq=False)
@@ -218,7 +221,9 @@ def _operator_for(node: PCall) -> Operator | None:
 def _scan(root: PCall) -> Scan:
     table = root.args[0]
     assert isinstance(table, PConst)  # chain_root returns only roots over a table name literal
-    return Scan(root.key, table.value, cast(tuple, dict(root.hints).get("predicates", ())))
+    hints = dict(root.hints)
+    columns = cast("tuple[str, ...] | None", hints.get("columns"))
+    return Scan(root.key, table.value, cast(tuple, hints.get("predicates", ())), columns)
 
 
 def chain_root(node: PNode) -> PCall | None:

@@ -97,7 +97,7 @@ class Runtime:
     """Per-evaluation state shared by every frame: where tables come from, now(), and how
     many threads run morsels (see weave_lite.execute.morsels)."""
 
-    load_arrow: Callable[..., pa.Table]  # (root op, name, scan predicates) -> the table's rows
+    load_arrow: Callable[..., pa.Table]  # (root op, name, scan predicates, columns or None) -> rows
     source: str | None = None
     now: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
     threads: int = 1

@@ -122,7 +122,9 @@ class LocalMorsels:
     remote = False
 
     def morsels(self, scan: Scan, runtime: Runtime) -> list[pa.Table]:
-        return split_morsels(runtime.load_arrow(scan.op, scan.table, scan.predicates), runtime.morsel_rows)
+        return split_morsels(
+            runtime.load_arrow(scan.op, scan.table, scan.predicates, scan.columns), runtime.morsel_rows
+        )
 
     def wave(self, runtime: Runtime) -> int:
         return runtime.threads

@@ -82,7 +82,7 @@ class Fold(PartialKind):
     def merge(self, leaf: Leaf, partials: list, groups: GroupMap, frame: Frame, runtime: Runtime) -> Vec:
         merge_with = leaf.partial.merge_with
         assert merge_with is not None
-        return _reduce(leaf, merge_with, groups.global_of, concat_vecs(partials), groups.n_groups, frame, runtime)
+        return reduce_groups(leaf, merge_with, groups.global_of, concat_vecs(partials), groups.n_groups, frame, runtime)
 
 
 class Moments(PartialKind):
@@ -110,7 +110,7 @@ class Values(PartialKind):
     def merge(self, leaf: Leaf, partials: list, groups: GroupMap, frame: Frame, runtime: Runtime) -> Vec:
         group_of = groups.of_elements(partials)
         elements = concat_vecs([elements for _, elements in partials])
-        return _reduce(leaf, leaf.node.key, group_of, elements, groups.n_groups, frame, runtime)
+        return reduce_groups(leaf, leaf.node.key, group_of, elements, groups.n_groups, frame, runtime)
 
 
 class Distinct(Values):
@@ -192,7 +192,7 @@ def merge(operator: Merge, parts: list[MorselPartial], top: Frame, runtime: Runt
     return ListVec.single(result) if aggregate.group is not None else result
 
 
-def _reduce(
+def reduce_groups(
     leaf: Leaf, key: str, group_of: np.ndarray, elements: Vec, n_groups: int, frame: Frame, runtime: Runtime
 ) -> Vec:
     """Reducer ``key`` over each group's merged elements (``group_of[i]``: element i's group)."""

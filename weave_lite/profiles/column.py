@@ -356,6 +356,11 @@ class ColumnProfile:
     def __repr__(self) -> str:
         return f"ColumnProfile({self.name!r}, count={self.count})"
 
+    def _repr_html_(self) -> str:
+        from weave_lite.display.stats import profile_html
+
+        return profile_html(pa.Table.from_pylist([{"column": self.name, **self.summary()}]), title="column profile")
+
     # ------------------------------------------------------------------ serialisation
     def to_bytes(self) -> bytes:
         w = BinWriter()

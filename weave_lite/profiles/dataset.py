@@ -313,6 +313,12 @@ class DatasetProfile:
         }
         return pa.Table.from_pylist(rows, schema=schema).replace_schema_metadata(meta)
 
+    def _repr_html_(self) -> str:
+        """Per column: counts, nulls, distinct, mean, quantiles and frequent items."""
+        from weave_lite.display.stats import profile_html
+
+        return profile_html(self.to_arrow(), title=f"profile {self.name}")
+
     def to_pandas(self):
         """:meth:`to_arrow` as a pandas DataFrame (``frequent_items`` as lists of dicts)."""
         import pandas as pd

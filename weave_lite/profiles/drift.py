@@ -29,6 +29,9 @@ One row per column (columns of either profile, the reference's order first; or `
                           (current - reference)
 ``type_mix_change``       total variation distance between the two mixes of inferred types
                           (integral / fractional / boolean / string / object), 0 to 1
+``*_distribution``        each side's distribution to draw (``reference_distribution``,
+                          ``current_distribution``): CDF knots or item shares, see
+                          :mod:`.drift_distributions`
 ========================  ==============================================================
 
 How the statistics are read from the sketches
@@ -96,6 +99,7 @@ from .column import (
     ColumnProfile,
 )
 from .dataset import DatasetProfile
+from .drift_distributions import DISTRIBUTION_TYPE, cdf_knots, item_shares
 from .sketches.kll import KLLSketch
 
 #: Evidently's default thresholds (``default_threshold`` of its stattests); ``ks``: None means
@@ -130,6 +134,8 @@ SCHEMA = pa.schema(
         ("null_rate_current", pa.float64()),
         ("null_rate_change", pa.float64()),
         ("type_mix_change", pa.float64()),
+        ("reference_distribution", DISTRIBUTION_TYPE),
+        ("current_distribution", DISTRIBUTION_TYPE),
     ]
 )
 
@@ -352,6 +358,9 @@ def _column_row(
         b = cur.numeric if cur is not None else None
         row["n_reference"] = 0 if a is None else int(a.n)
         row["n_current"] = 0 if b is None else int(b.n)
+        for key, c in (("reference_distribution", a), ("current_distribution", b)):
+            if c is not None and c.n > 0:
+                row[key] = cdf_knots(_as_knots(c).v, _KnotCDF.LEVELS)
         if a is None or b is None or a.n == 0 or b.n == 0:
             return row
         if isinstance(a, _StepCDF) and isinstance(b, _StepCDF):
@@ -389,6 +398,9 @@ def _column_row(
         nb = cur.n_strings if cur is not None else 0
         row["n_reference"] = na
         row["n_current"] = nb
+        dist_ref, dist_cur = item_shares(ia, na, ib, nb)
+        row["reference_distribution"] = dist_ref if na > 0 else None
+        row["current_distribution"] = dist_cur if nb > 0 else None
         if na == 0 or nb == 0:
             return row
         keys = list(dict.fromkeys([*ia, *ib]))

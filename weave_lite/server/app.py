@@ -12,6 +12,9 @@ Endpoints (all JSON unless said otherwise; errors are ``{"error": message, ...}`
 * ``GET  /api/ops``                         op names (for completion)
 * ``GET  /api/boards``, ``GET|PUT|POST|DELETE /api/boards/{name}``   boards
 * ``GET  /api/events``                      server-sent events: ``commit`` when a table grows
+* ``GET  /api/live``                        ``expr``, ``limit``, ``offset``: server-sent events,
+  ``result`` with the page (as ``/api/evaluate``) and again after each commit, from a live
+  query kept for the panel (:mod:`weave_lite.server.live`)
 
 Threat model: the server listens on loopback and evaluates expressions only (never Python), with
 the data root fixed at start, reading and writing nothing outside that root. What can reach it
@@ -68,6 +71,8 @@ from weave_lite.server.inputs import (
     parse_json,
     str_field,
 )
+from weave_lite.server.live import LiveHub, LivePage
+from weave_lite.server.profile_reports import profile_reports
 from weave_lite.server.worker import error_body
 from weave_lite.storage.names import TableName, data_root
 from weave_lite.storage.table import TableLog, list_tables
@@ -123,6 +128,7 @@ class PanelServer:
         self.closing = False  # set when the server shuts down: event streams end
         self.boards = BoardStore(self.root)
         self.pool = EvalPool(self.root, budgets or Budgets.resolve(), size=eval_workers)
+        self.live = LiveHub(self.root)
         self._logs: dict[str, TableLog] = {}
         self._logs_lock = threading.Lock()
 
@@ -327,6 +333,8 @@ def _routes(server: PanelServer) -> list:
                     "GET /api/boards",
                     "GET|PUT|POST|DELETE /api/boards/{name}",
                     "GET /api/events",
+                    "GET /api/live",
+                    "GET /api/profiles/{entity}/{project}/{table}",
                 ],
             }
         )
@@ -405,6 +413,26 @@ def _routes(server: PanelServer) -> list:
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
 
+    async def api_live(request: Request) -> Response:
+        expr, offset, limit, _ = evaluate_params(dict(request.query_params), from_query=True)
+        try:  # within the pool's budgets first: only an expression that ran is watched here
+            status, body = await server.pool.evaluate(expr, offset, limit, request.is_disconnected)
+        except ClientGone:
+            return Response(status_code=CLIENT_CLOSED_REQUEST)
+        except (PoolBusy, WorkerStartError) as exc:
+            return SafeJSONResponse({"error": str(exc)}, status_code=503)
+        if status != 200:
+            return SafeJSONResponse(body, status_code=status)
+        page = await run_in_threadpool(server.live.subscribe, expr, offset, limit)
+        return StreamingResponse(
+            live_stream(server, page),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        )
+
+    async def api_profiles(request: Request) -> Response:
+        return SafeJSONResponse(await run_in_threadpool(profile_reports, server.root, request.path_params["name"]))
+
     async def api_not_found(request: Request) -> Response:
         raise ApiError(404, f"no API endpoint {request.method} {request.url.path}")
 
@@ -424,6 +452,8 @@ def _routes(server: PanelServer) -> list:
         Route("/api/boards", api_boards),
         Route("/api/boards/{name:path}", api_board, methods=["GET", "PUT", "POST", "DELETE"]),
         Route("/api/events", api_events),
+        Route("/api/live", api_live),
+        Route("/api/profiles/{name:path}", api_profiles),
         Route("/api/{rest:path}", api_not_found, methods=["GET", "POST", "PUT", "DELETE", "PATCH"]),
         Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
     ]
@@ -443,6 +473,27 @@ async def event_stream(server: PanelServer, watch: Watch, names: list[TableName]
         if time.monotonic() - last_ping > 15:
             last_ping = time.monotonic()
             yield ": ping\n\n"
+
+
+async def live_stream(server: PanelServer, page: LivePage) -> AsyncIterator[str]:
+    """Server-sent events: ``result`` with the page now, then after each commit that changed
+    it; the live query is dropped with its last subscriber."""
+    try:
+        yield "retry: 1000\n\n"
+        seen = page.version
+        yield f"event: result\ndata: {json.dumps(page.body)}\n\n"
+        last_ping = time.monotonic()
+        while not server.closing:
+            await asyncio.sleep(server.poll_interval)
+            await run_in_threadpool(server.live.poll, page)
+            if page.version != seen:
+                seen = page.version
+                yield f"event: result\ndata: {json.dumps(page.body)}\n\n"
+            if time.monotonic() - last_ping > 15:
+                last_ping = time.monotonic()
+                yield ": ping\n\n"
+    finally:
+        server.live.unsubscribe(page)
 
 
 def ops_listing() -> dict:

@@ -172,8 +172,14 @@ class Running:
                 self._budget.cancel(reason)
 
 
-def run_job(engine: Engine, job: EvalJob, root: str, running: Running | None = None) -> tuple[int, dict]:
-    """Evaluate ``job`` and cut its page: ``(HTTP status, JSON body)``."""
+def run_job(
+    engine: Engine, job: EvalJob, root: str, running: Running | None = None, cache: Any = None
+) -> tuple[int, dict]:
+    """Evaluate ``job`` and cut its page: ``(HTTP status, JSON body)``.
+
+    With ``cache`` (a :class:`weave_lite.server.result_cache.ResultCache`), the next page of the
+    same expression over unchanged data is cut from the kept result: no new evaluation or sort.
+    """
     from weave_lite.errors import WeaveError
     from weave_lite.server import results
 
@@ -181,7 +187,10 @@ def run_job(engine: Engine, job: EvalJob, root: str, running: Running | None = N
     start = time.perf_counter()
     running.begin(job.id)
     try:
-        result = engine.run(job, root, running.attach)
+        if cache is None:
+            result = engine.run(job, root, running.attach)
+        else:
+            result = cache.get(job.expr, root, lambda: engine.run(job, root, running.attach))
         body = results.page(result, offset=job.offset, limit=job.limit)
     except WeaveError as exc:
         return 400, error_body(exc)
@@ -207,8 +216,11 @@ def worker_main(conn: Connection, control: Connection, root: str, engine_path: s
     stand-in with its signature (tests).
     """
     _exit_with_parent()
+    from weave_lite.server.result_cache import ResultCache
+
     engine = Engine(load_function(engine_path))
     running = Running()
+    cache = ResultCache()
     threading.Thread(target=_listen_for_cancels, args=(control, running), name="weave-lite-cancel", daemon=True).start()
     conn.send(("ready", os.getpid(), sorted(engine.features)))
     while True:
@@ -218,7 +230,7 @@ def worker_main(conn: Connection, control: Connection, root: str, engine_path: s
             return
         if job is None:
             return
-        status, body = run_job(engine, job, root, running)
+        status, body = run_job(engine, job, root, running, cache)
         try:
             conn.send(("done", job.id, status, body))
         except Exception as exc:  # an unpicklable body: should not happen; never hang the server

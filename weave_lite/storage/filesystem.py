@@ -31,7 +31,7 @@ import pyarrow.ipc as ipc
 import xxhash
 
 from weave_lite.errors import CorruptTableError
-from weave_lite.storage.segments import segment_checksum
+from weave_lite.storage.segments import segment_checksum as segment_checksum  # re-exported (check.py)
 
 
 def open_filesystem(location):
@@ -156,24 +156,20 @@ class LogFileSystem:
         """Write an uncompressed Arrow IPC file durably; return its size and checksum.
 
         The file is written under its final (unique) name: until a commit names it, no reader
-        looks at it.  It is serialised in memory first, so that every byte reaches the disk
-        through the same few primitives as the commits (``os.write``/``os.fsync``) and the
-        checksum is taken over exactly the bytes written.  A failed write removes its partial
-        file, so that an outage leaves no litter.
+        looks at it.  Arrow hands the IPC writer's buffers to :class:`_HashingSink` without a
+        copy, so every byte reaches the disk through the same few primitives as the commits
+        (``os.write``/``os.fsync``), the checksum is taken over exactly the bytes written, and
+        no serialised copy of the segment is held in memory (fresh memory is what a large
+        write spends most of its time on, notably in a VM).  A failed write removes its
+        partial file, so that an outage leaves no litter.
         """
-        sink = pa.BufferOutputStream()
-        with ipc.new_file(sink, schema) as writer:
-            for b in batches:
-                writer.write_batch(b)
-        data = sink.getvalue()
         path = self.full(rel)
         try:
-            _write_durably(path, data)
+            return _write_segment_file(path, batches, schema)
         except FileNotFoundError:
             # The segment folder is missing (a table whose creation was interrupted).
             self.makedirs(os.path.dirname(rel))
-            _write_durably(path, data)
-        return data.size, segment_checksum(data)
+            return _write_segment_file(path, batches, schema)
 
     def read_segment(self, rel: str, expected_bytes: int | None = None) -> pa.Table:
         """Memory-map a segment and return it as a table (zero-copy).
@@ -183,21 +179,30 @@ class LogFileSystem:
         """
         full = self.full(rel)
         try:
-            source = self.arrow_fs.open_input_file(full)  # a memory map (use_mmap=True)
-        except FileNotFoundError:
-            raise CorruptTableError(full, "segment file is missing") from None
-        if expected_bytes is not None and source.size() != expected_bytes:
-            raise CorruptTableError(full, f"segment is {source.size()} bytes, its commit recorded {expected_bytes}")
-        try:
-            table = ipc.open_file(source).read_all()
-            table.validate()  # cheap structural check (buffer sizes), so damage cannot crash a kernel
-            return table
+            # The structural check (buffer sizes, string offsets), so that damage cannot crash a
+            # kernel, runs on a map of its own that is closed after: the pages it touches (the
+            # offsets of every string column) then leave this process's memory, and the table
+            # returned maps in only what a query reads.
+            with self._open_segment(full, expected_bytes) as source:
+                ipc.open_file(source).read_all().validate()
+            return ipc.open_file(self._open_segment(full, expected_bytes)).read_all()
         except OSError as exc:
             if exc.errno is not None:  # a real I/O error, not damage: the caller reports it
                 raise
             raise CorruptTableError(full, f"not a readable Arrow IPC file ({exc})") from None
         except pa.ArrowException as exc:  # ArrowInvalid, ArrowTypeError, ... on damaged bytes
             raise CorruptTableError(full, f"not a readable Arrow IPC file ({exc})") from None
+
+    def _open_segment(self, full: str, expected_bytes: int | None) -> pa.NativeFile:
+        try:
+            source = self.arrow_fs.open_input_file(full)  # a memory map (use_mmap=True)
+        except FileNotFoundError:
+            raise CorruptTableError(full, "segment file is missing") from None
+        size = source.size()
+        if expected_bytes is not None and size != expected_bytes:
+            source.close()
+            raise CorruptTableError(full, f"segment is {size} bytes, its commit recorded {expected_bytes}")
+        return source
 
     def checksum(self, rel: str) -> str:
         """The checksum of a file's bytes (read in full: used by ``weave-lite check``)."""
@@ -209,6 +214,51 @@ class LogFileSystem:
 
     def fsync_folder(self, rel: str) -> None:
         _fsync_dir(self.full(rel))
+
+
+class _HashingSink:
+    """The file object Arrow's IPC writer writes to: ``os.write`` to ``fd``, hashing as it goes."""
+
+    closed = False
+
+    def __init__(self, fd: int):
+        self.fd = fd
+        self.size = 0
+        self.digest = xxhash.xxh3_64()
+
+    def write(self, data: bytes | pa.Buffer) -> int:
+        view = memoryview(data)
+        self.digest.update(view)
+        size = len(view)
+        while view:
+            written = os.write(self.fd, view[: 1 << 26])
+            view = view[written:]
+        self.size += size
+        return size
+
+    def flush(self) -> None:
+        pass
+
+    def close(self) -> None:  # the fd is closed by its owner
+        pass
+
+
+def _write_segment_file(path: str, batches: list[pa.RecordBatch], schema: pa.Schema) -> tuple[int, str]:
+    """Create ``path`` as the IPC file of ``batches``, fsync it; its size and checksum (on
+    failure the partial file is removed)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    sink = _HashingSink(fd)
+    try:
+        with ipc.new_file(pa.PythonFile(sink, mode="w"), schema) as writer:
+            for b in batches:
+                writer.write_batch(b)
+        os.fsync(fd)
+    except BaseException:
+        os.close(fd)
+        _unlink_quietly(path)
+        raise
+    os.close(fd)
+    return sink.size, sink.digest.hexdigest()
 
 
 def replace_durably(path: str | os.PathLike, data: bytes) -> None:

@@ -36,6 +36,10 @@ from weave_lite.storage.log import LOG_DIR, SEGMENT_DIR, CommitLog, LogState
 from weave_lite.storage.names import NAME_PART, ObjectRoot, TableName, data_root
 from weave_lite.storage.segments import SegmentInfo, compute_stats, may_match
 from weave_lite.storage.values import conform, unify_schemas
+from weave_lite.threads import map_in_order
+
+# Segments of at least this many rows compute their statistics while they are written.
+PARALLEL_STATS_ROWS = 200_000
 
 
 class TableLog:
@@ -154,11 +158,19 @@ class TableLog:
             self.create()
         batches = batch.to_batches() if isinstance(batch, pa.Table) else [batch]
         rel = f"{SEGMENT_DIR}/{uuid.uuid4().hex}.arrow"
-        size, checksum = self.fs.write_segment(rel, batches, batch.schema)
+        if batch.num_rows >= PARALLEL_STATS_ROWS:
+            # Statistics on a second thread while this one writes and fsyncs: both release
+            # the GIL, and for a large segment each takes tens of milliseconds.
+            stats, (size, checksum) = map_in_order(
+                lambda task: task(),
+                [lambda: compute_stats(batch), lambda: self.fs.write_segment(rel, batches, batch.schema)],
+                2,
+            )
+        else:
+            size, checksum = self.fs.write_segment(rel, batches, batch.schema)
+            stats = compute_stats(batch)
         batch_rows = tuple(b.num_rows for b in batches)
-        return SegmentInfo(
-            rel, batch.num_rows, size, batch.schema, compute_stats(batch), checksum=checksum, batch_rows=batch_rows
-        )
+        return SegmentInfo(rel, batch.num_rows, size, batch.schema, stats, checksum=checksum, batch_rows=batch_rows)
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -386,6 +398,10 @@ def _project(schema: pa.Schema, columns: Sequence[str] | None) -> pa.Schema:
 def conform_table(table: pa.Table, schema: pa.Schema, columns: Sequence[str] | None = None) -> pa.Table:
     """Conform a segment's table to ``schema`` (projected to ``columns``)."""
     target = _project(schema, columns)
+    if table.schema.equals(target):
+        # Already conformed (the usual case): no new table, whose construction would validate
+        # every column again and so map in the offsets of string columns no query reads.
+        return table
     arrays = []
     for f in target:
         idx = table.schema.get_field_index(f.name)

@@ -16,6 +16,7 @@ from weave_lite.compile.rewrites.common_subexpressions import common_subexpressi
 from weave_lite.compile.rewrites.constant_folding import Fold, constant_folding
 from weave_lite.compile.rewrites.count_filter import count_filter
 from weave_lite.compile.rewrites.fuse_arithmetic import fuse_arithmetic
+from weave_lite.compile.rewrites.project_columns import project_columns
 from weave_lite.compile.rewrites.prune_segments import prune_segments
 from weave_lite.compile.rewrites.sort_keys import sort_keys
 from weave_lite.compile.rewrites.top_k import top_k
@@ -35,8 +36,8 @@ RULES: tuple[Rule, ...] = (
     window_functions,
     fuse_arithmetic,
 )
-# Whole-plan rules, applied last.
-PLAN_RULES: tuple[Rule, ...] = (common_subexpressions,)
+# Whole-plan rules, applied last (projection sees the final, shared plan).
+PLAN_RULES: tuple[Rule, ...] = (common_subexpressions, project_columns)
 # Rules that also run without optimisation (``optimize=False``), as the kernels themselves once
 # did these while running: a sort key list's items are separate keys (exact, never widened to
 # one type), and `rolling` refuses window functions docs/semantics.md does not promise.

@@ -22,7 +22,8 @@ def table(call: KernelCall) -> Vec:
 
 def _root(call: KernelCall, op: str) -> Vec:
     predicates = call.params.get("predicates", ())
-    rows = ListVec.single(StructVec.from_table(call.runtime.load_arrow(op, call.const(0), predicates)))
+    columns = call.params.get("columns")
+    rows = ListVec.single(StructVec.from_table(call.runtime.load_arrow(op, call.const(0), predicates, columns)))
     if call.length == 1:
         return rows
     # Inside a function (`T.map(a => T["lat"])`): the whole table once per element.

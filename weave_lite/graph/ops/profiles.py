@@ -86,6 +86,8 @@ DRIFT_ROW_TYPE = DictT(
             "ks_statistic", "ks_error", "wasserstein", "wasserstein_iqr", "jensen_shannon", "unseen_share",
             "null_rate_reference", "null_rate_current", "null_rate_change", "type_mix_change",
         )),
+        *((name, ListT(DictT((("label", STRING), ("x", FLOAT), ("p", FLOAT)))))
+          for name in ("reference_distribution", "current_distribution")),
     )
 )  # fmt: skip
 

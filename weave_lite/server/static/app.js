@@ -4,6 +4,8 @@ import { drawBars, drawHistogram, drawLine } from "./plot.js";
 import * as C from "./cells.js";
 import * as G from "./grid.js";
 import * as L from "./links.js";
+import { LiveFeed } from "./live.js";
+import { showDrift, showProfileReports } from "./drift.js";
 
 const PAGE_SIZES = [25, 50, 100, 500];
 const PLOT_LIMITS = { line: 5000, histogram: 10000, bar: 200 };
@@ -139,6 +141,7 @@ class Panel {
     );
     this.kindSelect.value = this.kind;
     this.updated = h("span", { class: "panel-updated" });
+    this.live = new LiveFeed((r) => this.showLive(r)); // pushed pages of a table panel
     this.body = h("div", { class: "panel-body" });
     const head = G.headControls(this, { duplicate: duplicatePanel, remove: removePanel });
     this.root = h(
@@ -151,6 +154,8 @@ class Panel {
         head.title,
         h("span", { class: "spacer" }),
         this.updated,
+        this.live.label,
+        this.live.pauseBtn,
         head.buttons,
       ),
       (this.editorWrap = h(
@@ -218,6 +223,7 @@ class Panel {
   setKind(kind) {
     if (kind === this.kind) return;
     this.kind = kind;
+    this.live.stop();
     this.buildBody();
     this.refresh();
   }
@@ -411,6 +417,7 @@ class Panel {
       this.pageInfo.textContent = "";
       this.prevBtn.disabled = this.nextBtn.disabled = true;
       this.renderGroupSelect({ group: null });
+      this.live.stop();
       this.root.dataset.state = "empty";
       return;
     }
@@ -422,6 +429,7 @@ class Panel {
         r = await evaluate(expr, this.offset, this.pageSize);
       }
     } catch (err) {
+      this.live.stop();
       if (expr === this.expr.trim()) this.showError(err);
       this.table.classList.add("stale");
       this.scalar.classList.add("stale");
@@ -435,10 +443,19 @@ class Panel {
     this.showError(null);
     this.renderTable(r);
     this.stamp(r);
+    this.live.follow(expr, this.offset, this.pageSize);
+  }
+
+  showLive(r) {
+    if (this.kind !== "table" || r.expr !== this.expr.trim() || r.offset !== this.offset) return;
+    this.result = r;
+    this.renderTable(r);
+    this.stamp(r);
   }
 
   renderTable(r) {
     const desc = X.describe(this.expr);
+    showDrift(this.table.parentElement, r); // a drift report also gets its drift view
     if (r.kind === "scalar") {
       this.scalar.hidden = false;
       this.scalar.textContent = typeof r.value === "object" && r.value !== null ? JSON.stringify(r.value, null, 2) : C.scalarText(r.value, r.type) ?? "null";
@@ -689,6 +706,7 @@ class Panel {
 // -- board ---------------------------------------------------------------------------------------
 
 function setPanels(specs, links) {
+  state.panels.forEach((p) => p.live.stop());
   G.clearGrid();
   state.panels = [];
   const ids = specs.map((s) => Number(String(s.id || "").replace(/^p/, "")) || 0);
@@ -723,6 +741,7 @@ function addPanel(kind) {
 }
 
 function removePanel(panel) {
+  panel.live.stop();
   state.panels = state.panels.filter((p) => p !== panel);
   L.removeLinksOf(panel.id);
   G.removeFromGrid(panel);
@@ -857,7 +876,7 @@ function connectEvents() {
       loadTables();
     }
     state.schemas.delete(ev.table);
-    for (const p of state.panels) if (p.reads(ev.table)) p.refresh();
+    for (const p of state.panels) if (p.reads(ev.table) && !p.live.holds()) p.refresh();
   });
 }
 
@@ -901,6 +920,8 @@ async function route() {
     setTitle("");
     setPanels([{ kind: "table", expr: "" }]);
   }
+  const shown = /^\/table\/(.+)$/.exec(path); // a table's page lists its profile windows' reports
+  showProfileReports(document.getElementById("panels"), shown ? decodeURIComponent(shown[1]) : null);
   renderTables();
 }
 

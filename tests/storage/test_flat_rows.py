@@ -1,0 +1,222 @@
+"""The fast path of single-row ``log`` calls (weave_lite.flat_rows) and the lean segment read.
+
+Rows of a recurring shape are queued as tuples and columnised by the writer; everything else
+keeps the general path.  These tests log the same rows one by one (the fast path, with shape
+changes, type mixes and rows that must leave it) and as one list (the general path) and demand
+identical tables; bad rows between good ones raise in the caller and never reach the table.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import threading
+
+import pyarrow as pa
+import pytest
+
+from weave_lite import StreamTable
+from weave_lite.errors import RowError, RowValueError
+from weave_lite.flat_rows import FlatRows
+from weave_lite.row_validation import normalize_row
+from weave_lite.storage.table import conform_table
+
+
+def _data(table: pa.Table) -> pa.Table:
+    return table.drop_columns(["timestamp", "_client_id"])
+
+
+def _mixed_rows() -> list[dict]:
+    rows: list[dict] = []
+    for i in range(3000):
+        row = {"model": f"m{i % 7}", "latency": i / 3, "tokens": i, "ok": i % 3 == 0, "note": None}
+        if i % 50 == 0:
+            row["latency"] = None  # a float column that sees nulls
+        if i % 70 == 0:
+            row["tokens"] = float(i) + 0.5  # ints and floats in one column
+        if i % 90 == 0:
+            row["note"] = "naïve"  # non-ASCII: valid, but off the fast path
+        if i % 110 == 0:
+            row["ok"] = "yes"  # a union column
+        if i % 400 == 0:
+            row = {"other": i, "shape": [i, i + 1]}  # another shape, with a list
+        if i % 650 == 0:
+            row = {"tokens": i, "model": "reordered"}  # the same keys in another order
+        if i % 777 == 0:
+            row["big"] = 2**63 - 1  # the largest int64
+        rows.append(row)
+    return rows
+
+
+def test_fast_path_tables_equal_the_general_path(tmp_path):
+    rows = _mixed_rows()
+    one_by_one = StreamTable("t/t/single", root=tmp_path, batch_rows=500)
+    for row in rows:
+        one_by_one.log(row)
+    one_by_one.finish()
+    as_list = StreamTable("t/t/list", root=tmp_path)
+    as_list.log(rows)
+    as_list.finish()
+    single, listed = _data(one_by_one.to_arrow()), _data(as_list.to_arrow())
+    assert single.num_rows == len(rows)
+    assert single.to_pylist() == listed.to_pylist()
+    assert single.schema == listed.schema
+
+
+def test_bad_rows_among_fast_rows_raise_in_the_caller_and_never_land(tmp_path):
+    st = StreamTable("t/t/bad", root=tmp_path)
+    good = {"model": "m", "tokens": 1, "text": "a"}
+    bad_rows = [
+        ({"model": "m", "tokens": 2**63, "text": "a"}, RowValueError),  # int past 64 bits
+        ({"model": "m", "tokens": 1, "text": "\ud800"}, RowError),  # lone surrogate
+        ({"model": "m", "tokens": 1, "text": object()}, RowError),  # unloggable type
+    ]
+    logged = 0
+    for bad, error in bad_rows:
+        for _ in range(100):
+            st.log(dict(good, tokens=logged))
+            logged += 1
+        with pytest.raises(error):
+            st.log(bad)
+    st.finish()
+    table = st.to_arrow()
+    assert table.column("tokens").to_pylist() == list(range(logged))
+    assert set(table.column("text").to_pylist()) == {"a"}
+
+
+def test_a_row_mutated_after_log_is_stored_as_logged(tmp_path):
+    st = StreamTable("t/t/mutated", root=tmp_path)
+    row = {"model": "m", "n": 1}
+    st.log(dict(row))
+    st.log(row)  # the fast path now
+    row["model"] = "changed"
+    row["n"] = 2
+    st.finish()
+    assert st.to_arrow().column("model").to_pylist() == ["m", "m"]
+
+
+def test_rows_with_their_own_timestamp_keep_it(tmp_path):
+    import datetime as dt
+
+    when = dt.datetime(2024, 1, 2, tzinfo=dt.UTC)
+    st = StreamTable("t/t/own_time", root=tmp_path)
+    for i in range(10):
+        st.log({"timestamp": when, "n": i})
+    st.finish()
+    assert set(st.to_arrow().column("timestamp").to_pylist()) == {when}
+
+
+def test_threads_logging_shapes_in_turn_land_exactly_once(tmp_path):
+    st = StreamTable("t/t/threads", root=tmp_path, batch_rows=2000)
+
+    def work(k: int) -> None:
+        for i in range(5000):
+            row_id = k * 1_000_000 + i
+            if i % 3 == 0:
+                st.log({"id": row_id, "who": f"w{k}"})
+            elif i % 3 == 1:
+                st.log({"id": row_id, "score": i / 7})
+            else:
+                st.log({"id": row_id, "who": None, "flag": True})
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    st.finish()
+    ids = st.to_arrow().column("id").to_pylist()
+    assert len(ids) == 20_000
+    assert set(ids) == {k * 1_000_000 + i for k in range(4) for i in range(5000)}
+
+
+def test_packed_rows_are_untracked_by_the_garbage_collector():
+    flat = FlatRows()
+    first = flat.learn(normalize_row({"a": "x", "b": 1.5, "c": None}), 1)
+    packed = flat.pack({"a": "y", "b": 2.5, "c": None}, 2)
+    assert first is not None and packed is not None
+    gc.collect()
+    # A queue of hundreds of thousands of rows must not be re-scanned by every collection.
+    assert not gc.is_tracked(packed)
+
+
+def test_fast_path_refuses_what_it_cannot_vouch_for():
+    flat = FlatRows()
+    assert flat.learn(normalize_row({"a": "x", "n": 1}), 1) is not None
+    assert flat.pack({"a": "x", "n": 2**64}, 2) is None  # to full validation (which raises)
+    assert flat.pack({"a": "é", "n": 1}, 2) is None
+    assert flat.pack({"n": 1, "a": "x"}, 2) is None  # other key order: another shape
+    assert flat.pack({"a": "x", "n": True}, 2) is None  # a type this column has not seen
+    assert flat.learn(normalize_row({"a": "x", "n": True}), 3) is not None  # ... until learnt
+    assert flat.pack({"a": "x", "n": False}, 4) is not None
+    assert flat.learn(normalize_row({"timestamp": 1, "n": 1}), 5) is None  # reserved keys
+
+
+def _mapped_kib(path: str) -> int:
+    """Resident KiB of this process's maps of ``path``."""
+    total, current = 0, None
+    with open("/proc/self/smaps") as f:
+        for line in f:
+            parts = line.split()
+            if "-" in parts[0] and len(parts) >= 5 and not line[0].isupper():
+                current = parts[5] if len(parts) >= 6 else None
+            elif line.startswith("Rss:") and current == path:
+                total += int(parts[1])
+    return total
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/smaps"), reason="needs Linux /proc/self/smaps")
+def test_reading_a_segment_maps_in_no_column_before_it_is_used(tmp_path):
+    n = 1_000_000
+    st = StreamTable("t/t/mapped", root=tmp_path)
+    st.log(pa.table({"user": [f"user-{i % 1000}" for i in range(n)], "x": [1.0] * n}))
+    st.finish()
+    snap = st.snapshot()
+    (segment,) = snap.segments
+    path = os.path.realpath(os.path.join(st.path, segment.path))
+    table = snap.read(segment)
+    assert table.num_rows == n
+    # The offsets of `user` and `_client_id` are 4 MB each; validating them must not leave
+    # them mapped in (what is, about 2 MB, is metadata and the kernel's fault-around).
+    assert _mapped_kib(path) < 4096
+    table.column("x").chunk(0).to_numpy().sum()
+    assert _mapped_kib(path) >= 7 * 1024  # the column read is (8 MB)
+
+
+def test_conform_table_returns_a_conformed_segment_as_it_is():
+    table = pa.table({"a": [1, 2], "b": ["x", "y"]})
+    assert conform_table(table, table.schema) is table
+    wider = pa.schema([("a", pa.float64()), ("b", pa.string())])
+    assert conform_table(table, wider).column("a").to_pylist() == [1.0, 2.0]
+
+
+def test_streamed_segment_write_checksums_the_bytes_on_disk_and_cleans_up_on_enospc(tmp_path, monkeypatch):
+    import errno
+
+    import xxhash
+
+    from weave_lite.storage import filesystem
+
+    batch = pa.record_batch({"a": list(range(100_000)), "s": [f"v{i}" for i in range(100_000)]})
+    path = str(tmp_path / "seg.arrow")
+    size, checksum = filesystem._write_segment_file(path, [batch], batch.schema)
+    with open(path, "rb") as f:
+        data = f.read()
+    assert size == len(data) and checksum == xxhash.xxh3_64_hexdigest(data)
+    assert pa.ipc.open_file(pa.py_buffer(data)).read_all().to_batches() == [batch]
+
+    real_write = os.write
+    calls = []
+
+    def full_disk(fd, view):
+        calls.append(len(view))
+        if len(calls) > 2:  # fail mid-file, after some bytes landed
+            raise OSError(errno.ENOSPC, "injected ENOSPC")
+        return real_write(fd, view)
+
+    monkeypatch.setattr(os, "write", full_disk)
+    other = str(tmp_path / "other.arrow")
+    with pytest.raises(OSError) as info:
+        filesystem._write_segment_file(other, [batch], batch.schema)
+    assert info.value.errno == errno.ENOSPC
+    assert not os.path.exists(other)

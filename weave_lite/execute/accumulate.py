@@ -1,0 +1,421 @@
+"""Merged partial aggregates kept up to date as morsels arrive (for live queries).
+
+:mod:`weave_lite.execute.partials` merges every morsel's partials at the end of a run.  A live
+query instead keeps the *merged* state of a :class:`~weave_lite.compile.physical.Merge` between
+runs, per group, and absorbs only the partials of the rows appended since: each group the new
+rows touch is recomputed, the others keep their results.  Per kind of
+:class:`~weave_lite.graph.registry.Partial`:
+
+* ``fold``: each group's result; a touched group's new result is the ``merge_with`` reducer
+  over [kept result, new partial] (counts add, maxima take the maximum);
+* ``moments``: each group's count, sum, shift, shifted mean and M2, merged with Chan et al.'s
+  update (the same arithmetic as the kernel that merges morsels);
+* ``values`` / ``distinct``: each group's values (distinct ones for ``distinct``) in row order,
+  kept as a few blocks sorted by group; a touched group's reducer (``quantile``, ``mode``,
+  ``countDistinct``...) runs again over its kept values and the new ones, so an exact p95 per
+  minute costs the minutes the new rows fall in, not the table.
+
+Groups keep their first-appearance order (new groups are numbered after the kept ones, in the
+new rows' order), which is the order of a cold run.  Results equal a cold run's, floats up to
+rounding (sums add in another order).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from weave_lite.compile.physical import KEY_VAR, Leaf, Merge, PartialAggregate
+from weave_lite.execute.columns import concat_vecs, first_appearance_groups, key_codes
+from weave_lite.execute.executor import Frame, Runtime, run
+from weave_lite.execute.ops.reducers import finish_moments
+from weave_lite.execute.partials import MorselPartial, reduce_groups
+from weave_lite.execute.vectors import ArrayVec, ListVec, Vec
+
+# Value blocks kept per leaf before they are merged into one (bounds the gathers' overhead).
+MAX_BLOCKS = 12
+
+
+def _scatter(old: Vec | None, gid: np.ndarray, new: Vec, n: int) -> Vec:
+    """``old`` (one value per kept group) with groups ``gid`` set to ``new`` (``n`` groups)."""
+    n_old = 0 if old is None else old.length
+    if old is None or n_old == 0:  # every group is in gid
+        return new.take(_rank(gid, n))
+    index = np.arange(n, dtype=np.int64)
+    index[gid] = n_old + np.arange(len(gid), dtype=np.int64)
+    return concat_vecs([old, new]).take(index)
+
+
+def hashable_values(vec: Vec) -> list | None:
+    """The values of ``vec`` as Python keys whose equality is :func:`key_codes`' (strings,
+    integers, booleans and timestamps as their integers), else None (floats: NaN, -0.0)."""
+    if not isinstance(vec, ArrayVec):  # a GatheredVec too: its array is the gathered values
+        return None
+    array = vec.array
+    t = array.type
+    if pa.types.is_dictionary(t):
+        t = t.value_type
+    if pa.types.is_temporal(t) and not pa.types.is_dictionary(array.type):
+        return array.cast(pa.int64()).to_pylist()
+    if pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_integer(t) or pa.types.is_boolean(t):
+        return array.to_pylist()
+    return None
+
+
+def lookup_array(vec: Vec) -> pa.Array | None:
+    """``vec`` as one Arrow array whose equality (nulls equal) is :func:`key_codes`' (strings,
+    integers, booleans; timestamps as their integers), else None (floats: NaN, -0.0)."""
+    if not isinstance(vec, ArrayVec):
+        return None
+    array = vec.array
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    if pa.types.is_dictionary(array.type):
+        array = array.dictionary_decode()
+    t = array.type
+    if pa.types.is_temporal(t):
+        return array.cast(pa.int64())
+    if pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_integer(t) or pa.types.is_boolean(t):
+        return array
+    return None
+
+
+class SortedKeys:
+    """The kept group keys (an array from :func:`lookup_array`) sorted in numpy, with their
+    groups: the groups of new keys by binary search, O(new keys x log kept), where a hash
+    lookup would hash every kept key again on each update."""
+
+    def __init__(self, keys: pa.Array):
+        self.null_gid = -1
+        self.sorted, self.gid = _numpy_keys(keys[:0]), np.zeros(0, dtype=np.int64)
+        self.add(keys, np.arange(len(keys), dtype=np.int64))
+
+    def find(self, keys: pa.Array) -> np.ndarray:
+        """The group of each of ``keys`` (-1: not kept)."""
+        gid = np.full(len(keys), -1, dtype=np.int64)
+        valid = _valid(keys)
+        values = _numpy_keys(keys.filter(pa.array(valid)))
+        if len(self.sorted) and len(values):
+            if values.dtype != self.sorted.dtype:
+                values = values.astype(np.result_type(self.sorted.dtype, values.dtype))
+                self.sorted = self.sorted.astype(values.dtype)
+            order = np.argsort(values)  # searching in order: the kept keys' cache lines are reused
+            pos = np.minimum(np.searchsorted(self.sorted, values[order]), len(self.sorted) - 1)
+            found = np.empty(len(values), dtype=np.int64)
+            found[order] = np.where(self.sorted[pos] == values[order], self.gid[pos], -1)
+            gid[valid] = found
+        gid[~valid] = self.null_gid
+        return gid
+
+    def add(self, keys: pa.Array, gids: np.ndarray) -> None:
+        """Keep ``keys`` (not kept yet) as groups ``gids``."""
+        valid = _valid(keys)
+        if not valid.all():
+            self.null_gid = int(gids[~valid][0])
+        values = _numpy_keys(keys.filter(pa.array(valid)))
+        gids = gids[valid]
+        order = np.argsort(values, kind="stable")
+        values, gids = values[order], gids[order]
+        if values.dtype != self.sorted.dtype:  # a wider string: widen the kept ones
+            self.sorted = self.sorted.astype(np.result_type(self.sorted.dtype, values.dtype))
+        at = np.searchsorted(self.sorted, values)
+        self.sorted = np.insert(self.sorted, at, values)
+        self.gid = np.insert(self.gid, at, gids)
+
+
+def _valid(keys: pa.Array) -> np.ndarray:
+    if keys.null_count == 0:
+        return np.ones(len(keys), dtype=bool)
+    return keys.is_valid().to_numpy(zero_copy_only=False)
+
+
+def _numpy_keys(keys: pa.Array) -> np.ndarray:
+    """Non-null keys as a sortable numpy array (strings as fixed-width UTF-8 bytes: their
+    order and equality are the strings', and compare as memcmp)."""
+    if pa.types.is_string(keys.type) or pa.types.is_large_string(keys.type):
+        return keys.cast(pa.large_binary()).to_numpy(zero_copy_only=False).astype(np.bytes_)
+    return keys.to_numpy(zero_copy_only=False)
+
+
+def searchable(keys: pa.Array | None) -> bool:
+    """Whether :class:`SortedKeys` can hold ``keys`` (numpy drops strings' trailing NULs)."""
+    if keys is None:
+        return False
+    if pa.types.is_string(keys.type) or pa.types.is_large_string(keys.type):
+        return not pc.any(pc.match_substring(keys, "\x00")).as_py()
+    return True
+
+
+def _rank(gid: np.ndarray, n: int) -> np.ndarray:
+    """For groups 0..n-1 all listed in ``gid``: where each is in ``gid``."""
+    where = np.empty(n, dtype=np.int64)
+    where[gid] = np.arange(len(gid), dtype=np.int64)
+    return where
+
+
+class FoldState:
+    """Each group's result, folded with the reducer ``merge_with``."""
+
+    def __init__(self, leaf: Leaf):
+        self.leaf = leaf
+        self.result: Vec | None = None
+
+    def absorb(self, partial: Vec, gid: np.ndarray, n: int, frame: Frame, runtime: Runtime) -> None:
+        merge_with = self.leaf.partial.merge_with
+        assert merge_with is not None
+        n_old = 0 if self.result is None else self.result.length
+        old = gid < n_old
+        k = len(gid)
+        if old.any():
+            assert self.result is not None
+            elements = concat_vecs([self.result.take(gid[old]), partial])
+            group_of = np.concatenate([np.flatnonzero(old), np.arange(k, dtype=np.int64)])
+        else:
+            elements, group_of = partial, np.arange(k, dtype=np.int64)
+        merged = reduce_groups(self.leaf, merge_with, group_of, elements, k, frame, runtime)
+        self.result = _scatter(self.result, gid, merged, n)
+
+
+class MomentsState:
+    """Each group's count, sum, shift, shifted mean and M2."""
+
+    def __init__(self, leaf: Leaf):
+        self.leaf = leaf
+        self.columns = [np.zeros(0, np.int64)] + [np.zeros(0, np.float64) for _ in range(4)]
+        self.result: Vec | None = None
+
+    def absorb(self, partial: tuple, gid: np.ndarray, n: int, frame: Frame, runtime: Runtime) -> None:
+        c, t, s, sm, q = (np.concatenate([col, np.zeros(n - len(col), col.dtype)]) for col in self.columns)
+        nb, tb, sb, smb, qb = partial
+        na = c[gid]
+        first = na == 0
+        total = na + nb
+        with np.errstate(all="ignore"):
+            delta = (sb - s[gid]) + (smb - sm[gid])  # mean_b - mean_a
+            ratio = np.where(total > 0, nb / np.maximum(total, 1), 0.0)
+            sm_new = np.where(first, smb, sm[gid] + delta * ratio)
+            q_new = np.where(first, qb, q[gid] + qb + delta * delta * (na.astype(float) * nb / np.maximum(total, 1)))
+        keep = nb > 0  # a group without values here keeps its moments
+        s[gid] = np.where(keep & first, sb, s[gid])
+        sm[gid] = np.where(keep, sm_new, sm[gid])
+        q[gid] = np.where(keep, q_new, q[gid])
+        t[gid] = np.where(keep, t[gid] + tb, t[gid])
+        c[gid] = total
+        self.columns = [c, t, s, sm, q]
+        with np.errstate(all="ignore"):
+            mean = np.where(c > 0, t / np.maximum(c, 1), 0.0)
+        self.result = finish_moments(self.leaf.node.key, c, t, mean, q, np.ones(n, dtype=bool))
+
+
+class ValuesState:
+    """Each group's values in row order, as blocks sorted by group; the reducer runs again
+    over a touched group's values."""
+
+    distinct = False
+
+    def __init__(self, leaf: Leaf):
+        self.leaf = leaf
+        # Per block: (the groups it holds, sorted; offsets into its elements; the elements).
+        self.blocks: list[tuple[np.ndarray, np.ndarray, Vec]] = []
+        self.result: Vec | None = None
+
+    def absorb(self, partial: tuple, gid: np.ndarray, n: int, frame: Frame, runtime: Runtime) -> None:
+        local, elements = partial
+        group_of = gid[np.asarray(local, dtype=np.int64)]
+        touched = np.sort(gid)
+        slot = np.searchsorted(touched, group_of)  # each new element's place among the touched
+        kept_slot, kept = self._gather(touched)
+        all_slot = np.concatenate([kept_slot, slot])
+        all_elements = concat_vecs([kept, elements]) if kept is not None else elements
+        if self.distinct:  # keep only values new to their group
+            _, first = first_appearance_groups(all_slot, key_codes(all_elements))
+            fresh = np.sort(first[first >= len(kept_slot)])
+            group_of, elements = touched[all_slot[fresh]], all_elements.take(fresh)
+        merged = reduce_groups(self.leaf, self.leaf.node.key, all_slot, all_elements, len(touched), frame, runtime)
+        self._add_block(group_of, elements)
+        self.result = _scatter(self.result, touched, merged, n)
+
+    def _gather(self, touched: np.ndarray) -> tuple[np.ndarray, Vec | None]:
+        """The kept values of groups ``touched`` (sorted), block by block, and each one's
+        place in ``touched``."""
+        slots, pieces = [], []
+        for groups, offsets, elements in self.blocks:
+            pos = np.searchsorted(groups, touched)
+            hit = pos < len(groups)
+            hit[hit] = groups[pos[hit]] == touched[hit]
+            if not hit.any():
+                continue
+            starts, ends = offsets[pos[hit]], offsets[pos[hit] + 1]
+            lengths = ends - starts
+            total = int(lengths.sum())
+            if total == 0:
+                continue
+            shift = np.repeat(starts - np.concatenate([[0], np.cumsum(lengths)[:-1]]), lengths)
+            index = np.arange(total, dtype=np.int64) + shift
+            slots.append(np.repeat(np.flatnonzero(hit), lengths))
+            pieces.append(elements.take(index))
+        if not pieces:
+            return np.zeros(0, np.int64), None
+        return np.concatenate(slots), pieces[0] if len(pieces) == 1 else concat_vecs(pieces)
+
+    def _add_block(self, group_of: np.ndarray, elements: Vec) -> None:
+        if len(group_of):
+            self.blocks.append(_block(group_of, elements))
+        if len(self.blocks) > MAX_BLOCKS:  # one block again (stable: row order within a group)
+            offsets = [np.repeat(g, np.diff(o)) for g, o, _ in self.blocks]
+            self.blocks = [_block(np.concatenate(offsets), concat_vecs([e for _, _, e in self.blocks]))]
+
+
+class DistinctState(ValuesState):
+    """Each group's distinct values: as Python sets when the values hash like their key codes
+    (a touched group's count grows by its values not seen before: O(new values)), else as
+    value blocks (the reducer runs again over a touched group's distinct values)."""
+
+    distinct = True
+    ungrouped = False  # set for a whole-table aggregate: one group
+    _seen: dict[int, set] | None = None
+    _sorted: SortedKeys | None = None
+    _sorted_type: pa.DataType | None = None
+
+    def _absorb_sorted(self, elements: Vec, n: int, frame: Frame, runtime: Runtime) -> bool:
+        """One group's distinct values kept sorted in numpy (binary search for the new ones);
+        False when the values cannot be (floats, strings holding NULs)."""
+        keys = lookup_array(elements)
+        if keys is None or not searchable(keys) or (self._sorted is not None and keys.type != self._sorted_type):
+            self._sorted = None
+            return False
+        if self._sorted is None:
+            self._sorted, self._sorted_type = SortedKeys(keys[:0]), keys.type
+        assert self._sorted is not None
+        fresh = np.flatnonzero(self._sorted.find(keys) < 0)
+        if len(fresh):
+            self._sorted.add(keys.take(pa.array(fresh)), np.zeros(len(fresh), dtype=np.int64))
+        slots = np.zeros(len(fresh), dtype=np.int64)
+        added = reduce_groups(self.leaf, self.leaf.node.key, slots, elements.take(fresh), 1, frame, runtime)
+        count = int(added.to_arrow()[0].as_py() or 0)
+        if self.result is not None:
+            count += int(self.result.to_arrow()[0].as_py() or 0)
+        self.result = ArrayVec(pa.array([count], type=pa.int64()))
+        return True
+
+    def absorb(self, partial: tuple, gid: np.ndarray, n: int, frame: Frame, runtime: Runtime) -> None:
+        local, elements = partial
+        sortable = self.ungrouped and self._seen is None and (self.result is None or self._sorted is not None)
+        if sortable and self._absorb_sorted(elements, n, frame, runtime):
+            return
+        values = hashable_values(elements)
+        if self.result is None and values is not None:
+            self._seen = {}
+        if self._seen is None or values is None:
+            self._seen = None
+            super().absorb(partial, gid, n, frame, runtime)
+            return
+        group_of = gid[np.asarray(local, dtype=np.int64)]
+        touched = np.sort(gid)
+        fresh = np.zeros(len(values), dtype=bool)
+        seen = self._seen
+        for j, (g, v) in enumerate(zip(group_of.tolist(), values)):
+            kept = seen.get(g)
+            if kept is None:
+                kept = seen[g] = set()
+            if v not in kept:
+                kept.add(v)
+                fresh[j] = True
+        index = np.flatnonzero(fresh)
+        slots = np.searchsorted(touched, group_of[index])
+        added = reduce_groups(self.leaf, self.leaf.node.key, slots, elements.take(index), len(touched), frame, runtime)
+        counts = np.asarray(added.to_arrow().to_numpy(zero_copy_only=False), dtype=np.int64)
+        n_old = 0 if self.result is None else self.result.length
+        if n_old:
+            assert self.result is not None
+            kept_counts = self.result.take(np.minimum(touched, n_old - 1)).to_arrow().to_numpy(zero_copy_only=False)
+            counts = counts + np.where(touched < n_old, kept_counts, 0)
+        self.result = _scatter(self.result, touched, ArrayVec(pa.array(counts, type=pa.int64())), n)
+
+
+def _block(group_of: np.ndarray, elements: Vec) -> tuple[np.ndarray, np.ndarray, Vec]:
+    order = np.argsort(group_of, kind="stable")
+    groups, counts = np.unique(group_of, return_counts=True)
+    offsets = np.zeros(len(groups) + 1, dtype=np.int64)
+    np.cumsum(counts, out=offsets[1:])
+    return groups, offsets, elements.take(order)
+
+
+STATES: dict[str, Any] = {"fold": FoldState, "moments": MomentsState, "values": ValuesState, "distinct": DistinctState}
+
+
+class MergedAggregate:
+    """The merged partials of one :class:`Merge`, absorbing morsels' partials in order."""
+
+    def __init__(self, operator: Merge):
+        self.operator = operator
+        aggregate: PartialAggregate = operator.partial
+        self.grouped = aggregate.group is not None
+        self.keys: Vec | None = None
+        self.n_groups = 0 if self.grouped else 1
+        self.leaves = [STATES[leaf.partial.kind](leaf) for leaf in aggregate.leaves]
+        for state in self.leaves:
+            if isinstance(state, DistinctState):
+                state.ungrouped = not self.grouped
+        self._sorted: SortedKeys | None = None  # the kept keys, for lookup_array's types
+        self.parts = 0  # morsel partials absorbed
+        self.touched = 0  # groups the last absorb recomputed
+
+    def absorb(self, part: MorselPartial, top: Frame, runtime: Runtime) -> None:
+        """Fold one morsel's partial (the next in row order) into the state."""
+        if self.grouped and part.n_groups == 0:
+            return  # a morsel without rows here
+        gid = self._global_groups(part)
+        n = self.n_groups
+        frame = Frame(len(gid), {}, top, lambda: np.zeros(len(gid), dtype=np.int64))
+        for state, partial in zip(self.leaves, part.leaves):
+            state.absorb(partial, gid, n, frame, runtime)
+        self.parts += 1
+        self.touched = len(gid)
+
+    def _global_groups(self, part: MorselPartial) -> np.ndarray:
+        """The kept group of each of the morsel's groups (new ones numbered after the kept)."""
+        if not self.grouped:
+            return np.zeros(1, dtype=np.int64)
+        assert part.keys is not None
+        n_old = self.n_groups
+        if self.keys is None or n_old == 0:
+            self.keys, self.n_groups = part.keys, part.n_groups
+            first = lookup_array(part.keys)
+            self._sorted = SortedKeys(first) if first is not None and searchable(first) else None
+            return np.arange(part.n_groups, dtype=np.int64)
+        keys = lookup_array(part.keys) if self._sorted is not None else None
+        if keys is not None and self._sorted is not None and searchable(keys):
+            gid = self._sorted.find(keys)
+            new = gid < 0
+            gid[new] = n_old + np.arange(int(new.sum()), dtype=np.int64)
+            if new.any():
+                self._sorted.add(keys.filter(pa.array(new)), gid[new])
+        else:
+            self._sorted = None
+            codes = key_codes(concat_vecs([self.keys, part.keys]))
+            of_code = np.full(int(codes.max()) + 1, -1, dtype=np.int64)
+            of_code[codes[:n_old]] = np.arange(n_old, dtype=np.int64)
+            gid = of_code[codes[n_old:]]
+            new = gid < 0
+            gid[new] = n_old + np.arange(int(new.sum()), dtype=np.int64)
+        if new.any():
+            self.keys = concat_vecs([self.keys, part.keys.take(np.flatnonzero(new))])
+            self.n_groups = n_old + int(new.sum())
+        return gid
+
+    def result(self, top: Frame, runtime: Runtime) -> Vec:
+        """The aggregate's value (what :func:`partials.merge` gives for the same rows)."""
+        n = self.n_groups
+        values: dict[str, Vec] = {}
+        for leaf, state in zip(self.operator.partial.leaves, self.leaves):
+            assert state.result is not None
+            values[leaf.var] = state.result
+        if self.keys is not None:
+            values[KEY_VAR] = self.keys
+        frame = Frame(n, values, top, lambda: np.zeros(n, dtype=np.int64))
+        result = run(self.operator.body, frame, runtime)
+        return ListVec.single(result) if self.grouped else result

@@ -1,0 +1,107 @@
+"""The fast path of single-row ``log`` calls: flat rows of a recurring shape queued as tuples.
+
+Most applications log the same few keys with plain scalar values (``str``, ``int``, ``float``,
+``bool``, ``None``) call after call.  :class:`FlatRows` remembers the keys of the last row that
+took the full validation of :mod:`weave_lite.row_validation`, the value types seen in each
+column, and one small generated check of them (ASCII strings within :data:`MAX_VALUE_BYTES`,
+ints within 64 bits).  A row with those keys whose values pass is queued as one tuple ``(shape, time_us, *values)``
+(``shape`` is the keys as one JSON text, see :func:`shape_keys`):
+
+* it needs no per-key Python loop in the caller, only a few C calls and the generated check;
+* it is a seventh of the memory of a dict copy (queues of hundreds of thousands of rows
+  build up between commits, and fresh memory is what costs most in a small VM);
+* it holds only atomic values (the keys as one shared ``str``, not a tuple, which the
+  collector would have to untrack first), so the garbage collector untracks it on its first
+  pass and a long queue is not re-scanned on every collection;
+* the writer turns a run of them into columns with one ``zip`` (see ``writer``).
+
+Anything else (other keys, a non-ASCII or huge string, a big int, any other type) returns
+``None`` and takes the full validation, which raises for a bad row as before.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+from weave_lite.row_validation import MAX_VALUE_BYTES
+
+_INT_MIN, _INT_MAX = -(2**63), 2**63 - 1
+# The test of one value ``@`` per accepted type; any other type takes the full validation.
+_TERMS = {
+    str: "(type(@) is str and @.isascii() and len(@) <= " + str(MAX_VALUE_BYTES) + ")",  # isascii: O(1)
+    int: f"(type(@) is int and {_INT_MIN} <= @ <= {_INT_MAX})",
+    float: "type(@) is float",
+    bool: "type(@) is bool",
+    type(None): "@ is None",
+}
+# Keys the writer fills itself: rows carrying them keep the general path.
+_RESERVED = frozenset(["timestamp", "_client_id"])
+
+Check = Callable[[tuple], bool]
+
+
+def compile_check(kinds: list[frozenset[type]]) -> Check:
+    """A function telling whether a packed row ``(keys, time_us, *values)`` holds, in column
+    ``i``, a value of one of the types ``kinds[i]`` that can be queued as it is."""
+    names = [f"x{i}" for i in range(len(kinds))]
+    terms = []
+    for name, types in zip(names, kinds):
+        alternatives = [_TERMS[t].replace("@", name) for t in sorted(types, key=_ORDER.index)]
+        terms.append(alternatives[0] if len(alternatives) == 1 else f"({' or '.join(alternatives)})")
+    source = f"def check(row):\n    _, _, {', '.join(names)}, = row\n    return {' and '.join(terms)}\n"
+    namespace: dict = {}
+    exec(source, namespace)
+    return namespace["check"]
+
+
+_ORDER = [str, float, int, type(None), bool]
+
+
+def shape_keys(shape: str) -> list[str]:
+    """The keys of a packed row's ``shape``."""
+    return json.loads(shape)
+
+
+class FlatRows:
+    """Per-StreamTable memory of the current row shape (safe to share between threads: a
+    shape is replaced by one attribute store, and readers take a local copy)."""
+
+    __slots__ = ("shape",)
+
+    def __init__(self) -> None:
+        # (keys, their JSON text, the accepted types of each column, their check), or None
+        self.shape: tuple[tuple[str, ...], str, list[frozenset[type]], Check] | None = None
+
+    def pack(self, row: dict, now_us: int) -> tuple | None:
+        """``(shape, now_us, *values)`` when ``row`` has the known keys and its values pass
+        the check; ``None`` otherwise (then validate it in full and call :meth:`learn`)."""
+        shape = self.shape
+        if shape is None or tuple(row) != shape[0]:
+            return None
+        packed = (shape[1], now_us, *row.values())
+        return packed if shape[3](packed) else None
+
+    def learn(self, normalized: dict, now_us: int) -> tuple | None:
+        """Take the shape of a row that passed full validation (``normalized``, its copy) and
+        return it packed, or ``None`` when it stays on the general path."""
+        keys = tuple(normalized)
+        if not keys or _RESERVED.intersection(keys) or not all(type(k) is str for k in keys):
+            return None
+        values = tuple(normalized.values())
+        types = [type(v) for v in values]
+        if not all(t in _TERMS for t in types):
+            return None
+        shape = self.shape
+        if shape is not None and shape[0] == keys:  # a known shape: widen its columns' types
+            keys, text = shape[0], shape[1]
+            kinds = [k | {t} for k, t in zip(shape[2], types)]
+        else:
+            text = json.dumps(keys)
+            kinds = [frozenset([t]) for t in types]
+        check = shape[3] if shape is not None and kinds == shape[2] else compile_check(kinds)
+        packed = (text, now_us, *values)
+        if not check(packed):  # e.g. a non-ASCII str: valid, but not for the fast path
+            return None
+        self.shape = (keys, text, kinds, check)
+        return packed

@@ -1,0 +1,80 @@
+// Live table panels: the server keeps one live query per panel page and pushes each new result
+// (GET /api/live, server-sent events), so a commit costs the server the new rows, not a re-run
+// of the panel's query. Each panel shows when it was last updated (and the path the server's
+// update took) and has a pause button that stops its updates.
+
+function el(tag, attrs, text) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
+  if (text) node.textContent = text;
+  return node;
+}
+
+export class LiveFeed {
+  // `render(body)` shows a pushed page (the same JSON as /api/evaluate, plus `path`).
+  constructor(render) {
+    this.render = render;
+    this.paused = false;
+    this.source = null;
+    this.key = null;
+    this.pushes = 0;
+    this.label = el("span", { class: "live-updated", title: "last live update" });
+    this.pauseBtn = el("button", { type: "button", class: "live-pause", "aria-pressed": "false", title: "pause live updates" }, "Pause");
+    this.pauseBtn.addEventListener("click", () => this.toggle());
+  }
+
+  // Whether commits need no re-run by the page: updates are pushed, or paused.
+  holds() {
+    return this.paused || this.source !== null;
+  }
+
+  follow(expr, offset, limit) {
+    const key = new URLSearchParams({ expr, offset: String(offset), limit: String(limit) }).toString();
+    if (key === this.key && this.source) return;
+    this.stop();
+    this.key = key;
+    if (this.paused) return;
+    const es = new EventSource(`/api/live?${key}`);
+    this.source = es;
+    es.addEventListener("result", (e) => {
+      if (this.paused || this.source !== es) return;
+      let body;
+      try {
+        body = JSON.parse(e.data);
+      } catch (err) {
+        return;
+      }
+      this.pushes += 1;
+      this.render(body);
+      const t = body.updated ? new Date(body.updated) : new Date();
+      this.label.textContent = `updated ${t.toISOString().slice(11, 19)}`;
+      this.label.dataset.path = body.path || "";
+      this.label.dataset.pushes = String(this.pushes);
+      this.label.title = `last live update (${body.path || "?"} path, ${body.rows_read ?? "?"} rows read)`;
+    });
+    es.addEventListener("error", () => {
+      // A refused expression (a 4xx, not a stream) or a lost server: fall back to re-runs.
+      if (es.readyState === EventSource.CLOSED && this.source === es) this.source = null;
+    });
+  }
+
+  stop() {
+    if (this.source) this.source.close();
+    this.source = null;
+  }
+
+  toggle() {
+    this.paused = !this.paused;
+    this.pauseBtn.textContent = this.paused ? "Resume" : "Pause";
+    this.pauseBtn.setAttribute("aria-pressed", String(this.paused));
+    this.label.classList.toggle("paused", this.paused);
+    if (this.paused) {
+      this.stop();
+      this.label.textContent = `paused ${new Date().toISOString().slice(11, 19)}`;
+    } else if (this.key) {
+      const params = new URLSearchParams(this.key);
+      this.key = null;
+      this.follow(params.get("expr"), Number(params.get("offset")), Number(params.get("limit")));
+    }
+  }
+}
