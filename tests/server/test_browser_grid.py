@@ -238,7 +238,8 @@ def test_cells_nested_values_groups_types_and_time_zone(browser, app):
 
         # groups expand to their rows: a `groups` result ...
         run_expr(page, panel, f'stream_table("{TABLE}").rows.groupby(row => row["model"])')
-        expect()(panel.locator(".page-info")).to_have_text("rows 1–3 of 3", timeout=20_000)
+        # (a `groups` page may not know its total: only the rows on it are checked)
+        expect()(panel.locator("tbody tr[data-row]")).to_have_count(3, timeout=20_000)
         toggle = panel.locator("tbody td[data-column='rows'] button.group-toggle").first
         expect()(toggle).to_have_text(f"▸ [{N_ROWS // 3} rows]")
         toggle.click()
