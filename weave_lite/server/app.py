@@ -86,7 +86,7 @@ DEFAULT_PORT = 8765
 LOOPBACK_HOSTS = list(LOOPBACK_NAMES)
 EXPR_KEYS = ("expr", "expression", "query")
 EVALUATE_FIELDS = (*EXPR_KEYS, "limit", "offset")
-BOARD_FIELDS = ("name", "panels", "saved_at")
+BOARD_FIELDS = ("name", "format", "panels", "links", "saved_at")
 WORKER_READY_TIMEOUT = 60.0
 CLIENT_CLOSED_REQUEST = 499  # never seen by anyone: the client is gone
 

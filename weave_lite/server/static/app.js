@@ -2,6 +2,9 @@
 import * as X from "./expr.js";
 import * as P from "./plots.js";
 import * as TR from "./timerange.js";
+import * as C from "./cells.js";
+import * as G from "./grid.js";
+import * as L from "./links.js";
 import { LiveFeed } from "./live.js";
 import { showDrift, showProfileReports } from "./drift.js";
 
@@ -85,22 +88,6 @@ async function tableColumns(name) {
   return state.schemas.get(name);
 }
 
-function cellText(value, type) {
-  if (value === null || value === undefined) return null;
-  if (typeof value === "number") {
-    if (/float/.test(type || "") && Number.isInteger(value) && Math.abs(value) < 1e16) return value.toFixed(1);
-    const s = String(value);
-    if (s.length > 12 && !Number.isInteger(value)) return String(Number(value.toPrecision(6)));
-    return s;
-  }
-  if (typeof value === "string") return value;
-  if (typeof value === "boolean") return value ? "true" : "false";
-  if (value && typeof value === "object" && "$bytes" in value && Object.keys(value).length === 1) {
-    return `<${Math.floor((value.$bytes.length * 3) / 4)} bytes>`;
-  }
-  return JSON.stringify(value);
-}
-
 // -- panels --------------------------------------------------------------------------------------
 
 class Panel {
@@ -118,12 +105,16 @@ class Panel {
     this.result = null;
     this.baseColumns = null; // columns of the expression without a UI group
     this.completion = null;
+    this.title = spec.title || G.defaultTitle(this.kind, this.expr, state.panels.map((p) => p.title));
+    this.layout = spec.layout || null;
+    this.editorHidden = !!spec.editor_hidden;
     this.build();
   }
 
   toJSON() {
     const out = { id: this.id, kind: this.kind, expr: this.expr, page_size: this.pageSize };
     if (this.kind === "plot") out.plot = { type: this.plot.type, x: this.plot.x, y: this.plot.y, agg: this.plot.agg, color: this.plot.color };
+    Object.assign(out, { title: this.title, layout: G.layoutOf(this) || this.layout, editor_hidden: this.editorHidden });
     return out;
   }
 
@@ -152,6 +143,7 @@ class Panel {
     this.updated = h("span", { class: "panel-updated" });
     this.live = new LiveFeed((r) => this.showLive(r)); // pushed pages of a table panel
     this.body = h("div", { class: "panel-body" });
+    const head = G.headControls(this, { duplicate: duplicatePanel, remove: removePanel });
     this.root = h(
       "section",
       { class: `panel panel-${this.kind}`, "data-panel-id": this.id, "data-kind": this.kind },
@@ -159,23 +151,24 @@ class Panel {
         "div",
         { class: "panel-head" },
         this.kindSelect,
-        h("span", { class: "panel-title", text: this.id }),
+        head.title,
         h("span", { class: "spacer" }),
         this.updated,
         this.live.label,
         this.live.pauseBtn,
-        h("button", { type: "button", class: "panel-remove", title: "remove panel", "aria-label": "remove panel", onclick: () => removePanel(this) }, "×"),
+        head.buttons,
       ),
-      h(
+      (this.editorWrap = h(
         "div",
         { class: "editor-wrap" },
         this.editor,
         this.completions,
         h("div", { class: "editor-actions" }, h("button", { type: "button", class: "run", onclick: () => this.run() }, "Run"), h("span", { text: "Enter runs, Shift+Enter for a new line, Tab completes" }), this.status),
         this.error,
-      ),
+      )),
       this.body,
     );
+    G.setEditorHidden(this, this.editorHidden);
     this.buildBody();
   }
 
@@ -196,8 +189,9 @@ class Panel {
       this.sizeSelect.value = String(this.pageSize);
       this.table = h("table", { class: "result-table" });
       this.scalar = h("div", { class: "scalar-value", hidden: true });
+      this.linkControls = L.linkControls(this, () => state.panels, () => (this.result && this.result.columns) || this.baseColumns || []);
       this.body.append(
-        h("div", { class: "toolbar" }, h("label", {}, "Group by ", this.groupSelect), h("span", { class: "spacer" }), this.pageInfo, this.prevBtn, this.nextBtn, this.sizeSelect),
+        h("div", { class: "toolbar" }, h("label", {}, "Group by ", this.groupSelect), this.linkControls, h("span", { class: "spacer" }), this.pageInfo, this.prevBtn, this.nextBtn, this.sizeSelect),
         this.scalar,
         h("div", { class: "table-scroll" }, this.table),
       );
@@ -445,7 +439,7 @@ class Panel {
     showDrift(this.table.parentElement, r); // a drift report also gets its drift view
     if (r.kind === "scalar") {
       this.scalar.hidden = false;
-      this.scalar.textContent = typeof r.value === "object" && r.value !== null ? JSON.stringify(r.value, null, 2) : cellText(r.value, r.type) ?? "null";
+      this.scalar.textContent = typeof r.value === "object" && r.value !== null ? JSON.stringify(r.value, null, 2) : C.scalarText(r.value, r.type) ?? "null";
       this.table.replaceChildren();
       this.headerKey = null;
       this.table.hidden = true;
@@ -482,7 +476,7 @@ class Panel {
               "aria-sort": sorted ? (sorted === "desc" ? "descending" : "ascending") : null,
               onclick: sortable ? () => this.setExpr(X.toggleSort(this.expr, c.name)) : null,
             },
-            h("span", { class: "col-name", text: c.name }),
+            C.headerNodes(c),
             sorted ? h("span", { class: "sort-ind", text: sorted === "desc" ? "▼" : "▲" }) : null,
           );
         }),
@@ -520,28 +514,8 @@ class Panel {
         }
       }
     }
-    const rows = r.rows.map((row) =>
-      h(
-        "tr",
-        {},
-        cols.map((c) => {
-          let v = row[c.name];
-          if (r.kind === "groups" && c.name === "rows") {
-            return h("td", { title: JSON.stringify(v).slice(0, 2000), text: `[${fmtInt(row.count)} rows]` });
-          }
-          const t = cellText(v, c.type);
-          const num = typeof v === "number";
-          const td = h("td", { class: num ? "num" : "", "data-column": c.name });
-          if (t === null) td.appendChild(h("span", { class: "null", text: "null" }));
-          else {
-            td.textContent = t.length > 300 ? t.slice(0, 299) + "…" : t;
-            const full = num ? String(v) : t;
-            if (t.length > 40 || full !== t) td.title = full.slice(0, 4000);
-          }
-          return td;
-        }),
-      ),
-    );
+    const rows = r.rows.map((row, i) => this.renderRow(r, row, cols, desc, i));
+    if (!rows.length) rows.push(h("tr", { class: "no-rows" }, h("td", { colspan: Math.max(1, cols.length), class: "muted", text: "no rows" })));
     this.tbody.replaceChildren(...rows);
     const first = r.total ? r.offset + 1 : 0;
     const last = r.offset + r.returned;
@@ -549,6 +523,34 @@ class Panel {
     this.prevBtn.disabled = r.offset <= 0;
     this.nextBtn.disabled = r.next_offset === null || r.next_offset === undefined;
     this.renderGroupSelect(desc);
+    if (this.linkControls) this.linkControls.refresh();
+  }
+
+  renderRow(r, row, cols, desc, i) {
+    const tr = h("tr", { "data-row": r.offset + i });
+    if (this.selected === r.offset + i) tr.classList.add("selected");
+    tr.addEventListener("click", (e) => {
+      if (e.target.closest("details, button, a")) return; // opening a nested cell is not a selection
+      this.selected = r.offset + i;
+      this.tbody.querySelectorAll("tr.selected").forEach((x) => x.classList.remove("selected"));
+      tr.classList.add("selected");
+      L.select(this, row, r, state.panels);
+    });
+    for (const c of cols) {
+      if (r.kind === "groups" && c.name === "rows") {
+        tr.appendChild(C.groupCell(c, row.count, async () => ({ rows: row.rows, columns: null, total: row.count })));
+      } else if (r.kind === "rows" && desc.group && ["count", "n"].includes(c.name) && typeof row[c.name] === "number" && desc.group in row) {
+        // a UI group: its count opens the group's first rows, from the ungrouped expression
+        const only = X.setFilter(X.ungrouped(this.expr), desc.group, C.equalsText(row[desc.group]), (this.baseColumns || []).find((b) => b.name === desc.group)?.type);
+        tr.appendChild(
+          C.groupCell(c, row[c.name], async () => {
+            const g = await evaluate(only, 0, 20);
+            return { rows: g.rows, columns: g.columns, total: g.total };
+          }, () => this.setExpr(only)),
+        );
+      } else tr.appendChild(C.cellNode(row[c.name], c));
+    }
+    return tr;
   }
 
   renderGroupSelect(desc) {
@@ -611,12 +613,18 @@ class Panel {
 
 // -- board ---------------------------------------------------------------------------------------
 
-function setPanels(specs) {
+function setPanels(specs, links) {
   state.panels.forEach((p) => p.live.stop());
-  state.panels = specs.map((s) => new Panel(s));
-  const ids = state.panels.map((p) => Number(String(p.id).replace(/^p/, "")) || 0);
+  G.clearGrid();
+  state.panels = [];
+  const ids = specs.map((s) => Number(String(s.id || "").replace(/^p/, "")) || 0);
   state.nextId = Math.max(0, ...ids) + 1;
-  document.getElementById("panels").replaceChildren(...state.panels.map((p) => p.root));
+  for (const s of specs) {
+    const p = new Panel(s);
+    state.panels.push(p);
+    G.addToGrid(p, p.layout);
+  }
+  L.setLinks(links);
   TR.adoptRange(state.panels.map((p) => p.expr));
   state.panels.forEach((p) => p.refresh());
 }
@@ -629,13 +637,22 @@ function applyTimeRange(range) {
   }
 }
 
+function duplicatePanel(panel) {
+  const spec = Object.assign(panel.toJSON(), { id: null, title: `${panel.title} copy`, layout: null });
+  const copy = new Panel(spec);
+  const at = G.layoutOf(panel);
+  state.panels.push(copy);
+  G.addToGrid(copy, at ? { w: at.w, h: at.h } : null);
+  copy.refresh();
+}
+
 function addPanel(kind) {
   const source = state.panels.find((p) => p.expr.trim());
   let expr = source ? source.expr : "";
   if (kind === "plot" && source) expr = X.ungrouped(source.expr);
   const panel = new Panel({ kind, expr });
   state.panels.push(panel);
-  document.getElementById("panels").appendChild(panel.root);
+  G.addToGrid(panel, { w: G.COLUMNS / 2, h: kind === "plot" ? 7 : 8 });
   panel.refresh();
   panel.editor.focus();
 }
@@ -643,7 +660,8 @@ function addPanel(kind) {
 function removePanel(panel) {
   panel.live.stop();
   state.panels = state.panels.filter((p) => p !== panel);
-  panel.root.remove();
+  L.removeLinksOf(panel.id);
+  G.removeFromGrid(panel);
 }
 
 function setTitle(text) {
@@ -668,7 +686,7 @@ async function saveBoard() {
     await api(`/api/boards/${encodeURIComponent(name)}`, {
       method: "PUT",
       headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ panels: state.panels.map((p) => p.toJSON()) }),
+      body: JSON.stringify({ panels: state.panels.map((p) => p.toJSON()), links: L.linksJSON(state.panels.map((p) => p.id)) }),
     });
   } catch (err) {
     boardStatus(`not saved: ${err.message}`, true);
@@ -813,7 +831,7 @@ async function route() {
       return;
     }
     state.boardName = name;
-    setPanels(board.panels && board.panels.length ? board.panels : [{ kind: "table", expr: "" }]);
+    setPanels(board.panels && board.panels.length ? board.panels : [{ kind: "table", expr: "" }], board.links);
   } else {
     state.boardName = null;
     setTitle("");
@@ -825,6 +843,16 @@ async function route() {
 }
 
 async function main() {
+  G.initGrid(document.getElementById("panels"), (id) => {
+    const p = state.panels.find((x) => x.id === id);
+    if (p && p.kind === "plot") p.refresh();
+  });
+  const tz = document.getElementById("tz-switch");
+  tz.value = C.prefs.tz;
+  tz.addEventListener("change", () => {
+    C.setTimeZone(tz.value);
+    for (const p of state.panels) if (p.kind === "table" && p.result) p.renderTable(p.result);
+  });
   document.getElementById("save-board").addEventListener("click", saveBoard);
   document.getElementById("board-name").addEventListener("keydown", (e) => e.key === "Enter" && saveBoard());
   document.getElementById("add-table-panel").addEventListener("click", () => addPanel("table"));
