@@ -383,6 +383,7 @@ class Panel {
   stamp(r) {
     const t = new Date().toISOString().slice(11, 19);
     this.updated.textContent = `updated ${t} UTC · ${r && r.elapsed_ms !== undefined ? r.elapsed_ms.toFixed(0) + " ms" : ""}`;
+    this.live.label.textContent = "";
   }
 
   async loadTable() {
@@ -430,6 +431,7 @@ class Panel {
   showLive(r) {
     if (this.kind !== "table" || r.expr !== this.expr.trim() || r.offset !== this.offset) return;
     this.result = r;
+    this.updated.textContent = ""; // one "updated" at a time: the live label now says it
     this.renderTable(r);
     this.stamp(r);
   }
