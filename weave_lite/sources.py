@@ -120,7 +120,7 @@ class TableSources:
                 found = self.memory[name]
                 table = found if isinstance(found, pa.Table) else _read_dataset(found, predicates, columns)
             else:
-                table = self.snapshots[name].prune(predicates).to_arrow()
+                table = self.snapshots[name].prune(predicates).to_arrow(predicates=predicates)
             self.loaded[key] = table
         return table
 

@@ -47,6 +47,11 @@ class SegmentInfo:
     # The row count of each record batch of the file, in order (None: not recorded, a segment
     # written before they were); distributed queries cut morsels from it without reading files.
     batch_rows: tuple[int, ...] | None = field(compare=False, default=None)
+    # Zone maps: the statistics of each run of ``zone_rows`` rows (the last one shorter), so a
+    # scan reads only the zones a filter may match (a 1% time range reads about 1% of a large
+    # segment, as zero-copy slices). None: a small segment, or one written before zones.
+    zone_rows: int | None = field(compare=False, default=None)
+    zone_stats: tuple[dict[str, ColumnStats], ...] | None = field(compare=False, default=None)
 
     def to_json(self) -> dict:
         return {
@@ -54,33 +59,89 @@ class SegmentInfo:
             "rows": self.rows,
             "bytes": self.bytes,
             "schema": base64.b64encode(self.schema.serialize().to_pybytes()).decode("ascii"),
-            "stats": {
-                name: {"nulls": s.null_count, "min": _encode(s.min), "max": _encode(s.max)}
-                for name, s in self.stats.items()
-            },
+            "stats": _stats_json(self.stats),
             "compacted": self.compacted,
             **({"checksum": self.checksum} if self.checksum else {}),
             **({"batches": list(self.batch_rows)} if self.batch_rows is not None else {}),
+            **(
+                {"zones": {"rows": self.zone_rows, "stats": [_stats_json(z) for z in self.zone_stats]}}
+                if self.zone_rows and self.zone_stats
+                else {}
+            ),
         }
 
     @classmethod
     def from_json(cls, data: dict, version: int) -> SegmentInfo:
         schema = pa.ipc.read_schema(pa.py_buffer(base64.b64decode(data["schema"])))
-        stats = {}
-        for name, s in data["stats"].items():
-            t = schema.field(name).type if schema.get_field_index(name) >= 0 else pa.null()
-            stats[name] = ColumnStats(s["nulls"], _decode(s["min"], t), _decode(s["max"], t))
+        batch_rows = _batch_rows(data.get("batches"), data["rows"])
+        zone_rows, zone_stats = _zones(data.get("zones"), data["rows"], schema)
         return cls(
             path=data["path"],
             rows=data["rows"],
             bytes=data["bytes"],
             schema=schema,
-            stats=stats,
+            stats=_stats_from_json(data["stats"], schema),
             version=data.get("version", version),
             compacted=bool(data.get("compacted", False)),
             checksum=data.get("checksum"),
-            batch_rows=_batch_rows(data.get("batches"), data["rows"]),
+            batch_rows=batch_rows,
+            zone_rows=zone_rows,
+            zone_stats=zone_stats,
         )
+
+    def matching_ranges(self, predicates: tuple) -> list[tuple[int, int]] | None:
+        """The ``(first row, rows)`` ranges of the zones whose statistics leave room for a row
+        satisfying every predicate, adjacent zones joined (None: no zones, read it all)."""
+        if not predicates or not self.zone_rows or not self.zone_stats:
+            return None
+        size = self.zone_rows
+        ranges: list[tuple[int, int]] = []
+        for i, stats in enumerate(self.zone_stats):
+            lo = i * size
+            n = min(size, self.rows - lo)
+            if not stats_may_match(stats, n, predicates):
+                continue
+            if ranges and ranges[-1][0] + ranges[-1][1] == lo:
+                ranges[-1] = (ranges[-1][0], ranges[-1][1] + n)
+            else:
+                ranges.append((lo, n))
+        return ranges
+
+
+ZONE_ROWS = 65_536  # rows per zone: a zone map costs about 1/65k of a scan to check
+
+
+def compute_zone_stats(
+    batch: pa.RecordBatch | pa.Table, zone_rows: int = ZONE_ROWS
+) -> tuple[dict[str, ColumnStats], ...] | None:
+    """The statistics of each ``zone_rows`` rows of a segment of more than one zone."""
+    if batch.num_rows <= zone_rows:
+        return None
+    return tuple(compute_stats(batch.slice(lo, zone_rows)) for lo in range(0, batch.num_rows, zone_rows))
+
+
+def _zones(value: Any, rows: int, schema: pa.Schema) -> tuple[int | None, tuple[dict[str, ColumnStats], ...] | None]:
+    """A record's ``zones``, if well formed (one per ``rows`` rows), else no zones."""
+    if not isinstance(value, dict):
+        return None, None
+    size, stats = value.get("rows"), value.get("stats")
+    if not isinstance(size, int) or isinstance(size, bool) or size <= 0 or not isinstance(stats, list):
+        return None, None
+    if len(stats) != -(-rows // size):
+        return None, None
+    return size, tuple(_stats_from_json(z, schema) for z in stats)
+
+
+def _stats_json(stats: dict[str, ColumnStats]) -> dict:
+    return {name: {"nulls": s.null_count, "min": _encode(s.min), "max": _encode(s.max)} for name, s in stats.items()}
+
+
+def _stats_from_json(data: dict, schema: pa.Schema) -> dict[str, ColumnStats]:
+    stats = {}
+    for name, s in data.items():
+        t = schema.field(name).type if schema.get_field_index(name) >= 0 else pa.null()
+        stats[name] = ColumnStats(s["nulls"], _decode(s["min"], t), _decode(s["max"], t))
+    return stats
 
 
 def _batch_rows(value: Any, rows: int) -> tuple[int, ...] | None:
@@ -155,11 +216,16 @@ def may_match(segment: SegmentInfo, predicates: tuple) -> bool:
 
     ``predicates`` are ``(column, op, value)`` tuples, ``op`` one of ``gt ge lt le eq`` (as the
     pruning rewrite, weave_lite.compile.rewrites.prune_segments, builds them)."""
+    return stats_may_match(segment.stats, segment.rows, predicates)
+
+
+def stats_may_match(column_stats: dict[str, ColumnStats], rows: int, predicates: tuple) -> bool:
+    """:func:`may_match` for the statistics of ``rows`` rows (a segment or one of its batches)."""
     for column, op, value in predicates:
-        stats = segment.stats.get(column)
+        stats = column_stats.get(column)
         if stats is None:
             continue  # not recorded (or the column is absent): cannot tell
-        if stats.null_count == segment.rows:
+        if stats.null_count == rows:
             # Every value is null: `<`... with null are null and `null == value` is false, so no
             # row matches. (`== null` is true there, but a null literal is never a predicate.)
             return False

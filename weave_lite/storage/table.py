@@ -33,7 +33,7 @@ from weave_lite.storage.dataset import snapshot_batches, snapshot_dataset
 from weave_lite.storage.filesystem import open_filesystem
 from weave_lite.storage.log import LOG_DIR, SEGMENT_DIR, CommitLog, LogState
 from weave_lite.storage.names import NAME_PART, ObjectRoot, TableName, data_root
-from weave_lite.storage.segments import SegmentInfo, compute_stats, may_match
+from weave_lite.storage.segments import ZONE_ROWS, SegmentInfo, compute_stats, compute_zone_stats, may_match
 from weave_lite.storage.values import conform, unify_schemas
 from weave_lite.threads import map_in_order
 
@@ -163,16 +163,29 @@ class TableLog:
         if batch.num_rows >= PARALLEL_STATS_ROWS:
             # Statistics on a second thread while this one writes and fsyncs: both release
             # the GIL, and for a large segment each takes tens of milliseconds.
-            stats, (size, checksum) = map_in_order(
+            (stats, zones), (size, checksum) = map_in_order(
                 lambda task: task(),
-                [lambda: compute_stats(batch), lambda: self.fs.write_segment(rel, batches, batch.schema)],
+                [
+                    lambda: (compute_stats(batch), compute_zone_stats(batch)),
+                    lambda: self.fs.write_segment(rel, batches, batch.schema),
+                ],
                 2,
             )
         else:
             size, checksum = self.fs.write_segment(rel, batches, batch.schema)
-            stats = compute_stats(batch)
+            stats, zones = compute_stats(batch), compute_zone_stats(batch)
         batch_rows = tuple(b.num_rows for b in batches)
-        return SegmentInfo(rel, batch.num_rows, size, batch.schema, stats, checksum=checksum, batch_rows=batch_rows)
+        return SegmentInfo(
+            rel,
+            batch.num_rows,
+            size,
+            batch.schema,
+            stats,
+            checksum=checksum,
+            batch_rows=batch_rows,
+            zone_rows=ZONE_ROWS if zones else None,
+            zone_stats=zones,
+        )
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -357,10 +370,21 @@ class Snapshot:
         Streams segment by segment; mixed-kind columns arrive as JSON text."""
         return snapshot_batches(self).__arrow_c_stream__(requested_schema)
 
-    def to_arrow(self, columns: Sequence[str] | None = None) -> pa.Table:
-        """All rows, oldest first, as one Arrow table."""
+    def to_arrow(self, columns: Sequence[str] | None = None, predicates: tuple = ()) -> pa.Table:
+        """All rows, oldest first, as one Arrow table.  With ``predicates`` (see :meth:`prune`)
+        a segment's zones that cannot hold a matching row are left out (zero-copy slices of
+        the rest): the rows that remain still need the filter."""
         schema = _project(self.schema, columns)
-        parts = [self.read(s, columns) for s in self.segments]
+        parts = []
+        for s in self.segments:
+            ranges = s.matching_ranges(predicates)
+            if ranges == []:
+                continue
+            table = self.read(s, columns)
+            if ranges is None or ranges == [(0, s.rows)] or table.num_rows != s.rows:
+                parts.append(table)
+            else:
+                parts.extend(table.slice(lo, n) for lo, n in ranges)
         if not parts:
             return schema.empty_table()
         return pa.concat_tables(parts)
