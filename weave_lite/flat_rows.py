@@ -3,11 +3,11 @@
 Most applications log the same few keys with plain scalar values (``str``, ``int``, ``float``,
 ``bool``, ``None``) call after call.  :class:`FlatRows` remembers the keys of the last row that
 took the full validation of :mod:`weave_lite.row_validation`, the value types seen in each
-column, and one small generated check of them (ASCII strings within :data:`MAX_VALUE_BYTES`,
+column, and one small check of them (ASCII strings within :data:`MAX_VALUE_BYTES`,
 ints within 64 bits).  A row with those keys whose values pass is queued as one tuple ``(shape, time_us, *values)``
 (``shape`` is the keys as one JSON text, see :func:`shape_keys`):
 
-* it needs no per-key Python loop in the caller, only a few C calls and the generated check;
+* it needs no per-key validation loop in the caller, only a few C calls and the check;
 * it is a seventh of the memory of a dict copy (queues of hundreds of thousands of rows
   build up between commits, and fresh memory is what costs most in a small VM);
 * it holds only atomic values (the keys as one shared ``str``, not a tuple, which the
@@ -23,17 +23,29 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from operator import call
 
 from weave_lite.row_validation import MAX_VALUE_BYTES
 
 _INT_MIN, _INT_MAX = -(2**63), 2**63 - 1
-# The test of one value ``@`` per accepted type; any other type takes the full validation.
-_TERMS = {
-    str: "(type(@) is str and @.isascii() and len(@) <= " + str(MAX_VALUE_BYTES) + ")",  # isascii: O(1)
-    int: f"(type(@) is int and {_INT_MIN} <= @ <= {_INT_MAX})",
-    float: "type(@) is float",
-    bool: "type(@) is bool",
-    type(None): "@ is None",
+
+
+def _short_ascii(v: object) -> bool:
+    return type(v) is str and v.isascii() and len(v) <= MAX_VALUE_BYTES  # isascii: O(1)
+
+
+def _int64(v: object) -> bool:
+    return type(v) is int and _INT_MIN <= v <= _INT_MAX
+
+
+# The test of one value per accepted type; any other type takes the full validation.  Plain
+# functions, not generated code: nothing in this package reaches exec/eval.
+_TERMS: dict[type, Callable[[object], bool]] = {
+    str: _short_ascii,
+    int: _int64,
+    float: lambda v: type(v) is float,
+    bool: lambda v: type(v) is bool,
+    type(None): lambda v: v is None,
 }
 # Keys the writer fills itself: rows carrying them keep the general path.
 _RESERVED = frozenset(["timestamp", "_client_id"])
@@ -41,18 +53,23 @@ _RESERVED = frozenset(["timestamp", "_client_id"])
 Check = Callable[[tuple], bool]
 
 
+def _column_check(types: frozenset[type]) -> Callable[[object], bool]:
+    terms = tuple(_TERMS[t] for t in sorted(types, key=_ORDER.index))
+    if len(terms) == 1:
+        return terms[0]
+    return lambda v: any(term(v) for term in terms)
+
+
 def compile_check(kinds: list[frozenset[type]]) -> Check:
     """A function telling whether a packed row ``(keys, time_us, *values)`` holds, in column
     ``i``, a value of one of the types ``kinds[i]`` that can be queued as it is."""
-    names = [f"x{i}" for i in range(len(kinds))]
-    terms = []
-    for name, types in zip(names, kinds):
-        alternatives = [_TERMS[t].replace("@", name) for t in sorted(types, key=_ORDER.index)]
-        terms.append(alternatives[0] if len(alternatives) == 1 else f"({' or '.join(alternatives)})")
-    source = f"def check(row):\n    _, _, {', '.join(names)}, = row\n    return {' and '.join(terms)}\n"
-    namespace: dict = {}
-    exec(source, namespace)
-    return namespace["check"]
+    checks = tuple(_column_check(types) for types in kinds)
+    width = len(checks) + 2
+
+    def check(row: tuple) -> bool:
+        return len(row) == width and all(map(call, checks, row[2:]))
+
+    return check
 
 
 _ORDER = [str, float, int, type(None), bool]
