@@ -147,7 +147,7 @@ def test_an_old_format_board_file_opens(page, app):
     page.goto(f"{app.base}/#/board/old-board")
     expect()(panels(page)).to_have_count(2)
     expect()(panels(page).nth(0).locator(".page-info")).to_have_text("rows 1–5 of 5")
-    expect()(panels(page).nth(1).locator("svg.plot")).to_have_attribute("data-marks", "3")
+    expect()(panels(page).nth(1).locator(".plot")).to_have_attribute("data-marks", "3")
     # stacked full width, one under the other
     a, b = grid_box(page, panels(page).nth(0)), grid_box(page, panels(page).nth(1))
     assert a[2] == b[2] == 12 and b[1] >= a[1] + a[3], (a, b)

@@ -99,6 +99,7 @@ class LiveHub:
 
     def _watch(self, expr: str, offset: int, limit: int) -> LivePage:
         from weave_lite.api import compile
+        from weave_lite.live import INCREMENTAL
 
         start = time.perf_counter()
         rows = total = None
@@ -107,6 +108,9 @@ class LiveHub:
             total = _watch_if(f"({expr}).count", self.root, require_incremental=True)
             if total is None:  # a sort keeps the count: count what it sorts
                 total = _watch_if(_count_unsorted(expr), self.root, require_incremental=True)
+            if total is None and rows is not None and rows.path != INCREMENTAL:
+                # The page re-runs anyway (e.g. a `now()` range): so may its count.
+                total = _watch_if(_count_unsorted(expr), self.root, require_incremental=False)
         except WeaveError:
             rows = None  # a scalar (or anything that cannot be limited): watch it as it is
         if rows is None:

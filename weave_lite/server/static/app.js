@@ -430,10 +430,13 @@ class Panel {
 
   showLive(r) {
     if (this.kind !== "table" || r.expr !== this.expr.trim() || r.offset !== this.offset) return;
+    // The first push repeats the page just evaluated: re-rendering it would close the cells
+    // and groups the user opened meanwhile, so only a changed page is drawn again.
+    const prev = this.result;
+    const same = prev && prev.total === r.total && JSON.stringify(prev.rows) === JSON.stringify(r.rows);
     this.result = r;
-    this.updated.textContent = ""; // one "updated" at a time: the live label now says it
-    this.renderTable(r);
-    this.stamp(r);
+    this.updated.textContent = ""; // one "updated" at a time: the live label says it
+    if (!same) this.renderTable(r);
   }
 
   renderTable(r) {
@@ -519,7 +522,7 @@ class Panel {
     const rows = r.rows.map((row, i) => this.renderRow(r, row, cols, desc, i));
     if (!rows.length) rows.push(h("tr", { class: "no-rows" }, h("td", { colspan: Math.max(1, cols.length), class: "muted", text: "no rows" })));
     this.tbody.replaceChildren(...rows);
-    const first = r.total ? r.offset + 1 : 0;
+    const first = r.returned ? r.offset + 1 : 0; // the total may be unknown ("?") on a live page
     const last = r.offset + r.returned;
     this.pageInfo.textContent = `rows ${fmtInt(first)}–${fmtInt(last)} of ${fmtInt(r.total)}`;
     this.prevBtn.disabled = r.offset <= 0;
