@@ -21,9 +21,11 @@ Anything else (other keys, a non-ASCII or huge string, a big int, any other type
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Callable
-from operator import call
+from math import prod
+from operator import call, itemgetter
 
 from weave_lite.row_validation import MAX_VALUE_BYTES
 
@@ -62,7 +64,56 @@ def _column_check(types: frozenset[type]) -> Callable[[object], bool]:
 
 def compile_check(kinds: list[frozenset[type]]) -> Check:
     """A function telling whether a packed row ``(keys, time_us, *values)`` holds, in column
-    ``i``, a value of one of the types ``kinds[i]`` that can be queued as it is."""
+    ``i``, a value of one of the types ``kinds[i]`` that can be queued as it is.
+
+    Built from C-level calls (the tuple of value types looked up in the set of accepted ones,
+    ``str.isascii``/``len`` of the plain str columns joined, ``min``/``max`` of the int ones):
+    no generated code."""
+    width = len(kinds) + 2
+    if prod(len(k) for k in kinds) > _MAX_COMBINATIONS:
+        return _per_value_check(kinds)
+    allowed = frozenset(itertools.product(*kinds))
+    strs = _getter([i + 2 for i, k in enumerate(kinds) if k == {str}])
+    ints = _getter([i + 2 for i, k in enumerate(kinds) if k == {int}])
+    mixed = tuple((i + 2, _column_check(k)) for i, k in enumerate(kinds) if len(k) > 1 and k & {str, int})
+
+    def check(row: tuple) -> bool:
+        if len(row) != width or tuple(map(type, row[2:])) not in allowed:
+            return False
+        if strs is not None:
+            # All ASCII, each within the limit (their sum within it: a longer row just takes
+            # the general path)
+            joined = "".join(strs(row))
+            if not joined.isascii() or len(joined) > MAX_VALUE_BYTES:
+                return False
+        if ints is not None:
+            values = ints(row)
+            if min(values) < _INT_MIN or max(values) > _INT_MAX:
+                return False
+        # a str or int column that also takes other types (a loop: no generator when empty)
+        for i, test in mixed:  # noqa: SIM110
+            if not test(row[i]):
+                return False
+        return True
+
+    return check
+
+
+_MAX_COMBINATIONS = 256  # columns of several types multiply the accepted type tuples
+
+
+def _getter(positions: list[int]) -> Callable[[tuple], tuple] | None:
+    """``row -> (row[p] for p in positions)`` as a tuple (``itemgetter`` of one index returns
+    the item itself), or None for no positions."""
+    if not positions:
+        return None
+    if len(positions) == 1:
+        only = positions[0]
+        return lambda row: (row[only],)
+    return itemgetter(*positions)
+
+
+def _per_value_check(kinds: list[frozenset[type]]) -> Check:
     checks = tuple(_column_check(types) for types in kinds)
     width = len(checks) + 2
 
