@@ -40,6 +40,7 @@ from weave_lite.compile.physical import (
     Scan,
     TopK,
     chain_root,
+    mentions,
 )
 from weave_lite.compile.planner import PCall, PConst, PLambda, PNode, PVar
 from weave_lite.execute.accumulate import MergedAggregate
@@ -233,7 +234,7 @@ def incremental_shape(plan: PNode) -> tuple[PNode, list[tuple[PStage, str]]] | s
     for stage, _ in stages.values():
         if stage.operator.scan.op != "stream_table":
             return "a stage reads an in-memory table"
-        if _mentions(stage.logical, "now") or (isinstance(stage.operator, Merge) and stage.operator.partial.uses_clock):
+        if mentions(stage.logical, "now") or (isinstance(stage.operator, Merge) and stage.operator.partial.uses_clock):
             return "a stage reads now(): its state depends on the time of the run"
     if not stages:
         return "the plan reads no stream table"
@@ -265,14 +266,6 @@ def _reads_table(node: PNode | None) -> bool:
     if isinstance(node, PLambda):
         return _reads_table(node.body)
     return isinstance(node, PStage)
-
-
-def _mentions(node: PNode | None, key: str) -> bool:
-    if isinstance(node, PCall):
-        return node.key == key or any(_mentions(a, key) for a in node.args)
-    if isinstance(node, PLambda):
-        return _mentions(node.body, key)
-    return False
 
 
 def _describe_shell(shell: PNode, keepers: list) -> str:

@@ -210,7 +210,7 @@ def _operator_for(node: PCall) -> Operator | None:
     if leaf is not None:
         root = chain_root(node.args[0])
         assert root is not None  # _leaf accepted the chain under the first argument
-        aggregate = PartialAggregate(_scan(root), None, None, (leaf,), _mentions(node, "now"))
+        aggregate = PartialAggregate(_scan(root), None, None, (leaf,), mentions(node, "now"))
         return Merge(aggregate, PVar(leaf.var, node.type, node.source))
     root = chain_root(node)
     if root is not None and _does_work(node):
@@ -337,15 +337,16 @@ def _grouped_aggregate(node: PCall) -> Merge | None:
     body = rewrite(fn.body, frozenset())
     if body is None:
         return None
-    aggregate = PartialAggregate(_scan(root), groups, param, tuple(leaves), _mentions(node, "now"))
+    aggregate = PartialAggregate(_scan(root), groups, param, tuple(leaves), mentions(node, "now"))
     return Merge(aggregate, body)
 
 
-def _mentions(node: PNode | None, key: str) -> bool:
+def mentions(node: PNode | None, key: str) -> bool:
+    """Whether ``node`` (or a lambda inside it) calls the op ``key``."""
     if isinstance(node, PCall):
-        return node.key == key or any(_mentions(a, key) for a in node.args)
+        return node.key == key or any(mentions(a, key) for a in node.args)
     if isinstance(node, PLambda):
-        return _mentions(node.body, key)
+        return mentions(node.body, key)
     return False
 
 
