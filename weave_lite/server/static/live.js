@@ -89,8 +89,9 @@ export function pushedSpan(ctx, rows, range, now) {
   if (range && range.kind === "abs" && range.to !== null) return { span: ctx.span, rebin: false }; // fixed
   const xs = rows.map((r) => Date.parse(r.x)).filter(Number.isFinite);
   if (!xs.length) return { span: ctx.span, rebin: false };
-  const lo = Math.min(...xs);
+  // New rows add bins at the end: the range grows to the right. (Its left end stays: the first
+  // bin starts before the data's first row, which the drawn range already begins at.)
   const hi = Math.max(...xs);
-  const span = ctx.span ? [Math.min(ctx.span[0], lo), Math.max(ctx.span[1], hi)] : [lo, hi];
+  const span = ctx.span ? [ctx.span[0], Math.max(ctx.span[1], hi)] : [Math.min(...xs), hi];
   return { span, rebin: ctx.unitFor(span) !== ctx.bin };
 }
