@@ -145,12 +145,21 @@ def test_histogram_and_bar_plots_follow_live_too(page, live_app):
     evaluations = live_app.settled_completed()
     counts = {r["x"]: r["y"] for r in to_python(evaluate(plot.get_attribute("data-plot-expr"), root=live_app.root))}
     live_app.log(3)  # one row per model
-    expect()(label).not_to_have_attribute("data-pushes", str(pushes), timeout=5_000)
+    want = {k: v + 1 for k, v in counts.items()}
+    page.wait_for_function(
+        """([id, total]) => {
+            const r = window.weaveLite.panels.find((p) => p.id === id).plotResult;
+            return r && r.rows.reduce((a, row) => a + row.y, 0) === total;
+        }""",
+        arg=[plot.get_attribute("data-panel-id"), sum(want.values())],
+        timeout=5_000,
+    )
+    assert int(label.get_attribute("data-pushes")) > pushes
     got = page.evaluate(
         "(id) => window.weaveLite.panels.find((p) => p.id === id).plotResult.rows",
         plot.get_attribute("data-panel-id"),
     )
-    assert {r["x"]: r["y"] for r in got} == {k: v + 1 for k, v in counts.items()}
+    assert {r["x"]: r["y"] for r in got} == want
     expect()(label).to_have_attribute("data-path", "incremental")
     assert live_app.completed() == evaluations
 
