@@ -247,3 +247,23 @@ def test_a_histogram_bin_filters_a_linked_panel_on_its_range_and_series(page, li
 def _num(x: float) -> str:
     """A number as JavaScript prints it (12.5, 10)."""
     return str(int(x)) if float(x).is_integer() else repr(float(x))
+
+
+def test_a_pushed_range_past_the_time_bin_re_plans_the_plot_coarser(page, live_app):
+    # (last in the module: it logs a row two days on, which every later plot would bin by)
+    _, plot = open_page(page, live_app)
+    wait_drawn(plot, live_app.logged)
+    expect()(plot).to_have_attribute("data-plot-expr", re.compile(r'\.floor\("s"\)'))
+    live_app.table.log([{**row(live_app.logged), "timestamp": T0 + dt.timedelta(days=2)}])
+    live_app.table.flush()
+    live_app.logged += 1
+    # one-second bins over two days would be ~170,000 bins: the plot is planned again
+    expect()(plot).not_to_have_attribute("data-plot-expr", re.compile(r'\.floor\("s"\)'), timeout=10_000)
+    expect()(plot).to_have_attribute("data-plot-expr", re.compile(r'\.floor\("(\d*m|\d*h)"\)'))
+    wait_drawn(plot)
+    derived = plot.get_attribute("data-plot-expr")
+    assert int(plot.locator(".plot").get_attribute("data-marks")) == len(
+        to_python(evaluate(derived, root=live_app.root))
+    )
+    expect()(plot.locator(".live-updated")).to_have_text(re.compile(r"^updated "))  # and it follows live again
+    shot(page, "liveplots-06-rebinned")
