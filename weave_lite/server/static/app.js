@@ -5,7 +5,7 @@ import * as TR from "./timerange.js";
 import * as C from "./cells.js";
 import * as G from "./grid.js";
 import * as L from "./links.js";
-import { LiveFeed } from "./live.js";
+import { LiveFeed, pushedSpan } from "./live.js";
 import { showDrift, showProfileReports } from "./drift.js";
 
 const PAGE_SIZES = [25, 50, 100, 500];
@@ -141,7 +141,7 @@ class Panel {
     );
     this.kindSelect.value = this.kind;
     this.updated = h("span", { class: "panel-updated" });
-    this.live = new LiveFeed((r) => this.showLive(r)); // pushed pages of a table panel
+    this.live = new LiveFeed((r) => this.showLive(r)); // pushed pages of a table or plot panel
     this.body = h("div", { class: "panel-body" });
     const head = G.headControls(this, { duplicate: duplicatePanel, remove: removePanel });
     this.root = h(
@@ -198,6 +198,17 @@ class Panel {
       this.headerKey = null;
     } else {
       P.buildPlot(this); // plots.js: type, x, y, aggregate, series; Vega-Lite output
+      // a click on a bar, a series or a histogram bin selects that group for the panel's links
+      this.linkControls = L.linkControls(this, () => state.panels, () => L.plotLinkColumns(this));
+      this.plotSelected = h("span", { class: "plot-selection", title: "the group selected here (filters the linked panels)" });
+      const toolbar = this.body.querySelector(".toolbar");
+      toolbar.insertBefore(this.plotSelected, toolbar.querySelector(".spacer"));
+      toolbar.insertBefore(this.linkControls, this.plotSelected);
+      this.onPlotView = (view, data) =>
+        L.watchPlot(this, view, data.rows, () => state.panels, (sel) => {
+          this.plotSelected.textContent = `selected: ${L.selectionText(sel)}`;
+          this.plotSelected.dataset.selection = JSON.stringify(sel);
+        });
     }
   }
 
@@ -429,6 +440,7 @@ class Panel {
   }
 
   showLive(r) {
+    if (this.kind === "plot") return this.showLivePlot(r);
     if (this.kind !== "table" || r.expr !== this.expr.trim() || r.offset !== this.offset) return;
     // The first push repeats the page just evaluated: re-rendering it would close the cells
     // and groups the user opened meanwhile, so only a changed page is drawn again.
@@ -607,8 +619,36 @@ class Panel {
     this.refresh();
   }
 
-  loadPlot() {
-    return P.loadPlot(this, evaluate);
+  async loadPlot() {
+    await P.loadPlot(this, evaluate);
+    if (this.linkControls) this.linkControls.refresh();
+    // the derived (aggregating) expression is then followed live: the server keeps its watch
+    const ctx = this.plotLive;
+    if (this.kind === "plot" && ctx && ctx.follow) this.live.follow(ctx.derived, ctx.offset, ctx.limit);
+    else this.live.stop();
+  }
+
+  // A pushed page of the plot's derived expression: redraw it without a re-run, unless the data's
+  // time range outgrew the bin unit (a re-plan picks a coarser one) or raw points passed the limit.
+  showLivePlot(r) {
+    const ctx = this.plotLive;
+    if (!ctx || r.expr !== ctx.derived || r.offset !== ctx.offset || this.inflight) return;
+    this.updated.textContent = ""; // one "updated" at a time: the live label says it
+    if (!ctx.follow || (!ctx.bin && this.plot.type === "line" && r.total > ctx.limit)) {
+      this.live.stop();
+      this.refresh();
+      return;
+    }
+    const { span, rebin } = pushedSpan(ctx, r.rows || [], TR.rangeOf(this.expr), Date.now());
+    if (rebin) {
+      this.live.stop();
+      this.refresh();
+      return;
+    }
+    const prev = this.plotResult;
+    const same = prev && prev.total === r.total && JSON.stringify(prev.rows) === JSON.stringify(r.rows) && String(span) === String(ctx.span);
+    ctx.span = span;
+    if (!same) P.showPlotResult(this, r, ctx);
   }
 
   reads(tableName) {

@@ -1,6 +1,10 @@
-// Links between panels: the row (or group) selected in one table panel filters another panel on
-// a column. A link is data, `{from, to, column}`, saved with the board; the filter it sets is an
-// ordinary `.filter(...)` in the target's expression, so the user sees and can edit it.
+// Links between panels: the row (or group) selected in one table panel, or the group clicked in a
+// plot panel (a bar, a point or legend entry of a series, a histogram bin), filters another panel
+// on a column. A link is data, `{from, to, column}`, saved with the board; the filter it sets is
+// an ordinary `.filter(...)` in the target's expression, so the user sees and can edit it:
+//
+//   .filter(row => row["model"] == "m1")                     a bar, a series, a table row
+//   .filter(row => row["lat"] >= 10 && row["lat"] < 12.5)    a histogram bin
 import * as X from "./expr.js";
 import { equalsText } from "./cells.js";
 
@@ -122,4 +126,87 @@ export function linkControls(source, panels, columns) {
   };
   render();
   return wrap;
+}
+
+// -- plot panels as link sources -----------------------------------------------------------------
+
+// The source columns a plot's marks stand for: the bar's x, the series, the histogram's column
+// (a line's x is a time bin: dragging over it sets the board's time range instead).
+export function plotGroupColumns(plot) {
+  const out = [];
+  if (plot.type === "bar" && plot.x) out.push(plot.x);
+  if (plot.type === "histogram" && plot.y) out.push(plot.y);
+  if (plot.color) out.push(plot.color);
+  return out;
+}
+
+export function plotLinkColumns(panel) {
+  const names = plotGroupColumns(panel.plot);
+  return (panel.baseColumns || []).filter((c) => names.includes(c.name));
+}
+
+// What a click on a Vega item of `plot` selects: {column: value} ({lo, hi} for a bin), or null.
+// `rows` are the plotted rows (a bar's drawn x is text: its value comes from the row).
+export function plotSelection(plot, item, rows) {
+  const d = item && item.datum;
+  if (!d || typeof d !== "object") return null;
+  const role = (item.mark && item.mark.role) || "";
+  const sel = {};
+  if (role.startsWith("legend")) {
+    if (plot.color && d.value !== undefined) sel[plot.color] = d.value;
+    return Object.keys(sel).length ? sel : null;
+  }
+  if (plot.type === "histogram" && plot.y && typeof d.start === "number" && typeof d.stop === "number") {
+    sel[plot.y] = { lo: d.start, hi: d.stop };
+  } else if (plot.type === "bar" && plot.x && "x" in d) {
+    const row = (rows || []).find((r) => String(r.x ?? "null") === d.x && (!plot.color || r.series === d.series));
+    if (row) sel[plot.x] = row.x;
+  }
+  if (plot.color && "series" in d) sel[plot.color] = d.series;
+  return Object.keys(sel).length ? sel : null;
+}
+
+// `expr` with its range filter on `column` set to lo <= x < hi (an equality filter on it dropped).
+export function setRangeFilter(expr, column, lo, hi, type) {
+  const col = `row[${X.quote(column)}]`;
+  const call = `.filter(row => ${col} >= ${lo} && ${col} < ${hi})`;
+  const chain = X.splitChain(X.setFilter(expr, column, "", type));
+  const own = (seg) => seg.trim().startsWith(`.filter(row => ${col} >= `) && seg.includes(`&& ${col} < `);
+  const at = chain.segs.findIndex(own);
+  if (at >= 0) chain.segs[at] = call;
+  else {
+    let k = chain.segs.length; // before a trailing sort, like the filters the table UI writes
+    while (k > 0 && (X.parseSeg(chain.segs[k - 1]) || {}).kind === "sort") k--;
+    chain.segs.splice(k, 0, call);
+  }
+  return (chain.simple ? chain.base : `(${chain.base})`) + chain.segs.join("");
+}
+
+// A selection `sel` (from plotSelection) in plot panel `source`: filter every linked panel.
+export function selectPlot(source, sel, panels) {
+  for (const link of linksFrom(source.id)) {
+    const target = panels.find((p) => p.id === link.to);
+    if (!target || !(link.column in sel)) continue;
+    const value = sel[link.column];
+    const type = baseType(source, link.column) ?? baseType(target, link.column) ?? "";
+    if (value && typeof value === "object" && "lo" in value) target.setExpr(setRangeFilter(target.expr, link.column, value.lo, value.hi, type));
+    else target.setExpr(X.setFilter(target.expr, link.column, filterText(value, type), type));
+  }
+}
+
+// Clicks on a drawn plot (a Vega view) select the clicked group; `shown(sel)` displays it.
+export function watchPlot(source, view, rows, panels, shown) {
+  view.addEventListener("click", (_event, item) => {
+    const sel = plotSelection(source.plot, item, rows);
+    if (!sel) return;
+    shown(sel);
+    selectPlot(source, sel, panels());
+  });
+}
+
+// The text of a selection: `model = m1, lat in [10, 12.5)`.
+export function selectionText(sel) {
+  return Object.entries(sel)
+    .map(([k, v]) => (v && typeof v === "object" ? `${k} in [${v.lo}, ${v.hi})` : `${k} = ${v}`))
+    .join(", ");
 }

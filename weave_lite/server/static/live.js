@@ -1,4 +1,4 @@
-// Live table panels: the server keeps one live query per panel page and pushes each new result
+// Live panels (tables and plots): the server keeps one live query per panel page and pushes each new result
 // (GET /api/live, server-sent events), so a commit costs the server the new rows, not a re-run
 // of the panel's query. Each panel shows when it was last updated (and the path the server's
 // update took) and has a pause button that stops its updates.
@@ -77,4 +77,21 @@ export class LiveFeed {
       this.follow(params.get("expr"), Number(params.get("offset")), Number(params.get("limit")));
     }
   }
+}
+
+// A live push of a time plot: the x range it should show, and whether its bin unit no longer
+// fits (the data's range grew past what the unit was chosen for: a re-plan picks a coarser one).
+// `ctx` is the plot's context from plots.js (span, bin, unitFor); `range` the board's time range
+// written in the panel's expression (timerange.js rangeOf), `now` the clock in ms.
+export function pushedSpan(ctx, rows, range, now) {
+  if (!ctx.isTime || !ctx.bin) return { span: ctx.span, rebin: false };
+  if (range && range.kind === "last") return { span: [now - range.ms, now], rebin: false }; // slides
+  if (range && range.kind === "abs" && range.to !== null) return { span: ctx.span, rebin: false }; // fixed
+  const xs = rows.map((r) => Date.parse(r.x)).filter(Number.isFinite);
+  if (!xs.length) return { span: ctx.span, rebin: false };
+  // New rows add bins at the end: the range grows to the right. (Its left end stays: the first
+  // bin starts before the data's first row, which the drawn range already begins at.)
+  const hi = Math.max(...xs);
+  const span = ctx.span ? [ctx.span[0], Math.max(ctx.span[1], hi)] : [Math.min(...xs), hi];
+  return { span, rebin: ctx.unitFor(span) !== ctx.bin };
 }

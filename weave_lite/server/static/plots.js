@@ -189,6 +189,7 @@ export function plotWidth(panel) {
 }
 
 export async function loadPlot(panel, evaluate) {
+  panel.plotLive = null; // set once a result is drawn
   const src = panel.expr.trim();
   const current = () => src === panel.expr.trim();
   const fail = (err) => current() && panel.showError(err);
@@ -246,12 +247,25 @@ export async function loadPlot(panel, evaluate) {
   }
   if (!still()) return;
   panel.showError(null);
+  // What a live push of this page needs to redraw it (app.js follows `derived` through /api/live);
+  // raw points past ROW_LIMIT show the last ones, which a live page (the first n) cannot follow.
+  const unitFor = (s) => binUnit(Math.max(1000, s[1] - s[0]), width - 160);
+  const ctx = { derived, bin, span, isTime, width, offset: r.offset || 0, limit: ROW_LIMIT, follow: !!bin || p.type !== "line" || r.total <= ROW_LIMIT, unitFor };
+  showPlotResult(panel, r, ctx);
+  panel.stamp(r);
+  panel.plotLive = ctx;
+}
+
+// Draw one page of a plot's derived expression (evaluated, or pushed live with `ctx.span` grown).
+export function showPlotResult(panel, r, ctx) {
+  const p = panel.plot;
+  const { bin, span, isTime, width } = ctx;
   const has = (row, k) => row[k] !== null && row[k] !== undefined;
   const rows = (r.rows || []).filter((row) => has(row, p.type === "histogram" ? "bin" : "x") && has(row, "y"));
   const what = p.type === "line" ? (bin ? `${bin} bins` : "points") : p.type === "bar" ? "groups" : "bins";
   panel.plotNote.textContent = `${Number(r.total).toLocaleString("en-US")} ${what}${r.total > r.returned ? `, first ${r.returned.toLocaleString("en-US")}` : ""}`;
+  panel.plotResult = r;
   draw(panel, { rows, bin, span, isTime, width });
-  panel.stamp(r);
 }
 
 // -- drawing ------------------------------------------------------------------------------------
@@ -342,6 +356,7 @@ function draw(panel, data, message) {
       panel.view = res.view;
       el.dataset.rendered = "1";
       if (panel.plot.type === "line" && data.isTime) watchBrush(el, res.view);
+      if (panel.onPlotView) panel.onPlotView(res.view, data); // app.js: clicks select a group (links.js)
     })
     .catch((err) => panel.showError(err));
 }
