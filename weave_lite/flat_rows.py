@@ -72,13 +72,16 @@ def compile_check(kinds: list[frozenset[type]]) -> Check:
     width = len(kinds) + 2
     if prod(len(k) for k in kinds) > _MAX_COMBINATIONS:
         return _per_value_check(kinds)
-    allowed = frozenset(itertools.product(*kinds))
+    # Whole-row type tuples (the shape text and the time first): no slice of the row per call.
+    allowed = frozenset((str, int, *types) for types in itertools.product(*kinds))
     strs = _getter([i + 2 for i, k in enumerate(kinds) if k == {str}])
-    ints = _getter([i + 2 for i, k in enumerate(kinds) if k == {int}])
+    int_positions = [i + 2 for i, k in enumerate(kinds) if k == {int}]
+    one_int = int_positions[0] if len(int_positions) == 1 else None
+    ints = None if one_int is not None else _getter(int_positions)
     mixed = tuple((i + 2, _column_check(k)) for i, k in enumerate(kinds) if len(k) > 1 and k & {str, int})
 
     def check(row: tuple) -> bool:
-        if len(row) != width or tuple(map(type, row[2:])) not in allowed:
+        if len(row) != width or tuple(map(type, row)) not in allowed:
             return False
         if strs is not None:
             # All ASCII, each within the limit (their sum within it: a longer row just takes
@@ -86,6 +89,8 @@ def compile_check(kinds: list[frozenset[type]]) -> Check:
             joined = "".join(strs(row))
             if not joined.isascii() or len(joined) > MAX_VALUE_BYTES:
                 return False
+        if one_int is not None and not _INT_MIN <= row[one_int] <= _INT_MAX:
+            return False
         if ints is not None:
             values = ints(row)
             if min(values) < _INT_MIN or max(values) > _INT_MAX:

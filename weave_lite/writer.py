@@ -311,7 +311,13 @@ class BackgroundWriter:
                 stack.extend(reversed(_halves(part)))
                 continue
             self._seq += 1
-            out.append(self.table.prepare_append(batch, f"{self.client_id}-{self._seq}"))
+            # Every path above sets ``_client_id`` to this writer's id in every row (a bulk
+            # table's own column is replaced): its statistics are known, not computed.
+            out.append(
+                self.table.prepare_append(
+                    batch, f"{self.client_id}-{self._seq}", constants={"_client_id": self.client_id}
+                )
+            )
         return out
 
     def _build(self, items: list) -> pa.RecordBatch:

@@ -26,7 +26,7 @@ import pyarrow as pa
 from weave_lite.errors import ConflictError, StorageError
 from weave_lite.storage.dataset import EXPORT_DIR
 from weave_lite.storage.log import LOG_DIR, SEGMENT_DIR, LogState
-from weave_lite.storage.segments import ZONE_ROWS, SegmentInfo, compute_stats, compute_zone_stats
+from weave_lite.storage.segments import ZONE_ROWS, SegmentInfo, compute_segment_stats
 from weave_lite.storage.table import TableLog, conform_table
 from weave_lite.storage.values import unify_schemas
 
@@ -107,13 +107,13 @@ def _merge_run(table: TableLog, run: list[SegmentInfo]) -> bool:
     batches = merged.to_batches(max_chunksize=65_536)
     rel = f"{SEGMENT_DIR}/{uuid.uuid4().hex}.arrow"
     size, checksum = table.fs.write_segment(rel, batches, schema)
-    zones = compute_zone_stats(merged)
+    stats, zones = compute_segment_stats(merged)
     info = SegmentInfo(
         rel,
         merged.num_rows,
         size,
         schema,
-        compute_stats(merged),
+        stats,
         compacted=True,
         checksum=checksum,
         batch_rows=tuple(b.num_rows for b in batches),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import datetime as _dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -120,6 +121,50 @@ def compute_zone_stats(
     return tuple(compute_stats(batch.slice(lo, zone_rows)) for lo in range(0, batch.num_rows, zone_rows))
 
 
+def compute_segment_stats(
+    batch: pa.RecordBatch | pa.Table,
+    zone_rows: int = ZONE_ROWS,
+    constants: Mapping[str, Any] | None = None,
+) -> tuple[dict[str, ColumnStats], tuple[dict[str, ColumnStats], ...] | None]:
+    """``(compute_stats(batch), compute_zone_stats(batch, zone_rows))``, in one pass.
+
+    A segment of several zones takes its statistics from its zones' raw minima and maxima
+    (each value is read once, not twice: string min/max is most of a large append's
+    statistics).  ``constants`` names columns the caller knows hold one non-null value in
+    every row (a writer's ``_client_id``), whose statistics need no pass at all.
+    """
+    n = batch.num_rows
+    constants = constants if constants and n else {}
+    if n <= zone_rows:
+        return _stats(batch, constants), None
+    starts = range(0, n, zone_rows)
+    stats: dict[str, ColumnStats] = {}
+    zones: list[dict[str, ColumnStats]] = [{} for _ in starts]
+    for name, column in zip(batch.schema.names, batch.columns):
+        if name in constants:
+            value = constants[name]
+            stats[name] = ColumnStats(0, value, value)
+            for zone in zones:
+                zone[name] = stats[name]
+            continue
+        raw = [_raw_min_max(column.slice(lo, zone_rows)) for lo in starts]
+        for zone, (nulls, lo, hi) in zip(zones, raw):
+            zone[name] = _column_stats(nulls, lo, hi)
+        los = [lo for _, lo, _ in raw if lo is not None]
+        his = [hi for _, _, hi in raw if hi is not None]
+        stats[name] = _column_stats(sum(r[0] for r in raw), min(los) if los else None, max(his) if his else None)
+    return stats, tuple(zones)
+
+
+def _stats(batch: pa.RecordBatch | pa.Table, constants: Mapping[str, Any]) -> dict[str, ColumnStats]:
+    if not constants:
+        return compute_stats(batch)
+    return {
+        name: ColumnStats(0, constants[name], constants[name]) if name in constants else _column_stats(*_raw_min_max(c))
+        for name, c in zip(batch.schema.names, batch.columns)
+    }
+
+
 def _zones(value: Any, rows: int, schema: pa.Schema) -> tuple[int | None, tuple[dict[str, ColumnStats], ...] | None]:
     """A record's ``zones``, if well formed (one per ``rows`` rows), else no zones."""
     if not isinstance(value, dict):
@@ -153,20 +198,26 @@ def _batch_rows(value: Any, rows: int) -> tuple[int, ...] | None:
 
 def compute_stats(batch: pa.RecordBatch | pa.Table) -> dict[str, ColumnStats]:
     """Per-column null counts, and min/max for orderable scalar columns (NaN ignored)."""
-    stats: dict[str, ColumnStats] = {}
-    for name, column in zip(batch.schema.names, batch.columns):
-        t = column.type
-        lo: Any = None
-        hi: Any = None
-        if orderable(t) and len(column) > column.null_count:
-            mm = pc.min_max(column)
-            lo, hi = mm["min"].as_py(), mm["max"].as_py()
-            if isinstance(lo, float) and (lo != lo or hi != hi):  # all NaN
-                lo = hi = None
-            if isinstance(lo, str) and (len(lo) > _MAX_STAT_STRING or len(hi) > _MAX_STAT_STRING):
-                lo = hi = None
-        stats[name] = ColumnStats(column.null_count, lo, hi)
-    return stats
+    return {name: _column_stats(*_raw_min_max(column)) for name, column in zip(batch.schema.names, batch.columns)}
+
+
+def _raw_min_max(column: Any) -> tuple[int, Any, Any]:
+    """A column's null count, minimum and maximum (NaN ignored; None: no value, or not
+    orderable), before the length limit on strings."""
+    lo: Any = None
+    hi: Any = None
+    if orderable(column.type) and len(column) > column.null_count:
+        mm = pc.min_max(column)
+        lo, hi = mm["min"].as_py(), mm["max"].as_py()
+        if isinstance(lo, float) and (lo != lo or hi != hi):  # all NaN
+            lo = hi = None
+    return column.null_count, lo, hi
+
+
+def _column_stats(nulls: int, lo: Any, hi: Any) -> ColumnStats:
+    if isinstance(lo, str) and (len(lo) > _MAX_STAT_STRING or len(hi) > _MAX_STAT_STRING):
+        lo = hi = None  # a truncated max would be wrong, and a long one costs every commit
+    return ColumnStats(nulls, lo, hi)
 
 
 def orderable(t: pa.DataType) -> bool:

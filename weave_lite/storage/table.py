@@ -33,7 +33,7 @@ from weave_lite.storage.dataset import snapshot_batches, snapshot_dataset
 from weave_lite.storage.filesystem import open_filesystem
 from weave_lite.storage.log import LOG_DIR, SEGMENT_DIR, CommitLog, LogState
 from weave_lite.storage.names import NAME_PART, ObjectRoot, TableName, data_root
-from weave_lite.storage.segments import ZONE_ROWS, SegmentInfo, compute_stats, compute_zone_stats, may_match
+from weave_lite.storage.segments import ZONE_ROWS, SegmentInfo, compute_segment_stats, may_match
 from weave_lite.storage.values import conform, unify_schemas
 from weave_lite.threads import map_in_order
 
@@ -104,9 +104,14 @@ class TableLog:
         """
         return self.commit_append(self.prepare_append(batch, batch_id or uuid.uuid4().hex))
 
-    def prepare_append(self, batch: pa.RecordBatch | pa.Table, batch_id: str) -> PendingAppend:
-        """An append of ``batch`` under ``batch_id`` (unique per writer and batch), not yet done."""
-        return PendingAppend(batch, batch_id)
+    def prepare_append(
+        self, batch: pa.RecordBatch | pa.Table, batch_id: str, constants: dict[str, Any] | None = None
+    ) -> PendingAppend:
+        """An append of ``batch`` under ``batch_id`` (unique per writer and batch), not yet done.
+
+        ``constants``: columns the caller guarantees hold one non-null value in every row (a
+        writer's own ``_client_id``); their statistics are taken from it, not computed."""
+        return PendingAppend(batch, batch_id, constants=constants)
 
     def commit_append(self, pending: PendingAppend) -> int:
         """Make ``pending`` durable and committed exactly once; safe to call again after any
@@ -120,7 +125,7 @@ class TableLog:
                 # try that named the old file and landed is still found by its batch id).
                 pending.segment = None
             if pending.segment is None or not self.fs.exists(pending.segment.path):
-                pending.segment = self._write_segment(pending.batch)
+                pending.segment = self._write_segment(pending.batch, pending.constants)
                 pending.written_at = time.monotonic()
             if pending.attempted_after is not None:
                 landed = self.log.find_batch(pending.batch_id, pending.attempted_after)
@@ -155,7 +160,9 @@ class TableLog:
             self._state = new
             self._update_schema(state, new)
 
-    def _write_segment(self, batch: pa.RecordBatch | pa.Table) -> SegmentInfo:
+    def _write_segment(self, batch: pa.RecordBatch | pa.Table, constants: dict[str, Any] | None = None) -> SegmentInfo:
+        """Write ``batch`` as a segment, durably, with its statistics; ``constants`` names
+        columns known to hold one non-null value in every row (see ``compute_segment_stats``)."""
         if not self.exists() or not self.fs.is_dir(SEGMENT_DIR):
             self.create()
         batches = batch.to_batches() if isinstance(batch, pa.Table) else [batch]
@@ -166,14 +173,14 @@ class TableLog:
             (stats, zones), (size, checksum) = map_in_order(
                 lambda task: task(),
                 [
-                    lambda: (compute_stats(batch), compute_zone_stats(batch)),
+                    lambda: compute_segment_stats(batch, constants=constants),
                     lambda: self.fs.write_segment(rel, batches, batch.schema),
                 ],
                 2,
             )
         else:
             size, checksum = self.fs.write_segment(rel, batches, batch.schema)
-            stats, zones = compute_stats(batch), compute_zone_stats(batch)
+            stats, zones = compute_segment_stats(batch, constants=constants)
         batch_rows = tuple(b.num_rows for b in batches)
         return SegmentInfo(
             rel,
@@ -306,6 +313,8 @@ class PendingAppend:
     # batch id (the try may have landed although it failed).
     attempted_after: int | None = None
     version: int | None = None  # set once committed
+    # Columns holding one known value in every row (their statistics need no pass).
+    constants: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
