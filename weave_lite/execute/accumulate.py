@@ -285,6 +285,8 @@ class DistinctState(ValuesState):
         False when the values cannot be (floats, strings holding NULs)."""
         keys = lookup_array(elements)
         if keys is None or not searchable(keys) or (self._sorted is not None and keys.type != self._sorted_type):
+            if self._sorted is not None:  # the kept values move to value blocks, not lost
+                self._to_blocks()
             self._sorted = None
             return False
         if self._sorted is None:
@@ -300,6 +302,16 @@ class DistinctState(ValuesState):
             count += int(self.result.to_arrow()[0].as_py() or 0)
         self.result = ArrayVec(pa.array([count], type=pa.int64()))
         return True
+
+    def _to_blocks(self) -> None:
+        """The values kept sorted, as one value block (the path for values that cannot be)."""
+        assert self._sorted is not None and self._sorted_type is not None
+        kept = self._sorted.sorted
+        if pa.types.is_string(self._sorted_type) or pa.types.is_large_string(self._sorted_type):
+            values = pa.array(kept.tolist(), type=pa.binary()).cast(self._sorted_type)
+        else:
+            values = pa.array(kept, type=self._sorted_type)
+        self.blocks = [_block(np.zeros(len(values), dtype=np.int64), ArrayVec(values))] if len(values) else []
 
     def absorb(self, partial: tuple, gid: np.ndarray, n: int, frame: Frame, runtime: Runtime) -> None:
         local, elements = partial
