@@ -33,7 +33,7 @@ from weave_lite.compile.planner import PLambda
 from weave_lite.execute.columns import as_list, concat_vecs, first_appearance_groups, key_codes
 from weave_lite.execute.encodings import distinct_strings
 from weave_lite.execute.executor import Frame, LambdaFn, Runtime, apply, run
-from weave_lite.execute.vectors import ArrayVec, GatheredVec, ListVec, Vec
+from weave_lite.execute.vectors import ArrayVec, ConstVec, GatheredVec, ListVec, Vec
 
 
 @dataclass
@@ -113,9 +113,41 @@ class Values(PartialKind):
         return _elements(as_list(run(leaf.node.args[0], frame, runtime)))
 
     def merge(self, leaf: Leaf, partials: list, groups: GroupMap, frame: Frame, runtime: Runtime) -> Vec:
+        quantile = _constant_quantile(leaf, frame, runtime)
+        if quantile is not None:
+            return _merged_quantiles(partials, groups, quantile, runtime)
         group_of = groups.of_elements(partials)
         elements = concat_vecs([elements for _, elements in partials])
         return reduce_groups(leaf, leaf.node.key, group_of, elements, groups.n_groups, frame, runtime)
+
+
+def _constant_quantile(leaf: Leaf, frame: Frame, runtime: Runtime) -> float | None:
+    """q of a ``median`` or a ``quantile`` with a constant q in [0, 1], else None (the reducer
+    itself then runs on the merged values, and reports a bad q)."""
+    node = leaf.node
+    if node.key == "median":
+        return 0.5
+    if node.key != "quantile" or len(node.args) < 2 or node.args[1] is None or isinstance(node.args[1], PLambda):
+        return None
+    q = run(node.args[1], frame, runtime)
+    if not isinstance(q, ConstVec) or isinstance(q.value, bool) or not isinstance(q.value, (int, float)):
+        return None
+    return float(q.value) if 0 <= q.value <= 1 else None
+
+
+def _merged_quantiles(partials: list, groups: GroupMap, q: float, runtime: Runtime) -> Vec:
+    """Exact per-group quantiles straight from the morsels' (local group, values) partials:
+    each morsel's values are placed into their global groups through the morsel's slice of
+    the group map, so neither the global group ids nor the values are gathered first."""
+    from weave_lite.execute.ops.reducers import float_pieces, float_values
+    from weave_lite.kernels.grouping import grouped_quantile
+
+    pieces = []
+    for m, (local, elements) in enumerate(partials):
+        mapping = groups.global_of[groups.starts[m] : groups.starts[m + 1]]
+        pieces.extend(float_pieces(local, float_values(elements), mapping))
+    out, has = grouped_quantile(pieces, groups.n_groups, q, runtime.threads)
+    return ArrayVec(pa.array(out, type=pa.float64(), mask=~has))
 
 
 class Distinct(Values):

@@ -208,33 +208,42 @@ def grouped_extreme_int(group_of: np.ndarray, values: np.ndarray, valid: np.ndar
 
 
 @njit(cache=True, nogil=True)
-def bucket_by_group(group_of: np.ndarray, values: np.ndarray, valid: np.ndarray, n_groups: int):
-    """A counting sort of the valid, non-NaN values into their groups: (offsets, values), the
-    values of group g being ``values[offsets[g]:offsets[g + 1]]`` in their original order."""
-    n = values.shape[0]
-    offsets = np.zeros(n_groups + 1, dtype=np.int64)
-    for i in range(n):
-        if valid[i] and values[i] == values[i]:
-            offsets[group_of[i] + 1] += 1
-    for g in range(n_groups):
-        offsets[g + 1] += offsets[g]
-    cursor = offsets[:-1].copy()
-    buffer = np.empty(offsets[n_groups], dtype=np.float64)
-    for i in range(n):
-        if valid[i] and values[i] == values[i]:
-            g = group_of[i]
-            buffer[cursor[g]] = values[i]
+def scatter_by_group(
+    group_of: np.ndarray, mapping: np.ndarray, values: np.ndarray, cursor: np.ndarray, buffer: np.ndarray, write: bool
+):
+    """One pass of a counting sort of the non-NaN float ``values`` into their groups.
+
+    Element i's group is ``mapping[group_of[i]]`` (``group_of[i]`` when ``mapping`` is empty:
+    a morsel's local groups map to global ones without a gathered copy).  Counting (``write``
+    False) adds one to ``cursor[g + 1]`` per value; placing stores it at ``buffer[cursor[g]]``
+    and advances ``cursor[g]``.  Nulls arrive as NaN (Arrow's float conversion), so no
+    validity is read.  One kernel for both passes: one compile on the first quantile.
+    """
+    mapped = mapping.shape[0] > 0
+    for i in range(values.shape[0]):
+        x = values[i]
+        if x != x:
+            continue
+        g = group_of[i]
+        if mapped:
+            g = mapping[g]
+        if write:
+            buffer[cursor[g]] = x
             cursor[g] += 1
-    return offsets, buffer
+        else:
+            cursor[g + 1] += 1
 
 
 @njit(cache=True, nogil=True)
-def bucket_quantiles(
+def select_quantiles(
     offsets: np.ndarray, buffer: np.ndarray, q: float, first: int, stop: int, out: np.ndarray, has: np.ndarray
 ):
     """Exact quantile (linear interpolation between the nearest ranks, numpy's default) of
-    buckets ``first..stop-1``, written into ``out``/``has``.  Selection, not sorting: the
-    lower rank by partitioning, the upper one as the minimum above it."""
+    buckets ``first..stop-1`` of ``buffer`` (reordered in place), into ``out``/``has``.
+
+    Selection, not sorting: the lower rank by an in-place quickselect (Hoare partitions around
+    a median of three, insertion sort below 16 values), the upper one as the minimum above it.
+    """
     for g in range(first, stop):
         lo = offsets[g]
         hi = offsets[g + 1]
@@ -245,14 +254,52 @@ def bucket_quantiles(
         below = int(np.floor(position))
         above = min(below + 1, k - 1)
         frac = position - below
-        part = np.partition(buffer[lo:hi], below)
-        low_value = part[below]
+        kth = lo + below
+        left = lo
+        right = hi - 1
+        while right > left:
+            if right - left < 16:
+                for a in range(left + 1, right + 1):
+                    x = buffer[a]
+                    b = a - 1
+                    while b >= left and buffer[b] > x:
+                        buffer[b + 1] = buffer[b]
+                        b -= 1
+                    buffer[b + 1] = x
+                break
+            mid = (left + right) // 2
+            if buffer[mid] < buffer[left]:
+                buffer[mid], buffer[left] = buffer[left], buffer[mid]
+            if buffer[right] < buffer[left]:
+                buffer[right], buffer[left] = buffer[left], buffer[right]
+            if buffer[right] < buffer[mid]:
+                buffer[right], buffer[mid] = buffer[mid], buffer[right]
+            pivot = buffer[mid]
+            i = left
+            j = right
+            while i <= j:
+                while buffer[i] < pivot:
+                    i += 1
+                while buffer[j] > pivot:
+                    j -= 1
+                if i <= j:
+                    buffer[i], buffer[j] = buffer[j], buffer[i]
+                    i += 1
+                    j -= 1
+            # Now [left, j] <= pivot <= [i, right], and values between them equal the pivot.
+            if kth <= j:
+                right = j
+            elif kth >= i:
+                left = i
+            else:
+                break
+        low_value = buffer[kth]
         high_value = low_value
         if above != below:
-            high_value = part[above]
-            for j in range(above + 1, k):
-                if part[j] < high_value:
-                    high_value = part[j]
+            high_value = buffer[kth + 1]
+            for j in range(kth + 2, hi):
+                if buffer[j] < high_value:
+                    high_value = buffer[j]
         if frac == 0.0 or high_value == low_value:  # also keeps inf as inf
             out[g] = low_value
         else:
@@ -261,16 +308,38 @@ def bucket_quantiles(
 
 
 def grouped_quantile(
-    group_of: np.ndarray, values: np.ndarray, valid: np.ndarray, n_groups: int, q: float, threads: int = 1
-):
-    """Exact per-group quantile (NaN and nulls skipped); groups split over ``threads`` threads
-    (the kernels release the GIL)."""
-    offsets, buffer = bucket_by_group(group_of, values, valid, n_groups)
+    pieces: list[tuple[np.ndarray, np.ndarray, np.ndarray]], n_groups: int, q: float, threads: int = 1
+) -> tuple[np.ndarray, np.ndarray]:
+    """Exact per-group quantile of float values given in pieces ``(group_of, mapping,
+    values)`` (see :func:`scatter_by_group`; NaN, i.e. nulls, skipped).
+
+    The pieces (a morsel's values each) are counted and placed in parallel, each into its own
+    slots of one group-contiguous buffer; then groups are selected in parallel, in contiguous
+    ranges holding about the same number of values each (the kernels release the GIL).
+    """
+    threads = max(1, threads)
+    no_buffer = np.zeros(0, dtype=np.float64)
+
+    def count(piece: tuple[np.ndarray, np.ndarray, np.ndarray]) -> np.ndarray:
+        counts = np.zeros(n_groups + 1, dtype=np.int64)
+        scatter_by_group(piece[0], piece[1], piece[2], counts, no_buffer, False)
+        return counts[1:]
+
+    counts = np.stack(map_in_order(count, pieces, threads)) if pieces else np.zeros((0, n_groups), np.int64)
+    offsets = np.zeros(n_groups + 1, dtype=np.int64)
+    np.cumsum(counts.sum(axis=0), out=offsets[1:])
+    buffer = np.empty(offsets[-1], dtype=np.float64)
+    # Piece m's values of group g start after the earlier pieces' values of g.
+    starts = offsets[:-1] + np.cumsum(counts, axis=0) - counts
+    map_in_order(
+        lambda m: scatter_by_group(pieces[m][0], pieces[m][1], pieces[m][2], starts[m].copy(), buffer, True),
+        range(len(pieces)),
+        threads,
+    )
     out = np.zeros(n_groups, dtype=np.float64)
     has = np.zeros(n_groups, dtype=np.bool_)
-    # Contiguous ranges of groups holding about the same number of values each.
-    cuts = np.searchsorted(offsets, np.linspace(0, offsets[-1], max(1, threads) + 1)[1:-1])
+    cuts = np.searchsorted(offsets, np.linspace(0, offsets[-1], threads + 1)[1:-1])
     bounds = [0, *sorted({int(c) for c in cuts} - {0, n_groups}), n_groups]
     ranges = list(itertools.pairwise(bounds))
-    map_in_order(lambda r: bucket_quantiles(offsets, buffer, q, r[0], r[1], out, has), ranges, threads)
+    map_in_order(lambda r: select_quantiles(offsets, buffer, q, r[0], r[1], out, has), ranges, threads)
     return out, has

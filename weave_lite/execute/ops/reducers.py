@@ -42,6 +42,11 @@ def _typed(values: pa.Array, as_float: bool) -> pa.Array:
     return values
 
 
+def float_values(vec: Vec) -> pa.Array | pa.ChunkedArray:
+    """A Vec of numbers as float64 Arrow values, chunks kept (no concatenation)."""
+    return _typed(as_array(vec), True)
+
+
 def list_elements(lists: ListVec, as_float: bool = False) -> tuple[np.ndarray, pa.Array]:
     """(list id of each element, the elements' values), order-free when the lists allow."""
     if lists.view is not None:
@@ -177,10 +182,29 @@ kernel("max")(_extreme(True))
 
 def quantiles(lists: ListVec, q: float, threads: int = 1) -> ArrayVec:
     """Exact per-list quantile with linear interpolation (numpy's default method)."""
-    group_of, values = list_elements(lists, as_float=True)
-    data, valid = numpy_values(values)
-    out, has = grouping.grouped_quantile(group_of, data, valid, lists.length, float(q), threads)
+    if lists.view is not None:
+        group_of, base = lists.view
+        values = float_values(base)
+    else:
+        group_of, values = lists.parent_index(), float_values(lists.child)
+    out, has = grouping.grouped_quantile(float_pieces(group_of, values), lists.length, float(q), threads)
     return _result(lists, out, has, pa.float64())
+
+
+def float_pieces(
+    group_of: np.ndarray, values: pa.Array | pa.ChunkedArray, mapping: np.ndarray | None = None
+) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """``(group_of, mapping, values)`` pieces of :func:`grouping.grouped_quantile`, one per
+    chunk of the float64 ``values``: nulls read as NaN, and no chunk is copied unless it has
+    nulls (Arrow's conversion then fills them)."""
+    chunks = values.chunks if isinstance(values, pa.ChunkedArray) else [values]
+    no_mapping = np.zeros(0, dtype=np.int64) if mapping is None else mapping
+    pieces, start = [], 0
+    for chunk in chunks:
+        data = np.asarray(chunk.to_numpy(zero_copy_only=False), dtype=np.float64)
+        pieces.append((group_of[start : start + len(chunk)], no_mapping, data))
+        start += len(chunk)
+    return pieces
 
 
 @kernel("median")
