@@ -16,7 +16,6 @@ from typing import Any, TypeAlias
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from weave_lite.execute.encodings import string_codes
 from weave_lite.execute.vectors import (
@@ -35,7 +34,10 @@ from weave_lite.execute.vectors import (
 )
 from weave_lite.graph.types import DictT, ListT, WType
 from weave_lite.graph.types import to_arrow as wtype_to_arrow
+from weave_lite.lazy import lazy_module
 from weave_lite.storage.values import column_to_array, conform, unify_all
+
+pc = lazy_module("pyarrow.compute")  # loaded by the first query, not at import weave_lite
 
 # ``pa.Array | pa.ChunkedArray``; ``Any`` to the type checker (pyarrow ships no type information).
 Array: TypeAlias = Any

@@ -26,12 +26,14 @@ import uuid
 from pathlib import Path
 
 import pyarrow as pa
-import pyarrow.fs as pafs
 import pyarrow.ipc as ipc
 import xxhash
 
 from weave_lite.errors import CorruptTableError
+from weave_lite.lazy import lazy_module
 from weave_lite.storage.segments import segment_checksum as segment_checksum  # re-exported (check.py)
+
+pafs = lazy_module("pyarrow.fs")  # loaded by the first query, not at import weave_lite
 
 
 def open_filesystem(location):
