@@ -153,7 +153,7 @@ def cli_vs_duckdb(root: str, db: str, parquet: str, runs: int) -> None:
         f"\n{'fresh process (median of ' + str(runs) + ')':34s} {'weave-lite':>10s} {'duckdb db':>10s} {'duckdb pq':>10s} {'ratio':>6s}"
     )
     for name, expr in WEAVE.items():
-        cli = [sys.executable, "-m", "weave_lite.cli", "query", expr, "--root", root]
+        cli = [sys.executable, "-m", "weave_lite.cli", "query", expr, "--root", root, "--timeout", "3600"]
         _wall(cli, env)  # Numba's cache and the parser's filled, files in the page cache
         ours = _median(lambda cli=cli: _wall(cli, env), runs)
         sql = SQL[name]

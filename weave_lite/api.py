@@ -57,13 +57,6 @@ def _parse_cached(text: str) -> Node:
     return parse(text)
 
 
-def _load_kernels() -> None:
-    """Register every op's kernel, on the first plan rather than at ``import weave_lite``:
-    the op modules load Numba and the compiled kernels (~0.5 s), which a process that only
-    logs never needs.  Later calls find the module in ``sys.modules`` (well under 1 us)."""
-    from weave_lite.execute import ops  # noqa: F401  (registers the kernels)
-
-
 @contextmanager
 def _engine_errors(source: str | None, stage: str) -> Iterator[None]:
     """Every failure of a stage as a WeaveError: a stack too deep or memory exhausted is a
@@ -133,7 +126,6 @@ class CompiledExpression:
                 return (*cached, sources)
         env = Environment(sources.table_type, dict(var_types))
         applied: Counter = Counter()
-        _load_kernels()  # constant folding runs kernels
         try:
             check = budget.check if budget is not None and budget.limited else None
             with _engine_errors(self.source, "plan"):
@@ -221,7 +213,6 @@ class CompiledExpression:
         """The runtime and top-level frame a run of this expression over ``sources`` uses
         (weave_lite.live runs parts of a plan in them)."""
         budget = budget if budget is not None else Budget()
-        _load_kernels()  # a plan made elsewhere (a live query's, a pickled one)
         runtime = Runtime(
             sources.load_arrow,
             self.source,

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from weave_lite.errors import (
     InvalidNameError,
@@ -26,9 +25,12 @@ from weave_lite.errors import (
 )
 from weave_lite.graph.nodes import Node
 from weave_lite.graph.types import TableT, row_type, type_depth
+from weave_lite.lazy import lazy_module
 from weave_lite.storage.bulk_input import normalize_batch
 from weave_lite.storage.names import TableName
 from weave_lite.storage.table import Snapshot, shared_table
+
+pc = lazy_module("pyarrow.compute")  # loaded by the first query, not at import weave_lite
 
 if TYPE_CHECKING:
     import pyarrow.dataset as ds

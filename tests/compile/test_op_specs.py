@@ -19,6 +19,7 @@ from weave_lite.execute.executor import KERNELS
 from weave_lite.graph import registry
 from weave_lite.lang.parser import parse
 
+weave_lite.execute.ops.load_all()  # areas register their kernels when first used: all of them here
 SPECS = dict(registry.OVERLOADS)
 TABLES = {"t": pa.table({"x": [1.0, 2.0, None, 4.0], "s": ["a", "b", "a", None]})}
 

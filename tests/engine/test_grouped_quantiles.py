@@ -93,6 +93,7 @@ def merged_calls(monkeypatch):
         return original(pieces, n_groups, q, threads)
 
     monkeypatch.setattr(grouping, "grouped_quantile", spy)
+    monkeypatch.setenv("WEAVE_LITE_KERNELS", "numba")  # small inputs would take the numpy side
     return calls
 
 

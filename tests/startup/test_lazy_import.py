@@ -21,10 +21,12 @@ HEAVY = (
     "pyarrow.dataset",  # loads pandas (~0.2 s)
     "pandas",
     "lark",  # the parser's library (~0.1 s): loaded on the first parse
+    "pyarrow.compute",  # ~0.1 s: loaded by the first query (weave_lite.lazy)
+    "pyarrow.fs",  # with ssl: loaded when a table is first opened
 )
 # weave_lite.kernels.* are Numba modules, apart from the fused kernel's plain opcodes (which the
 # planner's fusing rewrite reads).
-NUMBA_FREE_KERNEL_MODULES = {"weave_lite.kernels", "weave_lite.kernels.opcodes"}
+NUMBA_FREE_KERNEL_MODULES = {"weave_lite.kernels", "weave_lite.kernels.opcodes", "weave_lite.kernels.numpy_grouping"}
 
 CHILD = r"""
 import json, sys

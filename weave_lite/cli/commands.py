@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from weave_lite.cli.common import FORMATS, ROOT_HELP, fail, resolve_root, run
+from weave_lite.cli.common import FORMATS, ROOT_HELP, fail, resolve_root, run, skip_pandas_shim
 from weave_lite.cli.json_lines import Progress, parse_lines
 from weave_lite.cli.output import TABLE_FORMAT_LIMIT, format_table, print_result, write_result
 from weave_lite.errors import WeaveError
@@ -89,6 +89,10 @@ def query(
 ) -> None:
     """Evaluate the expression EXPR and print its result."""
     from weave_lite.api import evaluate
+    from weave_lite.execute import kernel_choice
+
+    skip_pandas_shim()
+    kernel_choice.background = False  # a one-shot process: no Numba compiling behind the query
 
     root = resolve_root(ctx, root)
     budgets = _query_budgets(max_memory, timeout)

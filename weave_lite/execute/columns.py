@@ -12,11 +12,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
-from typing import Any, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from weave_lite.execute.encodings import string_codes
 from weave_lite.execute.vectors import (
@@ -35,7 +34,13 @@ from weave_lite.execute.vectors import (
 )
 from weave_lite.graph.types import DictT, ListT, WType
 from weave_lite.graph.types import to_arrow as wtype_to_arrow
+from weave_lite.lazy import lazy_module
 from weave_lite.storage.values import column_to_array, conform, unify_all
+
+if TYPE_CHECKING:
+    import pyarrow.compute as pc_types
+
+pc = lazy_module("pyarrow.compute")  # loaded by the first query, not at import weave_lite
 
 # ``pa.Array | pa.ChunkedArray``; ``Any`` to the type checker (pyarrow ships no type information).
 Array: TypeAlias = Any
@@ -374,7 +379,7 @@ def per_list_aggregate(
     lists: ListVec,
     values: pa.Array | pa.ChunkedArray,
     function: str,
-    options: pc.FunctionOptions | None = None,
+    options: pc_types.FunctionOptions | None = None,
     empty: Any = None,
     out_type: pa.DataType | None = None,
     group_of: np.ndarray | None = None,

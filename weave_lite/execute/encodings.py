@@ -14,7 +14,10 @@ from collections import OrderedDict
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
+
+from weave_lite.lazy import lazy_module
+
+pc = lazy_module("pyarrow.compute")  # loaded by the first query, not at import weave_lite
 
 MAX_ENTRIES = 4096
 _CACHE: OrderedDict[tuple, tuple[pa.Buffer, pa.DictionaryArray]] = OrderedDict()

@@ -10,6 +10,7 @@ the same way.  Nothing here loops over rows.
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,9 +33,11 @@ from weave_lite.errors import (
 from weave_lite.execute.columns import arrow_type_for, as_list, const_vec
 from weave_lite.execute.estimates import elementwise_bytes, take_bytes, vec_nbytes
 from weave_lite.execute.vectors import ArrayVec, ConstVec, ListVec, Vec
+from weave_lite.graph.registry import OVERLOADS
 from weave_lite.graph.types import WType
 
-# Kernel registry: overload key -> function(KernelCall) -> Vec (filled by weave_lite.execute.ops).
+# Kernel registry: overload key -> function(KernelCall) -> Vec, filled one op area at a time
+# (weave_lite/execute/ops/<area>.py) by the first call of one of the area's kernels.
 KERNELS: dict[str, Callable[[KernelCall], Vec]] = {}
 
 
@@ -52,6 +55,18 @@ def kernel(key: str):
         return fn
 
     return attach
+
+
+def kernel_for(key: str) -> Callable[[KernelCall], Vec] | None:
+    """The kernel of overload ``key``, importing its op area's module on first use: a count
+    loads ``lists`` (no Numba), not every area (``strings`` and ``fused`` load Numba)."""
+    fn = KERNELS.get(key)
+    if fn is None:
+        spec = OVERLOADS.get(key)
+        if spec is not None and spec.area:
+            importlib.import_module(f"weave_lite.execute.ops.{spec.area}")  # registers its kernels
+            fn = KERNELS.get(key)
+    return fn
 
 
 def operator(*types: type):
@@ -77,6 +92,7 @@ __all__ = [
     "Runtime",
     "apply",
     "kernel",
+    "kernel_for",
     "operator",
     "run",
 ]
@@ -367,7 +383,7 @@ def _run_call(node: PCall, frame: Frame, runtime: Runtime) -> Vec:
 def apply(node: PCall, args: list[Any], length: int, runtime: Runtime, depth: int) -> Vec:
     """Apply ``node``'s kernel, auto-mapping ``depth`` list levels down."""
     if depth == 0:
-        fn = KERNELS.get(node.key)
+        fn = kernel_for(node.key)
         if fn is None:
             raise ExecutionError(
                 f"`{node.op}` has no kernel for ({', '.join(map(str, node.arg_types))}) yet",

@@ -125,9 +125,6 @@ def run_detached(task: Task, piece: pa.Table, vars: dict[str, Vec] | None = None
     """One task on one morsel computed from scratch, outside any evaluation (in a worker
     process): the (unpickled) task, its morsel of rows, the evaluation's top-level variables
     (as Vecs of one element) and its clock."""
-    # A worker process may have planned nothing: register the kernels (api does on a plan).
-    from weave_lite.execute import ops  # noqa: F401
-
     runtime = Runtime(lambda *_: piece, threads=1)
     if now is not None:
         runtime.now = now

@@ -26,7 +26,6 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from weave_lite.compile.physical import KEY_VAR, Leaf, Merge, PartialAggregate
 from weave_lite.compile.planner import PLambda
@@ -34,6 +33,9 @@ from weave_lite.execute.columns import as_list, concat_vecs, first_appearance_gr
 from weave_lite.execute.encodings import distinct_strings
 from weave_lite.execute.executor import Frame, LambdaFn, Runtime, apply, run
 from weave_lite.execute.vectors import ArrayVec, ConstVec, GatheredVec, ListVec, Vec
+from weave_lite.lazy import lazy_module
+
+pc = lazy_module("pyarrow.compute")  # loaded by the first query, not at import weave_lite
 
 
 @dataclass
@@ -87,7 +89,7 @@ class Moments(PartialKind):
     """Count, sum, shift, shifted mean and M2 per group, merged pairwise."""
 
     def update(self, leaf: Leaf, frame: Frame, runtime: Runtime) -> Any:
-        # Imported here, not at module level: the kernels load Numba (see _load_kernels in api).
+        # Imported here, not at module level: the kernels load Numba (registered by op area on first use).
         from weave_lite.execute.ops.reducers import list_elements, numpy_values
         from weave_lite.kernels.grouping import grouped_moment_partials
 
@@ -139,8 +141,8 @@ def _merged_quantiles(partials: list, groups: GroupMap, q: float, runtime: Runti
     """Exact per-group quantiles straight from the morsels' (local group, values) partials:
     each morsel's values are placed into their global groups through the morsel's slice of
     the group map, so neither the global group ids nor the values are gathered first."""
+    from weave_lite.execute.kernel_choice import grouped_quantile  # numpy or Numba
     from weave_lite.execute.ops.reducers import float_pieces, float_values
-    from weave_lite.kernels.grouping import grouped_quantile
 
     pieces = []
     for m, (local, elements) in enumerate(partials):
@@ -207,7 +209,7 @@ def merge(operator: Merge, parts: list[MorselPartial], top: Frame, runtime: Runt
     """The aggregate's result from the morsels' partials (in morsel order)."""
     aggregate = operator.partial
     if aggregate.group is not None:
-        from weave_lite.kernels.grouping import renumber_first_appearance  # Numba: on first use
+        from weave_lite.execute.kernel_choice import renumber_first_appearance  # numpy or Numba
 
         all_keys = concat_vecs([p.keys for p in parts if p.keys is not None])
         codes = key_codes(all_keys)

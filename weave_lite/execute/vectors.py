@@ -24,7 +24,10 @@ from typing import Any, TypeAlias
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
+
+from weave_lite.lazy import lazy_module
+
+pc = lazy_module("pyarrow.compute")  # loaded by the first query, not at import weave_lite
 
 # An Arrow array or chunked array (``pa.Array | pa.ChunkedArray``). pyarrow ships no type
 # information, so to the type checker both are ``Any``; the alias names the intent.

@@ -14,12 +14,14 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from weave_lite.errors import RowError, RowValueError
+from weave_lite.lazy import lazy_module
 from weave_lite.row_validation import MAX_VALUE_BYTES, check_name, normalize_column
 from weave_lite.storage.arrow_types import NAIVE_TIMESTAMP, UTC_TIMESTAMP, conform, unify_all
 from weave_lite.storage.values import VARIABLE_WIDTH, build_array, column_errors, column_to_array, infer_type
+
+pc = lazy_module("pyarrow.compute")  # loaded by the first query, not at import weave_lite
 
 # ---------------------------------------------------------------------------------------------
 # Foreign Arrow data -> canonical types (the bulk log path)

@@ -29,11 +29,13 @@ import tempfile
 from typing import TYPE_CHECKING, Any, Protocol
 
 import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.fs as pafs
 
+from weave_lite.lazy import lazy_module
 from weave_lite.storage.filesystem import replace_durably
 from weave_lite.storage.segments import SegmentInfo, orderable
+
+pc = lazy_module("pyarrow.compute")  # loaded by the first query, not at import weave_lite
+pafs = lazy_module("pyarrow.fs")  # loaded by the first query, not at import weave_lite
 
 if TYPE_CHECKING:  # pyarrow.dataset (with pandas, ~0.2 s) is imported where a dataset is made
     import pyarrow.dataset as ds

@@ -24,14 +24,20 @@ import contextlib
 import os
 import uuid
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
-import pyarrow.fs as pafs
 import pyarrow.ipc as ipc
 import xxhash
 
 from weave_lite.errors import CorruptTableError
+from weave_lite.lazy import lazy_module
 from weave_lite.storage.segments import segment_checksum as segment_checksum  # re-exported (check.py)
+
+if TYPE_CHECKING:
+    import pyarrow.fs as pafs_types
+
+pafs = lazy_module("pyarrow.fs")  # loaded by the first query, not at import weave_lite
 
 
 def open_filesystem(location):
@@ -70,7 +76,7 @@ class LogFileSystem:
         """``rel`` as a path of :attr:`arrow_fs`."""
         return self.full(rel)
 
-    def arrow_filesystem(self) -> pafs.FileSystem:
+    def arrow_filesystem(self) -> pafs_types.FileSystem:
         return self.arrow_fs
 
     def is_dir(self, rel: str) -> bool:

@@ -14,8 +14,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.compute as pc
 import xxhash
+
+from weave_lite.lazy import lazy_module
+
+pc = lazy_module("pyarrow.compute")  # loaded by the first query, not at import weave_lite
 
 # Strings longer than this get no min/max statistics (a truncated max would be wrong).
 _MAX_STAT_STRING = 256

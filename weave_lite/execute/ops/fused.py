@@ -8,7 +8,9 @@ import pyarrow as pa
 from weave_lite.execute.columns import to_numpy
 from weave_lite.execute.executor import KernelCall, kernel
 from weave_lite.execute.vectors import ArrayVec, Vec
-from weave_lite.kernels.fused import run_program
+from weave_lite.lazy import lazy_module
+
+fused = lazy_module("weave_lite.kernels.fused")  # Numba: loaded by the first fused program
 
 _ALL_VALID = np.ones(0, dtype=np.bool_)
 _ALL_VALID.setflags(write=False)
@@ -31,7 +33,7 @@ def fused_arith(call: KernelCall) -> Vec:
         values.append(_read_only(data))
         masks.append(_ALL_VALID if valid is None else _read_only(valid))
         masked.append(valid is not None)
-    out, ok = run_program(
+    out, ok = fused.run_program(
         np.array([c for c, _ in codes], dtype=np.int64),
         np.array([o for _, o in codes], dtype=np.int64),
         np.array(constants, dtype=np.float64),

@@ -28,12 +28,14 @@ from weave_lite.execute.columns import (
 )
 from weave_lite.execute.estimates import element_bytes
 from weave_lite.execute.executor import KernelCall, kernel
+from weave_lite.execute.kernel_choice import renumber_first_appearance
 from weave_lite.execute.ops.numbers import equal_or_both_null
 from weave_lite.execute.picks import is_list_vec, one_value, pick_path, pick_per_row, struct_or_empty
 from weave_lite.execute.sort_ranks import needs_ranks, ranks
 from weave_lite.execute.vectors import ArrayVec, ConstVec, ListVec, StructVec, Vec, take_rows, union_variants
-from weave_lite.kernels.grouping import renumber_first_appearance
-from weave_lite.kernels.sampling import sample_mask
+from weave_lite.lazy import lazy_module
+
+sampling = lazy_module("weave_lite.kernels.sampling")  # Numba: loaded by the first `sample`
 
 # -- picking and indexing ------------------------------------------------------------------------
 
@@ -524,7 +526,7 @@ def randomly_downsample(call: KernelCall) -> Vec:
         raise call.error("`randomlyDownsample`: n must be non-negative")
     lengths = lists.lengths()
     per_element = np.repeat(lengths, lengths)
-    keep = sample_mask(lists.parent_index(), list_positions(lists), per_element, np.repeat(n, lengths))
+    keep = sampling.sample_mask(lists.parent_index(), list_positions(lists), per_element, np.repeat(n, lengths))
     out = _plain(lists.filter_children(keep))
     if known is None:
         return out

@@ -25,8 +25,11 @@ from weave_lite.execute.columns import (
 )
 from weave_lite.execute.encodings import string_codes
 from weave_lite.execute.executor import KernelCall, kernel
+from weave_lite.execute.kernel_choice import grouped_quantile
 from weave_lite.execute.vectors import ArrayVec, ListVec, Vec
-from weave_lite.kernels import grouping
+from weave_lite.lazy import lazy_module
+
+grouping = lazy_module("weave_lite.kernels.grouping")  # Numba: loaded by the first grouped reducer
 
 
 def _values(lists: ListVec, as_float: bool = False) -> pa.Array:
@@ -187,7 +190,7 @@ def quantiles(lists: ListVec, q: float, threads: int = 1) -> ArrayVec:
         values = float_values(base)
     else:
         group_of, values = lists.parent_index(), float_values(lists.child)
-    out, has = grouping.grouped_quantile(float_pieces(group_of, values), lists.length, float(q), threads)
+    out, has = grouped_quantile(float_pieces(group_of, values), lists.length, float(q), threads)
     return _result(lists, out, has, pa.float64())
 
 

@@ -28,7 +28,9 @@ from weave_lite.execute.columns import (
 from weave_lite.execute.estimates import take_bytes
 from weave_lite.execute.executor import KernelCall, kernel
 from weave_lite.execute.vectors import ArrayVec, ConstVec, ListVec, StructVec, Vec
-from weave_lite.kernels.rolling import rolling_arg_extreme, rolling_sum_float, rolling_sum_int
+from weave_lite.lazy import lazy_module
+
+rolling_kernels = lazy_module("weave_lite.kernels.rolling")  # Numba: loaded by the first rolling window
 
 # The window functions computed without building windows (keys ``rolling:<function>``).
 FUNCTIONS = ("avg", "sum", "min", "max")
@@ -114,11 +116,11 @@ def _rolling(call: KernelCall, function: str) -> Vec:
         integer = pa.types.is_integer(t) or pa.types.is_null(t)
         if function == "sum" and integer:
             raw = _numpy(values, np.int64) if not pa.types.is_null(t) else np.zeros(len(values), np.int64)
-            sums, _ = rolling_sum_int(raw, valid, offsets, sizes)
+            sums, _ = rolling_kernels.rolling_sum_int(raw, valid, offsets, sizes)
             child = pa.array(sums, type=pa.int64())
         else:
             raw = _numpy(values, np.float64) if not pa.types.is_null(t) else np.zeros(len(values), np.float64)
-            sums, counts = rolling_sum_float(raw, valid, offsets, sizes)
+            sums, counts = rolling_kernels.rolling_sum_float(raw, valid, offsets, sizes)
             if function == "sum":
                 child = pa.array(sums, type=pa.float64())
             else:
@@ -140,7 +142,7 @@ def _rolling(call: KernelCall, function: str) -> Vec:
             # Strings, timestamps, booleans...: their dense ranks order them.
             ranks = pc.rank(values, sort_keys="ascending", tiebreaker="dense")
             keys = np.ascontiguousarray(ranks.to_numpy(zero_copy_only=False), dtype=np.int64)
-        chosen = rolling_arg_extreme(keys, valid, offsets, sizes, function == "max")
+        chosen = rolling_kernels.rolling_arg_extreme(keys, valid, offsets, sizes, function == "max")
     found = chosen >= 0
     if not len(values):
         child = values

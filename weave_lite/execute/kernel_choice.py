@@ -1,0 +1,97 @@
+"""Which implementation of a group-by kernel runs: Numba's, or the numpy one of
+:mod:`weave_lite.kernels.numpy_grouping` (identical results).
+
+Numba costs a fresh process ~0.3-0.5 s to import and, on an empty cache (the first query after
+installing), seconds per kernel to compile.  On small inputs numpy is about as fast as Numba
+once Numba is loaded, so a process uses numpy until Numba is *ready*: until a background thread
+(started on the first small query) has imported and compiled the kernels for the dtypes seen,
+or a large input made the process load Numba anyway.  ``WEAVE_LITE_KERNELS=numba|numpy``
+forces one side (tests compare the two).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable
+from types import ModuleType
+
+import numpy as np
+
+from weave_lite.kernels import numpy_grouping
+
+# Up to this many values a query uses numpy while Numba is not ready: a 2M-value per-group
+# quantile takes numpy ~0.25 s, about what importing Numba and loading its cached kernels does.
+SMALL_VALUES = 2_000_000
+# Whether a small query starts compiling in the background.  Off for one-shot processes (the
+# CLI): the compile would only compete for the CPU with the query, and die at exit.
+background = True
+
+_lock = threading.Lock()
+_warming: set[tuple] = set()  # warm-ups started, by (kernel, dtypes)
+_ready: set[tuple] = set()  # warm-ups finished
+
+
+def _grouping() -> ModuleType:
+    from weave_lite.kernels import grouping  # Numba: imported only here and by the op areas
+
+    return grouping
+
+
+def _forced() -> str:
+    return os.environ.get("WEAVE_LITE_KERNELS", "auto")
+
+
+def _use_numba(signature: tuple, size: int, warm: Callable[[ModuleType], object]) -> bool:
+    forced = _forced()
+    if forced in ("numba", "numpy"):
+        return forced == "numba"
+    if signature in _ready:
+        return True
+    if size > SMALL_VALUES:
+        _ready.add(signature)  # compiled (or loaded) now, in the foreground
+        return True
+    if background:
+        with _lock:
+            start = signature not in _warming
+            _warming.add(signature)
+        if start:
+            threading.Thread(target=_warm, args=(signature, warm), name="weave-lite-jit", daemon=True).start()
+    return False
+
+
+def _warm(signature: tuple, warm: Callable[[ModuleType], object]) -> None:
+    """Compile (or load from Numba's cache) one kernel for the dtypes in ``signature``."""
+    try:
+        warm(_grouping())
+    except Exception:
+        return
+    _ready.add(signature)
+
+
+def renumber_first_appearance(codes: np.ndarray, n_codes: int) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`weave_lite.kernels.grouping.renumber_first_appearance`, from the faster side."""
+    signature = ("renumber", codes.dtype.str)
+    sample = np.zeros(1, codes.dtype)
+    if _use_numba(signature, len(codes), lambda g: g.renumber_first_appearance(sample, 1)):
+        return _grouping().renumber_first_appearance(codes, n_codes)
+    return numpy_grouping.renumber_first_appearance(codes, n_codes)
+
+
+def grouped_quantile(
+    pieces: list[tuple[np.ndarray, np.ndarray, np.ndarray]], n_groups: int, q: float, threads: int = 1
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`weave_lite.kernels.grouping.grouped_quantile` (pieces ``(group_of, mapping,
+    values)``, NaN for nulls), from the faster side."""
+    size = sum(len(values) for _, _, values in pieces)
+    first = pieces[0] if pieces else (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0))
+    signature = ("quantile", first[0].dtype.str, first[1].dtype.str)
+    sample = [(np.zeros(1, first[0].dtype), np.zeros(0, first[1].dtype), np.zeros(1, np.float64))]
+    if _use_numba(signature, size, lambda g: g.grouped_quantile(sample, 1, 0.5)):
+        return _grouping().grouped_quantile(pieces, n_groups, q, threads)
+    # numpy: the pieces' global group ids and values, joined (nulls arrive as NaN: skipped)
+    groups = [mapping[group_of] if len(mapping) else group_of for group_of, mapping, _ in pieces]
+    group_of = np.concatenate(groups).astype(np.int64, copy=False) if groups else np.zeros(0, np.int64)
+    values = np.concatenate([v for _, _, v in pieces]) if pieces else np.zeros(0)
+    valid = np.ones(len(values), dtype=np.bool_)
+    return numpy_grouping.grouped_quantile(group_of, values, valid, n_groups, q, threads)
