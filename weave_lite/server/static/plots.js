@@ -154,7 +154,7 @@ export function buildPlot(panel) {
     TOP_NS.map((n) => h("option", { value: String(n), text: String(n) })),
   );
   panel.plotTop.value = String(topN(panel.plot));
-  panel.plotTopLine = h("code", { class: "plot-expr plot-top-expr", hidden: true });
+  panel.plotTopLine = h("code", { class: "plot-top-expr", hidden: true });
   panel.plotExprLine = h("code", { class: "plot-expr" });
   panel.plotNote = h("span", { class: "plot-note" });
   panel.svg = h("div", { class: "plot", role: "img", "data-marks": "0" });
