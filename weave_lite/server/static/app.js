@@ -93,12 +93,12 @@ async function tableColumns(name) {
 class Panel {
   constructor(spec) {
     this.id = spec.id || `p${state.nextId++}`;
-    this.kind = ["plot", "line", "histogram", "bar"].includes(spec.kind) ? "plot" : "table";
+    this.kind = ["plot", ...P.TYPES].includes(spec.kind) ? "plot" : "table";
     this.expr = spec.expr ?? spec.expression ?? "";
     this.pageSize = PAGE_SIZES.includes(spec.page_size) ? spec.page_size : 50;
     this.offset = 0;
     this.plot = Object.assign({ type: spec.kind !== "plot" && this.kind === "plot" ? spec.kind : "line", x: null, y: null, agg: "avg", color: null }, spec.plot || {});
-    if (!["line", "histogram", "bar"].includes(this.plot.type)) this.plot.type = "line";
+    if (!P.TYPES.includes(this.plot.type)) this.plot.type = "line";
     this.inflight = false;
     this.dirty = false;
     this.timer = null;
@@ -113,7 +113,7 @@ class Panel {
 
   toJSON() {
     const out = { id: this.id, kind: this.kind, expr: this.expr, page_size: this.pageSize };
-    if (this.kind === "plot") out.plot = { type: this.plot.type, x: this.plot.x, y: this.plot.y, agg: this.plot.agg, color: this.plot.color };
+    if (this.kind === "plot") out.plot = { type: this.plot.type, x: this.plot.x, y: this.plot.y, agg: this.plot.agg, color: this.plot.color, top: P.topN(this.plot) };
     Object.assign(out, { title: this.title, layout: G.layoutOf(this) || this.layout, editor_hidden: this.editorHidden });
     return out;
   }
@@ -897,6 +897,8 @@ async function main() {
   tz.addEventListener("change", () => {
     C.setTimeZone(tz.value);
     for (const p of state.panels) if (p.kind === "table" && p.result) p.renderTable(p.result);
+    else if (p.kind === "plot") p.refresh(); // time axes follow the switch
+    TR.showZone();
   });
   document.getElementById("save-board").addEventListener("click", saveBoard);
   document.getElementById("board-name").addEventListener("keydown", (e) => e.key === "Enter" && saveBoard());

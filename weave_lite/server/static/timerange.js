@@ -7,8 +7,11 @@
 //   .filter(row => row["timestamp"] >= Date("…Z") && row["timestamp"] < Date("…Z"))      from/to
 //
 // `now()` is evaluated on every run, so a live board keeps following "the last N minutes".
+// The custom from/to inputs read and show the page's time zone (the UTC/local switch of
+// cells.js); the filter always holds the absolute instant, in UTC.
 
 import { splitChain } from "./expr.js";
+import { prefs } from "./cells.js";
 
 export const PRESETS = [
   ["all", "All time", null],
@@ -101,15 +104,39 @@ export function onRangeChange(fn) {
   listeners.push(fn);
 }
 
-// datetime-local inputs hold UTC here (the page shows times in UTC).
-function toInput(ms) {
-  return ms === null || ms === undefined ? "" : new Date(ms).toISOString().slice(0, 19);
+const pad = (n) => String(n).padStart(2, "0");
+
+// A datetime-local value ("YYYY-MM-DDTHH:MM:SS") of `ms` in the page's time zone.
+export function toInput(ms, tz = prefs.tz) {
+  if (ms === null || ms === undefined) return "";
+  if (tz !== "local") return new Date(ms).toISOString().slice(0, 19);
+  const d = new Date(ms);
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
 }
 
-function fromInput(text) {
-  if (!text) return null;
-  const ms = Date.parse(text.length <= 16 ? `${text}:00Z` : `${text}Z`);
+// The instant (ms) of a datetime-local value read in the page's time zone, or null.
+export function fromInput(text, tz = prefs.tz) {
+  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?/.exec(text || "");
+  if (!m) return null;
+  const [y, mo, d, hh, mm, ss] = m.slice(1).map((v) => Number(v || 0));
+  // local: the Date constructor reads the fields in the browser's zone (DST included)
+  const ms = tz === "local" ? new Date(y, mo - 1, d, hh, mm, ss).getTime() : Date.UTC(y, mo - 1, d, hh, mm, ss);
   return Number.isFinite(ms) ? ms : null;
+}
+
+function zoneName() {
+  return prefs.tz === "local" ? "local" : "UTC";
+}
+
+// Re-show the range after the page's time zone changed: the inputs keep their instants.
+export function showZone() {
+  if (!ui) return;
+  const a = fromInput(ui.from.value, ui.zone);
+  const b = fromInput(ui.to.value, ui.zone);
+  ui.zone = prefs.tz;
+  if (a !== null) ui.from.value = toInput(a);
+  if (b !== null) ui.to.value = toInput(b);
+  showRange();
 }
 
 function showRange() {
@@ -124,6 +151,9 @@ function showRange() {
     ui.to.value = toInput(r.to);
   }
   ui.root.dataset.range = r.kind;
+  ui.zoneLabel.textContent = zoneName();
+  ui.from.setAttribute("aria-label", `from (${zoneName()})`);
+  ui.to.setAttribute("aria-label", `to (${zoneName()})`);
 }
 
 // Build the range picker into `root` (an element of the top bar).
@@ -139,9 +169,10 @@ export function initTimeRange(root) {
   to.setAttribute("aria-label", "to (UTC)");
   const apply = make("button", { type: "button", className: "time-apply", textContent: "Apply" });
   const custom = make("span", { className: "time-custom" });
-  custom.append(from, make("span", { textContent: "–" }), to, make("span", { className: "muted", textContent: "UTC" }), apply);
+  const zoneLabel = make("span", { className: "muted time-zone", textContent: zoneName() });
+  custom.append(from, make("span", { textContent: "–" }), to, zoneLabel, apply);
   root.replaceChildren(select, custom);
-  ui = { root, select, from, to, custom };
+  ui = { root, select, from, to, custom, zoneLabel, zone: prefs.tz };
   select.addEventListener("change", () => {
     const p = PRESETS.find((x) => x[0] === select.value);
     if (select.value === "all") setRange({ kind: "all" });
