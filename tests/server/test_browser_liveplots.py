@@ -265,5 +265,5 @@ def test_a_pushed_range_past_the_time_bin_re_plans_the_plot_coarser(page, live_a
     assert int(plot.locator(".plot").get_attribute("data-marks")) == len(
         to_python(evaluate(derived, root=live_app.root))
     )
-    expect()(plot.locator(".live-updated")).to_have_text(re.compile(r"^updated "))  # and it follows live again
+    expect()(plot.locator(".live-updated")).to_have_text(re.compile(r"^updated "), timeout=30_000)  # follows live again
     shot(page, "liveplots-06-rebinned")
