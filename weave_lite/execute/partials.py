@@ -33,7 +33,9 @@ from weave_lite.compile.planner import PLambda
 from weave_lite.execute.columns import as_list, concat_vecs, first_appearance_groups, key_codes
 from weave_lite.execute.encodings import distinct_strings
 from weave_lite.execute.executor import Frame, LambdaFn, Runtime, apply, run
-from weave_lite.execute.vectors import ArrayVec, GatheredVec, ListVec, Vec
+from weave_lite.execute.vectors import ArrayVec, GatheredVec, ListVec, StructVec, Vec
+
+MOMENT_FIELDS = ("count", "total", "shift", "shifted_mean", "m2")
 
 
 @dataclass
@@ -91,6 +93,10 @@ class Moments(PartialKind):
         from weave_lite.execute.ops.reducers import list_elements, numpy_values
         from weave_lite.kernels.grouping import grouped_moment_partials
 
+        if leaf.node.key == "scan:avg":  # a fused scan (one list): its kernel gives the moments
+            moments = run(replace(leaf.node, key="scan:moments"), frame, runtime)
+            assert isinstance(moments, StructVec)
+            return tuple(moments.fields[k].to_arrow().to_numpy() for k in MOMENT_FIELDS)
         lists = as_list(run(leaf.node.args[0], frame, runtime))
         group_of, values = list_elements(lists, as_float=True)
         data, valid = numpy_values(values)
