@@ -109,7 +109,7 @@ class Moments(PartialKind):
         n = groups.n_groups
         count, total, shift, shifted_mean, m2 = (np.concatenate(column) for column in zip(*partials))
         count, total, mean, m2 = merge_moment_partials(groups.global_of, count, total, shift, shifted_mean, m2, n)
-        return finish_moments(leaf.node.key, count, total, mean, m2, np.ones(n, dtype=bool))
+        return finish_moments(leaf.node.key.removeprefix("scan:"), count, total, mean, m2, np.ones(n, dtype=bool))
 
 
 class Values(PartialKind):

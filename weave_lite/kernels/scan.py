@@ -117,7 +117,7 @@ def scan_reduce(
     ibest = 0
     nan_seen = False
     want_max = mode == R_MAX
-    extreme = mode == R_MIN or mode == R_MAX  # noqa: SIM109  (Numba kernel: plain integer compares)
+    extreme = mode in (R_MIN, R_MAX)
     for start in range(0, n, BLOCK):
         m = min(BLOCK, n - start)
         sp = 0
