@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from weave_lite.graph.registry import ELEMENT, MOMENTS, define_internal, fold
+from weave_lite.graph.registry import ELEMENT, MOMENTS, NOT_MERGEABLE, define_internal, fold
 
 AREA = __name__  # the area is this module's name
 
@@ -19,4 +19,4 @@ define_internal("scan:min", AREA, "min", partial=fold("min"), doc="rows.filter(p
 define_internal("scan:max", AREA, "max", partial=fold("max"), doc="rows.filter(p).map(f).max in one pass")
 define_internal("scan:avg", AREA, "avg", partial=MOMENTS, doc="rows.filter(p).map(f).avg in one pass")
 # The partial moments of a `scan:avg` (what one morsel keeps): never planned, run by partials.
-define_internal("scan:moments", AREA, "avg", doc="a scan's count and sum as partial moments")
+define_internal("scan:moments", AREA, "avg", partial=NOT_MERGEABLE, doc="a scan's count and sum as partial moments")
