@@ -207,7 +207,7 @@ class MomentsState:
         self.columns = [c, t, s, sm, q]
         with np.errstate(all="ignore"):
             mean = np.where(c > 0, t / np.maximum(c, 1), 0.0)
-        self.result = finish_moments(self.leaf.node.key, c, t, mean, q, np.ones(n, dtype=bool))
+        self.result = finish_moments(self.leaf.node.key.removeprefix("scan:"), c, t, mean, q, np.ones(n, dtype=bool))
 
 
 class ValuesState:

@@ -1,5 +1,6 @@
-"""Which implementation of a group-by kernel runs: Numba's, or the numpy one of
-:mod:`weave_lite.kernels.numpy_grouping` (identical results).
+"""Which implementation of a kernel runs: Numba's, or the numpy one (identical results) of
+:mod:`weave_lite.kernels.numpy_grouping` for group-bys, or the op-by-op Arrow path for the
+fused scan (:mod:`weave_lite.kernels.scan`, see ``execute/ops/fused.py``).
 
 Numba costs a fresh process ~0.3-0.5 s to import and, on an empty cache (the first query after
 installing), seconds per kernel to compile.  On small inputs numpy is about as fast as Numba
@@ -42,7 +43,9 @@ def _forced() -> str:
     return os.environ.get("WEAVE_LITE_KERNELS", "auto")
 
 
-def _use_numba(signature: tuple, size: int, warm: Callable[[ModuleType], object]) -> bool:
+def use_numba(signature: tuple, size: int, warm: Callable[[ModuleType], object]) -> bool:
+    """Whether a kernel call of ``size`` values runs on Numba now.  If not, the caller runs its
+    numpy/Arrow path, and (unless off) ``warm`` compiles the kernel in a background thread."""
     forced = _forced()
     if forced in ("numba", "numpy"):
         return forced == "numba"
@@ -73,7 +76,7 @@ def renumber_first_appearance(codes: np.ndarray, n_codes: int) -> tuple[np.ndarr
     """:func:`weave_lite.kernels.grouping.renumber_first_appearance`, from the faster side."""
     signature = ("renumber", codes.dtype.str)
     sample = np.zeros(1, codes.dtype)
-    if _use_numba(signature, len(codes), lambda g: g.renumber_first_appearance(sample, 1)):
+    if use_numba(signature, len(codes), lambda g: g.renumber_first_appearance(sample, 1)):
         return _grouping().renumber_first_appearance(codes, n_codes)
     return numpy_grouping.renumber_first_appearance(codes, n_codes)
 
@@ -87,7 +90,7 @@ def grouped_quantile(
     first = pieces[0] if pieces else (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0))
     signature = ("quantile", first[0].dtype.str, first[1].dtype.str)
     sample = [(np.zeros(1, first[0].dtype), np.zeros(0, first[1].dtype), np.zeros(1, np.float64))]
-    if _use_numba(signature, size, lambda g: g.grouped_quantile(sample, 1, 0.5)):
+    if use_numba(signature, size, lambda g: g.grouped_quantile(sample, 1, 0.5)):
         return _grouping().grouped_quantile(pieces, n_groups, q, threads)
     # numpy: the pieces' global group ids and values, joined (nulls arrive as NaN: skipped)
     groups = [mapping[group_of] if len(mapping) else group_of for group_of, mapping, _ in pieces]

@@ -32,10 +32,12 @@ from weave_lite.compile.planner import PLambda
 from weave_lite.execute.columns import as_list, concat_vecs, first_appearance_groups, key_codes
 from weave_lite.execute.encodings import distinct_strings
 from weave_lite.execute.executor import Frame, LambdaFn, Runtime, apply, run
-from weave_lite.execute.vectors import ArrayVec, ConstVec, GatheredVec, ListVec, Vec
+from weave_lite.execute.vectors import ArrayVec, ConstVec, GatheredVec, ListVec, StructVec, Vec
 from weave_lite.lazy import lazy_module
 
 pc = lazy_module("pyarrow.compute")  # loaded by the first query, not at import weave_lite
+
+MOMENT_FIELDS = ("count", "total", "shift", "shifted_mean", "m2")
 
 
 @dataclass
@@ -93,6 +95,10 @@ class Moments(PartialKind):
         from weave_lite.execute.ops.reducers import list_elements, numpy_values
         from weave_lite.kernels.grouping import grouped_moment_partials
 
+        if leaf.node.key == "scan:avg":  # a fused scan (one list): its kernel gives the moments
+            moments = run(replace(leaf.node, key="scan:moments"), frame, runtime)
+            assert isinstance(moments, StructVec)
+            return tuple(moments.fields[k].to_arrow().to_numpy() for k in MOMENT_FIELDS)
         lists = as_list(run(leaf.node.args[0], frame, runtime))
         group_of, values = list_elements(lists, as_float=True)
         data, valid = numpy_values(values)
@@ -105,7 +111,7 @@ class Moments(PartialKind):
         n = groups.n_groups
         count, total, shift, shifted_mean, m2 = (np.concatenate(column) for column in zip(*partials))
         count, total, mean, m2 = merge_moment_partials(groups.global_of, count, total, shift, shifted_mean, m2, n)
-        return finish_moments(leaf.node.key, count, total, mean, m2, np.ones(n, dtype=bool))
+        return finish_moments(leaf.node.key.removeprefix("scan:"), count, total, mean, m2, np.ones(n, dtype=bool))
 
 
 class Values(PartialKind):

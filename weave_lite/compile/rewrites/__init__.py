@@ -16,6 +16,7 @@ from weave_lite.compile.rewrites.common_subexpressions import common_subexpressi
 from weave_lite.compile.rewrites.constant_folding import Fold, constant_folding
 from weave_lite.compile.rewrites.count_filter import count_filter
 from weave_lite.compile.rewrites.fuse_arithmetic import fuse_arithmetic
+from weave_lite.compile.rewrites.fuse_scan import fuse_scan
 from weave_lite.compile.rewrites.project_columns import project_columns
 from weave_lite.compile.rewrites.prune_segments import prune_segments
 from weave_lite.compile.rewrites.sort_keys import sort_keys
@@ -26,7 +27,8 @@ Rule = Callable[[PNode], PNode]
 # Node rules, applied bottom-up in this order. Folding first turns `60 * 1000` into a literal
 # that pruning can use; pruning looks for filter(rows(stream_table)), so it runs before
 # count_filter rewrites filters; top_k runs before sort_keys (which rewrites the key lambda of
-# both `sort` and `limit:sorted`); arithmetic is fused last, once constants are folded.
+# both `sort` and `limit:sorted`); arithmetic is fused once constants are folded, and a scan's
+# predicate and value (fused arithmetic included) into one pass last.
 RULES: tuple[Rule, ...] = (
     constant_folding,
     prune_segments,
@@ -35,6 +37,7 @@ RULES: tuple[Rule, ...] = (
     sort_keys,
     window_functions,
     fuse_arithmetic,
+    fuse_scan,
 )
 # Whole-plan rules, applied last (projection sees the final, shared plan).
 PLAN_RULES: tuple[Rule, ...] = (common_subexpressions, project_columns)

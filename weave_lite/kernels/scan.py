@@ -1,0 +1,361 @@
+"""One Numba pass for ``rows.filter(p).count`` and ``rows[.filter(p)].map(f).sum|avg|min|max``.
+
+The predicate and the value are one postfix program (opcodes in
+:mod:`weave_lite.kernels.opcodes`) interpreted over blocks of :data:`BLOCK` rows: the stack
+slots are a few cache-resident rows, the reduction happens block by block, so no boolean mask
+and no float column is ever written out; each input column is read once.  One compiled kernel
+serves every expression shape (no code is generated per expression), so the first query pays
+one compilation, cached on disk.
+
+Semantics are the op-by-op kernels': nulls propagate through arithmetic and ordering
+comparisons, ``==`` / ``!=`` are null-safe (never null), ``&&`` / ``||`` are Kleene logic,
+division by zero is null, and a row is kept only where the predicate is true.  Int slots are
+exact int64 (comparisons of two ints compare integers); an int meets a float as the nearest
+float, as the engine promotes it.  Validity comes from the Arrow bitmaps themselves.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from weave_lite.kernels.opcodes import (
+    ADD,
+    ADD_C,
+    AND,
+    C_DIV,
+    C_SUB,
+    CMP_C,
+    CONST,
+    CONSTI,
+    DIV,
+    DIV_C,
+    EQ,
+    GE,
+    GT,
+    ICMP,
+    ISNONE,
+    LE,
+    LOAD,
+    LOADI,
+    LT,
+    MUL,
+    MUL_C,
+    NE,
+    NEG,
+    NOT,
+    NULL,
+    OR,
+    R_COUNT,
+    R_MAX,
+    R_MIN,
+    SUB,
+    SUB_C,
+    TOF,
+)
+
+BLOCK = 1024
+# Columns one program may read (the kernel takes fixed-size tuples: one compiled signature).
+MAX_COLUMNS = 8
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _compare(code, x, y):
+    if code == LT:
+        return x < y
+    if code == LE:
+        return x <= y
+    if code == GT:
+        return x > y
+    if code == GE:
+        return x >= y
+    return x == y  # EQ and NE (negated by the caller)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _materialize(valid, full, slot, m):
+    """Give a stack slot per-element validity (all valid so far)."""
+    if full[slot]:
+        row = valid[slot]
+        for j in range(m):
+            row[j] = True
+        full[slot] = False
+
+
+@njit(cache=True, nogil=True)
+def scan_reduce(
+    codes,
+    operands,
+    constants,
+    iconstants,
+    fcols,
+    icols,
+    bitmaps,
+    bit_offsets,
+    has_nulls,
+    n,
+    depth,
+    has_predicate,
+    has_value,
+    value_int,
+    mode,
+):
+    """Run the program over rows ``0..n-1`` of the columns and reduce.
+
+    The program leaves the predicate (if ``has_predicate``) then the value (if ``has_value``)
+    on the stack.  Returns (count, float total, int total, float best, int best, NaN seen):
+    ``count`` is the number of rows kept (R_COUNT), of valid values kept (sum/avg), or of
+    valid non-NaN values kept (min/max, whose best is then meaningful)."""
+    values = np.zeros((depth, BLOCK), dtype=np.float64)
+    ivalues = np.zeros((depth, BLOCK), dtype=np.int64)
+    valid = np.ones((depth, BLOCK), dtype=np.bool_)
+    full = np.ones(depth, dtype=np.bool_)
+    count = 0
+    ftotal = 0.0
+    itotal = 0
+    fbest = 0.0
+    ibest = 0
+    nan_seen = False
+    want_max = mode == R_MAX
+    extreme = mode in (R_MIN, R_MAX)
+    for start in range(0, n, BLOCK):
+        m = min(BLOCK, n - start)
+        sp = 0
+        for pc in range(codes.shape[0]):
+            op = codes[pc]
+            if op == LOAD or op == LOADI:  # noqa: SIM109  (Numba kernel: plain integer compares)
+                k = operands[pc]
+                if op == LOAD:
+                    source = fcols[k][start : start + m]
+                    slot = values[sp]
+                    for j in range(m):
+                        slot[j] = source[j]
+                else:
+                    isource = icols[k][start : start + m]
+                    islot = ivalues[sp]
+                    for j in range(m):
+                        islot[j] = isource[j]
+                full[sp] = not has_nulls[k]
+                if has_nulls[k]:
+                    bits = bitmaps[k]
+                    base = bit_offsets[k] + start
+                    slot_ok = valid[sp]
+                    for j in range(m):
+                        b = base + j
+                        slot_ok[j] = (bits[b >> 3] >> (b & 7)) & 1 == 1
+                sp += 1
+            elif op == CONST or op == NULL:  # noqa: SIM109  (Numba kernel: plain integer compares)
+                c = constants[operands[pc]]
+                slot = values[sp]
+                for j in range(m):
+                    slot[j] = c
+                full[sp] = op == CONST
+                if op == NULL:
+                    slot_ok = valid[sp]
+                    for j in range(m):
+                        slot_ok[j] = False
+                sp += 1
+            elif op == CONSTI:
+                ic = iconstants[operands[pc]]
+                islot = ivalues[sp]
+                for j in range(m):
+                    islot[j] = ic
+                full[sp] = True
+                sp += 1
+            elif op == TOF:
+                slot = values[sp - 1]
+                islot = ivalues[sp - 1]
+                for j in range(m):
+                    slot[j] = float(islot[j])
+            elif op == NEG:
+                slot = values[sp - 1]
+                for j in range(m):
+                    slot[j] = -slot[j]
+            elif op == NOT:
+                slot = values[sp - 1]
+                for j in range(m):
+                    slot[j] = 1.0 if slot[j] == 0.0 else 0.0
+            elif op == ISNONE:
+                slot = values[sp - 1]
+                if full[sp - 1]:
+                    for j in range(m):
+                        slot[j] = 0.0
+                else:
+                    slot_ok = valid[sp - 1]
+                    for j in range(m):
+                        slot[j] = 0.0 if slot_ok[j] else 1.0
+                full[sp - 1] = True
+            elif op == CMP_C:
+                c = constants[operands[pc] >> 3]
+                code = operands[pc] & 7
+                x = values[sp - 1]
+                if code == EQ or code == NE:  # noqa: SIM109  (Numba kernel: plain integer compares)
+                    x_full = full[sp - 1]
+                    x_ok = valid[sp - 1]
+                    hit = 1.0 if code == EQ else 0.0
+                    for j in range(m):
+                        same = x[j] == c and (x_full or x_ok[j])
+                        x[j] = hit if same else 1.0 - hit
+                    full[sp - 1] = True
+                else:
+                    for j in range(m):
+                        x[j] = 1.0 if _compare(code, x[j], c) else 0.0
+            elif op >= ADD_C and op <= C_DIV:
+                c = constants[operands[pc]]
+                x = values[sp - 1]
+                if op == ADD_C:
+                    for j in range(m):
+                        x[j] = x[j] + c
+                elif op == SUB_C:
+                    for j in range(m):
+                        x[j] = x[j] - c
+                elif op == MUL_C:
+                    for j in range(m):
+                        x[j] = x[j] * c
+                elif op == C_SUB:
+                    for j in range(m):
+                        x[j] = c - x[j]
+                elif op == DIV_C:  # c != 0 (a zero divisor is emitted as DIV)
+                    for j in range(m):
+                        x[j] = x[j] / c
+                else:  # C_DIV: c / x, null where x is zero
+                    zero = False
+                    for j in range(m):
+                        zero = zero or x[j] == 0.0
+                    if zero:
+                        _materialize(valid, full, sp - 1, m)
+                        x_ok = valid[sp - 1]
+                        for j in range(m):
+                            if x[j] == 0.0:
+                                x_ok[j] = False
+                    for j in range(m):
+                        x[j] = c / x[j] if x[j] != 0.0 else 0.0
+            else:  # two operands: arithmetic, comparison or logic
+                a = sp - 2
+                b = sp - 1
+                x = values[a]
+                y = values[b]
+                if op == ADD:
+                    for j in range(m):
+                        x[j] = x[j] + y[j]
+                elif op == SUB:
+                    for j in range(m):
+                        x[j] = x[j] - y[j]
+                elif op == MUL:
+                    for j in range(m):
+                        x[j] = x[j] * y[j]
+                elif op == DIV:  # null where the divisor is zero
+                    zero = False
+                    for j in range(m):
+                        zero = zero or y[j] == 0.0
+                        x[j] = x[j] / y[j] if y[j] != 0.0 else 0.0
+                    if zero:
+                        _materialize(valid, full, a, m)
+                        x_ok = valid[a]
+                        for j in range(m):
+                            if y[j] == 0.0:
+                                x_ok[j] = False
+                elif op == AND or op == OR:  # noqa: SIM109  (Numba kernel: plain integer compares)
+                    if full[a] and full[b]:
+                        if op == AND:
+                            for j in range(m):
+                                x[j] = 1.0 if x[j] != 0.0 and y[j] != 0.0 else 0.0
+                        else:
+                            for j in range(m):
+                                x[j] = 1.0 if x[j] != 0.0 or y[j] != 0.0 else 0.0
+                    else:
+                        a_full = full[a]
+                        b_full = full[b]
+                        _materialize(valid, full, a, m)
+                        x_ok = valid[a]
+                        y_ok = valid[b]
+                        for j in range(m):
+                            va = a_full or x_ok[j]
+                            vb = b_full or y_ok[j]
+                            ta = va and x[j] != 0.0
+                            tb = vb and y[j] != 0.0
+                            fa = va and x[j] == 0.0
+                            fb = vb and y[j] == 0.0
+                            if op == AND:
+                                x[j] = 1.0 if ta and tb else 0.0
+                                x_ok[j] = (va and vb) or fa or fb
+                            else:
+                                x[j] = 1.0 if ta or tb else 0.0
+                                x_ok[j] = (va and vb) or ta or tb
+                    sp -= 1
+                    continue
+                else:  # CMP / ICMP
+                    code = operands[pc]
+                    if code == EQ or code == NE:  # noqa: SIM109  (Numba kernel: plain integer compares)
+                        a_full = full[a]
+                        b_full = full[b]
+                        x_ok = valid[a]
+                        y_ok = valid[b]
+                        hit = 1.0 if code == EQ else 0.0
+                        ix = ivalues[a]
+                        iy = ivalues[b]
+                        for j in range(m):
+                            va = a_full or x_ok[j]
+                            vb = b_full or y_ok[j]
+                            if va and vb:
+                                same = ix[j] == iy[j] if op == ICMP else x[j] == y[j]
+                            else:
+                                same = not va and not vb
+                            x[j] = hit if same else 1.0 - hit
+                        full[a] = True
+                        sp -= 1
+                        continue
+                    if op == ICMP:
+                        ix = ivalues[a]
+                        iy = ivalues[b]
+                        for j in range(m):
+                            x[j] = 1.0 if _compare(code, ix[j], iy[j]) else 0.0
+                    else:
+                        for j in range(m):
+                            x[j] = 1.0 if _compare(code, x[j], y[j]) else 0.0
+                if not full[b]:  # the result is null where either operand is
+                    _materialize(valid, full, a, m)
+                    x_ok = valid[a]
+                    y_ok = valid[b]
+                    for j in range(m):
+                        x_ok[j] = x_ok[j] and y_ok[j]
+                sp -= 1
+        # Reduce the block: rows where the predicate is true and the value is not null.
+        p_full = full[0]
+        keep = values[0]
+        keep_ok = valid[0]
+        v = 1 if has_predicate else 0
+        v_full = full[v]
+        v_ok = valid[v]
+        fv = values[v]
+        iv = ivalues[v]
+        block_total = 0.0  # summed per block, then into the total (less rounding than one chain)
+        for j in range(m):
+            if has_predicate and not (keep[j] != 0.0 and (p_full or keep_ok[j])):
+                continue
+            if mode == R_COUNT:
+                count += 1
+                continue
+            if not (v_full or v_ok[j]):
+                continue
+            if value_int:
+                w = iv[j]
+                if extreme:
+                    if count == 0 or (w > ibest if want_max else w < ibest):
+                        ibest = w
+                else:
+                    itotal += w
+                count += 1
+            else:
+                f = fv[j]
+                if extreme:
+                    if f != f:
+                        nan_seen = True
+                        continue
+                    if count == 0 or (f > fbest if want_max else f < fbest):
+                        fbest = f
+                else:
+                    block_total += f
+                count += 1
+        ftotal += block_total
+    return count, ftotal, itotal, fbest, ibest, nan_seen
