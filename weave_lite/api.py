@@ -33,6 +33,7 @@ from weave_lite.errors import (
     WeaveError,
     WeaveTypeError,
 )
+from weave_lite.execute import kernel_choice
 from weave_lite.execute.columns import const_vec
 from weave_lite.execute.executor import Frame, Runtime, run
 from weave_lite.execute.folding import evaluate_constant
@@ -195,9 +196,12 @@ class CompiledExpression:
             from weave_lite.distributed import DaskMorsels
 
             runtime.morsel_source = DaskMorsels(client, sources.snapshots.__getitem__)
-        with _engine_errors(self.source, "run"):
-            vec = run(plan, top, runtime)
-            runtime.budget.check()
+        try:
+            with _engine_errors(self.source, "run"):
+                vec = run(plan, top, runtime)
+                runtime.budget.check()
+        finally:
+            kernel_choice.start_pending_warmups()  # kernels this run did without, compiled now
         with _engine_errors(self.source, "convert"):
             return to_result(vec)
 

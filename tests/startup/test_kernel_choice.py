@@ -3,6 +3,9 @@ and a query gives the same answer whichever side runs."""
 
 from __future__ import annotations
 
+import threading
+import time
+
 import numpy as np
 import pyarrow as pa
 import pytest
@@ -61,3 +64,24 @@ def test_a_query_answers_the_same_from_numpy_and_numba(monkeypatch: pytest.Monke
         answers.append(evaluate(expr, tables={"t": table}).to_pylist())
     assert answers[0] == answers[1]
     assert len(answers[0]) == 6
+
+
+def test_a_small_query_compiles_numba_after_it_not_during_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The background compile starts when the query is done (it holds the GIL for seconds)."""
+    monkeypatch.delenv("WEAVE_LITE_KERNELS", raising=False)
+    monkeypatch.setattr(kernel_choice, "background", True)
+    monkeypatch.setattr(kernel_choice, "_warming", set())
+    monkeypatch.setattr(kernel_choice, "_ready", set())
+    monkeypatch.setattr(kernel_choice, "_pending", [])
+    warmed = threading.Event()
+    assert not kernel_choice.use_numba(("test-kernel",), 10, lambda _: warmed.set())
+    assert not kernel_choice.use_numba(("test-kernel",), 10, lambda _: warmed.set())  # queued once
+    assert len(kernel_choice._pending) == 1 and not warmed.is_set()
+    # a query's run starts what is pending
+    table = pa.table({"m": ["a", "b", "a"], "x": [1.0, 2.0, 3.0]})
+    evaluate('table("t").rows.groupby(r => r["m"]).map(g => g["x"].median)', tables={"t": table})
+    assert warmed.wait(60)
+    deadline = time.monotonic() + 60
+    while ("test-kernel",) not in kernel_choice._ready and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert kernel_choice.use_numba(("test-kernel",), 10, lambda _: None)

@@ -5,7 +5,7 @@ fused scan (:mod:`weave_lite.kernels.scan`, see ``execute/ops/fused.py``).
 Numba costs a fresh process ~0.3-0.5 s to import and, on an empty cache (the first query after
 installing), seconds per kernel to compile.  On small inputs numpy is about as fast as Numba
 once Numba is loaded, so a process uses numpy until Numba is *ready*: until a background thread
-(started on the first small query) has imported and compiled the kernels for the dtypes seen,
+(started after the first small query) has imported and compiled the kernels for the dtypes seen,
 or a large input made the process load Numba anyway.  ``WEAVE_LITE_KERNELS=numba|numpy``
 forces one side (tests compare the two).
 """
@@ -31,6 +31,7 @@ background = True
 _lock = threading.Lock()
 _warming: set[tuple] = set()  # warm-ups started, by (kernel, dtypes)
 _ready: set[tuple] = set()  # warm-ups finished
+_pending: list[tuple[tuple, Callable[[ModuleType], object]]] = []  # to start after the query
 
 
 def _grouping() -> ModuleType:
@@ -56,20 +57,34 @@ def use_numba(signature: tuple, size: int, warm: Callable[[ModuleType], object])
         return True
     if background:
         with _lock:
-            start = signature not in _warming
-            _warming.add(signature)
-        if start:
-            threading.Thread(target=_warm, args=(signature, warm), name="weave-lite-jit", daemon=True).start()
+            if signature not in _warming:
+                _warming.add(signature)
+                _pending.append((signature, warm))
     return False
 
 
-def _warm(signature: tuple, warm: Callable[[ModuleType], object]) -> None:
-    """Compile (or load from Numba's cache) one kernel for the dtypes in ``signature``."""
-    try:
-        warm(_grouping())
-    except Exception:
-        return
-    _ready.add(signature)
+def start_pending_warmups() -> None:
+    """Compile, in one background thread, the kernels that queries so far ran without.
+
+    Called after a query (``api``'s run), never during one: compiling holds the GIL for
+    seconds, and would slow the very query that fell back to numpy to be fast.  A one-shot
+    script exits before it matters (the thread is a daemon); a server or notebook gets the
+    compiled kernels for its next large query."""
+    with _lock:
+        jobs = list(_pending)
+        _pending.clear()
+    if jobs:
+        threading.Thread(target=_warm_all, args=(jobs,), name="weave-lite-jit", daemon=True).start()
+
+
+def _warm_all(jobs: list[tuple[tuple, Callable[[ModuleType], object]]]) -> None:
+    """Compile (or load from Numba's cache) each kernel for the dtypes in its signature."""
+    for signature, warm in jobs:
+        try:
+            warm(_grouping())
+        except Exception:
+            continue
+        _ready.add(signature)
 
 
 def renumber_first_appearance(codes: np.ndarray, n_codes: int) -> tuple[np.ndarray, np.ndarray]:
