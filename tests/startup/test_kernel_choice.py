@@ -85,3 +85,28 @@ def test_a_small_query_compiles_numba_after_it_not_during_it(monkeypatch: pytest
     while ("test-kernel",) not in kernel_choice._ready and time.monotonic() < deadline:
         time.sleep(0.01)
     assert kernel_choice.use_numba(("test-kernel",), 10, lambda _: None)
+
+
+def test_a_large_input_loads_a_kernel_numba_has_cached_and_waits_for_none_it_has_not(
+    monkeypatch: pytest.MonkeyPatch, tmp_path
+) -> None:
+    """A long-lived process loads a cached kernel for a large input now; an uncached one (the
+    first query after installing) answers on numpy first."""
+    monkeypatch.delenv("WEAVE_LITE_KERNELS", raising=False)
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(kernel_choice, "background", True)
+    monkeypatch.setattr(kernel_choice, "_ready", set())
+    monkeypatch.setattr(kernel_choice, "_warming", set())
+    monkeypatch.setattr(kernel_choice, "_pending", [])
+    kernel_choice._on_disk.cache_clear()
+    cached = ("weave_lite.kernels.scan", "scan_reduce")
+    large = kernel_choice.CACHED_VALUES
+    assert not kernel_choice.use_numba(("k1",), large, lambda _: None, cached)  # nothing cached
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "scan.scan_reduce-86.py311.nbi").write_bytes(b"")
+    kernel_choice._on_disk.cache_clear()
+    assert not kernel_choice.use_numba(("k2",), large - 1, lambda _: None, cached)  # small: numpy
+    assert kernel_choice.use_numba(("k3",), large, lambda _: None, cached)  # large and cached
+    monkeypatch.setattr(kernel_choice, "background", False)  # one-shot (CLI): numpy up to 2M
+    assert not kernel_choice.use_numba(("k4",), large, lambda _: None, cached)
+    kernel_choice._on_disk.cache_clear()

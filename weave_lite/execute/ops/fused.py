@@ -141,7 +141,8 @@ def _scan_state(call: KernelCall):
     if columns is None:
         return None
     size = len(columns[0]) if columns else call.args[0].child.length
-    if not kernel_choice.use_numba(("scan",), size, lambda _: _warm_scan(program.mode)):
+    warm = lambda _: _warm_scan(program.mode)  # noqa: E731
+    if not kernel_choice.use_numba(("scan",), size, warm, ("weave_lite.kernels.scan", "scan_reduce")):
         return None
     from weave_lite.kernels.scan import MAX_COLUMNS, scan_reduce  # Numba: on first use
 
