@@ -7,7 +7,6 @@ module costs nothing until ``pc.something`` is first read.
 
 from __future__ import annotations
 
-import importlib
 from types import ModuleType
 from typing import Any
 
@@ -19,14 +18,46 @@ class _LazyModule(ModuleType):
     def __getattr__(self, name: str) -> Any:
         # Only called for names not in this stand-in's own dict: before the import, or for a
         # name the module lacks.  Importing is thread-safe and the update idempotent: no lock.
-        target = importlib.import_module(self.__dict__["_lazy_target"])
+        target = _load(self.__dict__["_lazy_target"])
         self.__dict__.update(target.__dict__)
         return getattr(target, name)
 
 
+def _load(name: str) -> ModuleType:
+    """Module ``name``, imported by a fixed statement: no import is ever computed from a string
+    (expression strings come from web pages; see tests/engine/test_security.py)."""
+    if name == "pyarrow.compute":
+        import pyarrow.compute as module
+    elif name == "pyarrow.fs":
+        import pyarrow.fs as module
+    elif name == "weave_lite.kernels.fused":
+        from weave_lite.kernels import fused as module
+    elif name == "weave_lite.kernels.grouping":
+        from weave_lite.kernels import grouping as module
+    elif name == "weave_lite.kernels.rolling":
+        from weave_lite.kernels import rolling as module
+    elif name == "weave_lite.kernels.sampling":
+        from weave_lite.kernels import sampling as module
+    else:
+        raise ValueError(f"lazy_module: {name!r} is not one of the modules loaded on first use")
+    return module
+
+
+KNOWN = (
+    "pyarrow.compute",
+    "pyarrow.fs",
+    "weave_lite.kernels.fused",
+    "weave_lite.kernels.grouping",
+    "weave_lite.kernels.rolling",
+    "weave_lite.kernels.sampling",
+)
+
+
 def lazy_module(name: str) -> Any:
-    """A stand-in for module ``name`` that imports it on first use (typed ``Any``: the callers'
-    modules are untyped pyarrow or Numba dispatchers)."""
+    """A stand-in for module ``name`` (one of :data:`KNOWN`) that imports it on first use
+    (typed ``Any``: the callers' modules are untyped pyarrow or Numba dispatchers)."""
+    if name not in KNOWN:
+        raise ValueError(f"lazy_module: {name!r} is not one of the modules loaded on first use")
     module = _LazyModule(name)
     module.__dict__["_lazy_target"] = name
     return module

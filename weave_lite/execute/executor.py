@@ -10,7 +10,6 @@ the same way.  Nothing here loops over rows.
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -64,7 +63,9 @@ def kernel_for(key: str) -> Callable[[KernelCall], Vec] | None:
     if fn is None:
         spec = OVERLOADS.get(key)
         if spec is not None and spec.area:
-            importlib.import_module(f"weave_lite.execute.ops.{spec.area}")  # registers its kernels
+            from weave_lite.execute.ops import load_area
+
+            load_area(spec.area)  # registers its kernels
             fn = KERNELS.get(key)
     return fn
 
