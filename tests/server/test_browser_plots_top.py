@@ -145,8 +145,10 @@ def test_scatter_samples_with_randomly_downsample(page, many_app):  # noqa: F811
     assert svg_texts(plot, ".role-axis-title text")[:2] == ["a", "b"]
     # colour by series (top 5 + other), then a timestamp x
     plot.locator("select.plot-color").select_option("model")
+    wait_plot(plot, '"series": [')  # the default top 10 first: wait for it, then choose 5
     plot.locator("select.plot-top").select_option("5")
-    expr = wait_plot(plot, '"series": [')
+    top5 = [m for m, _ in Counter(COUNTS).most_common(5)]
+    expr = wait_plot(plot, "[" + ", ".join(json.dumps(m) for m in top5) + "].contains(")
     assert ".randomlyDownsample(2000)" in expr
     assert len(svg_texts(plot, ".role-legend-label text")) == 6
     plot.locator("select.plot-x").select_option("timestamp")
