@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from tests.reference.interpreter import values_equal
 from weave_lite import api
+from weave_lite.execute.ops import fused as fused_ops
 from weave_lite.execute.ops.fused import SCAN_RUNS
 
 FLOATS = st.one_of(st.none(), st.floats(-1e6, 1e6, allow_nan=False), st.sampled_from([0.0, -0.0, 1.5, math.nan]))
@@ -171,3 +172,37 @@ def test_a_small_scan_answers_before_numba_is_ready(monkeypatch: pytest.MonkeyPa
     before = dict(SCAN_RUNS)
     assert api.to_python(api.evaluate(text, tables={"t": table})) == fused
     assert SCAN_RUNS["fallback"] > before["fallback"] and SCAN_RUNS["fused"] == before["fused"]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    values=st.lists(st.one_of(st.none(), st.floats(allow_nan=True, allow_infinity=True, width=64)), max_size=60),
+    constant=st.sampled_from([0.0, -0.0, 1.5, float("inf"), -1e300]),
+    op=st.sampled_from(["<", "<=", ">", ">=", "==", "!="]),
+    chunk=st.integers(1, 25),
+)
+def test_a_lone_comparison_counts_as_the_kernel_does(values, constant, op, chunk):
+    """`filter(row => row[c] OP k).count` (Arrow's comparison for all but `!=`) equals the
+    block kernel's count with the Arrow path switched off, and DuckDB's where NaN is absent."""
+    table = pa.Table.from_batches(
+        [
+            pa.RecordBatch.from_pydict({"f": pa.array(values[k : k + chunk], pa.float64())})
+            for k in range(0, len(values), chunk)
+        ],
+        schema=pa.schema([("f", pa.float64())]),
+    )
+    text = f'table("t").rows.filter(row => row["f"] {op} {constant!r}).count'.replace("inf", "1e309")
+    got = api.to_python(api.evaluate(text, tables={"t": table}))
+    old = api.to_python(api.evaluate(text, tables={"t": table}, optimize=False))
+    assert got == old
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(fused_ops, "_compare_count", lambda call: None)
+        assert api.to_python(api.evaluate(text, tables={"t": table})) == got
+    if not any(v is not None and math.isnan(v) for v in values):
+        sql_op = {"==": "IS NOT DISTINCT FROM", "!=": "IS DISTINCT FROM"}.get(op, op)
+        con = duckdb.connect()
+        con.register("t", table)
+        want = con.execute(
+            f"SELECT count(*) FROM t WHERE f {sql_op} {constant!r}::DOUBLE".replace("inf", "'inf'")
+        ).fetchone()
+        assert got == want[0]

@@ -13,10 +13,11 @@ from weave_lite.execute import kernel_choice
 from weave_lite.execute.columns import to_numpy
 from weave_lite.execute.executor import KernelCall, kernel, kernel_for
 from weave_lite.execute.vectors import ArrayVec, ListVec, StructVec, Vec
-from weave_lite.kernels.opcodes import R_MAX, R_MIN
+from weave_lite.kernels.opcodes import CMP_C, EQ, GE, GT, LE, LOAD, LT, R_COUNT, R_MAX, R_MIN
 from weave_lite.lazy import lazy_module
 
 fused = lazy_module("weave_lite.kernels.fused")  # Numba: loaded by the first fused program
+pc = lazy_module("pyarrow.compute")
 
 _ALL_VALID = np.ones(0, dtype=np.bool_)
 _ALL_VALID.setflags(write=False)
@@ -209,8 +210,37 @@ def _fallback(call: KernelCall, reducer: str) -> Vec:
     return _op_kernel(reducer)(replace(call, args=[mapped], params=params))
 
 
+# A lone `column OP constant` over a float column, counted: Arrow's SIMD comparison beats the
+# interpreted block program (about 3x at 10M rows) and needs no Numba.  Its semantics agree
+# with the kernel's for these operators: a null or NaN never compares true.  (`!=` is
+# null-safe in the engine, true for a null, so it stays on the kernel.)
+_ARROW_COMPARE = {LT: "less", LE: "less_equal", GT: "greater", GE: "greater_equal", EQ: "equal"}
+
+
+def _compare_count(call: KernelCall) -> int | None:
+    """The count of ``rows.filter(row => row[c] OP k)`` by Arrow's comparison, or None when the
+    program is not that shape."""
+    program = call.params["scan"]
+    if program.mode != R_COUNT or program.has_value or program.kinds != ("f",) or len(program.codes) != 2:
+        return None
+    (load, column), (compare, operand) = program.codes
+    function = _ARROW_COMPARE.get(operand & 7)
+    if load != LOAD or column != 0 or compare != CMP_C or function is None:
+        return None
+    columns = _scan_columns(call, program)
+    if columns is None:
+        return None
+    mask = pc.call_function(function, [columns[0], pa.scalar(program.constants[operand >> 3], pa.float64())])
+    return int(pc.sum(mask).as_py() or 0)
+
+
 def _scan_kernel(reducer: str):
     def run(call: KernelCall) -> Vec:
+        if reducer == "count":
+            counted = _compare_count(call)
+            if counted is not None:
+                SCAN_RUNS["fused"] += 1  # the scan op's own path (not the op-by-op fallback)
+                return ArrayVec(pa.array([counted], type=pa.int64()))
         state = _scan_state(call)
         if state is None:
             return _fallback(call, reducer)
