@@ -33,11 +33,12 @@ from weave_lite.errors import (
     WeaveError,
     WeaveTypeError,
 )
-from weave_lite.execute import kernel_choice
+from weave_lite.execute import executor, kernel_choice
 from weave_lite.execute.columns import const_vec
 from weave_lite.execute.executor import Frame, Runtime, run
 from weave_lite.execute.folding import evaluate_constant
 from weave_lite.execute.morsels import DEFAULT_MORSEL_ROWS
+from weave_lite.execute.ops import load_area
 from weave_lite.execute.results import to_python, to_result
 from weave_lite.graph.nodes import Node
 from weave_lite.graph.printer import render
@@ -46,6 +47,7 @@ from weave_lite.sources import MAX_TABLE_DEPTH, TableSources
 from weave_lite.threads import default_threads
 
 PLAN_CACHE_SIZE = 512
+executor.area_loader = load_area  # kernels are registered per op area on first use
 
 # The old private name of the table-source resolver (now weave_lite.sources.TableSources).
 _Sources = TableSources  # the old private name (tests use it)

@@ -56,16 +56,20 @@ def kernel(key: str):
     return attach
 
 
+# Imports an op area's kernel module by name: set by ``weave_lite.api`` to
+# ``weave_lite.execute.ops.load_area`` (this module cannot import the areas: they import it).
+# Every process that runs a plan imports ``weave_lite`` first, so it is always set.
+area_loader: Callable[[str], bool] | None = None
+
+
 def kernel_for(key: str) -> Callable[[KernelCall], Vec] | None:
     """The kernel of overload ``key``, importing its op area's module on first use: a count
     loads ``lists`` (no Numba), not every area (``strings`` and ``fused`` load Numba)."""
     fn = KERNELS.get(key)
     if fn is None:
         spec = OVERLOADS.get(key)
-        if spec is not None and spec.area:
-            from weave_lite.execute.ops import load_area
-
-            load_area(spec.area)  # registers its kernels
+        if spec is not None and spec.area and area_loader is not None:
+            area_loader(spec.area)  # registers its kernels
             fn = KERNELS.get(key)
     return fn
 

@@ -394,7 +394,9 @@ class Panel {
   stamp(r) {
     const t = new Date().toISOString().slice(11, 19);
     this.updated.textContent = `updated ${t} UTC · ${r && r.elapsed_ms !== undefined ? r.elapsed_ms.toFixed(0) + " ms" : ""}`;
-    this.live.label.textContent = "";
+    // a re-run's result: the live label goes, unless a live feed still follows this page (its
+    // last push stays true, and it pushes again only on the next commit)
+    if (!this.live.source) this.live.label.textContent = "";
   }
 
   async loadTable() {
