@@ -1,4 +1,5 @@
 // The weave_lite panel page: tables, boards of panels, live updates. Plain ES modules, no build.
+import { h } from "./dom.js";
 import * as X from "./expr.js";
 import * as P from "./plots.js";
 import * as TR from "./timerange.js";
@@ -26,22 +27,6 @@ const state = {
 window.weaveLite = state; // for debugging from the console
 
 // -- helpers -------------------------------------------------------------------------------------
-
-function h(tag, attrs, ...children) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs || {})) {
-    if (v === null || v === undefined || v === false) continue;
-    if (k === "class") node.className = v;
-    else if (k === "text") node.textContent = v;
-    else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
-    else node.setAttribute(k, v === true ? "" : String(v));
-  }
-  for (const c of children.flat()) {
-    if (c === null || c === undefined) continue;
-    node.appendChild(typeof c === "string" ? document.createTextNode(c) : c);
-  }
-  return node;
-}
 
 function fmtInt(n) {
   return n === null || n === undefined ? "?" : Number(n).toLocaleString("en-US");
