@@ -3,6 +3,8 @@
 // one card per column (statistic vs threshold, a drifted/ok badge, an SVG overlay of the two
 // distributions: CDF lines for numeric columns, paired bars for categorical ones).
 
+import { h } from "./dom.js";
+
 const NS = "http://www.w3.org/2000/svg";
 const W = 260;
 const H = 96;
@@ -39,17 +41,6 @@ function ensureStyle() {
   style.id = "drift-style";
   style.textContent = CSS;
   document.head.appendChild(style);
-}
-
-function h(tag, attrs, ...children) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs || {})) {
-    if (v === null || v === undefined) continue;
-    if (k === "text") node.textContent = v;
-    else node.setAttribute(k, v);
-  }
-  for (const c of children.flat()) if (c !== null && c !== undefined) node.append(c);
-  return node;
 }
 
 function svg(name, attrs, parent) {
