@@ -55,6 +55,8 @@ from weave_lite.storage.table import Snapshot
 from weave_lite.threads import map_in_order
 
 INCREMENTAL, FULL = "incremental", "full"
+# Updates appending fewer rows run on the polling thread alone.
+SMALL_UPDATE_ROWS = 1 << 17
 
 
 @dataclass
@@ -169,6 +171,8 @@ class LiveQuery:
         for name, (latest, appended) in deltas.items():
             sources.snapshots[name] = _restricted(latest, appended)
         runtime, top = self.compiled.runtime(sources, self.vars, **self.options)
+        if sum(s.rows for _, appended in deltas.values() for s in appended) < SMALL_UPDATE_ROWS:
+            runtime.threads = 1  # a thread pool's hand-offs cost more than a few rows' work
         for keeper in self._keepers:
             if keeper.scan.table in deltas:
                 keeper.update(top, runtime)
