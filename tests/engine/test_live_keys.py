@@ -14,7 +14,16 @@ from hypothesis import strategies as st
 
 import weave_lite.execute.key_index as key_index
 from weave_lite import StreamTable, compile, evaluate, to_python
-from weave_lite.execute.key_index import KeyIndex, string_hashes
+from weave_lite.execute.key_index import KeyIndex, hashed_strings, string_hashes
+
+
+def _with_hash(hash_of):
+    """hashed_strings with a weak hash (the words and lengths stay right)."""
+    return lambda keys: (hash_of(keys), *hashed_strings(keys)[1:])
+
+
+def _length_hash(keys):
+    return np.asarray(pc.binary_length(keys).to_numpy(zero_copy_only=False), dtype=np.uint64)
 
 TRICKY = ["a", "a\x00", "\x00", "", "\x00a", "ü", "x" * 70, "x" * 70 + "\x00", "user-000001", "user-000010"]
 keys = st.one_of(st.none(), st.sampled_from(TRICKY), st.text(max_size=12))
@@ -47,11 +56,12 @@ def test_find_and_add_equal_a_dict(batches, large):
 
 
 def test_a_collision_is_detected_not_wrong(monkeypatch):
-    monkeypatch.setattr(key_index, "string_hashes", lambda keys: np.zeros(len(keys), dtype=np.uint64))
-    index = KeyIndex(pa.array(["a"]))
-    assert index.find(pa.array(["a"])).tolist() == [0]
-    assert index.find(pa.array(["b"])) is None  # same hash, another string
-    assert not index.add(pa.array(["b"]), np.array([1]))
+    monkeypatch.setattr(key_index, "hashed_strings", _with_hash(lambda keys: np.zeros(len(keys), dtype=np.uint64)))
+    for kept, other in (("a", "b"), ("x" * 70, "y" * 70), ("a", "a\x00")):  # words; Arrow strings; lengths
+        index = KeyIndex(pa.array([kept]))
+        assert index.find(pa.array([kept])).tolist() == [0]
+        assert index.find(pa.array([other])) is None  # same hash, another string
+        assert not index.add(pa.array([other]), np.array([1]))
 
 
 T = 'stream_table("k/e/y").rows'
@@ -93,15 +103,13 @@ def test_live_string_keys_equal_a_cold_run(batches):
 @given(batches=appends)
 def test_live_results_survive_hash_collisions(batches):
     # A hash of the length alone: most keys collide, and every collision must be caught.
-    weak = key_index.string_hashes
-    key_index.string_hashes = lambda keys: np.asarray(
-        pc.binary_length(keys).to_numpy(zero_copy_only=False), dtype=np.uint64
-    )
+    strong = key_index.hashed_strings
+    key_index.hashed_strings = _with_hash(_length_hash)
     try:
         with tempfile.TemporaryDirectory() as root:
             _run_appends(batches, root)
     finally:
-        key_index.string_hashes = weak
+        key_index.hashed_strings = strong
 
 
 def test_the_kept_keys_are_kept_across_polls():
@@ -117,15 +125,13 @@ def test_the_kept_keys_are_kept_across_polls():
         table.flush()
         result = to_python(live.poll())
         assert keeper.state._sorted is index  # updated in place, not rebuilt from all keys
-        assert len(index.sorted) == 51
+        assert len(index) == 51
         assert result == to_python(evaluate(QUERIES[1], root=root))
         table.finish()
 
 
 def test_a_collision_moves_distinct_values_to_the_exact_path(monkeypatch):
-    monkeypatch.setattr(
-        key_index, "string_hashes", lambda keys: np.asarray(pc.binary_length(keys).to_numpy(), dtype=np.uint64)
-    )
+    monkeypatch.setattr(key_index, "hashed_strings", _with_hash(_length_hash))
     with tempfile.TemporaryDirectory() as root:
         table = StreamTable("k/e/y", root=root)
         table.log([{"user": "ab", "v": 1}, {"user": None, "v": 1}, {"user": "abc", "v": 1}])

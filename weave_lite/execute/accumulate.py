@@ -260,9 +260,11 @@ class DistinctState(ValuesState):
             self._leave_index()
             return False
         fresh = np.flatnonzero(found < 0)
-        slots = np.zeros(len(fresh), dtype=np.int64)
-        added = reduce_groups(self.leaf, self.leaf.node.key, slots, elements.take(fresh), 1, frame, runtime)
-        count = int(added.to_arrow()[0].as_py() or 0)
+        count = 0  # no value new to the table: nothing to count (the usual poll)
+        if len(fresh):
+            slots = np.zeros(len(fresh), dtype=np.int64)
+            added = reduce_groups(self.leaf, self.leaf.node.key, slots, elements.take(fresh), 1, frame, runtime)
+            count = int(added.to_arrow()[0].as_py() or 0)
         if self.result is not None:
             count += int(self.result.to_arrow()[0].as_py() or 0)
         self.result = ArrayVec(pa.array([count], type=pa.int64()))
@@ -274,7 +276,7 @@ class DistinctState(ValuesState):
         """Move the values kept in the index (and ``fresh`` ones) to one value block."""
         if self._sorted is not None:
             index = self._sorted
-            pieces = [index.values()] if index.strings else [pa.array(index.sorted, type=index.type)]
+            pieces = [index.values()]
             if index.null_gid >= 0:
                 pieces.append(pa.nulls(1, type=index.type))
             if fresh is not None:
