@@ -47,7 +47,8 @@ from weave_lite.execute.accumulate import MergedAggregate
 from weave_lite.execute.columns import as_list
 from weave_lite.execute.executor import Frame, Runtime, run
 from weave_lite.execute.morsel_sources import RowsTask, elements, split_morsels
-from weave_lite.execute.morsels import PartialsCache, concat_rows, partial_of_morsel, run_task
+from weave_lite.execute.morsels import PartialsCache, concat_rows, run_task
+from weave_lite.execute.partials import MorselPartial, morsel_partial
 from weave_lite.execute.results import to_result
 from weave_lite.execute.vectors import ListVec, Vec
 from weave_lite.sources import TableSources
@@ -337,13 +338,21 @@ class _Aggregate(_Keeper):
     def _absorb(self, top: Frame, runtime: Runtime) -> None:
         aggregate = self.state.operator.partial
         pieces = self.rows(runtime)
-        parts = map_in_order(lambda piece: partial_of_morsel(aggregate, piece, top, runtime), pieces, runtime.threads)
+        parts = map_in_order(lambda piece: _raw_partial(aggregate, piece, top, runtime), pieces, runtime.threads)
         for part in parts:
             self.state.absorb(part, top, runtime)
         if self.state.parts == 0:  # no rows yet: the plan's own result for an empty table
             self.value = run(self.stage.logical, Frame(1, dict(top.vars), budget=runtime.budget), runtime)
         else:
             self.value = self.state.result(top, runtime)
+
+
+def _raw_partial(aggregate, piece, top: Frame, runtime: Runtime) -> MorselPartial:
+    """A morsel's partial as :func:`partial_of_morsel` computes it, ``distinct`` leaves raw
+    (see :func:`weave_lite.execute.partials.morsel_partial`)."""
+    runtime.budget.check()
+    frame = Frame(1, dict(top.vars), budget=runtime.budget)
+    return morsel_partial(aggregate, frame, replace(runtime, load_arrow=lambda *_: piece), raw=True)
 
 
 class _TopK(_Keeper):

@@ -34,6 +34,9 @@ from weave_lite.execute.key_index import KeyIndex
 from weave_lite.execute.ops.reducers import finish_moments
 from weave_lite.execute.partials import MorselPartial, reduce_groups
 from weave_lite.execute.vectors import ArrayVec, ListVec, Vec
+from weave_lite.lazy import lazy_module
+
+pc = lazy_module("pyarrow.compute")  # loaded by the first query, not at import weave_lite
 
 # Value blocks kept per leaf before they are merged into one (bounds the gathers' overhead).
 MAX_BLOCKS = 12
@@ -268,8 +271,10 @@ class DistinctState(ValuesState):
         if self.result is not None:
             count += int(self.result.to_arrow()[0].as_py() or 0)
         self.result = ArrayVec(pa.array([count], type=pa.int64()))
-        if len(fresh) and not self._sorted.add(keys.take(pa.array(fresh)), np.zeros(len(fresh), dtype=np.int64)):
-            self._leave_index(keys.take(pa.array(fresh)))  # the count is right; keep the values as blocks
+        if len(fresh):
+            new_keys = pc.unique(keys.take(pa.array(fresh)))  # raw partials repeat values
+            if not self._sorted.add(new_keys, np.zeros(len(new_keys), dtype=np.int64)):
+                self._leave_index(new_keys)  # the count is right; keep the values as blocks
         return True
 
     def _leave_index(self, fresh: pa.Array | None = None) -> None:
