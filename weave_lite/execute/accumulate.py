@@ -7,15 +7,19 @@ rows touch is recomputed, the others keep their results.  Per kind of
 :class:`~weave_lite.graph.registry.Partial`:
 
 * ``fold``: each group's result; a touched group's new result is the ``merge_with`` reducer
-  over [kept result, new partial] (counts add, maxima take the maximum);
+  over [kept result, new partial] (counts add, maxima take the maximum; counts and sums
+  without nulls add in numpy);
 * ``moments``: each group's count, sum, shift, shifted mean and M2, merged with Chan et al.'s
   update (the same arithmetic as the kernel that merges morsels);
 * ``values`` / ``distinct``: each group's values (distinct ones for ``distinct``) in row order,
   kept as a few blocks sorted by group; a touched group's reducer (``quantile``, ``mode``,
   ``countDistinct``...) runs again over its kept values and the new ones, so an exact p95 per
-  minute costs the minutes the new rows fall in, not the table.
+  minute costs the minutes the new rows fall in, not the table.  A whole-table
+  ``countDistinct`` keeps its values in a :class:`~weave_lite.execute.key_index.KeyIndex`
+  and looks the new rows' values up there (raw: not deduplicated first).
 
-Groups keep their first-appearance order (new groups are numbered after the kept ones, in the
+The kept group keys are a :class:`~weave_lite.execute.key_index.KeyIndex` too (where their
+type allows): a poll looks up the new rows' keys only.  Groups keep their first-appearance order (new groups are numbered after the kept ones, in the
 new rows' order), which is the order of a cold run.  Results equal a cold run's, floats up to
 rounding (sums add in another order).
 """
@@ -248,8 +252,8 @@ class DistinctState(ValuesState):
     _sorted_type: pa.DataType | None = None
 
     def _absorb_sorted(self, elements: Vec, n: int, frame: Frame, runtime: Runtime) -> bool:
-        """One group's distinct values kept in a :class:`KeyIndex` (a binary search for the
-        new ones); False when the values cannot be (floats) or a string hash collided (the
+        """One group's distinct values kept in a :class:`KeyIndex` (a lookup of the new
+        ones); False when the values cannot be (floats) or a string hash collided (the
         kept values then move to value blocks)."""
         keys = lookup_array(elements)
         if keys is None or (self._sorted is not None and keys.type != self._sorted_type):

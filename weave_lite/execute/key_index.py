@@ -1,13 +1,14 @@
 """A live query's kept keys, looked up by the new rows' keys without touching the kept ones.
 
 :class:`KeyIndex` holds the group keys of a live aggregate (or the distinct values of a
-``countDistinct``) across polls: a sorted numpy array of 64-bit sort keys with each key's
-group, where a new key's group is a binary search, O(new keys x log kept); nothing is
-re-hashed or re-sorted per poll.  Integers, booleans and timestamps (as integers) are their
-own sort keys.  Strings are hashed (:func:`string_hashes`, vectorised over Arrow's buffers),
-and every hit is checked against the kept string itself, so a hash collision is detected,
-never wrong: :meth:`KeyIndex.find` and :meth:`KeyIndex.add` then return None/False and the
-caller falls back to its exact path.
+``countDistinct``) across polls, updated in place with the new keys only: nothing is re-hashed
+or re-sorted per poll.  Strings are hashed (:func:`hashed_strings`, vectorised over Arrow's
+buffers) into an open-addressing table probed for all the new keys at once, O(new keys); each
+hit is checked against the kept string itself (its zero-padded words and length, or the Arrow
+string past 64 bytes), so a hash collision is detected, never wrong: :meth:`KeyIndex.find`
+and :meth:`KeyIndex.add` then return None/False and the caller falls back to its exact path.
+Integers, booleans and timestamps (as integers) are their own keys, kept sorted (a binary
+search per new key).
 """
 
 from __future__ import annotations
