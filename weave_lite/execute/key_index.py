@@ -105,13 +105,16 @@ class _HashTable:
 
     def lookup(self, hashes: np.ndarray) -> np.ndarray:
         """The row kept for each hash, -1 where none is."""
-        out = np.full(len(hashes), -1, dtype=np.int64)
-        todo = np.arange(len(hashes), dtype=np.int64)
         slot = self._home(hashes)
         mask = (1 << self.bits) - 1
-        wanted = hashes
+        probed = np.take(self.slots, slot, axis=0)  # rows whole (10x a 2-D fancy index)
+        hit = probed[:, 0] == hashes
+        out = probed[:, 1].astype(np.int64) - 1  # -1 where empty
+        out[~hit] = -1
+        more = np.flatnonzero((out < 0) & (probed[:, 1] != 0))  # another hash there: probe on
+        todo, slot, wanted = more, (slot[more] + 1) & mask, hashes[more]
         while len(todo):
-            probed = np.take(self.slots, slot, axis=0)  # rows whole (10x a 2-D fancy index)
+            probed = np.take(self.slots, slot, axis=0)
             full = probed[:, 1] != 0
             hit = full & (probed[:, 0] == wanted)
             out[todo[hit]] = probed[hit, 1].astype(np.int64) - 1
@@ -207,10 +210,11 @@ class KeyIndex:
     def _same(self, present: pa.Array, words: np.ndarray | None, lengths: np.ndarray, hit, at) -> bool:
         """Whether ``present[hit]`` are the kept strings ``at``."""
         if self._words is not None and words is not None:
-            if not np.array_equal(self._lengths[at], lengths[hit]):
+            if not np.array_equal(np.take(self._lengths, at), np.take(lengths, hit)):
                 return False
             width = min(words.shape[1], self._words.shape[1])  # equal lengths: words past both are 0
-            return bool((np.take(self._words[:, :width], at, axis=0) == words[hit, :width]).all())
+            kept, new = np.take(self._words, at, axis=0), np.take(words, hit, axis=0)  # whole rows
+            return bool((kept[:, :width] == new[:, :width]).all())
         kept = pa.chunked_array(self._store, type=self.type).take(pa.array(at)).combine_chunks()
         return bool(pc.all(pc.equal(kept, present.take(pa.array(hit)).cast(self.type))).as_py())
 
