@@ -20,7 +20,8 @@ stage), a schema change, a repair or a change to several tables' shapes at once 
 a *full* re-run, which still reuses the partials of the morsels it saw before.  Either way
 the result equals a cold run on the new snapshot (floats up to rounding: sums add in another
 order).  :attr:`LiveQuery.path` and :meth:`LiveQuery.explain` say which path updates take, and
-:attr:`LiveQuery.last_update` what the last one read.
+:attr:`LiveQuery.last_update` what the last one read.  An update of fewer than
+:data:`SMALL_UPDATE_ROWS` new rows runs on the polling thread alone.
 """
 
 from __future__ import annotations
