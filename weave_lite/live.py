@@ -20,7 +20,8 @@ stage), a schema change, a repair or a change to several tables' shapes at once 
 a *full* re-run, which still reuses the partials of the morsels it saw before.  Either way
 the result equals a cold run on the new snapshot (floats up to rounding: sums add in another
 order).  :attr:`LiveQuery.path` and :meth:`LiveQuery.explain` say which path updates take, and
-:attr:`LiveQuery.last_update` what the last one read.
+:attr:`LiveQuery.last_update` what the last one read.  An update of fewer than
+:data:`SMALL_UPDATE_ROWS` new rows runs on the polling thread alone.
 """
 
 from __future__ import annotations
@@ -47,7 +48,8 @@ from weave_lite.execute.accumulate import MergedAggregate
 from weave_lite.execute.columns import as_list
 from weave_lite.execute.executor import Frame, Runtime, run
 from weave_lite.execute.morsel_sources import RowsTask, elements, split_morsels
-from weave_lite.execute.morsels import PartialsCache, concat_rows, partial_of_morsel, run_task
+from weave_lite.execute.morsels import PartialsCache, concat_rows, run_task
+from weave_lite.execute.partials import MorselPartial, morsel_partial
 from weave_lite.execute.results import to_result
 from weave_lite.execute.vectors import ListVec, Vec
 from weave_lite.sources import TableSources
@@ -55,6 +57,8 @@ from weave_lite.storage.table import Snapshot
 from weave_lite.threads import map_in_order
 
 INCREMENTAL, FULL = "incremental", "full"
+# Updates appending fewer rows run on the polling thread alone.
+SMALL_UPDATE_ROWS = 1 << 17
 
 
 @dataclass
@@ -169,6 +173,8 @@ class LiveQuery:
         for name, (latest, appended) in deltas.items():
             sources.snapshots[name] = _restricted(latest, appended)
         runtime, top = self.compiled.runtime(sources, self.vars, **self.options)
+        if sum(s.rows for _, appended in deltas.values() for s in appended) < SMALL_UPDATE_ROWS:
+            runtime.threads = 1  # a thread pool's hand-offs cost more than a few rows' work
         for keeper in self._keepers:
             if keeper.scan.table in deltas:
                 keeper.update(top, runtime)
@@ -333,13 +339,21 @@ class _Aggregate(_Keeper):
     def _absorb(self, top: Frame, runtime: Runtime) -> None:
         aggregate = self.state.operator.partial
         pieces = self.rows(runtime)
-        parts = map_in_order(lambda piece: partial_of_morsel(aggregate, piece, top, runtime), pieces, runtime.threads)
+        parts = map_in_order(lambda piece: _raw_partial(aggregate, piece, top, runtime), pieces, runtime.threads)
         for part in parts:
             self.state.absorb(part, top, runtime)
         if self.state.parts == 0:  # no rows yet: the plan's own result for an empty table
             self.value = run(self.stage.logical, Frame(1, dict(top.vars), budget=runtime.budget), runtime)
         else:
             self.value = self.state.result(top, runtime)
+
+
+def _raw_partial(aggregate, piece, top: Frame, runtime: Runtime) -> MorselPartial:
+    """A morsel's partial as :func:`partial_of_morsel` computes it, ``distinct`` leaves raw
+    (see :func:`weave_lite.execute.partials.morsel_partial`)."""
+    runtime.budget.check()
+    frame = Frame(1, dict(top.vars), budget=runtime.budget)
+    return morsel_partial(aggregate, frame, replace(runtime, load_arrow=lambda *_: piece), raw=True)
 
 
 class _TopK(_Keeper):

@@ -7,15 +7,19 @@ rows touch is recomputed, the others keep their results.  Per kind of
 :class:`~weave_lite.graph.registry.Partial`:
 
 * ``fold``: each group's result; a touched group's new result is the ``merge_with`` reducer
-  over [kept result, new partial] (counts add, maxima take the maximum);
+  over [kept result, new partial] (counts add, maxima take the maximum; counts and sums
+  without nulls add in numpy);
 * ``moments``: each group's count, sum, shift, shifted mean and M2, merged with Chan et al.'s
   update (the same arithmetic as the kernel that merges morsels);
 * ``values`` / ``distinct``: each group's values (distinct ones for ``distinct``) in row order,
   kept as a few blocks sorted by group; a touched group's reducer (``quantile``, ``mode``,
   ``countDistinct``...) runs again over its kept values and the new ones, so an exact p95 per
-  minute costs the minutes the new rows fall in, not the table.
+  minute costs the minutes the new rows fall in, not the table.  A whole-table
+  ``countDistinct`` keeps its values in a :class:`~weave_lite.execute.key_index.KeyIndex`
+  and looks the new rows' values up there (raw: not deduplicated first).
 
-Groups keep their first-appearance order (new groups are numbered after the kept ones, in the
+The kept group keys are a :class:`~weave_lite.execute.key_index.KeyIndex` too (where their
+type allows): a poll looks up the new rows' keys only.  Groups keep their first-appearance order (new groups are numbered after the kept ones, in the
 new rows' order), which is the order of a cold run.  Results equal a cold run's, floats up to
 rounding (sums add in another order).
 """
@@ -26,14 +30,17 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from weave_lite.compile.physical import KEY_VAR, Leaf, Merge, PartialAggregate
 from weave_lite.execute.columns import concat_vecs, first_appearance_groups, key_codes
 from weave_lite.execute.executor import Frame, Runtime, run
+from weave_lite.execute.key_index import KeyIndex
 from weave_lite.execute.ops.reducers import finish_moments
 from weave_lite.execute.partials import MorselPartial, reduce_groups
 from weave_lite.execute.vectors import ArrayVec, ListVec, Vec
+from weave_lite.lazy import lazy_module
+
+pc = lazy_module("pyarrow.compute")  # loaded by the first query, not at import weave_lite
 
 # Value blocks kept per leaf before they are merged into one (bounds the gathers' overhead).
 MAX_BLOCKS = 12
@@ -83,72 +90,6 @@ def lookup_array(vec: Vec) -> pa.Array | None:
     return None
 
 
-class SortedKeys:
-    """The kept group keys (an array from :func:`lookup_array`) sorted in numpy, with their
-    groups: the groups of new keys by binary search, O(new keys x log kept), where a hash
-    lookup would hash every kept key again on each update."""
-
-    def __init__(self, keys: pa.Array):
-        self.null_gid = -1
-        self.sorted, self.gid = _numpy_keys(keys[:0]), np.zeros(0, dtype=np.int64)
-        self.add(keys, np.arange(len(keys), dtype=np.int64))
-
-    def find(self, keys: pa.Array) -> np.ndarray:
-        """The group of each of ``keys`` (-1: not kept)."""
-        gid = np.full(len(keys), -1, dtype=np.int64)
-        valid = _valid(keys)
-        values = _numpy_keys(keys.filter(pa.array(valid)))
-        if len(self.sorted) and len(values):
-            if values.dtype != self.sorted.dtype:
-                values = values.astype(np.result_type(self.sorted.dtype, values.dtype))
-                self.sorted = self.sorted.astype(values.dtype)
-            order = np.argsort(values)  # searching in order: the kept keys' cache lines are reused
-            pos = np.minimum(np.searchsorted(self.sorted, values[order]), len(self.sorted) - 1)
-            found = np.empty(len(values), dtype=np.int64)
-            found[order] = np.where(self.sorted[pos] == values[order], self.gid[pos], -1)
-            gid[valid] = found
-        gid[~valid] = self.null_gid
-        return gid
-
-    def add(self, keys: pa.Array, gids: np.ndarray) -> None:
-        """Keep ``keys`` (not kept yet) as groups ``gids``."""
-        valid = _valid(keys)
-        if not valid.all():
-            self.null_gid = int(gids[~valid][0])
-        values = _numpy_keys(keys.filter(pa.array(valid)))
-        gids = gids[valid]
-        order = np.argsort(values, kind="stable")
-        values, gids = values[order], gids[order]
-        if values.dtype != self.sorted.dtype:  # a wider string: widen the kept ones
-            self.sorted = self.sorted.astype(np.result_type(self.sorted.dtype, values.dtype))
-        at = np.searchsorted(self.sorted, values)
-        self.sorted = np.insert(self.sorted, at, values)
-        self.gid = np.insert(self.gid, at, gids)
-
-
-def _valid(keys: pa.Array) -> np.ndarray:
-    if keys.null_count == 0:
-        return np.ones(len(keys), dtype=bool)
-    return keys.is_valid().to_numpy(zero_copy_only=False)
-
-
-def _numpy_keys(keys: pa.Array) -> np.ndarray:
-    """Non-null keys as a sortable numpy array (strings as fixed-width UTF-8 bytes: their
-    order and equality are the strings', and compare as memcmp)."""
-    if pa.types.is_string(keys.type) or pa.types.is_large_string(keys.type):
-        return keys.cast(pa.large_binary()).to_numpy(zero_copy_only=False).astype(np.bytes_)
-    return keys.to_numpy(zero_copy_only=False)
-
-
-def searchable(keys: pa.Array | None) -> bool:
-    """Whether :class:`SortedKeys` can hold ``keys`` (numpy drops strings' trailing NULs)."""
-    if keys is None:
-        return False
-    if pa.types.is_string(keys.type) or pa.types.is_large_string(keys.type):
-        return not pc.any(pc.match_substring(keys, "\x00")).as_py()
-    return True
-
-
 def _rank(gid: np.ndarray, n: int) -> np.ndarray:
     """For groups 0..n-1 all listed in ``gid``: where each is in ``gid``."""
     where = np.empty(n, dtype=np.int64)
@@ -162,10 +103,14 @@ class FoldState:
     def __init__(self, leaf: Leaf):
         self.leaf = leaf
         self.result: Vec | None = None
+        self._sums: np.ndarray | None = None  # the results as numpy, while _add_sums applies
 
     def absorb(self, partial: Vec, gid: np.ndarray, n: int, frame: Frame, runtime: Runtime) -> None:
         merge_with = self.leaf.partial.merge_with
         assert merge_with is not None
+        if merge_with == "sum" and self._add_sums(partial, gid, n):
+            return
+        self._sums = None
         n_old = 0 if self.result is None else self.result.length
         old = gid < n_old
         k = len(gid)
@@ -177,6 +122,32 @@ class FoldState:
             elements, group_of = partial, np.arange(k, dtype=np.int64)
         merged = reduce_groups(self.leaf, merge_with, group_of, elements, k, frame, runtime)
         self.result = _scatter(self.result, gid, merged, n)
+
+    def _add_sums(self, partial: Vec, gid: np.ndarray, n: int) -> bool:
+        """Counts and sums without nulls, added in numpy (the kept value plus the new one,
+        what the ``sum`` reducer gives for the two); False when they do not apply."""
+        sums = self._sums
+        if sums is None:  # the first morsel, or the kept results were built another way
+            sums = _plain_numbers(self.result) if self.result is not None else np.zeros(0, np.int64)
+        new = _plain_numbers(partial)
+        if sums is None or new is None or (len(sums) and new.dtype != sums.dtype) or len(new) != len(gid):
+            return False
+        grown = np.zeros(n, dtype=new.dtype)
+        grown[: len(sums)] = sums
+        grown[gid] += new  # a morsel's groups are distinct
+        self._sums = grown
+        self.result = ArrayVec(pa.array(grown))
+        return True
+
+
+def _plain_numbers(vec: Vec) -> np.ndarray | None:
+    """An int64 or float64 Vec without nulls as numpy, else None."""
+    if not isinstance(vec, ArrayVec):
+        return None
+    array = vec.to_arrow()
+    if array.null_count or array.type not in (pa.int64(), pa.float64()):
+        return None
+    return array.to_numpy(zero_copy_only=False)
 
 
 class MomentsState:
@@ -277,41 +248,51 @@ class DistinctState(ValuesState):
     distinct = True
     ungrouped = False  # set for a whole-table aggregate: one group
     _seen: dict[int, set] | None = None
-    _sorted: SortedKeys | None = None
+    _sorted: KeyIndex | None = None
     _sorted_type: pa.DataType | None = None
 
     def _absorb_sorted(self, elements: Vec, n: int, frame: Frame, runtime: Runtime) -> bool:
-        """One group's distinct values kept sorted in numpy (binary search for the new ones);
-        False when the values cannot be (floats, strings holding NULs)."""
+        """One group's distinct values kept in a :class:`KeyIndex` (a lookup of the new
+        ones); False when the values cannot be (floats) or a string hash collided (the
+        kept values then move to value blocks)."""
         keys = lookup_array(elements)
-        if keys is None or not searchable(keys) or (self._sorted is not None and keys.type != self._sorted_type):
-            if self._sorted is not None:  # the kept values move to value blocks, not lost
-                self._to_blocks()
-            self._sorted = None
+        if keys is None or (self._sorted is not None and keys.type != self._sorted_type):
+            self._leave_index()
             return False
         if self._sorted is None:
-            self._sorted, self._sorted_type = SortedKeys(keys[:0]), keys.type
+            self._sorted, self._sorted_type = KeyIndex(keys[:0]), keys.type
         assert self._sorted is not None
-        fresh = np.flatnonzero(self._sorted.find(keys) < 0)
+        found = self._sorted.find(keys)
+        if found is None:
+            self._leave_index()
+            return False
+        fresh = np.flatnonzero(found < 0)
+        count = 0  # no value new to the table: nothing to count (the usual poll)
         if len(fresh):
-            self._sorted.add(keys.take(pa.array(fresh)), np.zeros(len(fresh), dtype=np.int64))
-        slots = np.zeros(len(fresh), dtype=np.int64)
-        added = reduce_groups(self.leaf, self.leaf.node.key, slots, elements.take(fresh), 1, frame, runtime)
-        count = int(added.to_arrow()[0].as_py() or 0)
+            slots = np.zeros(len(fresh), dtype=np.int64)
+            added = reduce_groups(self.leaf, self.leaf.node.key, slots, elements.take(fresh), 1, frame, runtime)
+            count = int(added.to_arrow()[0].as_py() or 0)
         if self.result is not None:
             count += int(self.result.to_arrow()[0].as_py() or 0)
         self.result = ArrayVec(pa.array([count], type=pa.int64()))
+        if len(fresh):
+            new_keys = pc.unique(keys.take(pa.array(fresh)))  # raw partials repeat values
+            if not self._sorted.add(new_keys, np.zeros(len(new_keys), dtype=np.int64)):
+                self._leave_index(new_keys)  # the count is right; keep the values as blocks
         return True
 
-    def _to_blocks(self) -> None:
-        """The values kept sorted, as one value block (the path for values that cannot be)."""
-        assert self._sorted is not None and self._sorted_type is not None
-        kept = self._sorted.sorted
-        if pa.types.is_string(self._sorted_type) or pa.types.is_large_string(self._sorted_type):
-            values = pa.array(kept.tolist(), type=pa.binary()).cast(self._sorted_type)
-        else:
-            values = pa.array(kept, type=self._sorted_type)
-        self.blocks = [_block(np.zeros(len(values), dtype=np.int64), ArrayVec(values))] if len(values) else []
+    def _leave_index(self, fresh: pa.Array | None = None) -> None:
+        """Move the values kept in the index (and ``fresh`` ones) to one value block."""
+        if self._sorted is not None:
+            index = self._sorted
+            pieces = [index.values()]
+            if index.null_gid >= 0:
+                pieces.append(pa.nulls(1, type=index.type))
+            if fresh is not None:
+                pieces.append(fresh)
+            values = pa.concat_arrays([p.cast(index.type) for p in pieces])
+            self.blocks = [_block(np.zeros(len(values), dtype=np.int64), ArrayVec(values))] if len(values) else []
+        self._sorted = None
 
     def absorb(self, partial: tuple, gid: np.ndarray, n: int, frame: Frame, runtime: Runtime) -> None:
         local, elements = partial
@@ -372,7 +353,7 @@ class MergedAggregate:
         for state in self.leaves:
             if isinstance(state, DistinctState):
                 state.ungrouped = not self.grouped
-        self._sorted: SortedKeys | None = None  # the kept keys, for lookup_array's types
+        self._sorted: KeyIndex | None = None  # the kept keys, for lookup_array's types
         self.parts = 0  # morsel partials absorbed
         self.touched = 0  # groups the last absorb recomputed
 
@@ -397,15 +378,18 @@ class MergedAggregate:
         if self.keys is None or n_old == 0:
             self.keys, self.n_groups = part.keys, part.n_groups
             first = lookup_array(part.keys)
-            self._sorted = SortedKeys(first) if first is not None and searchable(first) else None
+            self._sorted = KeyIndex(first) if first is not None else None
+            if self._sorted is not None and not self._sorted.ok:
+                self._sorted = None
             return np.arange(part.n_groups, dtype=np.int64)
         keys = lookup_array(part.keys) if self._sorted is not None else None
-        if keys is not None and self._sorted is not None and searchable(keys):
-            gid = self._sorted.find(keys)
+        found = self._sorted.find(keys) if keys is not None and self._sorted is not None else None
+        if found is not None:
+            gid = found
             new = gid < 0
             gid[new] = n_old + np.arange(int(new.sum()), dtype=np.int64)
-            if new.any():
-                self._sorted.add(keys.filter(pa.array(new)), gid[new])
+            if new.any() and not self._sorted.add(keys.filter(pa.array(new)), gid[new]):  # type: ignore[union-attr]
+                self._sorted = None  # a hash collision: the exact path from now on
         else:
             self._sorted = None
             codes = key_codes(concat_vecs([self.keys, part.keys]))

@@ -178,8 +178,10 @@ class Distinct(Values):
 KINDS: dict[str, PartialKind] = {"fold": Fold(), "moments": Moments(), "values": Values(), "distinct": Distinct()}
 
 
-def morsel_partial(aggregate: PartialAggregate, frame: Frame, runtime: Runtime) -> MorselPartial:
-    """Run one morsel: group it (if grouped) and compute each leaf's partial."""
+def morsel_partial(aggregate: PartialAggregate, frame: Frame, runtime: Runtime, raw: bool = False) -> MorselPartial:
+    """Run one morsel: group it (if grouped) and compute each leaf's partial.  ``raw`` (a
+    live query's new rows): ``distinct`` leaves keep every value, repeats too, as ``values``
+    do; the live state finds the new ones itself, cheaper than deduplicating them first."""
     if aggregate.group is not None:
         assert aggregate.param is not None
         groups = as_list(run(aggregate.group, frame, runtime)).child  # one list: this morsel's groups
@@ -189,7 +191,10 @@ def morsel_partial(aggregate: PartialAggregate, frame: Frame, runtime: Runtime) 
         keys = groups.keys
     else:
         n, keys = 1, None
-    return MorselPartial(keys, n, [KINDS[leaf.partial.kind].update(leaf, frame, runtime) for leaf in aggregate.leaves])
+    kinds = [
+        KINDS["values" if raw and leaf.partial.kind == "distinct" else leaf.partial.kind] for leaf in aggregate.leaves
+    ]
+    return MorselPartial(keys, n, [kind.update(leaf, frame, runtime) for kind, leaf in zip(kinds, aggregate.leaves)])
 
 
 def _distinct_of_one_list(values: Vec) -> pa.Array | None:

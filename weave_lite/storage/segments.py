@@ -76,7 +76,7 @@ class SegmentInfo:
 
     @classmethod
     def from_json(cls, data: dict, version: int) -> SegmentInfo:
-        schema = pa.ipc.read_schema(pa.py_buffer(base64.b64decode(data["schema"])))
+        schema = _decoded_schema(data["schema"])
         batch_rows = _batch_rows(data.get("batches"), data["rows"])
         zone_rows, zone_stats = _zones(data.get("zones"), data["rows"], schema)
         return cls(
@@ -178,6 +178,21 @@ def _zones(value: Any, rows: int, schema: pa.Schema) -> tuple[int | None, tuple[
     if len(stats) != -(-rows // size):
         return None, None
     return size, tuple(_stats_from_json(z, schema) for z in stats)
+
+
+# Decoded segment schemas by their base64 text: a table's segments share a few schemas, and
+# a poll then decodes none (and compares the one object with itself).
+_SCHEMAS: dict[str, pa.Schema] = {}
+
+
+def _decoded_schema(text: str) -> pa.Schema:
+    schema = _SCHEMAS.get(text)
+    if schema is None:
+        schema = pa.ipc.read_schema(pa.py_buffer(base64.b64decode(text)))
+        if len(_SCHEMAS) >= 256:
+            _SCHEMAS.clear()
+        _SCHEMAS[text] = schema
+    return schema
 
 
 def _stats_json(stats: dict[str, ColumnStats]) -> dict:

@@ -214,7 +214,10 @@ class TableLog:
         kept = len(previous.segments)
         appended_only = previous.version and state.segments[:kept] == previous.segments
         if appended_only:
-            schema = unify_schemas([self._schema, *(s.schema for s in state.segments[kept:])])
+            added = [s.schema for s in state.segments[kept:]]
+            if all(a is self._schema or a.equals(self._schema) for a in added):
+                return  # the usual append: the schema it had (no re-unification per poll)
+            schema = unify_schemas([self._schema, *added])
         else:
             schema = unify_schemas(s.schema for s in state.segments)
         if not schema.equals(self._schema):
