@@ -21,8 +21,13 @@ def log_forever(root: str, table: str, tag: str, with_compaction: bool) -> None:
     if with_compaction:
         threading.Thread(target=compact_forever, args=(root, table), daemon=True).start()
     rng = random.Random(tag)
-    seq = 0
-    print("ready", flush=True)  # imports done: the parent's random kill lands while logging
+    # One flushed row before "ready": the first log and flush load pyarrow and start the writer,
+    # which on a loaded machine can outlast the parent's random sleep; the kill must land while logging.
+    st.log({"writer": tag, "seq": 0, "payload": "", "v": 0.0})
+    st.flush()
+    seq = 1
+    print("ready", flush=True)
+    print(f"flushed {seq}", flush=True)
     while True:
         n = rng.choice([1, 1, 1, 7, 50, 300])
         rows = [{"writer": tag, "seq": seq + k, "payload": "x" * rng.randint(0, 40), "v": rng.random()} for k in range(n)]

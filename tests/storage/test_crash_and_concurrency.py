@@ -60,7 +60,7 @@ def test_kill_9_at_random_instants_loses_nothing_flushed(root):
             assert len(got) >= done, f"{writer}: lost flushed rows ({len(got)} < {done})"
         if table.num_rows:
             assert table.column("payload").null_count == 0  # nothing torn
-    assert sum(flushed.values()) > 0
+    assert sum(flushed.values()) > len(flushed), "the kills must land after rows were flushed"
     log_dir = root / "e" / "p" / "crash" / "_log"
     for extra in range(10):  # on a loaded machine compaction may need longer runs to land once
         ops = [json.loads(p.read_text()).get("op") for p in log_dir.glob("0*[0-9].json")]
