@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import threading
 from collections.abc import Callable
 from math import prod
 from operator import call, itemgetter
@@ -140,11 +141,20 @@ class FlatRows:
     """Per-StreamTable memory of the current row shape (safe to share between threads: a
     shape is replaced by one attribute store, and readers take a local copy)."""
 
-    __slots__ = ("shape",)
+    __slots__ = ("_kinds", "_lock", "shape")
 
     def __init__(self) -> None:
         # (keys, their JSON text, the accepted types of each column, their check), or None
         self.shape: tuple[tuple[str, ...], str, list[frozenset[type]], Check] | None = None
+        # Every type ever accepted in each column of each shape text (only ever widened, under
+        # the lock: two threads learning at once must not lose a type the writer relies on).
+        self._kinds: dict[str, list[frozenset[type]]] = {}
+        self._lock = threading.Lock()
+
+    def column_kinds(self, text: str) -> list[frozenset[type]] | None:
+        """The value types any packed row of shape ``text`` may hold, column by column (a
+        superset of those of the rows queued so far), or ``None`` for an unknown shape."""
+        return self._kinds.get(text)
 
     def pack(self, row: dict, now_us: int) -> tuple | None:
         """``(shape, now_us, *values)`` when ``row`` has the known keys and its values pass
@@ -176,5 +186,8 @@ class FlatRows:
         packed = (text, now_us, *values)
         if not check(packed):  # e.g. a non-ASCII str: valid, but not for the fast path
             return None
+        with self._lock:  # recorded before any row of these kinds is queued
+            seen = self._kinds.get(text)
+            self._kinds[text] = list(kinds) if seen is None else [a | b for a, b in zip(seen, kinds)]
         self.shape = (keys, text, kinds, check)
         return packed

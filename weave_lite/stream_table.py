@@ -190,6 +190,7 @@ class StreamTable:
                     batch_rows=self._batch_rows,
                     interval=self._batch_interval,
                     on_commit=self._profile_committed if self._profile_rotation else None,
+                    column_kinds=self._flat.column_kinds,
                 )
             return self._writer
 
