@@ -70,7 +70,6 @@ def compile_check(kinds: list[frozenset[type]]) -> Check:
     Built from C-level calls (the tuple of value types looked up in the set of accepted ones,
     ``str.isascii``/``len`` of the plain str columns joined, ``min``/``max`` of the int ones):
     no generated code."""
-    width = len(kinds) + 2
     if prod(len(k) for k in kinds) > _MAX_COMBINATIONS:
         return _per_value_check(kinds)
     # Whole-row type tuples (the shape text and the time first): no slice of the row per call.
@@ -82,7 +81,8 @@ def compile_check(kinds: list[frozenset[type]]) -> Check:
     mixed = tuple((i + 2, _column_check(k)) for i, k in enumerate(kinds) if len(k) > 1 and k & {str, int})
 
     def check(row: tuple) -> bool:
-        if len(row) != width or tuple(map(type, row)) not in allowed:
+        # (every allowed tuple has the row's width: no separate length test)
+        if tuple(map(type, row)) not in allowed:
             return False
         if strs is not None:
             # All ASCII, each within the limit (their sum within it: a longer row just takes
@@ -96,10 +96,10 @@ def compile_check(kinds: list[frozenset[type]]) -> Check:
             values = ints(row)
             if min(values) < _INT_MIN or max(values) > _INT_MAX:
                 return False
-        # a str or int column that also takes other types (a loop: no generator when empty)
-        for i, test in mixed:  # noqa: SIM110
-            if not test(row[i]):
-                return False
+        if mixed:  # a str or int column that also takes other types (rare)
+            for i, test in mixed:  # (a loop: no generator)
+                if not test(row[i]):
+                    return False
         return True
 
     return check

@@ -217,6 +217,14 @@ class BackgroundWriter:
                 barrier.release(self._rejection_error())
             if not self._queue:
                 return
+            if self._pending_rows < self.batch_rows and not (self._urgent or self._stop or self._has_barrier()):
+                # Rows that arrived while this round committed wait for the next wake (the
+                # interval, batch_rows, a flush): rows trickling in as fast as commits land
+                # must not make a segment each.
+                return
+
+    def _has_barrier(self) -> bool:
+        return any(type(i) is FlushItem for i in list(self._queue))
 
     def _send(self) -> bool:
         """Commit the unsent batches in order; False (and ``_failure`` set) when one fails."""
