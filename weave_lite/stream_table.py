@@ -143,9 +143,9 @@ class StreamTable:
             shape = self._flat.shape
             writer = self._writer
             if shape is not None and writer is not None and tuple(row_or_rows) == shape[0]:
-                packed = (shape[1], now, *row_or_rows.values())
-                if shape[3](packed) and writer._failure is None and not writer._stop:
-                    writer._queue.append(packed)
+                fast = (shape[1], now, *row_or_rows.values())
+                if shape[3](fast) and writer._failure is None and not writer._stop:
+                    writer._queue.append(fast)
                     writer._pending_rows += 1
                     if writer._pending_rows >= writer.batch_rows and not writer._wake.is_set():
                         writer._wake.set()  # once: a set event stays set until the writer takes the queue
