@@ -9,6 +9,7 @@ identical tables; bad rows between good ones raise in the caller and never reach
 from __future__ import annotations
 
 import gc
+import itertools
 import os
 import threading
 
@@ -346,3 +347,37 @@ def test_single_rows_with_all_null_runs_land_as_the_list_path(tmp_path):
     a, b = single.snapshot(), listed.snapshot()
     assert [s.schema for s in a.segments] == [s.schema for s in b.segments]
     assert _data(single.to_arrow()).to_pylist() == _data(listed.to_arrow()).to_pylist()
+
+
+@pytest.mark.skipif(not hasattr(os, "posix_fadvise"), reason="write-behind is a Linux hint")
+def test_large_segment_write_starts_writeback_in_order_and_stays_exact(tmp_path, monkeypatch):
+    import xxhash
+
+    from weave_lite.storage import filesystem
+
+    if filesystem._START_WRITEBACK is None:
+        pytest.skip("write-behind is off on this platform")
+    n = 400_000
+    batch = pa.record_batch(
+        {"a": list(range(n)), "s": [f"value-{i}" for i in range(n)], "f": [i / 7 for i in range(n)]}
+    )
+    hints: list[tuple[int, int]] = []
+    real = os.posix_fadvise
+
+    def record(fd, offset, length, advice):
+        assert advice == filesystem._START_WRITEBACK
+        hints.append((offset, length))
+        return real(fd, offset, length, advice)
+
+    monkeypatch.setattr(os, "posix_fadvise", record)
+    path = str(tmp_path / "big.arrow")
+    size, checksum = filesystem._write_segment_file(path, [batch], batch.schema)
+    with open(path, "rb") as f:
+        data = f.read()
+    assert size == len(data) and checksum == xxhash.xxh3_64_hexdigest(data)
+    assert pa.ipc.open_file(pa.py_buffer(data)).read_all().to_batches() == [batch]
+    assert len(hints) >= 2  # ~13 MB: several hints, each over the bytes written since the last
+    assert hints[0][0] == 0
+    assert all(a[0] + a[1] == b[0] for a, b in itertools.pairwise(hints))
+    assert hints[-1][0] + hints[-1][1] <= size
+    assert all(length >= filesystem.WRITE_BEHIND_BYTES for _, length in hints)
