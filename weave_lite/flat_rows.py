@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import threading
 from collections.abc import Callable
 from math import prod
 from operator import call, itemgetter
@@ -69,7 +70,6 @@ def compile_check(kinds: list[frozenset[type]]) -> Check:
     Built from C-level calls (the tuple of value types looked up in the set of accepted ones,
     ``str.isascii``/``len`` of the plain str columns joined, ``min``/``max`` of the int ones):
     no generated code."""
-    width = len(kinds) + 2
     if prod(len(k) for k in kinds) > _MAX_COMBINATIONS:
         return _per_value_check(kinds)
     # Whole-row type tuples (the shape text and the time first): no slice of the row per call.
@@ -81,7 +81,8 @@ def compile_check(kinds: list[frozenset[type]]) -> Check:
     mixed = tuple((i + 2, _column_check(k)) for i, k in enumerate(kinds) if len(k) > 1 and k & {str, int})
 
     def check(row: tuple) -> bool:
-        if len(row) != width or tuple(map(type, row)) not in allowed:
+        # (every allowed tuple has the row's width: no separate length test)
+        if tuple(map(type, row)) not in allowed:
             return False
         if strs is not None:
             # All ASCII, each within the limit (their sum within it: a longer row just takes
@@ -95,10 +96,10 @@ def compile_check(kinds: list[frozenset[type]]) -> Check:
             values = ints(row)
             if min(values) < _INT_MIN or max(values) > _INT_MAX:
                 return False
-        # a str or int column that also takes other types (a loop: no generator when empty)
-        for i, test in mixed:  # noqa: SIM110
-            if not test(row[i]):
-                return False
+        if mixed:  # a str or int column that also takes other types (rare)
+            for i, test in mixed:  # (a loop: no generator)
+                if not test(row[i]):
+                    return False
         return True
 
     return check
@@ -140,11 +141,20 @@ class FlatRows:
     """Per-StreamTable memory of the current row shape (safe to share between threads: a
     shape is replaced by one attribute store, and readers take a local copy)."""
 
-    __slots__ = ("shape",)
+    __slots__ = ("_kinds", "_lock", "shape")
 
     def __init__(self) -> None:
         # (keys, their JSON text, the accepted types of each column, their check), or None
         self.shape: tuple[tuple[str, ...], str, list[frozenset[type]], Check] | None = None
+        # Every type ever accepted in each column of each shape text (only ever widened, under
+        # the lock: two threads learning at once must not lose a type the writer relies on).
+        self._kinds: dict[str, list[frozenset[type]]] = {}
+        self._lock = threading.Lock()
+
+    def column_kinds(self, text: str) -> list[frozenset[type]] | None:
+        """The value types any packed row of shape ``text`` may hold, column by column (a
+        superset of those of the rows queued so far), or ``None`` for an unknown shape."""
+        return self._kinds.get(text)
 
     def pack(self, row: dict, now_us: int) -> tuple | None:
         """``(shape, now_us, *values)`` when ``row`` has the known keys and its values pass
@@ -176,5 +186,8 @@ class FlatRows:
         packed = (text, now_us, *values)
         if not check(packed):  # e.g. a non-ASCII str: valid, but not for the fast path
             return None
+        with self._lock:  # recorded before any row of these kinds is queued
+            seen = self._kinds.get(text)
+            self._kinds[text] = list(kinds) if seen is None else [a | b for a, b in zip(seen, kinds)]
         self.shape = (keys, text, kinds, check)
         return packed

@@ -43,6 +43,7 @@ from weave_lite.storage.values import (
     column_errors,
     column_to_array,
     conform_batch,
+    known_kind_array,
     rows_to_batch,
     unify_schemas,
 )
@@ -107,8 +108,11 @@ class BackgroundWriter:
         batch_rows: int = 10_000,
         interval: float = 0.05,
         on_commit: Callable[[pa.RecordBatch], None] | None = None,
+        column_kinds: Callable[[str], list[frozenset[type]] | None] | None = None,
     ):
         self.table = table
+        # shape text -> the value types its flat rows may hold per column (FlatRows.column_kinds)
+        self.column_kinds = column_kinds
         self.client_id = client_id
         self.batch_rows = batch_rows
         self.interval = interval
@@ -213,6 +217,14 @@ class BackgroundWriter:
                 barrier.release(self._rejection_error())
             if not self._queue:
                 return
+            if self._pending_rows < self.batch_rows and not (self._urgent or self._stop or self._has_barrier()):
+                # Rows that arrived while this round committed wait for the next wake (the
+                # interval, batch_rows, a flush): rows trickling in as fast as commits land
+                # must not make a segment each.
+                return
+
+    def _has_barrier(self) -> bool:
+        return any(type(i) is FlushItem for i in list(self._queue))
 
     def _send(self) -> bool:
         """Commit the unsent batches in order; False (and ``_failure`` set) when one fails."""
@@ -384,10 +396,15 @@ class BackgroundWriter:
             return None
         keys = shape_keys(shape)
         n = len(run)
+        # The value types the caller's check let through: a column of one kind (maybe with
+        # nulls) needs no pass over its values to find its type.
+        kinds = self.column_kinds(shape) if self.column_kinds is not None else None
         arrays = []
         for i, name in enumerate(keys, 2):
+            values = list(map(itemgetter(i), run))
             with column_errors(name, n):
-                arrays.append(column_to_array(list(map(itemgetter(i), run))))
+                array = None if kinds is None else known_kind_array(values, kinds[i - 2])
+                arrays.append(column_to_array(values) if array is None else array)
         arrays.append(timestamp_column(np.fromiter(map(itemgetter(1), run), dtype=np.int64, count=n)))
         arrays.append(client_id_column(self.client_id, n))
         return pa.RecordBatch.from_arrays(arrays, names=[*keys, "timestamp", "_client_id"])

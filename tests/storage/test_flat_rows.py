@@ -9,6 +9,7 @@ identical tables; bad rows between good ones raise in the caller and never reach
 from __future__ import annotations
 
 import gc
+import itertools
 import os
 import threading
 
@@ -220,3 +221,163 @@ def test_streamed_segment_write_checksums_the_bytes_on_disk_and_cleans_up_on_eno
         filesystem._write_segment_file(other, [batch], batch.schema)
     assert info.value.errno == errno.ENOSPC
     assert not os.path.exists(other)
+
+
+# -- the writer's columns from the known kinds of flat rows ------------------------------------
+
+_KIND_CASES = [
+    [1, 2, None, -(2**63), 2**63 - 1],
+    [None, None, None],
+    [1.5, None, float("nan"), float("inf")],
+    [True, False, None],
+    ["a", "", None, "x" * 100],
+    [],
+]
+
+
+@pytest.mark.parametrize("values", _KIND_CASES)
+def test_known_kind_array_equals_column_to_array(values):
+    from weave_lite.storage.values import column_to_array, known_kind_array
+
+    expected = column_to_array(values)
+    kinds = frozenset(map(type, values))
+    for extra in (frozenset(), frozenset([type(None)])):  # exact kinds, and with nulls seen before
+        got = known_kind_array(values, kinds | extra)
+        if got is None:
+            assert not values  # no kinds at all: the general path
+            continue
+        assert got.type == expected.type
+        assert repr(got.to_pylist()) == repr(expected.to_pylist())  # NaN == NaN here
+        assert got.null_count == expected.null_count
+
+
+def test_known_kind_array_leaves_mixes_and_misfits_to_the_general_path():
+    from weave_lite.storage.values import known_kind_array
+
+    assert known_kind_array([1, 2.5], frozenset([int, float])) is None  # the mix decides: float
+    assert known_kind_array([1, 2], frozenset([int, float])) is None  # ... or int
+    assert known_kind_array(["x", 1], frozenset([str])) is None  # not as known: column_to_array raises
+
+
+def _packed_run(rows: list[dict]) -> tuple[FlatRows, list[tuple]]:
+    flat = FlatRows()
+    run = [flat.pack(r, i) or flat.learn(normalize_row(r), i) for i, r in enumerate(rows)]
+    assert all(p is not None for p in run)
+    return flat, run
+
+
+class _Writer:
+    """The attributes of a BackgroundWriter that ``_tuples_batch`` reads."""
+
+    client_id = "0123456789abcdef"
+
+    def __init__(self, column_kinds=None):
+        self.column_kinds = column_kinds
+
+
+def _assert_batches_equal(a: pa.RecordBatch, b: pa.RecordBatch) -> None:
+    assert a.schema == b.schema
+    assert a.equals(b)
+
+
+@pytest.mark.parametrize("start", [0, 5, 19, 20])
+def test_writer_columns_from_known_kinds_equal_inferred_ones(start):
+    from weave_lite.writer import BackgroundWriter
+
+    rows = [
+        {
+            "s": f"u{i}",
+            "f": None if i % 20 == 0 else i / 3,
+            "n": i,
+            "b": i % 3 == 0,
+            "z": None,
+            "w": 1 if i < 7 else 1.5,
+        }
+        for i in range(60)
+    ]
+    flat, run = _packed_run(rows)
+    known = _Writer(flat.column_kinds)
+    # Every window of the run: columns that are all null in it, columns whose kinds widened
+    # before it (`w`: int then float), one row.
+    for stop in range(start + 1, len(run) + 1, 7):
+        part = run[start:stop]
+        inferred = BackgroundWriter._tuples_batch(_Writer(), part)
+        assert inferred is not None
+        _assert_batches_equal(BackgroundWriter._tuples_batch(known, part), inferred)
+
+
+def test_threads_widening_one_column_lose_no_kind():
+    import sys
+
+    flat = FlatRows()
+    flat.learn(normalize_row({"k": "a", "v": None}), 0)
+    switch = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # interleave the two learners as much as possible
+    try:
+        values = [1, 2.5, True, "s"]
+        threads = [
+            threading.Thread(target=lambda v=v: [flat.learn(normalize_row({"k": "a", "v": v}), 1) for _ in range(200)])
+            for v in values
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        sys.setswitchinterval(switch)
+    text = flat.shape[1]
+    assert flat.column_kinds(text)[1] == frozenset([type(None), int, float, bool, str])
+
+
+def test_single_rows_with_all_null_runs_land_as_the_list_path(tmp_path):
+    # A float column that is null for whole batches in between: those segments must type it
+    # as the list path does (null), not as the float the shape once saw.
+    rows = [{"m": "a", "x": (i / 2 if (i // 100) % 2 else None)} for i in range(1000)]
+    single = StreamTable("t/t/nullruns", root=tmp_path, batch_rows=100, batch_interval=10)
+    for i, row in enumerate(rows):
+        single.log(row)
+        if i % 100 == 99:
+            single.flush()
+    single.finish()
+    listed = StreamTable("t/t/nullruns_list", root=tmp_path)
+    for i in range(0, len(rows), 100):
+        listed.log(rows[i : i + 100])
+        listed.flush()
+    listed.finish()
+    a, b = single.snapshot(), listed.snapshot()
+    assert [s.schema for s in a.segments] == [s.schema for s in b.segments]
+    assert _data(single.to_arrow()).to_pylist() == _data(listed.to_arrow()).to_pylist()
+
+
+@pytest.mark.skipif(not hasattr(os, "posix_fadvise"), reason="write-behind is a Linux hint")
+def test_large_segment_write_starts_writeback_in_order_and_stays_exact(tmp_path, monkeypatch):
+    import xxhash
+
+    from weave_lite.storage import filesystem
+
+    if filesystem._START_WRITEBACK is None:
+        pytest.skip("write-behind is off on this platform")
+    n = 400_000
+    batch = pa.record_batch(
+        {"a": list(range(n)), "s": [f"value-{i}" for i in range(n)], "f": [i / 7 for i in range(n)]}
+    )
+    hints: list[tuple[int, int]] = []
+    real = os.posix_fadvise
+
+    def record(fd, offset, length, advice):
+        assert advice == filesystem._START_WRITEBACK
+        hints.append((offset, length))
+        return real(fd, offset, length, advice)
+
+    monkeypatch.setattr(os, "posix_fadvise", record)
+    path = str(tmp_path / "big.arrow")
+    size, checksum = filesystem._write_segment_file(path, [batch], batch.schema)
+    with open(path, "rb") as f:
+        data = f.read()
+    assert size == len(data) and checksum == xxhash.xxh3_64_hexdigest(data)
+    assert pa.ipc.open_file(pa.py_buffer(data)).read_all().to_batches() == [batch]
+    assert len(hints) >= 2  # ~13 MB: several hints, each over the bytes written since the last
+    assert hints[0][0] == 0
+    assert all(a[0] + a[1] == b[0] for a, b in itertools.pairwise(hints))
+    assert hints[-1][0] + hints[-1][1] <= size
+    assert all(length >= filesystem.WRITE_BEHIND_BYTES for _, length in hints)

@@ -187,6 +187,28 @@ def column_to_array(values: list[Any]) -> pa.Array:
     return build_array(values, infer_type(values))
 
 
+def known_kind_array(values: list[Any], kinds: frozenset[type]) -> pa.Array | None:
+    """``column_to_array(values)`` for values whose types are known to lie in ``kinds`` (a
+    superset: the flat-row fast path records every type it accepted), without looking at
+    each value's type again; ``None`` when that is not enough to tell the array's type
+    (several non-null kinds, whose mix decides it) or the values do not convert as known:
+    then ``column_to_array`` decides (and raises, e.g. for a column too large for one array).
+    """
+    t = _FAST_SCALARS.get(kinds)
+    if t is None:
+        return None
+    try:
+        array = pa.array(values, type=t)
+    except (pa.ArrowException, TypeError, ValueError, OverflowError):
+        return None
+    if isinstance(array, pa.ChunkedArray):  # past one array's capacity
+        return None
+    if array.null_count == len(array) and t != pa.null():
+        # Only nulls in this run (a column that also took a kind): typed as column_to_array does.
+        return pa.nulls(len(array))
+    return array
+
+
 def build_array(values: Sequence[Any], t: pa.DataType) -> pa.Array:
     """Build an array of type ``t`` (a canonical type that holds every value)."""
     if pa.types.is_null(t):
