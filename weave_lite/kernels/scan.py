@@ -60,16 +60,38 @@ MAX_COLUMNS = 8
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _compare(code, x, y):
+def _compare_slots(code, out, x, y, m):
+    """``out[j] = x[j] OP y[j]`` as 1.0 / 0.0 for the ordering comparison ``code`` (one loop
+    per operator: a branch on the operator inside the loop would keep it from vectorizing)."""
     if code == LT:
-        return x < y
-    if code == LE:
-        return x <= y
-    if code == GT:
-        return x > y
-    if code == GE:
-        return x >= y
-    return x == y  # EQ and NE (negated by the caller)
+        for j in range(m):
+            out[j] = 1.0 if x[j] < y[j] else 0.0
+    elif code == LE:
+        for j in range(m):
+            out[j] = 1.0 if x[j] <= y[j] else 0.0
+    elif code == GT:
+        for j in range(m):
+            out[j] = 1.0 if x[j] > y[j] else 0.0
+    else:  # GE
+        for j in range(m):
+            out[j] = 1.0 if x[j] >= y[j] else 0.0
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _compare_constant(code, x, c, m):
+    """``x[j] = x[j] OP c`` as 1.0 / 0.0 for the ordering comparison ``code``."""
+    if code == LT:
+        for j in range(m):
+            x[j] = 1.0 if x[j] < c else 0.0
+    elif code == LE:
+        for j in range(m):
+            x[j] = 1.0 if x[j] <= c else 0.0
+    elif code == GT:
+        for j in range(m):
+            x[j] = 1.0 if x[j] > c else 0.0
+    else:  # GE
+        for j in range(m):
+            x[j] = 1.0 if x[j] >= c else 0.0
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -80,6 +102,105 @@ def _materialize(valid, full, slot, m):
         for j in range(m):
             row[j] = True
         full[slot] = False
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _sum_block(fv, v_full, v_ok, keep, has_predicate, p_full, keep_ok, m):
+    """(kept valid values, their sum) of one block.  Four running sums, one per lane of four
+    rows (a single chain waits on each add's latency), added pairwise at the end; a row not
+    kept adds +0.0, which leaves every sum as it was (a sum starts at +0.0, never -0.0)."""
+    s0 = 0.0
+    s1 = 0.0
+    s2 = 0.0
+    s3 = 0.0
+    whole = m - m % 4
+    if v_full and not has_predicate:
+        for j in range(0, whole, 4):
+            s0 += fv[j]
+            s1 += fv[j + 1]
+            s2 += fv[j + 2]
+            s3 += fv[j + 3]
+        for j in range(whole, m):
+            s0 += fv[j]
+        return m, (s0 + s1) + (s2 + s3)
+    kept = 0
+    for j in range(0, whole, 4):
+        k0 = _kept(fv, v_full, v_ok, keep, has_predicate, p_full, keep_ok, j)
+        k1 = _kept(fv, v_full, v_ok, keep, has_predicate, p_full, keep_ok, j + 1)
+        k2 = _kept(fv, v_full, v_ok, keep, has_predicate, p_full, keep_ok, j + 2)
+        k3 = _kept(fv, v_full, v_ok, keep, has_predicate, p_full, keep_ok, j + 3)
+        s0 += fv[j] if k0 else 0.0
+        s1 += fv[j + 1] if k1 else 0.0
+        s2 += fv[j + 2] if k2 else 0.0
+        s3 += fv[j + 3] if k3 else 0.0
+        kept += k0 + k1 + k2 + k3
+    for j in range(whole, m):
+        k0 = _kept(fv, v_full, v_ok, keep, has_predicate, p_full, keep_ok, j)
+        s0 += fv[j] if k0 else 0.0
+        kept += k0
+    return kept, (s0 + s1) + (s2 + s3)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _kept(fv, v_full, v_ok, keep, has_predicate, p_full, keep_ok, j):
+    """Whether row ``j`` of the block is kept (predicate true) with a valid value."""
+    if has_predicate and not (keep[j] != 0.0 and (p_full or keep_ok[j])):
+        return False
+    return v_full or v_ok[j]
+
+
+@njit(cache=True, nogil=True)
+def _fusable_loads(codes, operands):
+    """Per instruction: whether it is a load the next instruction fuses with (a LOAD followed
+    by a float operation with a constant, a LOADI followed by TOF)."""
+    fuse = np.zeros(codes.shape[0], dtype=np.bool_)
+    for pc in range(codes.shape[0] - 1):
+        nxt = codes[pc + 1]
+        if codes[pc] == LOAD:
+            fuse[pc] = ADD_C <= nxt <= C_SUB  # ADD_C, SUB_C, MUL_C, DIV_C, C_SUB
+            # an ordering comparison with a constant (EQ / NE read the validity: not fused)
+            fuse[pc] = fuse[pc] or (nxt == CMP_C and operands[pc + 1] & 7 <= GE)
+        elif codes[pc] == LOADI:
+            fuse[pc] = nxt == TOF
+    return fuse
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _load_with_constant(slot, source, op, c, m):
+    """``slot = source OP c`` (or ``c - source``): a LOAD and the constant operation after it."""
+    if op == ADD_C:
+        for j in range(m):
+            slot[j] = source[j] + c
+    elif op == SUB_C:
+        for j in range(m):
+            slot[j] = source[j] - c
+    elif op == MUL_C:
+        for j in range(m):
+            slot[j] = source[j] * c
+    elif op == DIV_C:  # c != 0 (a zero divisor is emitted as DIV)
+        for j in range(m):
+            slot[j] = source[j] / c
+    else:  # C_SUB
+        for j in range(m):
+            slot[j] = c - source[j]
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _load_compare(slot, source, code, c, m):
+    """``slot = source OP c`` as 1.0 / 0.0 for the ordering comparison ``code``: a LOAD and the
+    CMP_C after it."""
+    if code == LT:
+        for j in range(m):
+            slot[j] = 1.0 if source[j] < c else 0.0
+    elif code == LE:
+        for j in range(m):
+            slot[j] = 1.0 if source[j] <= c else 0.0
+    elif code == GT:
+        for j in range(m):
+            slot[j] = 1.0 if source[j] > c else 0.0
+    else:  # GE
+        for j in range(m):
+            slot[j] = 1.0 if source[j] >= c else 0.0
 
 
 @njit(cache=True, nogil=True)
@@ -118,23 +239,41 @@ def scan_reduce(
     nan_seen = False
     want_max = mode == R_MAX
     extreme = mode in (R_MIN, R_MAX)
+    fuse = _fusable_loads(codes, operands)
     for start in range(0, n, BLOCK):
         m = min(BLOCK, n - start)
         sp = 0
+        skip = False
         for pc in range(codes.shape[0]):
+            if skip:  # done with the load before it
+                skip = False
+                continue
             op = codes[pc]
             if op == LOAD or op == LOADI:  # noqa: SIM109  (Numba kernel: plain integer compares)
                 k = operands[pc]
                 if op == LOAD:
                     source = fcols[k][start : start + m]
                     slot = values[sp]
-                    for j in range(m):
-                        slot[j] = source[j]
+                    if fuse[pc] and codes[pc + 1] == CMP_C:  # the load and the comparison, in one loop
+                        _load_compare(slot, source, operands[pc + 1] & 7, constants[operands[pc + 1] >> 3], m)
+                        skip = True
+                    elif fuse[pc]:  # the load and the constant operation after it, in one loop
+                        _load_with_constant(slot, source, codes[pc + 1], constants[operands[pc + 1]], m)
+                        skip = True
+                    else:
+                        for j in range(m):
+                            slot[j] = source[j]
                 else:
                     isource = icols[k][start : start + m]
-                    islot = ivalues[sp]
-                    for j in range(m):
-                        islot[j] = isource[j]
+                    if fuse[pc]:  # LOADI, TOF: the ints read straight into the float slot
+                        slot = values[sp]
+                        for j in range(m):
+                            slot[j] = float(isource[j])
+                        skip = True
+                    else:
+                        islot = ivalues[sp]
+                        for j in range(m):
+                            islot[j] = isource[j]
                 full[sp] = not has_nulls[k]
                 if has_nulls[k]:
                     bits = bitmaps[k]
@@ -198,8 +337,7 @@ def scan_reduce(
                         x[j] = hit if same else 1.0 - hit
                     full[sp - 1] = True
                 else:
-                    for j in range(m):
-                        x[j] = 1.0 if _compare(code, x[j], c) else 0.0
+                    _compare_constant(code, x, c, m)
             elif op >= ADD_C and op <= C_DIV:
                 c = constants[operands[pc]]
                 x = values[sp - 1]
@@ -308,11 +446,9 @@ def scan_reduce(
                     if op == ICMP:
                         ix = ivalues[a]
                         iy = ivalues[b]
-                        for j in range(m):
-                            x[j] = 1.0 if _compare(code, ix[j], iy[j]) else 0.0
+                        _compare_slots(code, x, ix, iy, m)
                     else:
-                        for j in range(m):
-                            x[j] = 1.0 if _compare(code, x[j], y[j]) else 0.0
+                        _compare_slots(code, x, x, y, m)
                 if not full[b]:  # the result is null where either operand is
                     _materialize(valid, full, a, m)
                     x_ok = valid[a]
@@ -329,12 +465,27 @@ def scan_reduce(
         v_ok = valid[v]
         fv = values[v]
         iv = ivalues[v]
-        block_total = 0.0  # summed per block, then into the total (less rounding than one chain)
+        if mode == R_COUNT:  # branch-free counts (a bool adds as 0 / 1)
+            if not has_predicate:
+                count += m
+            elif p_full:
+                kept = 0
+                for j in range(m):
+                    kept += keep[j] != 0.0
+                count += kept
+            else:
+                kept = 0
+                for j in range(m):
+                    kept += keep[j] != 0.0 and keep_ok[j]
+                count += kept
+            continue
+        if not value_int and not extreme:  # float sum / avg
+            c, block_total = _sum_block(fv, v_full, v_ok, keep, has_predicate, p_full, keep_ok, m)
+            count += c
+            ftotal += block_total
+            continue
         for j in range(m):
             if has_predicate and not (keep[j] != 0.0 and (p_full or keep_ok[j])):
-                continue
-            if mode == R_COUNT:
-                count += 1
                 continue
             if not (v_full or v_ok[j]):
                 continue
@@ -348,14 +499,10 @@ def scan_reduce(
                 count += 1
             else:
                 f = fv[j]
-                if extreme:
-                    if f != f:
-                        nan_seen = True
-                        continue
-                    if count == 0 or (f > fbest if want_max else f < fbest):
-                        fbest = f
-                else:
-                    block_total += f
+                if f != f:
+                    nan_seen = True
+                    continue
+                if count == 0 or (f > fbest if want_max else f < fbest):
+                    fbest = f
                 count += 1
-        ftotal += block_total
     return count, ftotal, itotal, fbest, ibest, nan_seen
