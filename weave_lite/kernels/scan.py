@@ -54,7 +54,7 @@ from weave_lite.kernels.opcodes import (
     TOF,
 )
 
-BLOCK = 1024
+BLOCK = 2048
 # Columns one program may read (the kernel takes fixed-size tuples: one compiled signature).
 MAX_COLUMNS = 8
 
@@ -78,20 +78,20 @@ def _compare_slots(code, out, x, y, m):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _compare_constant(code, x, c, m):
-    """``x[j] = x[j] OP c`` as 1.0 / 0.0 for the ordering comparison ``code``."""
+def _compare_constant(code, out, x, c, m):
+    """``out[j] = x[j] OP c`` as 1.0 / 0.0 for the ordering comparison ``code``."""
     if code == LT:
         for j in range(m):
-            x[j] = 1.0 if x[j] < c else 0.0
+            out[j] = 1.0 if x[j] < c else 0.0
     elif code == LE:
         for j in range(m):
-            x[j] = 1.0 if x[j] <= c else 0.0
+            out[j] = 1.0 if x[j] <= c else 0.0
     elif code == GT:
         for j in range(m):
-            x[j] = 1.0 if x[j] > c else 0.0
+            out[j] = 1.0 if x[j] > c else 0.0
     else:  # GE
         for j in range(m):
-            x[j] = 1.0 if x[j] >= c else 0.0
+            out[j] = 1.0 if x[j] >= c else 0.0
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -106,43 +106,53 @@ def _materialize(valid, full, slot, m):
 
 @njit(cache=True, nogil=True, inline="always")
 def _sum_block(fv, v_full, v_ok, keep, has_predicate, p_full, keep_ok, m):
-    """(kept valid values, their sum) of one block.  Four running sums, one per lane of four
-    rows (a single chain waits on each add's latency), added pairwise at the end; a row not
-    kept adds +0.0, which leaves every sum as it was (a sum starts at +0.0, never -0.0)."""
-    s0 = 0.0
-    s1 = 0.0
-    s2 = 0.0
-    s3 = 0.0
-    whole = m - m % 4
+    """(kept valid values, their sum) of one block.  Eight running sums, one per lane of eight
+    rows (a single chain waits on each add's latency; eight measured fastest), added pairwise
+    at the end; a row not kept adds +0.0, which leaves a sum as it was (a sum starts at +0.0,
+    so it is never -0.0)."""
+    s0 = s1 = s2 = s3 = s4 = s5 = s6 = s7 = 0.0
+    whole = m - m % 8
     if v_full and not has_predicate:
-        for j in range(0, whole, 4):
+        for j in range(0, whole, 8):
             s0 += fv[j]
             s1 += fv[j + 1]
             s2 += fv[j + 2]
             s3 += fv[j + 3]
+            s4 += fv[j + 4]
+            s5 += fv[j + 5]
+            s6 += fv[j + 6]
+            s7 += fv[j + 7]
         for j in range(whole, m):
             s0 += fv[j]
-        return m, (s0 + s1) + (s2 + s3)
+        return m, ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))
     kept = 0
-    for j in range(0, whole, 4):
-        k0 = _kept(fv, v_full, v_ok, keep, has_predicate, p_full, keep_ok, j)
-        k1 = _kept(fv, v_full, v_ok, keep, has_predicate, p_full, keep_ok, j + 1)
-        k2 = _kept(fv, v_full, v_ok, keep, has_predicate, p_full, keep_ok, j + 2)
-        k3 = _kept(fv, v_full, v_ok, keep, has_predicate, p_full, keep_ok, j + 3)
+    for j in range(0, whole, 8):
+        k0 = _kept(v_full, v_ok, keep, has_predicate, p_full, keep_ok, j)
+        k1 = _kept(v_full, v_ok, keep, has_predicate, p_full, keep_ok, j + 1)
+        k2 = _kept(v_full, v_ok, keep, has_predicate, p_full, keep_ok, j + 2)
+        k3 = _kept(v_full, v_ok, keep, has_predicate, p_full, keep_ok, j + 3)
+        k4 = _kept(v_full, v_ok, keep, has_predicate, p_full, keep_ok, j + 4)
+        k5 = _kept(v_full, v_ok, keep, has_predicate, p_full, keep_ok, j + 5)
+        k6 = _kept(v_full, v_ok, keep, has_predicate, p_full, keep_ok, j + 6)
+        k7 = _kept(v_full, v_ok, keep, has_predicate, p_full, keep_ok, j + 7)
         s0 += fv[j] if k0 else 0.0
         s1 += fv[j + 1] if k1 else 0.0
         s2 += fv[j + 2] if k2 else 0.0
         s3 += fv[j + 3] if k3 else 0.0
-        kept += k0 + k1 + k2 + k3
+        s4 += fv[j + 4] if k4 else 0.0
+        s5 += fv[j + 5] if k5 else 0.0
+        s6 += fv[j + 6] if k6 else 0.0
+        s7 += fv[j + 7] if k7 else 0.0
+        kept += k0 + k1 + k2 + k3 + k4 + k5 + k6 + k7
     for j in range(whole, m):
-        k0 = _kept(fv, v_full, v_ok, keep, has_predicate, p_full, keep_ok, j)
+        k0 = _kept(v_full, v_ok, keep, has_predicate, p_full, keep_ok, j)
         s0 += fv[j] if k0 else 0.0
         kept += k0
-    return kept, (s0 + s1) + (s2 + s3)
+    return kept, ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _kept(fv, v_full, v_ok, keep, has_predicate, p_full, keep_ok, j):
+def _kept(v_full, v_ok, keep, has_predicate, p_full, keep_ok, j):
     """Whether row ``j`` of the block is kept (predicate true) with a valid value."""
     if has_predicate and not (keep[j] != 0.0 and (p_full or keep_ok[j])):
         return False
@@ -183,24 +193,6 @@ def _load_with_constant(slot, source, op, c, m):
     else:  # C_SUB
         for j in range(m):
             slot[j] = c - source[j]
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _load_compare(slot, source, code, c, m):
-    """``slot = source OP c`` as 1.0 / 0.0 for the ordering comparison ``code``: a LOAD and the
-    CMP_C after it."""
-    if code == LT:
-        for j in range(m):
-            slot[j] = 1.0 if source[j] < c else 0.0
-    elif code == LE:
-        for j in range(m):
-            slot[j] = 1.0 if source[j] <= c else 0.0
-    elif code == GT:
-        for j in range(m):
-            slot[j] = 1.0 if source[j] > c else 0.0
-    else:  # GE
-        for j in range(m):
-            slot[j] = 1.0 if source[j] >= c else 0.0
 
 
 @njit(cache=True, nogil=True)
@@ -255,7 +247,7 @@ def scan_reduce(
                     source = fcols[k][start : start + m]
                     slot = values[sp]
                     if fuse[pc] and codes[pc + 1] == CMP_C:  # the load and the comparison, in one loop
-                        _load_compare(slot, source, operands[pc + 1] & 7, constants[operands[pc + 1] >> 3], m)
+                        _compare_constant(operands[pc + 1] & 7, slot, source, constants[operands[pc + 1] >> 3], m)
                         skip = True
                     elif fuse[pc]:  # the load and the constant operation after it, in one loop
                         _load_with_constant(slot, source, codes[pc + 1], constants[operands[pc + 1]], m)
@@ -337,7 +329,7 @@ def scan_reduce(
                         x[j] = hit if same else 1.0 - hit
                     full[sp - 1] = True
                 else:
-                    _compare_constant(code, x, c, m)
+                    _compare_constant(code, x, x, c, m)
             elif op >= ADD_C and op <= C_DIV:
                 c = constants[operands[pc]]
                 x = values[sp - 1]

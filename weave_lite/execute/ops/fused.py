@@ -223,8 +223,10 @@ def _fallback(call: KernelCall, reducer: str) -> Vec:
     return _op_kernel(reducer)(replace(call, args=[mapped], params=params))
 
 
-# A lone `column OP constant` over a float column, counted: Arrow's SIMD comparison beats the
-# interpreted block program (about 3x at 10M rows) and needs no Numba.  Its semantics agree
+# A lone `column OP constant` over a float column, counted while the kernel is not ready (no
+# Numba yet): Arrow's SIMD comparison is much faster than the op-by-op filter and count.  (The
+# kernel, which fuses the load and the comparison, measured ~15% less CPU at 10M rows, and
+# splits a morsel over the threads.)  Its semantics agree
 # with the kernel's for these operators: a null or NaN never compares true.  (`!=` is
 # null-safe in the engine, true for a null, so it stays on the kernel.)
 _ARROW_COMPARE = {LT: "less", LE: "less_equal", GT: "greater", GE: "greater_equal", EQ: "equal"}
@@ -249,12 +251,12 @@ def _compare_count(call: KernelCall) -> int | None:
 
 def _scan_kernel(reducer: str):
     def run(call: KernelCall) -> Vec:
-        if reducer == "count":
-            counted = _compare_count(call)
+        state = _scan_state(call)
+        if state is None and reducer == "count":
+            counted = _compare_count(call)  # while Numba is not ready
             if counted is not None:
                 SCAN_RUNS["fused"] += 1  # the scan op's own path (not the op-by-op fallback)
                 return ArrayVec(pa.array([counted], type=pa.int64()))
-        state = _scan_state(call)
         if state is None:
             return _fallback(call, reducer)
         SCAN_RUNS["fused"] += 1
