@@ -161,23 +161,27 @@ def _kept(v_full, v_ok, keep, has_predicate, p_full, keep_ok, j):
 
 @njit(cache=True, nogil=True)
 def _fusable_loads(codes, operands):
-    """Per instruction: whether it is a load the next instruction fuses with (a LOAD followed
-    by a float operation with a constant, a LOADI followed by TOF)."""
-    fuse = np.zeros(codes.shape[0], dtype=np.bool_)
+    """Per instruction: how many instructions after it a load does in its own loop (0: none):
+    1 for a LOAD followed by a float operation with a constant or an ordering comparison with
+    a constant, or a LOADI followed by TOF; 2 for LOADI, TOF and a float operation with a
+    constant."""
+    fuse = np.zeros(codes.shape[0], dtype=np.int64)
     for pc in range(codes.shape[0] - 1):
         nxt = codes[pc + 1]
         if codes[pc] == LOAD:
-            fuse[pc] = ADD_C <= nxt <= C_SUB  # ADD_C, SUB_C, MUL_C, DIV_C, C_SUB
-            # an ordering comparison with a constant (EQ / NE read the validity: not fused)
-            fuse[pc] = fuse[pc] or (nxt == CMP_C and operands[pc + 1] & 7 <= GE)
-        elif codes[pc] == LOADI:
-            fuse[pc] = nxt == TOF
+            # ADD_C, SUB_C, MUL_C, DIV_C, C_SUB; or LT..GE with a constant (EQ / NE read the
+            # validity: not fused)
+            if ADD_C <= nxt <= C_SUB or (nxt == CMP_C and operands[pc + 1] & 7 <= GE):
+                fuse[pc] = 1
+        elif codes[pc] == LOADI and nxt == TOF:
+            fuse[pc] = 2 if pc + 2 < codes.shape[0] and ADD_C <= codes[pc + 2] <= C_SUB else 1
     return fuse
 
 
 @njit(cache=True, nogil=True, inline="always")
 def _load_with_constant(slot, source, op, c, m):
-    """``slot = source OP c`` (or ``c - source``): a LOAD and the constant operation after it."""
+    """``slot = source OP c`` (or ``c - source``): a LOAD and the constant operation after it
+    (an int source is converted to the nearest float first, as TOF does)."""
     if op == ADD_C:
         for j in range(m):
             slot[j] = source[j] + c
@@ -235,33 +239,33 @@ def scan_reduce(
     for start in range(0, n, BLOCK):
         m = min(BLOCK, n - start)
         sp = 0
-        skip = False
+        skip = 0
         for pc in range(codes.shape[0]):
-            if skip:  # done with the load before it
-                skip = False
+            if skip:  # done by the load before it
+                skip -= 1
                 continue
             op = codes[pc]
             if op == LOAD or op == LOADI:  # noqa: SIM109  (Numba kernel: plain integer compares)
                 k = operands[pc]
+                skip = fuse[pc]
                 if op == LOAD:
                     source = fcols[k][start : start + m]
                     slot = values[sp]
-                    if fuse[pc] and codes[pc + 1] == CMP_C:  # the load and the comparison, in one loop
+                    if skip and codes[pc + 1] == CMP_C:  # the load and the comparison, in one loop
                         _compare_constant(operands[pc + 1] & 7, slot, source, constants[operands[pc + 1] >> 3], m)
-                        skip = True
-                    elif fuse[pc]:  # the load and the constant operation after it, in one loop
+                    elif skip:  # the load and the constant operation after it, in one loop
                         _load_with_constant(slot, source, codes[pc + 1], constants[operands[pc + 1]], m)
-                        skip = True
                     else:
                         for j in range(m):
                             slot[j] = source[j]
                 else:
                     isource = icols[k][start : start + m]
-                    if fuse[pc]:  # LOADI, TOF: the ints read straight into the float slot
+                    if skip == 2:  # LOADI, TOF, a constant operation: ints to floats, operated on
+                        _load_with_constant(values[sp], isource, codes[pc + 2], constants[operands[pc + 2]], m)
+                    elif skip:  # LOADI, TOF: the ints read straight into the float slot
                         slot = values[sp]
                         for j in range(m):
                             slot[j] = float(isource[j])
-                        skip = True
                     else:
                         islot = ivalues[sp]
                         for j in range(m):
