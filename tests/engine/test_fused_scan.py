@@ -343,3 +343,20 @@ def test_empty_one_row_and_block_edges(n):
         'table("t").rows.filter(row => row["i"] < 0).map(row => row["g"]).max',
     ):
         _both(text, table, 1 << 20)
+
+
+def test_a_one_morsel_table_is_scanned_in_pieces_on_every_thread(monkeypatch):
+    """Proof that the split runs: the kernel's pieces of one morsel go to the evaluation's
+    threads (fails if a morsel is scanned as one piece on one thread)."""
+    monkeypatch.setattr(fused_ops, "SCAN_PIECE_ROWS", 4096)
+    seen = []
+    real = fused_ops.map_in_order
+
+    def spy(fn, items, threads):
+        seen.append((len(items), threads))
+        return real(fn, items, threads)
+
+    monkeypatch.setattr(fused_ops, "map_in_order", spy)
+    table = _big_table(10_000, 10_000, seed=5)
+    api.evaluate('table("t").rows.map(row => row["f"] * 2).sum', tables={"t": table}, threads=2)
+    assert seen == [(3, 2)]  # 10,000 rows: pieces of 4,096, 4,096 and 1,808, on 2 threads
