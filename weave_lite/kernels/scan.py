@@ -54,22 +54,44 @@ from weave_lite.kernels.opcodes import (
     TOF,
 )
 
-BLOCK = 1024
+BLOCK = 2048
 # Columns one program may read (the kernel takes fixed-size tuples: one compiled signature).
 MAX_COLUMNS = 8
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _compare(code, x, y):
+def _compare_slots(code, out, x, y, m):
+    """``out[j] = x[j] OP y[j]`` as 1.0 / 0.0 for the ordering comparison ``code`` (one loop
+    per operator: a branch on the operator inside the loop would keep it from vectorizing)."""
     if code == LT:
-        return x < y
-    if code == LE:
-        return x <= y
-    if code == GT:
-        return x > y
-    if code == GE:
-        return x >= y
-    return x == y  # EQ and NE (negated by the caller)
+        for j in range(m):
+            out[j] = 1.0 if x[j] < y[j] else 0.0
+    elif code == LE:
+        for j in range(m):
+            out[j] = 1.0 if x[j] <= y[j] else 0.0
+    elif code == GT:
+        for j in range(m):
+            out[j] = 1.0 if x[j] > y[j] else 0.0
+    else:  # GE
+        for j in range(m):
+            out[j] = 1.0 if x[j] >= y[j] else 0.0
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _compare_constant(code, out, x, c, m):
+    """``out[j] = x[j] OP c`` as 1.0 / 0.0 for the ordering comparison ``code``."""
+    if code == LT:
+        for j in range(m):
+            out[j] = 1.0 if x[j] < c else 0.0
+    elif code == LE:
+        for j in range(m):
+            out[j] = 1.0 if x[j] <= c else 0.0
+    elif code == GT:
+        for j in range(m):
+            out[j] = 1.0 if x[j] > c else 0.0
+    else:  # GE
+        for j in range(m):
+            out[j] = 1.0 if x[j] >= c else 0.0
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -80,6 +102,101 @@ def _materialize(valid, full, slot, m):
         for j in range(m):
             row[j] = True
         full[slot] = False
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _sum_block(fv, v_full, v_ok, keep, has_predicate, p_full, keep_ok, m):
+    """(kept valid values, their sum) of one block.  Eight running sums, one per lane of eight
+    rows (a single chain waits on each add's latency; eight measured fastest), added pairwise
+    at the end; a row not kept adds +0.0, which leaves a sum as it was (a sum starts at +0.0,
+    so it is never -0.0)."""
+    s0 = s1 = s2 = s3 = s4 = s5 = s6 = s7 = 0.0
+    whole = m - m % 8
+    if v_full and not has_predicate:
+        for j in range(0, whole, 8):
+            s0 += fv[j]
+            s1 += fv[j + 1]
+            s2 += fv[j + 2]
+            s3 += fv[j + 3]
+            s4 += fv[j + 4]
+            s5 += fv[j + 5]
+            s6 += fv[j + 6]
+            s7 += fv[j + 7]
+        for j in range(whole, m):
+            s0 += fv[j]
+        return m, ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))
+    kept = 0
+    for j in range(0, whole, 8):
+        k0 = _kept(v_full, v_ok, keep, has_predicate, p_full, keep_ok, j)
+        k1 = _kept(v_full, v_ok, keep, has_predicate, p_full, keep_ok, j + 1)
+        k2 = _kept(v_full, v_ok, keep, has_predicate, p_full, keep_ok, j + 2)
+        k3 = _kept(v_full, v_ok, keep, has_predicate, p_full, keep_ok, j + 3)
+        k4 = _kept(v_full, v_ok, keep, has_predicate, p_full, keep_ok, j + 4)
+        k5 = _kept(v_full, v_ok, keep, has_predicate, p_full, keep_ok, j + 5)
+        k6 = _kept(v_full, v_ok, keep, has_predicate, p_full, keep_ok, j + 6)
+        k7 = _kept(v_full, v_ok, keep, has_predicate, p_full, keep_ok, j + 7)
+        s0 += fv[j] if k0 else 0.0
+        s1 += fv[j + 1] if k1 else 0.0
+        s2 += fv[j + 2] if k2 else 0.0
+        s3 += fv[j + 3] if k3 else 0.0
+        s4 += fv[j + 4] if k4 else 0.0
+        s5 += fv[j + 5] if k5 else 0.0
+        s6 += fv[j + 6] if k6 else 0.0
+        s7 += fv[j + 7] if k7 else 0.0
+        kept += k0 + k1 + k2 + k3 + k4 + k5 + k6 + k7
+    for j in range(whole, m):
+        k0 = _kept(v_full, v_ok, keep, has_predicate, p_full, keep_ok, j)
+        s0 += fv[j] if k0 else 0.0
+        kept += k0
+    return kept, ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _kept(v_full, v_ok, keep, has_predicate, p_full, keep_ok, j):
+    """Whether row ``j`` of the block is kept (predicate true) with a valid value."""
+    if has_predicate and not (keep[j] != 0.0 and (p_full or keep_ok[j])):
+        return False
+    return v_full or v_ok[j]
+
+
+@njit(cache=True, nogil=True)
+def _fusable_loads(codes, operands):
+    """Per instruction: how many instructions after it a load does in its own loop (0: none):
+    1 for a LOAD followed by a float operation with a constant or an ordering comparison with
+    a constant, or a LOADI followed by TOF; 2 for LOADI, TOF and a float operation with a
+    constant."""
+    fuse = np.zeros(codes.shape[0], dtype=np.int64)
+    for pc in range(codes.shape[0] - 1):
+        nxt = codes[pc + 1]
+        if codes[pc] == LOAD:
+            # ADD_C, SUB_C, MUL_C, DIV_C, C_SUB; or LT..GE with a constant (EQ / NE read the
+            # validity: not fused)
+            if ADD_C <= nxt <= C_SUB or (nxt == CMP_C and operands[pc + 1] & 7 <= GE):
+                fuse[pc] = 1
+        elif codes[pc] == LOADI and nxt == TOF:
+            fuse[pc] = 2 if pc + 2 < codes.shape[0] and ADD_C <= codes[pc + 2] <= C_SUB else 1
+    return fuse
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _load_with_constant(slot, source, op, c, m):
+    """``slot = source OP c`` (or ``c - source``): a LOAD and the constant operation after it
+    (an int source is converted to the nearest float first, as TOF does)."""
+    if op == ADD_C:
+        for j in range(m):
+            slot[j] = source[j] + c
+    elif op == SUB_C:
+        for j in range(m):
+            slot[j] = source[j] - c
+    elif op == MUL_C:
+        for j in range(m):
+            slot[j] = source[j] * c
+    elif op == DIV_C:  # c != 0 (a zero divisor is emitted as DIV)
+        for j in range(m):
+            slot[j] = source[j] / c
+    else:  # C_SUB
+        for j in range(m):
+            slot[j] = c - source[j]
 
 
 @njit(cache=True, nogil=True)
@@ -118,23 +235,41 @@ def scan_reduce(
     nan_seen = False
     want_max = mode == R_MAX
     extreme = mode in (R_MIN, R_MAX)
+    fuse = _fusable_loads(codes, operands)
     for start in range(0, n, BLOCK):
         m = min(BLOCK, n - start)
         sp = 0
+        skip = 0
         for pc in range(codes.shape[0]):
+            if skip:  # done by the load before it
+                skip -= 1
+                continue
             op = codes[pc]
             if op == LOAD or op == LOADI:  # noqa: SIM109  (Numba kernel: plain integer compares)
                 k = operands[pc]
+                skip = fuse[pc]
                 if op == LOAD:
                     source = fcols[k][start : start + m]
                     slot = values[sp]
-                    for j in range(m):
-                        slot[j] = source[j]
+                    if skip and codes[pc + 1] == CMP_C:  # the load and the comparison, in one loop
+                        _compare_constant(operands[pc + 1] & 7, slot, source, constants[operands[pc + 1] >> 3], m)
+                    elif skip:  # the load and the constant operation after it, in one loop
+                        _load_with_constant(slot, source, codes[pc + 1], constants[operands[pc + 1]], m)
+                    else:
+                        for j in range(m):
+                            slot[j] = source[j]
                 else:
                     isource = icols[k][start : start + m]
-                    islot = ivalues[sp]
-                    for j in range(m):
-                        islot[j] = isource[j]
+                    if skip == 2:  # LOADI, TOF, a constant operation: ints to floats, operated on
+                        _load_with_constant(values[sp], isource, codes[pc + 2], constants[operands[pc + 2]], m)
+                    elif skip:  # LOADI, TOF: the ints read straight into the float slot
+                        slot = values[sp]
+                        for j in range(m):
+                            slot[j] = float(isource[j])
+                    else:
+                        islot = ivalues[sp]
+                        for j in range(m):
+                            islot[j] = isource[j]
                 full[sp] = not has_nulls[k]
                 if has_nulls[k]:
                     bits = bitmaps[k]
@@ -198,8 +333,7 @@ def scan_reduce(
                         x[j] = hit if same else 1.0 - hit
                     full[sp - 1] = True
                 else:
-                    for j in range(m):
-                        x[j] = 1.0 if _compare(code, x[j], c) else 0.0
+                    _compare_constant(code, x, x, c, m)
             elif op >= ADD_C and op <= C_DIV:
                 c = constants[operands[pc]]
                 x = values[sp - 1]
@@ -308,11 +442,9 @@ def scan_reduce(
                     if op == ICMP:
                         ix = ivalues[a]
                         iy = ivalues[b]
-                        for j in range(m):
-                            x[j] = 1.0 if _compare(code, ix[j], iy[j]) else 0.0
+                        _compare_slots(code, x, ix, iy, m)
                     else:
-                        for j in range(m):
-                            x[j] = 1.0 if _compare(code, x[j], y[j]) else 0.0
+                        _compare_slots(code, x, x, y, m)
                 if not full[b]:  # the result is null where either operand is
                     _materialize(valid, full, a, m)
                     x_ok = valid[a]
@@ -329,12 +461,27 @@ def scan_reduce(
         v_ok = valid[v]
         fv = values[v]
         iv = ivalues[v]
-        block_total = 0.0  # summed per block, then into the total (less rounding than one chain)
+        if mode == R_COUNT:  # branch-free counts (a bool adds as 0 / 1)
+            if not has_predicate:
+                count += m
+            elif p_full:
+                kept = 0
+                for j in range(m):
+                    kept += keep[j] != 0.0
+                count += kept
+            else:
+                kept = 0
+                for j in range(m):
+                    kept += keep[j] != 0.0 and keep_ok[j]
+                count += kept
+            continue
+        if not value_int and not extreme:  # float sum / avg
+            c, block_total = _sum_block(fv, v_full, v_ok, keep, has_predicate, p_full, keep_ok, m)
+            count += c
+            ftotal += block_total
+            continue
         for j in range(m):
             if has_predicate and not (keep[j] != 0.0 and (p_full or keep_ok[j])):
-                continue
-            if mode == R_COUNT:
-                count += 1
                 continue
             if not (v_full or v_ok[j]):
                 continue
@@ -348,14 +495,10 @@ def scan_reduce(
                 count += 1
             else:
                 f = fv[j]
-                if extreme:
-                    if f != f:
-                        nan_seen = True
-                        continue
-                    if count == 0 or (f > fbest if want_max else f < fbest):
-                        fbest = f
-                else:
-                    block_total += f
+                if f != f:
+                    nan_seen = True
+                    continue
+                if count == 0 or (f > fbest if want_max else f < fbest):
+                    fbest = f
                 count += 1
-        ftotal += block_total
     return count, ftotal, itotal, fbest, ibest, nan_seen
