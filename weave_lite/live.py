@@ -330,7 +330,7 @@ class _Aggregate(_Keeper):
         assert isinstance(operator, Merge)
         leaves = ", ".join(f"{leaf.node.op}:{leaf.partial.kind}" for leaf in operator.partial.leaves)
         self.kind = f"aggregate state per group ({leaves})"
-        self.state = MergedAggregate(operator)
+        self.state = MergedAggregate(operator, top, runtime)
         self._absorb(top, runtime)
 
     def update(self, top: Frame, runtime: Runtime) -> None:
