@@ -502,7 +502,7 @@ def _primary_key(final: PCall) -> tuple[PLambda, bool] | None:
         direction = dirs[i] if i < len(dirs) else "asc"
         if direction not in ("asc", "desc"):
             return None
-        return replace(fn, body=item, type=item.type), direction == "desc"
+        return replace(fn, body=item), direction == "desc"
     return None
 
 

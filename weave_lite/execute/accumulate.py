@@ -403,8 +403,12 @@ class QuantileState:
         slot = np.searchsorted(groups, group_of)
         all_values = np.concatenate([*olds, values])
         all_slots = np.concatenate([np.repeat(np.arange(len(groups), dtype=np.int64), lengths), slot])
-        order = np.lexsort((all_values, all_slots))
-        ordered = all_values[order]
+        # By value, then stably by slot (a radix sort for 16-bit slots): each slot's values in order.
+        by_value = np.argsort(all_values)
+        slots = all_slots[by_value]
+        ordered = all_values[
+            by_value[np.argsort(slots.astype(np.uint16) if len(groups) <= 0xFFFF else slots, kind="stable")]
+        ]
         counts = np.bincount(all_slots, minlength=len(groups))
         offsets = np.zeros(len(groups) + 1, dtype=np.int64)
         np.cumsum(counts, out=offsets[1:])
