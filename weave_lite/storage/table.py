@@ -196,11 +196,13 @@ class TableLog:
 
     # -- reading -------------------------------------------------------------------------------
 
-    def refresh(self) -> LogState:
-        """Bring the cached state up to the newest commit and return it."""
+    def refresh(self, latest: int | None = None) -> LogState:
+        """Bring the cached state up to the newest commit (or to ``latest``, a version just
+        found to exist, when it is newer than the state) and return it."""
         with self._lock:
             try:
-                latest = self.log.latest_version(self._state.version)
+                if latest is None or latest <= self._state.version:
+                    latest = self.log.latest_version(self._state.version)
                 if latest != self._state.version:
                     previous = self._state
                     base = previous if previous.version else None  # None: start at the checkpoint
@@ -224,10 +226,11 @@ class TableLog:
             self._schema = schema
             self.schema_version += 1
 
-    def snapshot(self, version: int | None = None) -> Snapshot:
-        """A consistent view of the table at ``version`` (default: the newest)."""
+    def snapshot(self, version: int | None = None, *, latest: int | None = None) -> Snapshot:
+        """A consistent view of the table at ``version`` (default: the newest; ``latest``, a
+        version just found to exist, spares probing for it again)."""
         if version is None:
-            with_schema = self.refresh()
+            with_schema = self.refresh(latest)
             snap = Snapshot(self, with_schema.version, tuple(with_schema.segments))
             with self._lock:
                 if self._state is with_schema:
@@ -242,9 +245,10 @@ class TableLog:
 
         Costs one ``stat`` when nothing changed.
         """
-        if self.log.latest_version(snapshot.version) == snapshot.version:
+        latest = self.log.latest_version(snapshot.version)
+        if latest == snapshot.version:
             return None
-        return self.snapshot()
+        return self.snapshot(latest=latest)  # no second probe for the version just found
 
     def changes_since(self, version: int) -> tuple[Snapshot, list[SegmentInfo]]:
         """The newest snapshot and the segments *appended* after ``version``, in commit order.
@@ -399,7 +403,7 @@ class Snapshot:
                 parts.extend(table.slice(lo, n) for lo, n in ranges)
         if not parts:
             return schema.empty_table()
-        return pa.concat_tables(parts)
+        return parts[0] if len(parts) == 1 else pa.concat_tables(parts)  # (a live poll's one segment)
 
     def to_pandas(self, columns: Sequence[str] | None = None) -> Any:
         """All rows as a pandas DataFrame; mixed-kind columns are object columns of Python
