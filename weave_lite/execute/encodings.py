@@ -69,5 +69,5 @@ def distinct_strings(column: pa.Array | pa.ChunkedArray) -> pa.Array:
 def _codes(encoded: pa.DictionaryArray) -> np.ndarray:
     indices = encoded.indices
     if indices.null_count:
-        indices = pc.fill_null(indices, -1)
+        indices = call_compute("coalesce", indices, pa.scalar(-1, indices.type))  # pc.fill_null
     return np.asarray(indices.to_numpy(zero_copy_only=False), dtype=np.int64) + 1
