@@ -76,3 +76,15 @@ def test_an_unknown_name_is_an_attribute_error() -> None:
         assert "no_such_name" in str(exc)
     else:
         raise AssertionError("expected AttributeError")
+
+
+def test_the_op_catalog_is_complete_whichever_module_reads_it_first() -> None:
+    """The server lists ops without having planned anything (the planner used to load them)."""
+    result = _fresh(
+        "import json; from weave_lite.graph.registry import all_ops; "
+        "from weave_lite.server.app import ops_listing; "
+        "print(json.dumps([len(all_ops()), sorted(set(ops_listing()['names']) & "
+        "{'count', 'filter', 'groupby', 'quantile', 'stream_table'})]))"
+    )
+    assert result[0] > 50
+    assert result[1] == ["count", "filter", "groupby", "quantile", "stream_table"]
