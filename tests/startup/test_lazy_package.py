@@ -88,3 +88,15 @@ def test_the_op_catalog_is_complete_whichever_module_reads_it_first() -> None:
     )
     assert result[0] > 50
     assert result[1] == ["count", "filter", "groupby", "quantile", "stream_table"]
+
+
+def test_a_dask_worker_finds_kernels_without_importing_the_api() -> None:
+    """A worker imports weave_lite.distributed to run a task (not weave_lite.api, which sets
+    the area loader for the processes that evaluate)."""
+    result = _fresh(
+        "import json, sys; import weave_lite.distributed; from weave_lite.execute import executor; "
+        "from weave_lite.graph.registry import lookup; "
+        "keys = [o.key for o in lookup('count').overloads]; "
+        "print(json.dumps([any(executor.kernel_for(k) is not None for k in keys), 'weave_lite.api' in sys.modules]))"
+    )
+    assert result == [True, False]
