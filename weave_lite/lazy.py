@@ -67,7 +67,7 @@ def call_compute(name: str, *args: Any) -> Any:
     """``pyarrow.compute.<name>(*args)`` with the function's default options, without importing
     :mod:`pyarrow.compute`: building its ~300 Python wrappers (docstrings included) takes
     ~45 ms, a fifth of a fresh ``weave-lite query`` process.  For the few calls on the path of
-    a first query (a group-by's ``dictionary_encode``); everything else uses ``pc``.
+    a first query (a group-by's ``dictionary_encode``, ``take``); everything else uses ``pc``.
 
     ``pyarrow._compute`` is the extension module pyarrow.compute wraps (``call_function`` has
     kept its signature since pyarrow 1.0); if a pyarrow ever moves it, the public one is used."""
