@@ -29,6 +29,7 @@ from typing import Any
 import pyarrow as pa
 
 from weave_lite.compile.physical import Scan
+from weave_lite.execute import executor
 from weave_lite.execute.executor import Frame, Runtime
 from weave_lite.execute.morsel_sources import (
     LOCAL,
@@ -39,7 +40,12 @@ from weave_lite.execute.morsel_sources import (
     segment_morsels,
 )
 from weave_lite.execute.morsels import run_detached
+from weave_lite.execute.ops import load_area
 from weave_lite.execute.vectors import Fields, Vec
+
+# A Dask worker runs tasks having imported this module, not weave_lite.api (which sets this for
+# the processes that evaluate): its kernels are registered per op area on first use too.
+executor.area_loader = load_area
 
 
 class DaskMorsels:

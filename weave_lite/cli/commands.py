@@ -88,6 +88,9 @@ def query(
     scheduler: str | None,
 ) -> None:
     """Evaluate the expression EXPR and print its result."""
+    from weave_lite.cli.lean_imports import preload
+
+    preload()  # before anything imports pyarrow or Lark: without their unused optional imports
     from weave_lite.api import evaluate
     from weave_lite.execute import kernel_choice
 

@@ -15,7 +15,7 @@ from collections import OrderedDict
 import numpy as np
 import pyarrow as pa
 
-from weave_lite.lazy import lazy_module
+from weave_lite.lazy import call_compute, lazy_module
 
 pc = lazy_module("pyarrow.compute")  # loaded by the first query, not at import weave_lite
 
@@ -28,14 +28,14 @@ def _encode_chunk(chunk: pa.Array) -> pa.DictionaryArray:
     buffers = chunk.buffers()
     data = buffers[2] if len(buffers) > 2 else None
     if data is None or len(chunk) < 65_536:  # small chunks: encoding is cheap, do not cache
-        return pc.dictionary_encode(chunk)
+        return call_compute("dictionary_encode", chunk)  # without importing pyarrow.compute
     key = (data.address, data.size, buffers[1].address, chunk.offset, len(chunk))
     with _LOCK:
         hit = _CACHE.get(key)
         if hit is not None:
             _CACHE.move_to_end(key)
             return hit[1]
-    encoded = pc.dictionary_encode(chunk)  # nulls stay null indices (so dictionaries unify)
+    encoded = call_compute("dictionary_encode", chunk)  # nulls stay null indices (so dictionaries unify)
     with _LOCK:
         _CACHE[key] = (data, encoded)
         while len(_CACHE) > MAX_ENTRIES:
@@ -69,5 +69,5 @@ def distinct_strings(column: pa.Array | pa.ChunkedArray) -> pa.Array:
 def _codes(encoded: pa.DictionaryArray) -> np.ndarray:
     indices = encoded.indices
     if indices.null_count:
-        indices = pc.fill_null(indices, -1)
+        indices = call_compute("coalesce", indices, pa.scalar(-1, indices.type))  # pc.fill_null
     return np.asarray(indices.to_numpy(zero_copy_only=False), dtype=np.int64) + 1

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from weave_lite.execute.columns import as_array, as_list, as_struct, concat_vecs, is_null_type, take_or_null, to_numpy
 from weave_lite.execute.vectors import ArrayVec, ConstVec, ListVec, StructVec, Vec
 from weave_lite.graph.ops.lists import split_path, whole_key
+from weave_lite.lazy import lazy_module
 from weave_lite.storage.values import kind_of_type, unify_all
+
+pc = lazy_module("pyarrow.compute")  # loaded on first use, not with this module (issue 15: start-up)
 
 
 def is_list_vec(vec: Vec) -> bool:

@@ -25,7 +25,7 @@ from typing import Any, TypeAlias
 import numpy as np
 import pyarrow as pa
 
-from weave_lite.lazy import lazy_module
+from weave_lite.lazy import call_compute, lazy_module
 
 pc = lazy_module("pyarrow.compute")  # loaded by the first query, not at import weave_lite
 
@@ -49,7 +49,8 @@ def take_rows(array: Array, indices: np.ndarray) -> Array:
     """``array`` at ``indices`` without concatenating its chunks first (Arrow's take of a
     chunked array copies the whole column into one chunk before gathering)."""
     if not isinstance(array, pa.ChunkedArray) or array.num_chunks <= 1:
-        return combine(array).take(pa.array(indices, type=pa.int64()))
+        # Arrow's take, without importing pyarrow.compute (Array.take does: ~45 ms in a fresh process)
+        return call_compute("take", combine(array), pa.array(indices, type=pa.int64()))
     lengths = np.fromiter((len(c) for c in array.chunks), dtype=np.int64, count=array.num_chunks)
     starts = np.concatenate([[0], np.cumsum(lengths)])
     chunk_of = np.searchsorted(starts[1:], indices, side="right")
@@ -63,7 +64,7 @@ def take_rows(array: Array, indices: np.ndarray) -> Array:
         lo, hi = bounds[c], bounds[c + 1]
         if hi > lo:
             local = pa.array(ordered[lo:hi] - starts[c], type=pa.int64())
-            pieces.append(array.chunk(c).take(local))
+            pieces.append(call_compute("take", array.chunk(c), local))
     if not pieces:
         return empty_array(array.type)
     gathered = pa.chunked_array(pieces, type=array.type)
@@ -71,7 +72,7 @@ def take_rows(array: Array, indices: np.ndarray) -> Array:
         return gathered
     inverse = np.empty(len(order), dtype=np.int64)
     inverse[order] = np.arange(len(order), dtype=np.int64)
-    return combine(gathered).take(pa.array(inverse))
+    return call_compute("take", combine(gathered), pa.array(inverse))
 
 
 def empty_array(t: pa.DataType) -> pa.Array:

@@ -22,7 +22,10 @@ import math
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.compute as pc
+
+from weave_lite.lazy import lazy_module
+
+pc = lazy_module("pyarrow.compute")  # loaded on first use, not with this module (issue 15: start-up)
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 10_000

@@ -21,6 +21,7 @@ S3 and GCS (conditional PUTs for commits, HEAD/GET/LIST for the rest, reads thro
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import sys
 import uuid
@@ -74,7 +75,12 @@ class LogFileSystem:
 
     def __init__(self, base: str | os.PathLike):
         self.base = Path(base)
-        self.arrow_fs = pafs.LocalFileSystem(use_mmap=True)
+
+    @functools.cached_property
+    def arrow_fs(self) -> pafs_types.LocalFileSystem:
+        """Arrow's view of the local disk (for Arrow datasets), made on first use: importing
+        pyarrow.fs (with ssl, ~15 ms) is not needed to read the log (issue 15: start-up)."""
+        return pafs.LocalFileSystem(use_mmap=True)
 
     def arrow_path(self, rel: str) -> str:
         """``rel`` as a path of :attr:`arrow_fs`."""

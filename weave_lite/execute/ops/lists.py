@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from weave_lite.execute.columns import (
     as_array,
@@ -36,6 +35,7 @@ from weave_lite.execute.vectors import ArrayVec, ConstVec, ListVec, StructVec, V
 from weave_lite.lazy import lazy_module
 
 sampling = lazy_module("weave_lite.kernels.sampling")  # Numba: loaded by the first `sample`
+pc = lazy_module("pyarrow.compute")  # loaded by the first kernel that uses it (issue 15: start-up)
 
 # -- picking and indexing ------------------------------------------------------------------------
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from weave_lite.execute.columns import bool_mask, concat_vecs, elementwise, is_null_type
 from weave_lite.execute.executor import KernelCall, kernel
 from weave_lite.execute.vectors import ArrayVec, ConstVec, Vec
+from weave_lite.lazy import lazy_module
+
+pc = lazy_module("pyarrow.compute")  # loaded by the first kernel that uses it (issue 15: start-up)
 
 
 def _bool(vec: Vec) -> Vec:

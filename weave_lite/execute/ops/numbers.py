@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from weave_lite.execute.columns import (
     as_array,
@@ -19,6 +18,9 @@ from weave_lite.execute.columns import (
 )
 from weave_lite.execute.executor import KernelCall, kernel
 from weave_lite.execute.vectors import ArrayVec, ConstVec, Vec, combine, union_variants, vec_from_arrow
+from weave_lite.lazy import lazy_module
+
+pc = lazy_module("pyarrow.compute")  # loaded by the first kernel that uses it (issue 15: start-up)
 
 
 def _float(vec: Vec) -> Vec:
@@ -43,9 +45,11 @@ def _arith(fn):
     return run
 
 
-kernel("add")(_arith(pc.add))
-kernel("sub")(_arith(pc.subtract))
-kernel("mul")(_arith(pc.multiply))
+# The Arrow functions are looked up when a kernel runs (lambdas): reading ``pc.add`` here would
+# import pyarrow.compute with the area (issue 15: start-up).
+kernel("add")(_arith(lambda a, b: pc.add(a, b)))
+kernel("sub")(_arith(lambda a, b: pc.subtract(a, b)))
+kernel("mul")(_arith(lambda a, b: pc.multiply(a, b)))
 
 
 @kernel("div")
@@ -152,10 +156,10 @@ def _cast(vec: Vec, t: pa.DataType) -> Vec:
     return ArrayVec(array.cast(t))
 
 
-kernel("lt")(_compare(pc.less))
-kernel("le")(_compare(pc.less_equal))
-kernel("gt")(_compare(pc.greater))
-kernel("ge")(_compare(pc.greater_equal))
+kernel("lt")(_compare(lambda a, b: pc.less(a, b)))
+kernel("le")(_compare(lambda a, b: pc.less_equal(a, b)))
+kernel("gt")(_compare(lambda a, b: pc.greater(a, b)))
+kernel("ge")(_compare(lambda a, b: pc.greater_equal(a, b)))
 
 
 @kernel("eq")
@@ -266,8 +270,8 @@ def _rounding(fn):
     return run
 
 
-kernel("floor")(_rounding(pc.floor))
-kernel("ceil")(_rounding(pc.ceil))
+kernel("floor")(_rounding(lambda a: pc.floor(a)))
+kernel("ceil")(_rounding(lambda a: pc.ceil(a)))
 
 
 @kernel("round")

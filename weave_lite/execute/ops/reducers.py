@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from weave_lite.execute.columns import (
     as_array,
@@ -30,6 +29,7 @@ from weave_lite.execute.vectors import ArrayVec, ListVec, Vec
 from weave_lite.lazy import lazy_module
 
 grouping = lazy_module("weave_lite.kernels.grouping")  # Numba: loaded by the first grouped reducer
+pc = lazy_module("pyarrow.compute")  # loaded by the first kernel that uses it (issue 15: start-up)
 
 
 def _values(lists: ListVec, as_float: bool = False) -> pa.Array:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from weave_lite.execute.calls import folding
 from weave_lite.execute.columns import (
@@ -27,6 +26,9 @@ from weave_lite.execute.columns import (
 from weave_lite.execute.executor import KernelCall, kernel
 from weave_lite.execute.vectors import ArrayVec, ConstVec, Vec
 from weave_lite.graph.ops.timestamps import parse_unit
+from weave_lite.lazy import lazy_module
+
+pc = lazy_module("pyarrow.compute")  # loaded by the first kernel that uses it (issue 15: start-up)
 
 
 def _floats(values: np.ndarray, valid: np.ndarray) -> pa.Array:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from weave_lite.execute.columns import (
     as_array,
@@ -31,6 +30,7 @@ from weave_lite.execute.vectors import ArrayVec, ConstVec, ListVec, StructVec, V
 from weave_lite.lazy import lazy_module
 
 rolling_kernels = lazy_module("weave_lite.kernels.rolling")  # Numba: loaded by the first rolling window
+pc = lazy_module("pyarrow.compute")  # loaded by the first kernel that uses it (issue 15: start-up)
 
 # The window functions computed without building windows (keys ``rolling:<function>``).
 FUNCTIONS = ("avg", "sum", "min", "max")
