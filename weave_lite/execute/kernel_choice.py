@@ -115,8 +115,9 @@ def _warm_all(jobs: list[tuple[tuple, Callable[[ModuleType], object]]]) -> None:
 
 def renumber_first_appearance(codes: np.ndarray, n_codes: int) -> tuple[np.ndarray, np.ndarray]:
     """:func:`weave_lite.kernels.grouping.renumber_first_appearance`, from the faster side."""
-    signature = ("renumber", codes.dtype.str)
+    signature = ("renumber", codes.dtype.str, codes.flags.writeable)
     sample = np.zeros(1, codes.dtype)
+    sample.flags.writeable = codes.flags.writeable  # Arrow's zero-copy codes are read-only
     warm = lambda g: g.renumber_first_appearance(sample, 1)  # noqa: E731
     if use_numba(signature, len(codes), warm, ("weave_lite.kernels.grouping", "renumber_first_appearance")):
         return _grouping().renumber_first_appearance(codes, n_codes)
@@ -141,3 +142,14 @@ def grouped_quantile(
     values = np.concatenate([v for _, _, v in pieces]) if pieces else np.zeros(0)
     valid = np.ones(len(values), dtype=np.bool_)
     return numpy_grouping.grouped_quantile(group_of, values, valid, n_groups, q, threads)
+
+
+def renumber_gathered(codes: np.ndarray, indices: np.ndarray, n_codes: int) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`weave_lite.kernels.grouping.renumber_gathered`, from the faster side."""
+    signature = ("renumber_gathered", codes.dtype.str, indices.dtype.str, codes.flags.writeable)
+    sample, at = np.zeros(1, codes.dtype), np.zeros(1, indices.dtype)
+    sample.flags.writeable = codes.flags.writeable  # Arrow's zero-copy codes are read-only
+    warm = lambda g: g.renumber_gathered(sample, at, 1)  # noqa: E731
+    if use_numba(signature, len(indices), warm, ("weave_lite.kernels.grouping", "renumber_gathered")):
+        return _grouping().renumber_gathered(codes, indices, n_codes)
+    return numpy_grouping.renumber_gathered(codes, indices, n_codes)

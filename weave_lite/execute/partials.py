@@ -32,6 +32,7 @@ from weave_lite.compile.planner import PLambda
 from weave_lite.execute.columns import as_list, concat_vecs, first_appearance_groups, key_codes
 from weave_lite.execute.encodings import distinct_strings
 from weave_lite.execute.executor import Frame, LambdaFn, Runtime, apply, run
+from weave_lite.execute.string_groups import keys_of, merged_codes
 from weave_lite.execute.vectors import ArrayVec, ConstVec, GatheredVec, ListVec, StructVec, Vec
 from weave_lite.lazy import lazy_module
 
@@ -222,11 +223,18 @@ def merge(operator: Merge, parts: list[MorselPartial], top: Frame, runtime: Runt
     if aggregate.group is not None:
         from weave_lite.execute.kernel_choice import renumber_first_appearance  # numpy or Numba
 
-        all_keys = concat_vecs([p.keys for p in parts if p.keys is not None])
-        codes = key_codes(all_keys)
-        global_of, first = renumber_first_appearance(codes, int(codes.max()) + 1 if len(codes) else 0)
+        part_keys = [p.keys for p in parts if p.keys is not None]
+        merged = merged_codes(part_keys)  # string keys: the segments' dictionaries, unified once
+        if merged is not None:
+            codes, n_codes, dictionary = merged
+            global_of, first = renumber_first_appearance(codes, n_codes)
+            keys = keys_of(dictionary, codes[first])
+        else:
+            all_keys = concat_vecs(part_keys)
+            codes = key_codes(all_keys)
+            global_of, first = renumber_first_appearance(codes, int(codes.max()) + 1 if len(codes) else 0)
+            keys = all_keys.take(first)
         n_groups = len(first)
-        keys = all_keys.take(first)
     else:
         global_of, n_groups, keys = np.zeros(len(parts), dtype=np.int64), 1, None
     # Where each morsel's local group ids start in global_of.

@@ -343,3 +343,38 @@ def grouped_quantile(
     ranges = list(itertools.pairwise(bounds))
     map_in_order(lambda r: select_quantiles(offsets, buffer, q, r[0], r[1], out, has), ranges, threads)
     return out, has
+
+
+@njit(cache=True, nogil=True)
+def renumber_gathered(codes: np.ndarray, indices: np.ndarray, n_codes: int):
+    """:func:`renumber_first_appearance` of ``codes[indices]``, without gathering the codes
+    first (the rows a filter kept, coded by their segment's cached dictionary)."""
+    n = indices.shape[0]
+    new_id = np.full(n_codes, -1, dtype=np.int64)
+    out = np.empty(n, dtype=np.int64)
+    first = np.empty(min(n, n_codes), dtype=np.int64)
+    groups = 0
+    for i in range(n):
+        c = codes[indices[i]]
+        g = new_id[c]
+        if g < 0:
+            g = groups
+            new_id[c] = g
+            first[g] = i
+            groups += 1
+        out[i] = g
+    return out, first[:groups].copy()
+
+
+@njit(cache=True, nogil=True)
+def grouped_count_sum(group_of: np.ndarray, values: np.ndarray, valid: np.ndarray, n_groups: int):
+    """Per group: count of valid values and their sum, in one pass (what ``avg`` needs; the
+    sums are added in row order, as :func:`grouped_moment_partials` adds them)."""
+    count = np.zeros(n_groups, dtype=np.int64)
+    total = np.zeros(n_groups, dtype=np.float64)
+    for i in range(values.shape[0]):
+        if valid[i]:
+            g = group_of[i]
+            count[g] += 1
+            total[g] += values[i]
+    return count, total

@@ -72,3 +72,8 @@ def grouped_quantile(
         between = low + (high - low) * frac
     out[has] = np.where((frac == 0.0) | (high == low), low, between)[has]  # also keeps inf as inf
     return out, has
+
+
+def renumber_gathered(codes: np.ndarray, indices: np.ndarray, n_codes: int) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`renumber_first_appearance` of ``codes[indices]`` (the Numba kernel's twin)."""
+    return renumber_first_appearance(np.asarray(codes)[indices], n_codes)
