@@ -346,16 +346,18 @@ def grouped_quantile(
 
 
 @njit(cache=True, nogil=True)
-def renumber_gathered(codes: np.ndarray, indices: np.ndarray, n_codes: int):
-    """:func:`renumber_first_appearance` of ``codes[indices]``, without gathering the codes
-    first (the rows a filter kept, coded by their segment's cached dictionary)."""
-    n = indices.shape[0]
-    new_id = np.full(n_codes, -1, dtype=np.int64)
-    out = np.empty(n, dtype=np.int64)
-    first = np.empty(min(n, n_codes), dtype=np.int64)
+def renumber_gathered(
+    codes: np.ndarray, indices: np.ndarray, gathered: bool, new_id: np.ndarray, out: np.ndarray, first: np.ndarray
+):
+    """:func:`renumber_first_appearance` of ``codes[indices]`` (of ``codes`` when not
+    ``gathered``) without gathering the codes first: ids into ``out``, each group's first
+    position into ``first``; returns the number of groups.  ``new_id`` holds ``n_codes`` -1s.
+
+    The caller allocates ``out`` and ``new_id`` with numpy, whose large arrays are reused
+    from one query to the next; Numba's own allocations of that size page-fault afresh."""
     groups = 0
-    for i in range(n):
-        c = codes[indices[i]]
+    for i in range(out.shape[0]):
+        c = codes[indices[i]] if gathered else codes[i]
         g = new_id[c]
         if g < 0:
             g = groups
@@ -363,7 +365,7 @@ def renumber_gathered(codes: np.ndarray, indices: np.ndarray, n_codes: int):
             first[g] = i
             groups += 1
         out[i] = g
-    return out, first[:groups].copy()
+    return groups
 
 
 @njit(cache=True, nogil=True)

@@ -74,6 +74,6 @@ def grouped_quantile(
     return out, has
 
 
-def renumber_gathered(codes: np.ndarray, indices: np.ndarray, n_codes: int) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`renumber_first_appearance` of ``codes[indices]`` (the Numba kernel's twin)."""
-    return renumber_first_appearance(np.asarray(codes)[indices], n_codes)
+def renumber_gathered(codes: np.ndarray, indices: np.ndarray | None, n_codes: int) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`renumber_first_appearance` of ``codes[indices]`` (all of ``codes`` for None)."""
+    return renumber_first_appearance(np.asarray(codes) if indices is None else np.asarray(codes)[indices], n_codes)

@@ -326,10 +326,7 @@ def groupby(call: KernelCall) -> Vec:
     string_codes = gathered_codes(keys) if lists.length == 1 else None
     if string_codes is not None:  # one string chunk: its cached dictionary's codes, no hashing
         codes, at, n_codes = string_codes
-        if at is None:
-            group_of, first_index = renumber_first_appearance(codes, n_codes)
-        else:
-            group_of, first_index = renumber_gathered(codes, at, n_codes)
+        group_of, first_index = renumber_gathered(codes, at, n_codes)
         pid_of_group = np.zeros(len(first_index), dtype=np.int64)
     elif lists.length == 1:  # the usual top-level list: dense codes, one O(n) pass
         codes = key_codes(keys)
