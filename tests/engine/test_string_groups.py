@@ -188,10 +188,12 @@ def test_renumber_gathered_matches_renumber_first_appearance(n, codes):
     at = np.sort(rng.choice(n, n // 2, replace=False)) if n else np.zeros(0, np.int64)
     want_ids, want_first = grouping.renumber_first_appearance(c[at], codes)
     new_id, out, first = np.full(codes, -1, np.int64), np.empty(len(at), np.int64), np.empty(len(at), np.int64)
-    groups = grouping.renumber_gathered(c, at, True, new_id, out, first)
+    sizes = np.zeros(len(at), np.int64)
+    groups = grouping.renumber_gathered(c, at, True, new_id, out, first, sizes)
     assert (out == want_ids).all() and (first[:groups] == want_first).all()
-    np_ids, np_first = numpy_grouping.renumber_gathered(c, at, codes)
-    assert (np_ids == want_ids).all() and (np_first == want_first).all()
+    assert (sizes[:groups] == np.bincount(want_ids, minlength=groups)).all()
+    np_ids, np_first, np_sizes = numpy_grouping.renumber_gathered(c, at, codes)
+    assert (np_ids == want_ids).all() and (np_first == want_first).all() and (np_sizes == sizes[:groups]).all()
 
 
 def test_grouped_count_sum_is_the_moments_count_and_total():

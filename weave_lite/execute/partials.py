@@ -233,7 +233,7 @@ def merge(operator: Merge, parts: list[MorselPartial], top: Frame, runtime: Runt
         merged = merged_codes(part_keys)  # string keys: the segments' dictionaries, unified once
         if merged is not None:
             codes, n_codes, dictionary = merged
-            global_of, first = renumber_gathered(codes, None, n_codes)
+            global_of, first, _ = renumber_gathered(codes, None, n_codes)
             keys: Vec | None = keys_of(dictionary, codes[first])
         else:
             all_keys = concat_vecs(part_keys)

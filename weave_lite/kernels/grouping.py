@@ -347,11 +347,18 @@ def grouped_quantile(
 
 @njit(cache=True, nogil=True)
 def renumber_gathered(
-    codes: np.ndarray, indices: np.ndarray, gathered: bool, new_id: np.ndarray, out: np.ndarray, first: np.ndarray
+    codes: np.ndarray,
+    indices: np.ndarray,
+    gathered: bool,
+    new_id: np.ndarray,
+    out: np.ndarray,
+    first: np.ndarray,
+    sizes: np.ndarray,
 ):
     """:func:`renumber_first_appearance` of ``codes[indices]`` (of ``codes`` when not
     ``gathered``) without gathering the codes first: ids into ``out``, each group's first
-    position into ``first``; returns the number of groups.  ``new_id`` holds ``n_codes`` -1s.
+    position into ``first`` and its size into ``sizes`` (zeros); returns the number of
+    groups.  ``new_id`` holds ``n_codes`` -1s.
 
     The caller allocates ``out`` and ``new_id`` with numpy, whose large arrays are reused
     from one query to the next; Numba's own allocations of that size page-fault afresh."""
@@ -365,6 +372,7 @@ def renumber_gathered(
             first[g] = i
             groups += 1
         out[i] = g
+        sizes[g] += 1
     return groups
 
 

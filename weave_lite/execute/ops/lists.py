@@ -326,7 +326,7 @@ def groupby(call: KernelCall) -> Vec:
     string_codes = gathered_codes(keys) if lists.length == 1 else None
     if string_codes is not None:  # one string chunk: its cached dictionary's codes, no hashing
         codes, at, n_codes = string_codes
-        group_of, first_index = renumber_gathered(codes, at, n_codes)
+        group_of, first_index, sizes = renumber_gathered(codes, at, n_codes)
         pid_of_group = np.zeros(len(first_index), dtype=np.int64)
     elif lists.length == 1:  # the usual top-level list: dense codes, one O(n) pass
         codes = key_codes(keys)
@@ -338,7 +338,8 @@ def groupby(call: KernelCall) -> Vec:
         group_of, first_index = first_appearance_groups(pid, codes)
         pid_of_group = pid[first_index]
     groups = len(first_index)
-    sizes = np.bincount(group_of, minlength=groups).astype(np.int64)
+    if string_codes is None:  # (the string kernel counted the groups' sizes)
+        sizes = np.bincount(group_of, minlength=groups).astype(np.int64)
     inner_offsets = np.zeros(groups + 1, dtype=np.int64)
     np.cumsum(sizes, out=inner_offsets[1:])
     # The groups stay order-free: reducers work by group id; order is made only if needed.
