@@ -43,6 +43,11 @@ def _encode_chunk(chunk: pa.Array) -> pa.DictionaryArray:
     return encoded
 
 
+def chunk_encoding(chunk: pa.Array) -> pa.DictionaryArray:
+    """The dictionary encoding of one string chunk (cached for segment-sized chunks)."""
+    return _encode_chunk(chunk)
+
+
 def string_codes(column: pa.Array | pa.ChunkedArray) -> np.ndarray:
     """Dense int64 codes of a string column: equal strings (and all nulls) share a code."""
     chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]

@@ -115,8 +115,9 @@ def _warm_all(jobs: list[tuple[tuple, Callable[[ModuleType], object]]]) -> None:
 
 def renumber_first_appearance(codes: np.ndarray, n_codes: int) -> tuple[np.ndarray, np.ndarray]:
     """:func:`weave_lite.kernels.grouping.renumber_first_appearance`, from the faster side."""
-    signature = ("renumber", codes.dtype.str)
+    signature = ("renumber", codes.dtype.str, codes.flags.writeable)
     sample = np.zeros(1, codes.dtype)
+    sample.flags.writeable = codes.flags.writeable  # Arrow's zero-copy codes are read-only
     warm = lambda g: g.renumber_first_appearance(sample, 1)  # noqa: E731
     if use_numba(signature, len(codes), warm, ("weave_lite.kernels.grouping", "renumber_first_appearance")):
         return _grouping().renumber_first_appearance(codes, n_codes)
@@ -141,3 +142,33 @@ def grouped_quantile(
     values = np.concatenate([v for _, _, v in pieces]) if pieces else np.zeros(0)
     valid = np.ones(len(values), dtype=np.bool_)
     return numpy_grouping.grouped_quantile(group_of, values, valid, n_groups, q, threads)
+
+
+def renumber_gathered(
+    codes: np.ndarray, indices: np.ndarray | None, n_codes: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Group ids by first appearance of ``codes[indices]`` (of all ``codes`` for None) and each
+    group's first position, as :func:`renumber_first_appearance` gives them, and each group's
+    size, from the faster side (Numba's reads the codes in place, into arrays numpy allocates)."""
+    at = np.zeros(0, dtype=np.int64) if indices is None else indices
+    signature = ("renumber_gathered", codes.dtype.str, at.dtype.str, codes.flags.writeable)
+    sample, sample_at = np.zeros(1, codes.dtype), np.zeros(1, at.dtype)
+    sample.flags.writeable = codes.flags.writeable  # Arrow's zero-copy codes are read-only
+    warm = lambda g: g.renumber_gathered(  # noqa: E731
+        sample,
+        sample_at,
+        True,
+        np.full(1, -1, np.int64),
+        np.empty(1, np.int64),
+        np.empty(1, np.int64),
+        np.zeros(1, np.int64),
+    )
+    n = len(codes) if indices is None else len(indices)
+    if not use_numba(signature, n, warm, ("weave_lite.kernels.grouping", "renumber_gathered")):
+        return numpy_grouping.renumber_gathered(codes, indices, n_codes)
+    new_id = np.full(n_codes, -1, dtype=np.int64)
+    out = np.empty(n, dtype=np.int64)
+    first = np.empty(min(n, n_codes), dtype=np.int64)
+    sizes = np.zeros(min(n, n_codes), dtype=np.int64)
+    groups = _grouping().renumber_gathered(codes, at, indices is not None, new_id, out, first, sizes)
+    return out, first[:groups].copy(), sizes[:groups].copy()

@@ -32,6 +32,7 @@ from weave_lite.compile.planner import PLambda
 from weave_lite.execute.columns import as_list, concat_vecs, first_appearance_groups, key_codes
 from weave_lite.execute.encodings import distinct_strings
 from weave_lite.execute.executor import Frame, LambdaFn, Runtime, apply, run
+from weave_lite.execute.string_groups import keys_of, merged_codes
 from weave_lite.execute.vectors import ArrayVec, ConstVec, GatheredVec, ListVec, StructVec, Vec
 from weave_lite.lazy import lazy_module
 
@@ -102,6 +103,12 @@ class Moments(PartialKind):
         lists = as_list(run(leaf.node.args[0], frame, runtime))
         group_of, values = list_elements(lists, as_float=True)
         data, valid = numpy_values(values)
+        if leaf.node.key == "avg":  # count and sum suffice (zero deviations merge to zero M2)
+            from weave_lite.kernels.grouping import grouped_count_sum
+
+            count, total = grouped_count_sum(group_of, data, valid, lists.length)
+            zeros = np.zeros(lists.length, dtype=np.float64)
+            return count, total, zeros, zeros, zeros
         return grouped_moment_partials(group_of, data, valid, lists.length)
 
     def merge(self, leaf: Leaf, partials: list, groups: GroupMap, frame: Frame, runtime: Runtime) -> Vec:
@@ -220,13 +227,20 @@ def merge(operator: Merge, parts: list[MorselPartial], top: Frame, runtime: Runt
     """The aggregate's result from the morsels' partials (in morsel order)."""
     aggregate = operator.partial
     if aggregate.group is not None:
-        from weave_lite.execute.kernel_choice import renumber_first_appearance  # numpy or Numba
+        from weave_lite.execute.kernel_choice import renumber_first_appearance, renumber_gathered  # numpy or Numba
 
-        all_keys = concat_vecs([p.keys for p in parts if p.keys is not None])
-        codes = key_codes(all_keys)
-        global_of, first = renumber_first_appearance(codes, int(codes.max()) + 1 if len(codes) else 0)
+        part_keys = [p.keys for p in parts if p.keys is not None]
+        merged = merged_codes(part_keys)  # string keys: the segments' dictionaries, unified once
+        if merged is not None:
+            codes, n_codes, dictionary = merged
+            global_of, first, _ = renumber_gathered(codes, None, n_codes)
+            keys: Vec | None = keys_of(dictionary, codes[first])
+        else:
+            all_keys = concat_vecs(part_keys)
+            codes = key_codes(all_keys)
+            global_of, first = renumber_first_appearance(codes, int(codes.max()) + 1 if len(codes) else 0)
+            keys = all_keys.take(first)
         n_groups = len(first)
-        keys = all_keys.take(first)
     else:
         global_of, n_groups, keys = np.zeros(len(parts), dtype=np.int64), 1, None
     # Where each morsel's local group ids start in global_of.

@@ -531,6 +531,12 @@ def union_valid(array: pa.Array) -> np.ndarray:
 
 def _to_numpy_bool(array: Array) -> np.ndarray:
     array = combine(array)
+    if array.null_count == 0 and pa.types.is_boolean(array.type) and len(array):
+        # Unpack the bitmap (Arrow's conversion goes value by value, several times slower).
+        data = array.buffers()[1]
+        bits = np.frombuffer(data, dtype=np.uint8, count=(array.offset + len(array) + 7) // 8)
+        unpacked = np.unpackbits(bits, count=array.offset + len(array), bitorder="little")
+        return unpacked[array.offset :].view(np.bool_)
     return array.to_numpy(zero_copy_only=False).astype(bool, copy=False)
 
 

@@ -343,3 +343,48 @@ def grouped_quantile(
     ranges = list(itertools.pairwise(bounds))
     map_in_order(lambda r: select_quantiles(offsets, buffer, q, r[0], r[1], out, has), ranges, threads)
     return out, has
+
+
+@njit(cache=True, nogil=True)
+def renumber_gathered(
+    codes: np.ndarray,
+    indices: np.ndarray,
+    gathered: bool,
+    new_id: np.ndarray,
+    out: np.ndarray,
+    first: np.ndarray,
+    sizes: np.ndarray,
+):
+    """:func:`renumber_first_appearance` of ``codes[indices]`` (of ``codes`` when not
+    ``gathered``) without gathering the codes first: ids into ``out``, each group's first
+    position into ``first`` and its size into ``sizes`` (zeros); returns the number of
+    groups.  ``new_id`` holds ``n_codes`` -1s.
+
+    The caller allocates ``out`` and ``new_id`` with numpy, whose large arrays are reused
+    from one query to the next; Numba's own allocations of that size page-fault afresh."""
+    groups = 0
+    for i in range(out.shape[0]):
+        c = codes[indices[i]] if gathered else codes[i]
+        g = new_id[c]
+        if g < 0:
+            g = groups
+            new_id[c] = g
+            first[g] = i
+            groups += 1
+        out[i] = g
+        sizes[g] += 1
+    return groups
+
+
+@njit(cache=True, nogil=True)
+def grouped_count_sum(group_of: np.ndarray, values: np.ndarray, valid: np.ndarray, n_groups: int):
+    """Per group: count of valid values and their sum, in one pass (what ``avg`` needs; the
+    sums are added in row order, as :func:`grouped_moment_partials` adds them)."""
+    count = np.zeros(n_groups, dtype=np.int64)
+    total = np.zeros(n_groups, dtype=np.float64)
+    for i in range(values.shape[0]):
+        if valid[i]:
+            g = group_of[i]
+            count[g] += 1
+            total[g] += values[i]
+    return count, total

@@ -72,3 +72,14 @@ def grouped_quantile(
         between = low + (high - low) * frac
     out[has] = np.where((frac == 0.0) | (high == low), low, between)[has]  # also keeps inf as inf
     return out, has
+
+
+def renumber_gathered(
+    codes: np.ndarray, indices: np.ndarray | None, n_codes: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`renumber_first_appearance` of ``codes[indices]`` (all of ``codes`` for None),
+    and each group's size."""
+    ids, first = renumber_first_appearance(
+        np.asarray(codes) if indices is None else np.asarray(codes)[indices], n_codes
+    )
+    return ids, first, np.bincount(ids, minlength=len(first)).astype(np.int64)

@@ -27,10 +27,11 @@ from weave_lite.execute.columns import (
 )
 from weave_lite.execute.estimates import element_bytes
 from weave_lite.execute.executor import KernelCall, kernel
-from weave_lite.execute.kernel_choice import renumber_first_appearance
+from weave_lite.execute.kernel_choice import renumber_first_appearance, renumber_gathered
 from weave_lite.execute.ops.numbers import equal_or_both_null
 from weave_lite.execute.picks import is_list_vec, one_value, pick_path, pick_per_row, struct_or_empty
 from weave_lite.execute.sort_ranks import needs_ranks, ranks
+from weave_lite.execute.string_groups import gathered_codes, lazy_keys
 from weave_lite.execute.vectors import ArrayVec, ConstVec, ListVec, StructVec, Vec, take_rows, union_variants
 from weave_lite.lazy import lazy_module
 
@@ -322,20 +323,27 @@ def sort_order(lists: ListVec, keys: list[Vec], directions: list, call: KernelCa
 def groupby(call: KernelCall) -> Vec:
     lists = as_list(call.args[0])
     keys = _call_each(call, 1, lists)
-    codes = key_codes(keys)
-    if lists.length == 1:  # the usual top-level list: dense codes, one O(n) pass
+    string_codes = gathered_codes(keys) if lists.length == 1 else None
+    if string_codes is not None:  # one string chunk: its cached dictionary's codes, no hashing
+        codes, at, n_codes = string_codes
+        group_of, first_index, sizes = renumber_gathered(codes, at, n_codes)
+        pid_of_group = np.zeros(len(first_index), dtype=np.int64)
+    elif lists.length == 1:  # the usual top-level list: dense codes, one O(n) pass
+        codes = key_codes(keys)
         group_of, first_index = renumber_first_appearance(codes, int(codes.max()) + 1 if len(codes) else 0)
         pid_of_group = np.zeros(len(first_index), dtype=np.int64)
     else:
+        codes = key_codes(keys)
         pid = lists.parent_index()
         group_of, first_index = first_appearance_groups(pid, codes)
         pid_of_group = pid[first_index]
     groups = len(first_index)
-    sizes = np.bincount(group_of, minlength=groups).astype(np.int64)
+    if string_codes is None:  # (the string kernel counted the groups' sizes)
+        sizes = np.bincount(group_of, minlength=groups).astype(np.int64)
     inner_offsets = np.zeros(groups + 1, dtype=np.int64)
     np.cumsum(sizes, out=inner_offsets[1:])
     # The groups stay order-free: reducers work by group id; order is made only if needed.
-    inner = ListVec(inner_offsets, None, None, keys.take(first_index), view=(group_of, lists.child))
+    inner = ListVec(inner_offsets, None, None, lazy_keys(keys, first_index), view=(group_of, lists.child))
     per_list = np.bincount(pid_of_group, minlength=lists.length).astype(np.int64)
     outer_offsets = np.zeros(lists.length + 1, dtype=np.int64)
     np.cumsum(per_list, out=outer_offsets[1:])

@@ -109,6 +109,9 @@ def _moments(call: KernelCall, key: str):
     lists = as_list(call.args[0])
     group_of, values = list_elements(lists, as_float=True)
     data, valid = numpy_values(values)
+    if key == "avg":  # count and sum suffice: one pass, no deviations
+        count, total = grouping.grouped_count_sum(group_of, data, valid, lists.length)
+        return finish_moments(key, count, total, None, None, lists.is_valid())
     count, total, mean, m2 = grouping.grouped_moments(group_of, data, valid, lists.length)
     return finish_moments(key, count, total, mean, m2, lists.is_valid())
 
@@ -168,10 +171,12 @@ def _extreme(want_max: bool):
             data, valid = numpy_values(values)
             if pa.types.is_floating(values.type):
                 best, has = grouping.grouped_extreme_float(
-                    group_of, data.astype(np.float64), valid, lists.length, want_max
+                    group_of, data.astype(np.float64, copy=False), valid, lists.length, want_max
                 )
                 return _result(lists, best + 0.0, has, pa.float64())
-            best, has = grouping.grouped_extreme_int(group_of, data.astype(np.int64), valid, lists.length, want_max)
+            best, has = grouping.grouped_extreme_int(
+                group_of, data.astype(np.int64, copy=False), valid, lists.length, want_max
+            )
             return _result(lists, best, has, pa.int64())
         function = "max" if want_max else "min"
         return ArrayVec(per_list_aggregate(lists, values, function, group_of=group_of))
