@@ -1,0 +1,220 @@
+"""Top-k selection of one sort key column: the row indices of ``sort(...).limit(k)``'s winners
+without sorting (or even comparing every value twice), for ``limit:sorted`` in the lists area.
+
+1. A threshold from a sample: about ``SAMPLE`` values taken at a fixed stride; its j-th best
+   value (j a few standard deviations above the ``k * sample / n`` winners a sample of that size
+   holds on average) is, with high probability, no better than the k-th best value of all.
+2. Candidates: one vectorized comparison per chunk against that threshold keeps the few rows at
+   least as good (nulls and NaN are never candidates: ``sort`` puts them last in both
+   directions).  Fewer than k candidates means the threshold was too strict: a looser one is
+   tried, the last time every non-null non-NaN value.
+3. Exact selection over the candidates: the k-th best value ``v``; the winners are the rows
+   better than ``v`` and, in row order, the first rows equal to ``v`` (the stable sort keeps
+   ties in row order), or every row equal to ``v`` when later sort keys break the ties.
+
+The answer is exact whatever the sample: the sample only decides how many rows the comparison
+keeps.  ``None`` means "cannot decide here" (a type without a vectorized comparison, fewer than
+k non-null non-NaN values): the caller sorts everything.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyarrow as pa
+
+from weave_lite.lazy import lazy_module
+
+pc = lazy_module("pyarrow.compute")
+
+SAMPLE = 1 << 15  # values in the threshold sample
+
+Array = pa.Array | pa.ChunkedArray
+
+_NUMPY_VIEWS = {8: np.int8, 16: np.int16, 32: np.int32, 64: np.int64}
+
+
+def top_k_rows(column: Array, k: int, descending: bool, keep_ties: bool) -> np.ndarray | None:
+    """Increasing row indices of the first ``k`` rows of ``column`` in sort order (stable, nulls
+    and NaN last), or with ``keep_ties`` every row tied with the k-th one too; ``None`` when
+    this module cannot decide them (see the module docstring)."""
+    chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
+    n = sum(len(c) for c in chunks)
+    if k <= 0 or n == 0:
+        return np.zeros(0, dtype=np.int64)
+    t = column.type
+    if _numeric_dtype(t) is not None:
+        source: _Source = _NumericSource(chunks, _numeric_dtype(t))
+    elif pa.types.is_string(t) or pa.types.is_large_string(t):
+        source = _StringSource(chunks)
+    else:
+        return None
+    sample = source.sample(max(1, n // SAMPLE))
+    for rank in _threshold_ranks(k, len(sample), n):
+        bound = source.nth_best(sample, rank, descending) if rank is not None else None
+        rows = source.candidates(bound, descending)
+        if len(rows) >= k:
+            return source.select(rows, k, descending, keep_ties)
+    return None  # fewer than k non-null non-NaN values: nulls or NaN are among the first k
+
+
+def _numeric_dtype(t: pa.DataType) -> type | None:
+    """The numpy type whose values order as the Arrow type's (timestamps, dates and durations
+    by their integer count), else None."""
+    if pa.types.is_floating(t):
+        return {32: np.float32, 64: np.float64}.get(t.bit_width)  # half floats: Arrow's path
+    if pa.types.is_signed_integer(t) or pa.types.is_timestamp(t) or pa.types.is_duration(t):
+        return _NUMPY_VIEWS[t.bit_width]
+    if pa.types.is_date(t):
+        return _NUMPY_VIEWS[t.bit_width]
+    if pa.types.is_unsigned_integer(t):
+        return {8: np.uint8, 16: np.uint16, 32: np.uint32, 64: np.uint64}[t.bit_width]
+    return None
+
+
+def _threshold_ranks(k: int, sample: int, n: int) -> list[int | None]:
+    """The sample ranks to try as thresholds, strictest first; ``None``: no threshold."""
+    if sample == 0:
+        return [None]
+    if sample >= n:  # the sample is every value: its k-th best is exact
+        return [k] if k <= sample else [None]
+    expected = k * sample / n  # winners in the sample, on average
+    first = math.ceil(expected + 4 * math.sqrt(expected) + 4)
+    ranks: list[int | None] = [r for r in (first, first * 8) if r <= sample]
+    return [*ranks, None]
+
+
+class _Source:
+    """The chunks of one key column, read by the three steps of the module docstring."""
+
+    def __init__(self, chunks: list[pa.Array]) -> None:
+        self.chunks = chunks
+        self.starts = np.cumsum([0] + [len(c) for c in chunks])
+
+    def sample(self, step: int):
+        raise NotImplementedError
+
+    def nth_best(self, sample, rank: int, descending: bool):
+        raise NotImplementedError
+
+    def candidates(self, bound, descending: bool) -> np.ndarray:
+        raise NotImplementedError
+
+    def select(self, rows: np.ndarray, k: int, descending: bool, keep_ties: bool) -> np.ndarray:
+        raise NotImplementedError
+
+
+def _valid_at(chunk: pa.Array, local: np.ndarray) -> np.ndarray:
+    """Whether ``chunk`` is valid at each of the positions ``local`` (its bitmap read there)."""
+    if not chunk.null_count:
+        return np.ones(len(local), dtype=bool)
+    bits = np.frombuffer(chunk.buffers()[0], dtype=np.uint8)
+    at = local + chunk.offset
+    return ((bits[at >> 3] >> (at & 7)) & 1).astype(bool)
+
+
+class _NumericSource(_Source):
+    """Integer, float and temporal chunks read as numpy views of their value buffers."""
+
+    def __init__(self, chunks: list[pa.Array], dtype: type) -> None:
+        super().__init__(chunks)
+        self.values = [
+            np.frombuffer(c.buffers()[1], dtype=dtype, count=c.offset + len(c))[c.offset :]
+            if len(c)
+            else np.zeros(0, dtype=dtype)
+            for c in chunks
+        ]
+        self.floats = np.issubdtype(dtype, np.floating)
+
+    def _usable(self, i: int, local: np.ndarray, values: np.ndarray) -> np.ndarray:
+        keep = _valid_at(self.chunks[i], local)
+        if self.floats:
+            keep &= ~np.isnan(values)
+        return keep
+
+    def sample(self, step: int) -> np.ndarray:
+        parts = []
+        for i, values in enumerate(self.values):
+            local = np.arange(0, len(values), step, dtype=np.int64)
+            picked = values[local]
+            parts.append(picked[self._usable(i, local, picked)])
+        return np.concatenate(parts) if parts else np.zeros(0)
+
+    def nth_best(self, sample: np.ndarray, rank: int, descending: bool):
+        at = len(sample) - rank if descending else rank - 1
+        return np.partition(sample, at)[at]
+
+    def candidates(self, bound, descending: bool) -> np.ndarray:
+        found = []
+        for i, values in enumerate(self.values):
+            if bound is None:
+                local = np.arange(len(values), dtype=np.int64)
+            else:
+                local = np.flatnonzero(values >= bound if descending else values <= bound)
+            if self.chunks[i].null_count or (self.floats and bound is None):
+                local = local[self._usable(i, local, values[local])]
+            found.append(local + self.starts[i])
+        return np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
+
+    def _at(self, rows: np.ndarray) -> np.ndarray:
+        chunk_of = np.searchsorted(self.starts[1:], rows, side="right")
+        out = np.empty(len(rows), dtype=self.values[0].dtype)
+        for i in np.unique(chunk_of):
+            here = chunk_of == i
+            out[here] = self.values[i][rows[here] - self.starts[i]]
+        return out
+
+    def select(self, rows: np.ndarray, k: int, descending: bool, keep_ties: bool) -> np.ndarray:
+        values = self._at(rows)
+        at = len(values) - k if descending else k - 1
+        kth = np.partition(values, at)[at]
+        better = values > kth if descending else values < kth
+        return _winners(better, values == kth, rows, k, keep_ties)
+
+
+class _StringSource(_Source):
+    """String chunks compared by Arrow (byte order, which is code point order for UTF-8)."""
+
+    def sample(self, step: int) -> pa.Array:
+        parts = [c.take(pa.array(np.arange(0, len(c), step, dtype=np.int64))) for c in self.chunks]
+        return pc.drop_null(pa.concat_arrays(parts))
+
+    def nth_best(self, sample: pa.Array, rank: int, descending: bool):
+        order = pc.select_k_unstable(sample, rank, sort_keys=[("x", "descending" if descending else "ascending")])
+        return sample[order[rank - 1].as_py()]
+
+    def candidates(self, bound, descending: bool) -> np.ndarray:
+        found = []
+        for i, chunk in enumerate(self.chunks):
+            if bound is None:
+                keep = pc.is_valid(chunk)
+            else:
+                keep = (pc.greater_equal if descending else pc.less_equal)(chunk, bound)
+            found.append(np.asarray(pc.indices_nonzero(keep), dtype=np.int64) + self.starts[i])
+        return np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
+
+    def select(self, rows: np.ndarray, k: int, descending: bool, keep_ties: bool) -> np.ndarray:
+        chunk_of = np.searchsorted(self.starts[1:], rows, side="right")
+        parts = []
+        for i in np.unique(chunk_of):
+            local = rows[chunk_of == i] - self.starts[i]
+            parts.append(self.chunks[i].take(pa.array(local)))
+        values = pa.concat_arrays(parts)
+        order = pc.select_k_unstable(values, k, sort_keys=[("x", "descending" if descending else "ascending")])
+        kth = values[order[k - 1].as_py()]
+        better = np.asarray(
+            pc.fill_null((pc.greater if descending else pc.less)(values, kth), False).to_numpy(zero_copy_only=False)
+        )
+        tied = pc.fill_null(pc.equal(values, kth), False).to_numpy(zero_copy_only=False)
+        return _winners(better, tied, rows, k, keep_ties)
+
+
+def _winners(better: np.ndarray, tied: np.ndarray, rows: np.ndarray, k: int, keep_ties: bool) -> np.ndarray:
+    """The ``rows`` better than the k-th value, then those tied with it: all of them, or the
+    first in row order up to k rows in all (``rows`` increase, so the result does too)."""
+    if keep_ties:
+        return rows[better | tied]
+    keep = better.copy()
+    keep[np.flatnonzero(tied)[: k - int(np.count_nonzero(better))]] = True
+    return rows[keep]
