@@ -30,12 +30,10 @@ pc = lazy_module("pyarrow.compute")
 
 SAMPLE = 1 << 15  # values in the threshold sample
 
-Array = pa.Array | pa.ChunkedArray
-
 _NUMPY_VIEWS = {8: np.int8, 16: np.int16, 32: np.int32, 64: np.int64}
 
 
-def top_k_rows(column: Array, k: int, descending: bool, keep_ties: bool) -> np.ndarray | None:
+def top_k_rows(column: pa.Array | pa.ChunkedArray, k: int, descending: bool, keep_ties: bool) -> np.ndarray | None:
     """Increasing row indices of the first ``k`` rows of ``column`` in sort order (stable, nulls
     and NaN last), or with ``keep_ties`` every row tied with the k-th one too; ``None`` when
     this module cannot decide them (see the module docstring)."""
@@ -43,10 +41,10 @@ def top_k_rows(column: Array, k: int, descending: bool, keep_ties: bool) -> np.n
     n = sum(len(c) for c in chunks)
     if k <= 0 or n == 0:
         return np.zeros(0, dtype=np.int64)
-    t = column.type
-    if _numeric_dtype(t) is not None:
-        source: _Source = _NumericSource(chunks, _numeric_dtype(t))
-    elif pa.types.is_string(t) or pa.types.is_large_string(t):
+    dtype = _numeric_dtype(column.type)
+    if dtype is not None:
+        source: _Source = _NumericSource(chunks, dtype)
+    elif pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
         source = _StringSource(chunks)
     else:
         return None
@@ -119,7 +117,7 @@ class _NumericSource(_Source):
 
     def __init__(self, chunks: list[pa.Array], dtype: type) -> None:
         super().__init__(chunks)
-        self.values = [
+        self.values: list[np.ndarray] = [
             np.frombuffer(c.buffers()[1], dtype=dtype, count=c.offset + len(c))[c.offset :]
             if len(c)
             else np.zeros(0, dtype=dtype)

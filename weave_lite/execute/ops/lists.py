@@ -33,7 +33,7 @@ from weave_lite.execute.ops.numbers import equal_or_both_null
 from weave_lite.execute.picks import is_list_vec, one_value, pick_path, pick_per_row, struct_or_empty
 from weave_lite.execute.sort_ranks import needs_ranks, ranks
 from weave_lite.execute.top_k import top_k_rows
-from weave_lite.execute.vectors import ArrayVec, ConstVec, ListVec, StructVec, Vec, take_rows, union_variants
+from weave_lite.execute.vectors import ArrayVec, ConstVec, ListVec, StructVec, Vec, union_variants
 from weave_lite.lazy import lazy_module
 
 sampling = lazy_module("weave_lite.kernels.sampling")  # Numba: loaded by the first `sample`
