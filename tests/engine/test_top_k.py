@@ -6,6 +6,7 @@ k past the rows, empty tables, many chunks and morsels, int/float/timestamp/stri
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import math
 
 import duckdb
@@ -45,7 +46,7 @@ def usable(column: pa.ChunkedArray) -> int:
 def chunked(values: list, t: pa.DataType, cuts: list[int]) -> pa.ChunkedArray:
     arr = pa.array(values, type=t)
     bounds = sorted({0, len(values), *(c % (len(values) + 1) for c in cuts)})
-    return pa.chunked_array([arr.slice(a, b - a) for a, b in zip(bounds, bounds[1:])] or [arr], type=t)
+    return pa.chunked_array([arr.slice(a, b - a) for a, b in itertools.pairwise(bounds)] or [arr], type=t)
 
 
 def check(column: pa.ChunkedArray, k: int, descending: bool) -> None:
