@@ -20,6 +20,7 @@ k non-null non-NaN values): the caller sorts everything.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -29,6 +30,7 @@ from weave_lite.lazy import lazy_module
 pc = lazy_module("pyarrow.compute")
 
 SAMPLE = 1 << 15  # values in the threshold sample
+BLOCK = 128  # neighbouring values read together by the sample
 
 _NUMPY_VIEWS = {8: np.int8, 16: np.int16, 32: np.int32, 64: np.int64}
 
@@ -48,12 +50,13 @@ def top_k_rows(column: pa.Array | pa.ChunkedArray, k: int, descending: bool, kee
         source = _StringSource(chunks)
     else:
         return None
-    sample = source.sample(max(1, n // SAMPLE))
-    for rank in _threshold_ranks(k, len(sample), n):
+    sample = source.sample(_sample_positions([len(c) for c in chunks], SAMPLE))
+    usable = n - sum(c.null_count for c in chunks)
+    for rank in _threshold_ranks(k, len(sample), usable if len(sample) < n else n):
         bound = source.nth_best(sample, rank, descending) if rank is not None else None
-        rows = source.candidates(bound, descending)
+        rows, values = source.candidates(bound, descending)
         if len(rows) >= k:
-            return source.select(rows, k, descending, keep_ties)
+            return source.select(rows, values, k, descending, keep_ties)
     return None  # fewer than k non-null non-NaN values: nulls or NaN are among the first k
 
 
@@ -69,6 +72,24 @@ def _numeric_dtype(t: pa.DataType) -> type | None:
     if pa.types.is_unsigned_integer(t):
         return {8: np.uint8, 16: np.uint16, 32: np.uint32, 64: np.uint64}[t.bit_width]
     return None
+
+
+def _sample_positions(lengths: list[int], size: int) -> list[np.ndarray]:
+    """Per chunk, the positions of a sample of about ``size`` values of them all: runs of
+    ``BLOCK`` neighbours spread evenly (whole cache lines, read at memory speed, where a
+    stride would wait on a cache miss per value), or every position when there are few."""
+    total = sum(lengths)
+    if total <= size:
+        return [np.arange(m, dtype=np.int64) for m in lengths]
+    out = []
+    for m in lengths:
+        blocks = min(m // BLOCK, round(size / BLOCK * m / total))
+        if blocks <= 0:
+            out.append(np.arange(0, m, max(1, total // size), dtype=np.int64))
+            continue
+        starts = np.linspace(0, m - BLOCK, blocks).astype(np.int64)
+        out.append((starts[:, None] + np.arange(BLOCK, dtype=np.int64)).ravel())
+    return out
 
 
 def _threshold_ranks(k: int, sample: int, n: int) -> list[int | None]:
@@ -90,16 +111,21 @@ class _Source:
         self.chunks = chunks
         self.starts = np.cumsum([0] + [len(c) for c in chunks])
 
-    def sample(self, step: int):
+    def sample(self, positions: list[np.ndarray]):
+        """The usable (non-null, non-NaN) values at ``positions`` (per chunk)."""
         raise NotImplementedError
 
     def nth_best(self, sample, rank: int, descending: bool):
+        """The ``rank``-th best value of the sample."""
         raise NotImplementedError
 
-    def candidates(self, bound, descending: bool) -> np.ndarray:
+    def candidates(self, bound, descending: bool) -> tuple[np.ndarray, Any]:
+        """The increasing rows whose usable values are at least as good as ``bound`` (every
+        usable row when ``bound`` is None), and what :meth:`select` needs of their values."""
         raise NotImplementedError
 
-    def select(self, rows: np.ndarray, k: int, descending: bool, keep_ties: bool) -> np.ndarray:
+    def select(self, rows: np.ndarray, values, k: int, descending: bool, keep_ties: bool) -> np.ndarray:
+        """The winners among the candidates (see the module docstring)."""
         raise NotImplementedError
 
 
@@ -131,10 +157,9 @@ class _NumericSource(_Source):
             keep &= ~np.isnan(values)
         return keep
 
-    def sample(self, step: int) -> np.ndarray:
+    def sample(self, positions: list[np.ndarray]) -> np.ndarray:
         parts = []
-        for i, values in enumerate(self.values):
-            local = np.arange(0, len(values), step, dtype=np.int64)
+        for i, (values, local) in enumerate(zip(self.values, positions, strict=True)):
             picked = values[local]
             parts.append(picked[self._usable(i, local, picked)])
         return np.concatenate(parts) if parts else np.zeros(0)
@@ -143,28 +168,24 @@ class _NumericSource(_Source):
         at = len(sample) - rank if descending else rank - 1
         return np.partition(sample, at)[at]
 
-    def candidates(self, bound, descending: bool) -> np.ndarray:
-        found = []
+    def candidates(self, bound, descending: bool) -> tuple[np.ndarray, np.ndarray]:
+        found, kept = [], []
         for i, values in enumerate(self.values):
             if bound is None:
                 local = np.arange(len(values), dtype=np.int64)
             else:
                 local = np.flatnonzero(values >= bound if descending else values <= bound)
+            picked = values[local]  # read now, while the comparison's pass left them in cache
             if self.chunks[i].null_count or (self.floats and bound is None):
-                local = local[self._usable(i, local, values[local])]
+                usable = self._usable(i, local, picked)
+                local, picked = local[usable], picked[usable]
             found.append(local + self.starts[i])
-        return np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
+            kept.append(picked)
+        if not found:
+            return np.zeros(0, dtype=np.int64), np.zeros(0)
+        return np.concatenate(found), np.concatenate(kept)
 
-    def _at(self, rows: np.ndarray) -> np.ndarray:
-        chunk_of = np.searchsorted(self.starts[1:], rows, side="right")
-        out = np.empty(len(rows), dtype=self.values[0].dtype)
-        for i in np.unique(chunk_of):
-            here = chunk_of == i
-            out[here] = self.values[i][rows[here] - self.starts[i]]
-        return out
-
-    def select(self, rows: np.ndarray, k: int, descending: bool, keep_ties: bool) -> np.ndarray:
-        values = self._at(rows)
+    def select(self, rows: np.ndarray, values: np.ndarray, k: int, descending: bool, keep_ties: bool) -> np.ndarray:
         at = len(values) - k if descending else k - 1
         kth = np.partition(values, at)[at]
         better = values > kth if descending else values < kth
@@ -174,15 +195,15 @@ class _NumericSource(_Source):
 class _StringSource(_Source):
     """String chunks compared by Arrow (byte order, which is code point order for UTF-8)."""
 
-    def sample(self, step: int) -> pa.Array:
-        parts = [c.take(pa.array(np.arange(0, len(c), step, dtype=np.int64))) for c in self.chunks]
+    def sample(self, positions: list[np.ndarray]) -> pa.Array:
+        parts = [c.take(pa.array(local)) for c, local in zip(self.chunks, positions, strict=True)]
         return pc.drop_null(pa.concat_arrays(parts))
 
     def nth_best(self, sample: pa.Array, rank: int, descending: bool):
         order = pc.select_k_unstable(sample, rank, sort_keys=[("x", "descending" if descending else "ascending")])
         return sample[order[rank - 1].as_py()]
 
-    def candidates(self, bound, descending: bool) -> np.ndarray:
+    def candidates(self, bound, descending: bool) -> tuple[np.ndarray, None]:
         found = []
         for i, chunk in enumerate(self.chunks):
             if bound is None:
@@ -190,9 +211,9 @@ class _StringSource(_Source):
             else:
                 keep = (pc.greater_equal if descending else pc.less_equal)(chunk, bound)
             found.append(np.asarray(pc.indices_nonzero(keep), dtype=np.int64) + self.starts[i])
-        return np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
+        return (np.concatenate(found) if found else np.zeros(0, dtype=np.int64)), None
 
-    def select(self, rows: np.ndarray, k: int, descending: bool, keep_ties: bool) -> np.ndarray:
+    def select(self, rows: np.ndarray, values, k: int, descending: bool, keep_ties: bool) -> np.ndarray:
         chunk_of = np.searchsorted(self.starts[1:], rows, side="right")
         parts = []
         for i in np.unique(chunk_of):
