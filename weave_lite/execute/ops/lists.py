@@ -33,7 +33,7 @@ from weave_lite.execute.ops.numbers import equal_or_both_null
 from weave_lite.execute.picks import is_list_vec, one_value, pick_path, pick_per_row, struct_or_empty
 from weave_lite.execute.sort_ranks import needs_ranks, ranks
 from weave_lite.execute.top_k import top_k_rows
-from weave_lite.execute.vectors import ArrayVec, ConstVec, ListVec, StructVec, Vec, union_variants
+from weave_lite.execute.vectors import ArrayVec, ConstVec, GatheredVec, ListVec, StructVec, Vec, union_variants
 from weave_lite.lazy import lazy_module
 
 sampling = lazy_module("weave_lite.kernels.sampling")  # Numba: loaded by the first `sample`
@@ -185,10 +185,20 @@ def limit_sorted(call: KernelCall) -> Vec:
         if chosen is not None:  # sort the candidates' keys, then gather their rows once
             sub = ListVec(np.array([0, len(chosen)], dtype=np.int64), ConstVec(None, pa.null(), len(chosen)))
             order = sort_order(sub, [k.take(chosen) for k in keys], directions, call)[: int(n.value)]
-            return ListVec(np.array([0, len(order)], dtype=np.int64), lists.child.take(chosen[order]))
+            return ListVec(np.array([0, len(order)], dtype=np.int64), _gathered(lists.child.take(chosen[order])))
     sorted_lists = _sorted(call, lists)
     keep = list_positions(sorted_lists) < np.repeat(_int_values(n, lists.length), sorted_lists.lengths())
     return _plain(sorted_lists.filter_children(keep))
+
+
+def _gathered(rows: Vec) -> Vec:
+    """The k rows' fields gathered now: a morsel's top k are gathered on its own thread, not
+    one after the other where the morsels' rows are concatenated."""
+    if isinstance(rows, StructVec):
+        for field in rows.fields.values():
+            if isinstance(field, GatheredVec):
+                field.array  # noqa: B018 - gathers and keeps the values
+    return rows
 
 
 def _top_k_candidates(lists, keys, directions, k, call) -> np.ndarray | None:
