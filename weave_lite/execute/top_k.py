@@ -203,29 +203,25 @@ class _StringSource(_Source):
         order = pc.select_k_unstable(sample, rank, sort_keys=[("x", "descending" if descending else "ascending")])
         return sample[order[rank - 1].as_py()]
 
-    def candidates(self, bound, descending: bool) -> tuple[np.ndarray, None]:
-        found = []
+    def candidates(self, bound, descending: bool) -> tuple[np.ndarray, pa.Array]:
+        found, kept = [], []
         for i, chunk in enumerate(self.chunks):
             if bound is None:
                 keep = pc.is_valid(chunk)
             else:
                 keep = (pc.greater_equal if descending else pc.less_equal)(chunk, bound)
-            found.append(np.asarray(pc.indices_nonzero(keep), dtype=np.int64) + self.starts[i])
-        return (np.concatenate(found) if found else np.zeros(0, dtype=np.int64)), None
+            local = pc.indices_nonzero(keep)  # a null comparison (a null value) is no candidate
+            kept.append(chunk.take(local))
+            found.append(np.asarray(local, dtype=np.int64) + self.starts[i])
+        if not found:
+            return np.zeros(0, dtype=np.int64), pa.array([], pa.string())
+        return np.concatenate(found), pa.chunked_array(kept, type=self.chunks[0].type).combine_chunks()
 
-    def select(self, rows: np.ndarray, values, k: int, descending: bool, keep_ties: bool) -> np.ndarray:
-        chunk_of = np.searchsorted(self.starts[1:], rows, side="right")
-        parts = []
-        for i in np.unique(chunk_of):
-            local = rows[chunk_of == i] - self.starts[i]
-            parts.append(self.chunks[i].take(pa.array(local)))
-        values = pa.concat_arrays(parts)
+    def select(self, rows: np.ndarray, values: pa.Array, k: int, descending: bool, keep_ties: bool) -> np.ndarray:
         order = pc.select_k_unstable(values, k, sort_keys=[("x", "descending" if descending else "ascending")])
         kth = values[order[k - 1].as_py()]
-        better = np.asarray(
-            pc.fill_null((pc.greater if descending else pc.less)(values, kth), False).to_numpy(zero_copy_only=False)
-        )
-        tied = pc.fill_null(pc.equal(values, kth), False).to_numpy(zero_copy_only=False)
+        better = (pc.greater if descending else pc.less)(values, kth).to_numpy(zero_copy_only=False)  # no nulls
+        tied = pc.equal(values, kth).to_numpy(zero_copy_only=False)
         return _winners(better, tied, rows, k, keep_ties)
 
 
