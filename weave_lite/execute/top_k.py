@@ -29,8 +29,8 @@ from weave_lite.lazy import lazy_module
 
 pc = lazy_module("pyarrow.compute")
 
-SAMPLE = 1 << 15  # values in the threshold sample
-BLOCK = 128  # neighbouring values read together by the sample
+SAMPLE = 1 << 12  # values in the threshold sample (arrays this small never touch fresh pages)
+BLOCK = 64  # neighbouring values read together by the sample
 
 _NUMPY_VIEWS = {8: np.int8, 16: np.int16, 32: np.int32, 64: np.int64}
 
@@ -45,6 +45,8 @@ def top_k_rows(column: pa.Array | pa.ChunkedArray, k: int, descending: bool, kee
         return np.zeros(0, dtype=np.int64)
     dtype = _numeric_dtype(column.type)
     if dtype is not None:
+        if any(len(c) and c.buffers()[1] is None for c in chunks):
+            return None  # no value buffer to view (never written by Arrow for these types)
         source: _Source = _NumericSource(chunks, dtype)
     elif pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
         source = _StringSource(chunks)
