@@ -19,12 +19,12 @@ from hypothesis import strategies as st
 
 from weave_lite import evaluate, to_python
 from weave_lite.execute import top_k
-from weave_lite.execute.top_k import top_k_rows
+from weave_lite.execute.top_k import top_k_order, top_k_rows
 
 START = dt.datetime(2024, 5, 1, tzinfo=dt.UTC)
 
 
-def reference(column: pa.ChunkedArray, k: int, descending: bool) -> list[int]:
+def reference(column: pa.ChunkedArray, k: int, descending: bool, in_row_order: bool = True) -> list[int]:
     """The first k row indices of the full stable sort (Arrow's, nulls and NaN last), in row order."""
     arr = column.combine_chunks()
     if pa.types.is_floating(arr.type):
@@ -32,7 +32,8 @@ def reference(column: pa.ChunkedArray, k: int, descending: bool) -> list[int]:
     order = pc.sort_indices(
         pa.table({"x": arr}), sort_keys=[("x", "descending" if descending else "ascending", "at_end")]
     )
-    return sorted(order.to_pylist()[:k])
+    first = order.to_pylist()[:k]
+    return sorted(first) if in_row_order else first
 
 
 def usable(column: pa.ChunkedArray) -> int:
@@ -51,11 +52,13 @@ def chunked(values: list, t: pa.DataType, cuts: list[int]) -> pa.ChunkedArray:
 
 def check(column: pa.ChunkedArray, k: int, descending: bool) -> None:
     got = top_k_rows(column, k, descending, keep_ties=False)
+    ordered = top_k_order(column, k, descending)
     if got is None:  # only when nulls or NaN would be among the first k
-        assert usable(column) < k
+        assert usable(column) < k and ordered is None
         return
     want = reference(column, k, descending)
     assert got.tolist() == want
+    assert ordered is not None and ordered.tolist() == reference(column, k, descending, in_row_order=False)
     tied = top_k_rows(column, k, descending, keep_ties=True)
     assert tied is not None and set(want) <= set(tied.tolist())
     if want:

@@ -1,7 +1,7 @@
 """Top-k selection of one sort key column: the row indices of ``sort(...).limit(k)``'s winners
 without sorting (or even comparing every value twice), for ``limit:sorted`` in the lists area.
 
-1. A threshold from a sample: about ``SAMPLE`` values taken at a fixed stride; its j-th best
+1. A threshold from a sample: about ``SAMPLE`` values in short runs spread evenly; its j-th best
    value (j a few standard deviations above the ``k * sample / n`` winners a sample of that size
    holds on average) is, with high probability, no better than the k-th best value of all.
 2. Candidates: one vectorized comparison per chunk against that threshold keeps the few rows at
@@ -39,10 +39,33 @@ def top_k_rows(column: pa.Array | pa.ChunkedArray, k: int, descending: bool, kee
     """Increasing row indices of the first ``k`` rows of ``column`` in sort order (stable, nulls
     and NaN last), or with ``keep_ties`` every row tied with the k-th one too; ``None`` when
     this module cannot decide them (see the module docstring)."""
+    found = _top_k(column, k, descending, keep_ties)
+    return None if found is None else found[0]
+
+
+def top_k_order(column: pa.Array | pa.ChunkedArray, k: int, descending: bool) -> np.ndarray | None:
+    """The row indices of the first ``k`` rows of ``column`` in sort order (the order of the
+    stable sort, nulls and NaN last), or ``None`` as :func:`top_k_rows`."""
+    found = _top_k(column, k, descending, keep_ties=False)
+    if found is None:
+        return None
+    rows, values = found
+    if isinstance(values, np.ndarray):
+        if not descending:
+            return rows[np.argsort(values, kind="stable")]
+        # Descending with ties in row order: the stable ascending sort of the reversed values, reversed.
+        backwards = np.argsort(values[::-1], kind="stable")
+        return rows[::-1][backwards][::-1]
+    order = pc.array_sort_indices(values, order="descending" if descending else "ascending")  # stable
+    return rows[np.asarray(order, dtype=np.int64)]
+
+
+def _top_k(column: pa.Array | pa.ChunkedArray, k: int, descending: bool, keep_ties: bool):
+    """(rows, their values) of :func:`top_k_rows`, or None."""
     chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
     n = sum(len(c) for c in chunks)
     if k <= 0 or n == 0:
-        return np.zeros(0, dtype=np.int64)
+        return np.zeros(0, dtype=np.int64), np.zeros(0)
     dtype = _numeric_dtype(column.type)
     if dtype is not None:
         if any(len(c) and c.buffers()[1] is None for c in chunks):
@@ -126,8 +149,8 @@ class _Source:
         usable row when ``bound`` is None), and what :meth:`select` needs of their values."""
         raise NotImplementedError
 
-    def select(self, rows: np.ndarray, values, k: int, descending: bool, keep_ties: bool) -> np.ndarray:
-        """The winners among the candidates (see the module docstring)."""
+    def select(self, rows: np.ndarray, values, k: int, descending: bool, keep_ties: bool) -> tuple[np.ndarray, Any]:
+        """The winners among the candidates and their values (see the module docstring)."""
         raise NotImplementedError
 
 
@@ -187,11 +210,14 @@ class _NumericSource(_Source):
             return np.zeros(0, dtype=np.int64), np.zeros(0)
         return np.concatenate(found), np.concatenate(kept)
 
-    def select(self, rows: np.ndarray, values: np.ndarray, k: int, descending: bool, keep_ties: bool) -> np.ndarray:
+    def select(
+        self, rows: np.ndarray, values: np.ndarray, k: int, descending: bool, keep_ties: bool
+    ) -> tuple[np.ndarray, np.ndarray]:
         at = len(values) - k if descending else k - 1
         kth = np.partition(values, at)[at]
         better = values > kth if descending else values < kth
-        return _winners(better, values == kth, rows, k, keep_ties)
+        keep = _winners(better, values == kth, k, keep_ties)
+        return rows[keep], values[keep]
 
 
 class _StringSource(_Source):
@@ -219,19 +245,22 @@ class _StringSource(_Source):
             return np.zeros(0, dtype=np.int64), pa.array([], pa.string())
         return np.concatenate(found), pa.chunked_array(kept, type=self.chunks[0].type).combine_chunks()
 
-    def select(self, rows: np.ndarray, values: pa.Array, k: int, descending: bool, keep_ties: bool) -> np.ndarray:
+    def select(
+        self, rows: np.ndarray, values: pa.Array, k: int, descending: bool, keep_ties: bool
+    ) -> tuple[np.ndarray, pa.Array]:
         order = pc.select_k_unstable(values, k, sort_keys=[("x", "descending" if descending else "ascending")])
         kth = values[order[k - 1].as_py()]
         better = (pc.greater if descending else pc.less)(values, kth).to_numpy(zero_copy_only=False)  # no nulls
         tied = pc.equal(values, kth).to_numpy(zero_copy_only=False)
-        return _winners(better, tied, rows, k, keep_ties)
+        keep = _winners(better, tied, k, keep_ties)
+        return rows[keep], values.filter(pa.array(keep))
 
 
-def _winners(better: np.ndarray, tied: np.ndarray, rows: np.ndarray, k: int, keep_ties: bool) -> np.ndarray:
-    """The ``rows`` better than the k-th value, then those tied with it: all of them, or the
-    first in row order up to k rows in all (``rows`` increase, so the result does too)."""
+def _winners(better: np.ndarray, tied: np.ndarray, k: int, keep_ties: bool) -> np.ndarray:
+    """Which candidates win: those better than the k-th value, then those tied with it (all of
+    them, or the first in row order up to k in all; candidates are in row order)."""
     if keep_ties:
-        return rows[better | tied]
+        return better | tied
     keep = better.copy()
     keep[np.flatnonzero(tied)[: k - int(np.count_nonzero(better))]] = True
-    return rows[keep]
+    return keep

@@ -32,7 +32,7 @@ from weave_lite.execute.kernel_choice import renumber_first_appearance
 from weave_lite.execute.ops.numbers import equal_or_both_null
 from weave_lite.execute.picks import is_list_vec, one_value, pick_path, pick_per_row, struct_or_empty
 from weave_lite.execute.sort_ranks import needs_ranks, ranks
-from weave_lite.execute.top_k import top_k_rows
+from weave_lite.execute.top_k import top_k_order, top_k_rows
 from weave_lite.execute.vectors import ArrayVec, ConstVec, GatheredVec, ListVec, StructVec, Vec, union_variants
 from weave_lite.lazy import lazy_module
 
@@ -181,6 +181,9 @@ def limit_sorted(call: KernelCall) -> Vec:
     n = call.args[3]
     if lists.length == 1 and isinstance(n, ConstVec) and n.value is not None and 0 <= n.value * 8 < lists.child.length:
         keys, directions = _sort_keys(call, lists)
+        ordered = _top_k_one_key(keys, directions, int(n.value))
+        if ordered is not None:
+            return ListVec(np.array([0, len(ordered)], dtype=np.int64), _gathered(lists.child.take(ordered)))
         chosen = _top_k_candidates(lists, keys, directions, int(n.value), call)
         if chosen is not None:  # sort the candidates' keys, then gather their rows once
             sub = ListVec(np.array([0, len(chosen)], dtype=np.int64), ConstVec(None, pa.null(), len(chosen)))
@@ -199,6 +202,19 @@ def _gathered(rows: Vec) -> Vec:
             if isinstance(field, GatheredVec):
                 field.array  # noqa: B018 - gathers and keeps the values
     return rows
+
+
+def _top_k_one_key(keys: list[Vec], directions: list, k: int) -> np.ndarray | None:
+    """The first k elements in sort order when one key varies (:func:`top_k_order` orders
+    them as the stable sort does), else None."""
+    varying = [(i, key) for i, key in enumerate(keys) if not isinstance(key, ConstVec)]
+    if len(varying) != 1:
+        return None
+    i, key = varying[0]
+    direction = directions[i] if i < len(directions) else "asc"
+    if direction not in ("asc", "desc"):
+        return None  # sort_order reports it
+    return top_k_order(key.array if isinstance(key, ArrayVec) else key.to_arrow(), k, direction == "desc")
 
 
 def _top_k_candidates(lists, keys, directions, k, call) -> np.ndarray | None:
