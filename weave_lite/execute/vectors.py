@@ -45,10 +45,20 @@ def combine(array: Array) -> pa.Array:
     return array.combine_chunks()
 
 
+_SMALL_COPY = 1 << 14  # rows of a chunked array cheaper to copy whole than to gather chunk by chunk
+
+
+def _small_flat(array: pa.ChunkedArray) -> bool:
+    """A few thousand rows of a flat type (the morsels' top-k candidates, one chunk each): one
+    copy and one take beat a take per chunk and a reordering take."""
+    t = array.type
+    return len(array) <= _SMALL_COPY and not (pa.types.is_nested(t) or pa.types.is_dictionary(t))
+
+
 def take_rows(array: Array, indices: np.ndarray) -> Array:
     """``array`` at ``indices`` without concatenating its chunks first (Arrow's take of a
     chunked array copies the whole column into one chunk before gathering)."""
-    if not isinstance(array, pa.ChunkedArray) or array.num_chunks <= 1:
+    if not isinstance(array, pa.ChunkedArray) or array.num_chunks <= 1 or _small_flat(array):
         # Arrow's take, without importing pyarrow.compute (Array.take does: ~45 ms in a fresh process)
         return call_compute("take", combine(array), pa.array(indices, type=pa.int64()))
     lengths = np.fromiter((len(c) for c in array.chunks), dtype=np.int64, count=array.num_chunks)

@@ -32,7 +32,16 @@ from weave_lite.execute.ops.numbers import equal_or_both_null
 from weave_lite.execute.picks import is_list_vec, one_value, pick_path, pick_per_row, struct_or_empty
 from weave_lite.execute.sort_ranks import needs_ranks, ranks
 from weave_lite.execute.string_groups import gathered_codes, lazy_keys
-from weave_lite.execute.vectors import ArrayVec, ConstVec, ListVec, StructVec, Vec, take_rows, union_variants
+from weave_lite.execute.top_k import top_k_order, top_k_rows
+from weave_lite.execute.vectors import (
+    ArrayVec,
+    ConstVec,
+    GatheredVec,
+    ListVec,
+    StructVec,
+    Vec,
+    union_variants,
+)
 from weave_lite.lazy import lazy_module
 
 sampling = lazy_module("weave_lite.kernels.sampling")  # Numba: loaded by the first `sample`
@@ -181,41 +190,57 @@ def limit_sorted(call: KernelCall) -> Vec:
     n = call.args[3]
     if lists.length == 1 and isinstance(n, ConstVec) and n.value is not None and 0 <= n.value * 8 < lists.child.length:
         keys, directions = _sort_keys(call, lists)
+        ordered = _top_k_one_key(keys, directions, int(n.value))
+        if ordered is not None:
+            return ListVec(np.array([0, len(ordered)], dtype=np.int64), _gathered(lists.child.take(ordered)))
         chosen = _top_k_candidates(lists, keys, directions, int(n.value), call)
-        if chosen is not None:
-            sub = ListVec(np.array([0, len(chosen)], dtype=np.int64), lists.child.take(chosen))
+        if chosen is not None:  # sort the candidates' keys, then gather their rows once
+            sub = ListVec(np.array([0, len(chosen)], dtype=np.int64), ConstVec(None, pa.null(), len(chosen)))
             order = sort_order(sub, [k.take(chosen) for k in keys], directions, call)[: int(n.value)]
-            return ListVec(np.array([0, len(order)], dtype=np.int64), sub.child.take(order))
+            return ListVec(np.array([0, len(order)], dtype=np.int64), _gathered(lists.child.take(chosen[order])))
     sorted_lists = _sorted(call, lists)
     keep = list_positions(sorted_lists) < np.repeat(_int_values(n, lists.length), sorted_lists.lengths())
     return _plain(sorted_lists.filter_children(keep))
+
+
+def _gathered(rows: Vec) -> Vec:
+    """The k rows' fields gathered now: a morsel's top k are gathered on its own thread, not
+    one after the other where the morsels' rows are concatenated."""
+    if isinstance(rows, StructVec):
+        for field in rows.fields.values():
+            if isinstance(field, GatheredVec):
+                field.array  # noqa: B018 - gathers and keeps the values
+    return rows
+
+
+def _top_k_one_key(keys: list[Vec], directions: list, k: int) -> np.ndarray | None:
+    """The first k elements in sort order when one key varies (:func:`top_k_order` orders
+    them as the stable sort does), else None."""
+    varying = [(i, key) for i, key in enumerate(keys) if not isinstance(key, ConstVec)]
+    if len(varying) != 1:
+        return None
+    i, key = varying[0]
+    direction = directions[i] if i < len(directions) else "asc"
+    if direction not in ("asc", "desc"):
+        return None  # sort_order reports it
+    return top_k_order(key.array if isinstance(key, ArrayVec) else key.to_arrow(), k, direction == "desc")
 
 
 def _top_k_candidates(lists, keys, directions, k, call) -> np.ndarray | None:
     """Sorted indices of a superset of the first k elements in sort order, or None when top-k
     cannot decide them (nulls or NaN would be among them).
 
-    Arrow's top-k on the first key gives the k-th best value; every element at least as good
-    on that key is a candidate (ties included), so the exact stable sort of the candidates
-    starts with the same k elements as the full sort.
+    :func:`top_k_rows` picks them by the first key: the first k in its order, or (when later
+    keys break its ties) every element tied with the k-th too, so the exact stable sort of the
+    candidates starts with the same k elements as the full sort.
     """
-    primary = next(((i, key) for i, key in enumerate(keys) if not isinstance(key, ConstVec)), None)
-    if primary is None:
+    varying = [(i, key) for i, key in enumerate(keys) if not isinstance(key, ConstVec)]
+    if not varying:
         return np.arange(min(k, lists.child.length), dtype=np.int64)
-    i, key = primary
+    i, key = varying[0]
     column = key.array if isinstance(key, ArrayVec) else key.to_arrow()
-    t = column.type
-    if not (pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_string(t) or pa.types.is_timestamp(t)):
-        return None
     descending = (directions[i] if i < len(directions) else "asc") == "desc"
-    order = "descending" if descending else "ascending"
-    chosen = pc.select_k_unstable(column, k, sort_keys=[("dummy", order)])
-    if len(chosen) < k:  # nulls or NaN would come next: let the full sort place them
-        return None
-    picked = take_rows(column, np.asarray(chosen, dtype=np.int64))
-    bound = pc.min(picked) if descending else pc.max(picked)
-    keep = (pc.greater_equal if descending else pc.less_equal)(column, bound)
-    return np.flatnonzero(bool_mask(ArrayVec(keep)))
+    return top_k_rows(column, k, descending, keep_ties=len(varying) > 1)
 
 
 class SortKeys(StructVec):
