@@ -239,72 +239,15 @@ def select_quantiles(
     offsets: np.ndarray, buffer: np.ndarray, q: float, first: int, stop: int, out: np.ndarray, has: np.ndarray
 ):
     """Exact quantile (linear interpolation between the nearest ranks, numpy's default) of
-    buckets ``first..stop-1`` of ``buffer`` (reordered in place), into ``out``/``has``.
-
-    Selection, not sorting: the lower rank by an in-place quickselect (Hoare partitions around
-    a median of three, insertion sort below 16 values), the upper one as the minimum above it.
-    """
+    buckets ``first..stop-1`` of ``buffer``, into ``out``/``has``: one bracketed selection
+    per bucket (:func:`run_quantile`), not a sort."""
+    longest = 0
     for g in range(first, stop):
-        lo = offsets[g]
-        hi = offsets[g + 1]
-        k = hi - lo
-        if k == 0:
-            continue
-        position = q * (k - 1)
-        below = int(np.floor(position))
-        above = min(below + 1, k - 1)
-        frac = position - below
-        kth = lo + below
-        left = lo
-        right = hi - 1
-        while right > left:
-            if right - left < 16:
-                for a in range(left + 1, right + 1):
-                    x = buffer[a]
-                    b = a - 1
-                    while b >= left and buffer[b] > x:
-                        buffer[b + 1] = buffer[b]
-                        b -= 1
-                    buffer[b + 1] = x
-                break
-            mid = (left + right) // 2
-            if buffer[mid] < buffer[left]:
-                buffer[mid], buffer[left] = buffer[left], buffer[mid]
-            if buffer[right] < buffer[left]:
-                buffer[right], buffer[left] = buffer[left], buffer[right]
-            if buffer[right] < buffer[mid]:
-                buffer[right], buffer[mid] = buffer[mid], buffer[right]
-            pivot = buffer[mid]
-            i = left
-            j = right
-            while i <= j:
-                while buffer[i] < pivot:
-                    i += 1
-                while buffer[j] > pivot:
-                    j -= 1
-                if i <= j:
-                    buffer[i], buffer[j] = buffer[j], buffer[i]
-                    i += 1
-                    j -= 1
-            # Now [left, j] <= pivot <= [i, right], and values between them equal the pivot.
-            if kth <= j:
-                right = j
-            elif kth >= i:
-                left = i
-            else:
-                break
-        low_value = buffer[kth]
-        high_value = low_value
-        if above != below:
-            high_value = buffer[kth + 1]
-            for j in range(kth + 2, hi):
-                if buffer[j] < high_value:
-                    high_value = buffer[j]
-        if frac == 0.0 or high_value == low_value:  # also keeps inf as inf
-            out[g] = low_value
-        else:
-            out[g] = low_value + (high_value - low_value) * frac
-        has[g] = True
+        longest = max(longest, offsets[g + 1] - offsets[g])
+    scratch = np.empty(longest, dtype=np.float64)
+    for g in range(first, stop):
+        if offsets[g + 1] > offsets[g]:
+            out[g], has[g] = run_quantile(buffer, offsets[g], offsets[g + 1], q, scratch)
 
 
 def grouped_quantile(
@@ -318,6 +261,9 @@ def grouped_quantile(
     ranges holding about the same number of values each (the kernels release the GIL).
     """
     threads = max(1, threads)
+    by_runs = grouped_run_quantiles(pieces, n_groups, q, threads)
+    if by_runs is not None:
+        return by_runs
     no_buffer = np.zeros(0, dtype=np.float64)
 
     def count(piece: tuple[np.ndarray, np.ndarray, np.ndarray]) -> np.ndarray:
@@ -342,4 +288,368 @@ def grouped_quantile(
     bounds = [0, *sorted({int(c) for c in cuts} - {0, n_groups}), n_groups]
     ranges = list(itertools.pairwise(bounds))
     map_in_order(lambda r: select_quantiles(offsets, buffer, q, r[0], r[1], out, has), ranges, threads)
+    return out, has
+
+
+# -- time bins and quantiles of contiguous runs ---------------------------------------------------
+
+
+@njit(cache=True, nogil=True)
+def time_bin_groups(us: np.ndarray, valid: np.ndarray, width: int, max_bins: int):
+    """Groups of ``floor(us / width)`` (nulls one group), numbered by first appearance, without
+    hashing: a bin's id is looked up in a table indexed by ``bin - lowest bin``.
+
+    Returns ``(group_of, first, sizes, contiguous)``; ``contiguous`` is True when every group
+    is one run of consecutive elements (near-sorted timestamps, a stream table's usual case).
+    Returns a zero-length ``first`` with ``sizes[0] == -1`` when the bins span more than
+    ``max_bins`` values (the table would be too large: the caller hashes instead).
+    """
+    n = us.shape[0]
+    if n > 0 and _sorted_and_valid(us, valid):
+        return _sorted_time_bins(us, width, max_bins)
+    lowest_us = np.int64(0)
+    highest_us = np.int64(-1)
+    seen = False
+    for i in range(n):
+        if valid[i]:
+            x = us[i]
+            if not seen:
+                lowest_us = x
+                highest_us = x
+                seen = True
+            lowest_us = min(lowest_us, x)
+            highest_us = max(highest_us, x)
+    lowest = lowest_us // width
+    span = highest_us // width - lowest + 1 if seen else 0
+    if span > max_bins:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.full(1, -1, np.int64), False
+    new_id = np.full(span + 1, -1, dtype=np.int64)  # the last slot: the null group
+    out = np.empty(n, dtype=np.int64)
+    first = np.empty(min(n, span + 1), dtype=np.int64)
+    sizes = np.zeros(min(n, span + 1), dtype=np.int64)
+    groups = 0
+    previous = np.int64(-1)
+    contiguous = True
+    # The last bin seen, as microseconds [bin_lo, bin_hi): near-sorted timestamps mostly
+    # fall in it again, and skip the division.
+    bin_lo = np.int64(1)
+    bin_hi = np.int64(0)
+    c = np.int64(0)
+    for i in range(n):
+        if valid[i]:
+            x = us[i]
+            if x < bin_lo or x >= bin_hi:
+                b = x // width
+                c = b - lowest
+                bin_lo = b * width
+                bin_hi = bin_lo + width
+            g = new_id[c]
+        else:
+            g = new_id[span]
+            bin_hi = bin_lo  # the next valid timestamp looks its bin up again
+        if g < 0:
+            g = groups
+            new_id[c if valid[i] else span] = g
+            first[g] = i
+            groups += 1
+        elif g != previous:
+            contiguous = False
+        previous = g
+        sizes[g] += 1
+        out[i] = g
+    return out, first[:groups].copy(), sizes[:groups].copy(), contiguous
+
+
+@njit(cache=True, nogil=True)
+def _sorted_and_valid(us: np.ndarray, valid: np.ndarray) -> bool:
+    """Whether ``us`` never decreases and has no nulls."""
+    for i in range(us.shape[0]):  # noqa: SIM110 (a loop: Numba compiles no generator)
+        if not valid[i] or (i > 0 and us[i] < us[i - 1]):
+            return False
+    return True
+
+
+@njit(cache=True, nogil=True)
+def _sorted_time_bins(us: np.ndarray, width: int, max_bins: int):
+    """:func:`time_bin_groups` of sorted timestamps without nulls: each bin's rows found by
+    binary search of its edges, no per-row lookup."""
+    n = us.shape[0]
+    lowest = us[0] // width
+    span = us[n - 1] // width - lowest + 1
+    if span > max_bins:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.full(1, -1, np.int64), False
+    edges = (np.arange(span + 1, dtype=np.int64) + lowest) * width
+    bounds = np.searchsorted(us, edges)
+    bounds[0] = 0
+    bounds[span] = n
+    first = np.empty(span, dtype=np.int64)
+    sizes = np.empty(span, dtype=np.int64)
+    out = np.empty(n, dtype=np.int64)
+    groups = 0
+    for b in range(span):
+        lo = bounds[b]
+        hi = bounds[b + 1]
+        if hi > lo:
+            first[groups] = lo
+            sizes[groups] = hi - lo
+            out[lo:hi] = groups
+            groups += 1
+    return out, first[:groups].copy(), sizes[:groups].copy(), True
+
+
+@njit(cache=True, nogil=True)
+def _quickselect(buffer: np.ndarray, left: int, right: int, kth: int):
+    """Reorder ``buffer[left:right + 1]`` so that ``buffer[kth]`` holds its rank and no value
+    after it is smaller (Hoare partitions around a median of three, insertion sort below 16)."""
+    while right > left:
+        if right - left < 16:
+            for a in range(left + 1, right + 1):
+                x = buffer[a]
+                b = a - 1
+                while b >= left and buffer[b] > x:
+                    buffer[b + 1] = buffer[b]
+                    b -= 1
+                buffer[b + 1] = x
+            return
+        mid = (left + right) // 2
+        if buffer[mid] < buffer[left]:
+            buffer[mid], buffer[left] = buffer[left], buffer[mid]
+        if buffer[right] < buffer[left]:
+            buffer[right], buffer[left] = buffer[left], buffer[right]
+        if buffer[right] < buffer[mid]:
+            buffer[right], buffer[mid] = buffer[mid], buffer[right]
+        pivot = buffer[mid]
+        i = left
+        j = right
+        while i <= j:
+            while buffer[i] < pivot:
+                i += 1
+            while buffer[j] > pivot:
+                j -= 1
+            if i <= j:
+                buffer[i], buffer[j] = buffer[j], buffer[i]
+                i += 1
+                j -= 1
+        # Now [left, j] <= pivot <= [i, right], and values between them equal the pivot.
+        if kth <= j:
+            right = j
+        elif kth >= i:
+            left = i
+        else:
+            return
+
+
+# Up to this many values on the near side of the wanted ranks, they are kept in a small
+# sorted window in one pass (a well-predicted comparison per value) instead of a quickselect.
+_WINDOW = 32
+
+
+@njit(cache=True, nogil=True)
+def _extreme_pair(buffer: np.ndarray, stop: int, m: int, top: bool):
+    """The m-th and (m-1)-th largest values of ``buffer[:stop]`` (``top``), or the m-th and
+    (m-1)-th smallest: a sorted window of the m most extreme values seen, in one pass."""
+    window = np.empty(m, dtype=np.float64)
+    sign = 1.0 if top else -1.0  # the smallest values are the largest of the negated ones
+    for i in range(m):
+        x = buffer[i] * sign
+        b = i - 1
+        while b >= 0 and window[b] > x:
+            window[b + 1] = window[b]
+            b -= 1
+        window[b + 1] = x
+    for i in range(m, stop):
+        x = buffer[i] * sign
+        if x > window[0]:
+            b = 1
+            while b < m and window[b] < x:
+                window[b - 1] = window[b]
+                b += 1
+            window[b - 1] = x
+    second = window[1] if m > 1 else window[0]
+    return window[0] * sign, second * sign
+
+
+@njit(cache=True, nogil=True)
+def _rank_pair(buffer: np.ndarray, stop: int, below: int, above: int):
+    """The values of ranks ``below`` and ``above`` (``above`` is ``below`` or ``below + 1``) of
+    ``buffer[:stop]``, reordered in place: one selection, then the minimum after it."""
+    if stop - below <= _WINDOW:  # near the top: a window of the largest values
+        low_value, next_value = _extreme_pair(buffer, stop, stop - below, True)
+        return low_value, next_value if above != below else low_value
+    if above < _WINDOW:  # near the bottom: a window of the smallest values
+        high_value, previous_value = _extreme_pair(buffer, stop, above + 1, False)
+        return previous_value if above != below else high_value, high_value
+    _quickselect(buffer, 0, stop - 1, below)
+    low_value = buffer[below]
+    high_value = low_value
+    if above != below:
+        high_value = buffer[below + 1]
+        for j in range(below + 2, stop):
+            if buffer[j] < high_value:
+                high_value = buffer[j]
+    return low_value, high_value
+
+
+@njit(cache=True, nogil=True)
+def _interpolate(low_value: float, high_value: float, frac: float) -> float:
+    if frac == 0.0 or high_value == low_value:  # also keeps inf as inf
+        return low_value
+    return low_value + (high_value - low_value) * frac
+
+
+# Below this many values a run is copied whole and selected; from it on, a sample brackets
+# the wanted ranks first, so that only the values inside the bracket are selected.
+_BRACKET_MIN = 512
+_SAMPLE = 64
+
+
+@njit(cache=True, nogil=True)
+def run_quantile(values: np.ndarray, lo: int, hi: int, q: float, scratch: np.ndarray):
+    """Exact quantile (linear interpolation between the nearest ranks, numpy's default) of
+    the non-NaN values of ``values[lo:hi]``, which are not modified; ``scratch`` holds at
+    least ``hi - lo`` values.  Returns ``(value, has)``.
+
+    A bracketed pass: the sorted values of an even sample give bounds ``[a, b]`` that hold
+    both wanted ranks with high probability; one pass counts the values below ``a`` and copies
+    those within ``[a, b]``, and only they are selected.  When the bracket missed a rank (or
+    the run is short) every value is copied and selected instead: the same exact result.
+    """
+    k = hi - lo
+    if k >= _BRACKET_MIN:
+        sample = np.empty(_SAMPLE, dtype=np.float64)
+        s = 0
+        for t in range(_SAMPLE):
+            x = values[lo + (t * k) // _SAMPLE]
+            if x == x:
+                sample[s] = x
+                s += 1
+        if s >= _SAMPLE // 2:
+            sample = np.sort(sample[:s])
+            center = q * (s - 1)
+            margin = 3.0 * np.sqrt(s * max(q * (1.0 - q), 0.01)) + 2.0
+            a_index = int(np.floor(center - margin))
+            b_index = int(np.ceil(center + margin))
+            a = sample[a_index] if a_index >= 0 else -np.inf
+            b = sample[b_index] if b_index < s else np.inf
+            n_below = 0
+            n_above = 0
+            inside = 0
+            for i in range(lo, hi):
+                x = values[i]
+                scratch[inside] = x
+                n_below += x < a
+                n_above += x > b
+                inside += (x >= a) & (x <= b)
+            valid = n_below + inside + n_above
+            position = q * (valid - 1)
+            below = int(np.floor(position))
+            above = min(below + 1, valid - 1)
+            if n_below <= below and above < n_below + inside:
+                low_value, high_value = _rank_pair(scratch, inside, below - n_below, above - n_below)
+                return _interpolate(low_value, high_value, position - below), True
+    valid = 0
+    for i in range(lo, hi):
+        x = values[i]
+        scratch[valid] = x
+        valid += x == x
+    if valid == 0:
+        return 0.0, False
+    position = q * (valid - 1)
+    below = int(np.floor(position))
+    above = min(below + 1, valid - 1)
+    low_value, high_value = _rank_pair(scratch, valid, below, above)
+    return _interpolate(low_value, high_value, position - below), True
+
+
+@njit(cache=True, nogil=True)
+def run_quantiles(
+    values: np.ndarray,
+    starts: np.ndarray,
+    stops: np.ndarray,
+    dest: np.ndarray,
+    q: float,
+    out: np.ndarray,
+    has: np.ndarray,
+):
+    """:func:`run_quantile` of each run ``values[starts[r]:stops[r]]`` into ``out[dest[r]]``."""
+    longest = 0
+    for r in range(starts.shape[0]):
+        longest = max(longest, stops[r] - starts[r])
+    scratch = np.empty(longest, dtype=np.float64)
+    for r in range(starts.shape[0]):
+        value, ok = run_quantile(values, starts[r], stops[r], q, scratch)
+        out[dest[r]] = value
+        has[dest[r]] = ok
+
+
+@njit(cache=True, nogil=True)
+def sorted_runs(group_of: np.ndarray):
+    """``(starts, stops, groups, ok)``: the runs of equal ids of ``group_of``; ``ok`` is False
+    (and the runs are empty) unless the ids never decrease, i.e. each id is one run."""
+    n = group_of.shape[0]
+    runs = 0
+    for i in range(n):
+        if i == 0 or group_of[i] != group_of[i - 1]:
+            if i > 0 and group_of[i] < group_of[i - 1]:
+                return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64), False
+            runs += 1
+    starts = np.empty(runs, dtype=np.int64)
+    groups = np.empty(runs, dtype=np.int64)
+    r = 0
+    for i in range(n):
+        if i == 0 or group_of[i] != group_of[i - 1]:
+            starts[r] = i
+            groups[r] = group_of[i]
+            r += 1
+    stops = np.empty(runs, dtype=np.int64)
+    if runs:
+        stops[:-1] = starts[1:]
+        stops[-1] = n
+    return starts, stops, groups, True
+
+
+# More runs than this that share a group with another run: their values are placed by the
+# counting sort instead of being gathered run by run in Python.
+_SHARED_RUNS = 4096
+
+
+def grouped_run_quantiles(
+    pieces: list[tuple[np.ndarray, np.ndarray, np.ndarray]], n_groups: int, q: float, threads: int = 1
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """:func:`grouped_quantile` when every piece's group ids never decrease (groups of
+    near-sorted time bins): each group is one run of a piece's values, selected where it lies,
+    with no counting sort.  A group split over several runs (a bin across two morsels) has
+    its runs' values gathered first.  None when a piece is not sorted."""
+    runs = []
+    for group_of, mapping, values in pieces:
+        starts, stops, local, ok = sorted_runs(group_of)
+        if not ok:
+            return None
+        runs.append((starts, stops, mapping[local] if len(mapping) else local, values))
+    out = np.zeros(n_groups, dtype=np.float64)
+    has = np.zeros(n_groups, dtype=np.bool_)
+    all_groups = np.concatenate([r[2] for r in runs]) if runs else np.zeros(0, np.int64)
+    shared = np.bincount(all_groups, minlength=n_groups) > 1
+    if int(np.count_nonzero(shared[all_groups])) > _SHARED_RUNS:
+        return None
+    jobs = []
+    gathered: dict[int, list[np.ndarray]] = {}
+    for starts, stops, groups, values in runs:
+        alone = ~shared[groups]
+        jobs.append((values, starts[alone], stops[alone], groups[alone]))
+        for r in np.flatnonzero(~alone):
+            gathered.setdefault(int(groups[r]), []).append(values[starts[r] : stops[r]])
+    if gathered:
+        parts = [np.concatenate(chunks) for chunks in gathered.values()]
+        bounds = np.zeros(len(parts) + 1, dtype=np.int64)
+        np.cumsum([len(p) for p in parts], out=bounds[1:])
+        dest = np.fromiter(gathered.keys(), dtype=np.int64, count=len(parts))
+        jobs.append((np.concatenate(parts), bounds[:-1].copy(), bounds[1:].copy(), dest))
+    # Split the jobs into about ``threads`` equal shares of runs for the (GIL-free) kernel.
+    shares = []
+    for values, starts, stops, dest in jobs:
+        step = max(1, -(-len(starts) // threads))
+        for lo in range(0, len(starts), step):
+            shares.append((values, starts[lo : lo + step], stops[lo : lo + step], dest[lo : lo + step]))
+    map_in_order(lambda j: run_quantiles(j[0], j[1], j[2], j[3], q, out, has), shares, threads)
     return out, has

@@ -32,6 +32,7 @@ from weave_lite.execute.kernel_choice import renumber_first_appearance
 from weave_lite.execute.ops.numbers import equal_or_both_null
 from weave_lite.execute.picks import is_list_vec, one_value, pick_path, pick_per_row, struct_or_empty
 from weave_lite.execute.sort_ranks import needs_ranks, ranks
+from weave_lite.execute.time_bins import TimeFloorVec, group_time_bins
 from weave_lite.execute.vectors import ArrayVec, ConstVec, ListVec, StructVec, Vec, take_rows, union_variants
 from weave_lite.lazy import lazy_module
 
@@ -322,6 +323,10 @@ def sort_order(lists: ListVec, keys: list[Vec], directions: list, call: KernelCa
 def groupby(call: KernelCall) -> Vec:
     lists = as_list(call.args[0])
     keys = _call_each(call, 1, lists)
+    if isinstance(keys, TimeFloorVec) and lists.length == 1:  # time bins: no floor, no hashing
+        grouped = group_time_bins(keys, lists)
+        if grouped is not None:
+            return grouped
     codes = key_codes(keys)
     if lists.length == 1:  # the usual top-level list: dense codes, one O(n) pass
         group_of, first_index = renumber_first_appearance(codes, int(codes.max()) + 1 if len(codes) else 0)
