@@ -181,7 +181,7 @@ def test_kernels_agree(seed, n, width):
     if rng.random() < 0.5:
         us = rng.permutation(us)
     valid = rng.random(n) > rng.choice([0.0, 0.2])
-    a = grouping.time_bin_groups(us, valid, width, 10**6)
+    a = grouping.time_bin_groups(us, valid, width, 10**6, np.empty(n, np.int64))
     b = numpy_grouping.time_bin_groups(us, valid, width, 10**6)
     for x, y in zip(a[:3], b[:3]):
         np.testing.assert_array_equal(x, y)

@@ -148,7 +148,7 @@ def time_bin_groups(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
     """:func:`weave_lite.kernels.grouping.time_bin_groups`, from the faster side."""
     signature = ("time_bins",)
-    warm = lambda g: g.time_bin_groups(np.zeros(1, np.int64), np.ones(1, np.bool_), 1, 1)  # noqa: E731
+    warm = lambda g: g.time_bin_groups(np.zeros(1, np.int64), np.ones(1, np.bool_), 1, 1, np.zeros(1, np.int64))  # noqa: E731
     if use_numba(signature, len(us), warm, ("weave_lite.kernels.grouping", "time_bin_groups")):
-        return _grouping().time_bin_groups(us, valid, width, max_bins)
+        return _grouping().time_bin_groups(us, valid, width, max_bins, np.empty(len(us), dtype=np.int64))
     return numpy_grouping.time_bin_groups(us, valid, width, max_bins)

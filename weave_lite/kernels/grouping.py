@@ -295,18 +295,19 @@ def grouped_quantile(
 
 
 @njit(cache=True, nogil=True)
-def time_bin_groups(us: np.ndarray, valid: np.ndarray, width: int, max_bins: int):
+def time_bin_groups(us: np.ndarray, valid: np.ndarray, width: int, max_bins: int, out: np.ndarray):
     """Groups of ``floor(us / width)`` (nulls one group), numbered by first appearance, without
     hashing: a bin's id is looked up in a table indexed by ``bin - lowest bin``.
 
-    Returns ``(group_of, first, sizes, contiguous)``; ``contiguous`` is True when every group
+    ``out`` (n int64, allocated by numpy: faster to fault in than Numba's allocation) receives
+    the group ids.  Returns ``(group_of, first, sizes, contiguous)``; ``contiguous`` is True when every group
     is one run of consecutive elements (near-sorted timestamps, a stream table's usual case).
     Returns a zero-length ``first`` with ``sizes[0] == -1`` when the bins span more than
     ``max_bins`` values (the table would be too large: the caller hashes instead).
     """
     n = us.shape[0]
     if n > 0 and _sorted_and_valid(us, valid):
-        return _sorted_time_bins(us, width, max_bins)
+        return _sorted_time_bins(us, width, max_bins, out)
     lowest_us = np.int64(0)
     highest_us = np.int64(-1)
     seen = False
@@ -324,7 +325,6 @@ def time_bin_groups(us: np.ndarray, valid: np.ndarray, width: int, max_bins: int
     if span > max_bins:
         return np.zeros(0, np.int64), np.zeros(0, np.int64), np.full(1, -1, np.int64), False
     new_id = np.full(span + 1, -1, dtype=np.int64)  # the last slot: the null group
-    out = np.empty(n, dtype=np.int64)
     first = np.empty(min(n, span + 1), dtype=np.int64)
     sizes = np.zeros(min(n, span + 1), dtype=np.int64)
     groups = 0
@@ -370,7 +370,7 @@ def _sorted_and_valid(us: np.ndarray, valid: np.ndarray) -> bool:
 
 
 @njit(cache=True, nogil=True)
-def _sorted_time_bins(us: np.ndarray, width: int, max_bins: int):
+def _sorted_time_bins(us: np.ndarray, width: int, max_bins: int, out: np.ndarray):
     """:func:`time_bin_groups` of sorted timestamps without nulls: each bin's rows found by
     binary search of its edges, no per-row lookup."""
     n = us.shape[0]
@@ -384,7 +384,6 @@ def _sorted_time_bins(us: np.ndarray, width: int, max_bins: int):
     bounds[span] = n
     first = np.empty(span, dtype=np.int64)
     sizes = np.empty(span, dtype=np.int64)
-    out = np.empty(n, dtype=np.int64)
     groups = 0
     for b in range(span):
         lo = bounds[b]
@@ -392,7 +391,8 @@ def _sorted_time_bins(us: np.ndarray, width: int, max_bins: int):
         if hi > lo:
             first[groups] = lo
             sizes[groups] = hi - lo
-            out[lo:hi] = groups
+            for i in range(lo, hi):
+                out[i] = groups
             groups += 1
     return out, first[:groups].copy(), sizes[:groups].copy(), True
 
