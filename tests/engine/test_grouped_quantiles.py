@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from weave_lite.api import evaluate, to_python
-from weave_lite.kernels import grouping
+from weave_lite.kernels import grouping, selection
 
 QS = [0.0, 0.5, 0.95, 1.0]
 
@@ -184,19 +184,19 @@ def test_sorted_runs_split_over_pieces_and_mapped():
         (groups[:1500], np.zeros(0, np.int64), values[:1500]),
         (groups[1500:] - 1, np.array([1, 2], dtype=np.int64), values[1500:]),
     ]
-    assert grouping.grouped_run_quantiles(pieces, 3, 0.95) is not None  # the runs path
+    assert selection.grouped_run_quantiles(pieces, 3, 0.95) is not None  # the runs path
     out, has = grouping.grouped_quantile(pieces, 3, 0.95)
     expected, _ = _twin(groups, values, 3, 0.95)
     assert has.all()
     np.testing.assert_array_equal(out, expected)
     unsorted = [(groups[::-1].copy(), np.zeros(0, np.int64), values)]
-    assert grouping.grouped_run_quantiles(unsorted, 3, 0.5) is None  # ids decrease: counting sort
+    assert selection.grouped_run_quantiles(unsorted, 3, 0.5) is None  # ids decrease: counting sort
 
 
 def test_run_quantile_all_nan_and_empty_runs():
     values = np.array([np.nan] * 600 + [1.0, 2.0])
     scratch = np.empty(len(values))
-    assert grouping.run_quantile(values, 0, 600, 0.95, scratch)[1] is False
-    assert grouping.run_quantile(values, 0, 0, 0.95, scratch)[1] is False
-    assert grouping.run_quantile(values, 0, 602, 1.0, scratch) == (2.0, True)
-    assert grouping.run_quantile(values, 0, 602, 0.0, scratch) == (1.0, True)
+    assert selection.run_quantile(values, 0, 600, 0.95, scratch)[1] is False
+    assert selection.run_quantile(values, 0, 0, 0.95, scratch)[1] is False
+    assert selection.run_quantile(values, 0, 602, 1.0, scratch) == (2.0, True)
+    assert selection.run_quantile(values, 0, 602, 0.0, scratch) == (1.0, True)
