@@ -132,7 +132,9 @@ def grouped_quantile(
     first = pieces[0] if pieces else (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0))
     signature = ("quantile", first[0].dtype.str, first[1].dtype.str)
     sample = [(np.zeros(1, first[0].dtype), np.zeros(0, first[1].dtype), np.zeros(1, np.float64))]
-    warm = lambda g: g.grouped_quantile(sample, 1, 0.5)  # noqa: E731
+    # Unsorted ids too: sorted ones take the runs kernels, unsorted ones the counting sort.
+    unsorted = [(np.array([1, 0], first[0].dtype), np.zeros(0, first[1].dtype), np.zeros(2, np.float64))]
+    warm = lambda g: (g.grouped_quantile(sample, 1, 0.5), g.grouped_quantile(unsorted, 2, 0.5))  # noqa: E731
     if use_numba(signature, size, warm, ("weave_lite.kernels.grouping", "select_quantiles")):
         return _grouping().grouped_quantile(pieces, n_groups, q, threads)
     # numpy: the pieces' global group ids and values, joined (nulls arrive as NaN: skipped)
