@@ -133,7 +133,9 @@ def grouped_quantile(
     first = pieces[0] if pieces else (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0))
     signature = ("quantile", first[0].dtype.str, first[1].dtype.str)
     sample = [(np.zeros(1, first[0].dtype), np.zeros(0, first[1].dtype), np.zeros(1, np.float64))]
-    warm = lambda g: g.grouped_quantile(sample, 1, 0.5)  # noqa: E731
+    # Unsorted ids too: sorted ones take the runs kernels, unsorted ones the counting sort.
+    unsorted = [(np.array([1, 0], first[0].dtype), np.zeros(0, first[1].dtype), np.zeros(2, np.float64))]
+    warm = lambda g: (g.grouped_quantile(sample, 1, 0.5), g.grouped_quantile(unsorted, 2, 0.5))  # noqa: E731
     if use_numba(signature, size, warm, ("weave_lite.kernels.grouping", "select_quantiles")):
         return _grouping().grouped_quantile(pieces, n_groups, q, threads)
     # numpy: the pieces' global group ids and values, joined (nulls arrive as NaN: skipped)
@@ -172,3 +174,14 @@ def renumber_gathered(
     sizes = np.zeros(min(n, n_codes), dtype=np.int64)
     groups = _grouping().renumber_gathered(codes, at, indices is not None, new_id, out, first, sizes)
     return out, first[:groups].copy(), sizes[:groups].copy()
+
+
+def time_bin_groups(
+    us: np.ndarray, valid: np.ndarray, width: int, max_bins: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
+    """:func:`weave_lite.kernels.grouping.time_bin_groups`, from the faster side."""
+    signature = ("time_bins",)
+    warm = lambda g: g.time_bin_groups(np.zeros(1, np.int64), np.ones(1, np.bool_), 1, 1, np.zeros(1, np.int64))  # noqa: E731
+    if use_numba(signature, len(us), warm, ("weave_lite.kernels.grouping", "time_bin_groups")):
+        return _grouping().time_bin_groups(us, valid, width, max_bins, np.empty(len(us), dtype=np.int64))
+    return numpy_grouping.time_bin_groups(us, valid, width, max_bins)

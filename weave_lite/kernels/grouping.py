@@ -8,6 +8,7 @@ import itertools
 import numpy as np
 from numba import njit
 
+from weave_lite.kernels.selection import grouped_run_quantiles, run_quantile
 from weave_lite.threads import map_in_order
 
 
@@ -239,72 +240,15 @@ def select_quantiles(
     offsets: np.ndarray, buffer: np.ndarray, q: float, first: int, stop: int, out: np.ndarray, has: np.ndarray
 ):
     """Exact quantile (linear interpolation between the nearest ranks, numpy's default) of
-    buckets ``first..stop-1`` of ``buffer`` (reordered in place), into ``out``/``has``.
-
-    Selection, not sorting: the lower rank by an in-place quickselect (Hoare partitions around
-    a median of three, insertion sort below 16 values), the upper one as the minimum above it.
-    """
+    buckets ``first..stop-1`` of ``buffer``, into ``out``/``has``: one bracketed selection
+    per bucket (:func:`run_quantile`), not a sort."""
+    longest = 0
     for g in range(first, stop):
-        lo = offsets[g]
-        hi = offsets[g + 1]
-        k = hi - lo
-        if k == 0:
-            continue
-        position = q * (k - 1)
-        below = int(np.floor(position))
-        above = min(below + 1, k - 1)
-        frac = position - below
-        kth = lo + below
-        left = lo
-        right = hi - 1
-        while right > left:
-            if right - left < 16:
-                for a in range(left + 1, right + 1):
-                    x = buffer[a]
-                    b = a - 1
-                    while b >= left and buffer[b] > x:
-                        buffer[b + 1] = buffer[b]
-                        b -= 1
-                    buffer[b + 1] = x
-                break
-            mid = (left + right) // 2
-            if buffer[mid] < buffer[left]:
-                buffer[mid], buffer[left] = buffer[left], buffer[mid]
-            if buffer[right] < buffer[left]:
-                buffer[right], buffer[left] = buffer[left], buffer[right]
-            if buffer[right] < buffer[mid]:
-                buffer[right], buffer[mid] = buffer[mid], buffer[right]
-            pivot = buffer[mid]
-            i = left
-            j = right
-            while i <= j:
-                while buffer[i] < pivot:
-                    i += 1
-                while buffer[j] > pivot:
-                    j -= 1
-                if i <= j:
-                    buffer[i], buffer[j] = buffer[j], buffer[i]
-                    i += 1
-                    j -= 1
-            # Now [left, j] <= pivot <= [i, right], and values between them equal the pivot.
-            if kth <= j:
-                right = j
-            elif kth >= i:
-                left = i
-            else:
-                break
-        low_value = buffer[kth]
-        high_value = low_value
-        if above != below:
-            high_value = buffer[kth + 1]
-            for j in range(kth + 2, hi):
-                if buffer[j] < high_value:
-                    high_value = buffer[j]
-        if frac == 0.0 or high_value == low_value:  # also keeps inf as inf
-            out[g] = low_value
-        else:
-            out[g] = low_value + (high_value - low_value) * frac
-        has[g] = True
+        longest = max(longest, offsets[g + 1] - offsets[g])
+    scratch = np.empty(longest, dtype=np.float64)
+    for g in range(first, stop):
+        if offsets[g + 1] > offsets[g]:
+            out[g], has[g] = run_quantile(buffer, offsets[g], offsets[g + 1], q, scratch)
 
 
 def grouped_quantile(
@@ -318,6 +262,9 @@ def grouped_quantile(
     ranges holding about the same number of values each (the kernels release the GIL).
     """
     threads = max(1, threads)
+    by_runs = grouped_run_quantiles(pieces, n_groups, q, threads)
+    if by_runs is not None:
+        return by_runs
     no_buffer = np.zeros(0, dtype=np.float64)
 
     def count(piece: tuple[np.ndarray, np.ndarray, np.ndarray]) -> np.ndarray:
@@ -388,3 +335,109 @@ def grouped_count_sum(group_of: np.ndarray, values: np.ndarray, valid: np.ndarra
             count[g] += 1
             total[g] += values[i]
     return count, total
+
+
+# -- time bins and quantiles of contiguous runs ---------------------------------------------------
+
+
+@njit(cache=True, nogil=True)
+def time_bin_groups(us: np.ndarray, valid: np.ndarray, width: int, max_bins: int, out: np.ndarray):
+    """Groups of ``floor(us / width)`` (nulls one group), numbered by first appearance, without
+    hashing: a bin's id is looked up in a table indexed by ``bin - lowest bin``.
+
+    ``out`` (n int64, allocated by numpy: faster to fault in than Numba's allocation) receives
+    the group ids.  Returns ``(group_of, first, sizes, contiguous)``; ``contiguous`` is True when every group
+    is one run of consecutive elements (near-sorted timestamps, a stream table's usual case).
+    Returns a zero-length ``first`` with ``sizes[0] == -1`` when the bins span more than
+    ``max_bins`` values (the table would be too large: the caller hashes instead).
+    """
+    n = us.shape[0]
+    if n > 0 and _sorted_and_valid(us, valid):
+        return _sorted_time_bins(us, width, max_bins, out)
+    lowest_us = np.int64(0)
+    highest_us = np.int64(-1)
+    seen = False
+    for i in range(n):
+        if valid[i]:
+            x = us[i]
+            if not seen:
+                lowest_us = x
+                highest_us = x
+                seen = True
+            lowest_us = min(lowest_us, x)
+            highest_us = max(highest_us, x)
+    lowest = lowest_us // width
+    span = highest_us // width - lowest + 1 if seen else 0
+    if span > max_bins:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.full(1, -1, np.int64), False
+    new_id = np.full(span + 1, -1, dtype=np.int64)  # the last slot: the null group
+    first = np.empty(min(n, span + 1), dtype=np.int64)
+    sizes = np.zeros(min(n, span + 1), dtype=np.int64)
+    groups = 0
+    previous = np.int64(-1)
+    contiguous = True
+    # The last bin seen, as microseconds [bin_lo, bin_hi): near-sorted timestamps mostly
+    # fall in it again, and skip the division.
+    bin_lo = np.int64(1)
+    bin_hi = np.int64(0)
+    c = np.int64(0)
+    for i in range(n):
+        if valid[i]:
+            x = us[i]
+            if x < bin_lo or x >= bin_hi:
+                b = x // width
+                c = b - lowest
+                bin_lo = b * width
+                bin_hi = bin_lo + width
+            g = new_id[c]
+        else:
+            g = new_id[span]
+            bin_hi = bin_lo  # the next valid timestamp looks its bin up again
+        if g < 0:
+            g = groups
+            new_id[c if valid[i] else span] = g
+            first[g] = i
+            groups += 1
+        elif g != previous:
+            contiguous = False
+        previous = g
+        sizes[g] += 1
+        out[i] = g
+    return out, first[:groups].copy(), sizes[:groups].copy(), contiguous
+
+
+@njit(cache=True, nogil=True)
+def _sorted_and_valid(us: np.ndarray, valid: np.ndarray) -> bool:
+    """Whether ``us`` never decreases and has no nulls."""
+    for i in range(us.shape[0]):  # noqa: SIM110 (a loop: Numba compiles no generator)
+        if not valid[i] or (i > 0 and us[i] < us[i - 1]):
+            return False
+    return True
+
+
+@njit(cache=True, nogil=True)
+def _sorted_time_bins(us: np.ndarray, width: int, max_bins: int, out: np.ndarray):
+    """:func:`time_bin_groups` of sorted timestamps without nulls: each bin's rows found by
+    binary search of its edges, no per-row lookup."""
+    n = us.shape[0]
+    lowest = us[0] // width
+    span = us[n - 1] // width - lowest + 1
+    if span > max_bins:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.full(1, -1, np.int64), False
+    edges = (np.arange(span + 1, dtype=np.int64) + lowest) * width
+    bounds = np.searchsorted(us, edges)
+    bounds[0] = 0
+    bounds[span] = n
+    first = np.empty(span, dtype=np.int64)
+    sizes = np.empty(span, dtype=np.int64)
+    groups = 0
+    for b in range(span):
+        lo = bounds[b]
+        hi = bounds[b + 1]
+        if hi > lo:
+            first[groups] = lo
+            sizes[groups] = hi - lo
+            for i in range(lo, hi):
+                out[i] = groups
+            groups += 1
+    return out, first[:groups].copy(), sizes[:groups].copy(), True

@@ -83,3 +83,23 @@ def renumber_gathered(
         np.asarray(codes) if indices is None else np.asarray(codes)[indices], n_codes
     )
     return ids, first, np.bincount(ids, minlength=len(first)).astype(np.int64)
+
+
+def time_bin_groups(
+    us: np.ndarray, valid: np.ndarray, width: int, max_bins: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
+    """:func:`weave_lite.kernels.grouping.time_bin_groups` in numpy (the same results)."""
+    n = len(us)
+    bins = us // width
+    if valid.any():
+        lowest, highest = int(bins[valid].min()), int(bins[valid].max())
+        span = highest - lowest + 1
+    else:
+        lowest, span = 0, 0
+    if span > max_bins:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.full(1, -1, np.int64), False
+    codes = np.where(valid, bins - lowest, span).astype(np.int64)
+    group_of, first = renumber_first_appearance(codes, span + 1)
+    sizes = np.bincount(group_of, minlength=len(first)).astype(np.int64) if n else np.zeros(0, np.int64)
+    contiguous = bool(n < 2 or (group_of[1:] >= group_of[:-1]).all())
+    return group_of, first, sizes, contiguous

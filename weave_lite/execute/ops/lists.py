@@ -32,6 +32,7 @@ from weave_lite.execute.ops.numbers import equal_or_both_null
 from weave_lite.execute.picks import is_list_vec, one_value, pick_path, pick_per_row, struct_or_empty
 from weave_lite.execute.sort_ranks import needs_ranks, ranks
 from weave_lite.execute.string_groups import gathered_codes, lazy_keys
+from weave_lite.execute.time_bins import TimeFloorVec, group_time_bins
 from weave_lite.execute.top_k import top_k_order, top_k_rows
 from weave_lite.execute.vectors import (
     ArrayVec,
@@ -348,6 +349,10 @@ def sort_order(lists: ListVec, keys: list[Vec], directions: list, call: KernelCa
 def groupby(call: KernelCall) -> Vec:
     lists = as_list(call.args[0])
     keys = _call_each(call, 1, lists)
+    if isinstance(keys, TimeFloorVec) and lists.length == 1:  # time bins: no floor, no hashing
+        grouped = group_time_bins(keys, lists)
+        if grouped is not None:
+            return grouped
     string_codes = gathered_codes(keys) if lists.length == 1 else None
     if string_codes is not None:  # one string chunk: its cached dictionary's codes, no hashing
         codes, at, n_codes = string_codes

@@ -24,6 +24,7 @@ from weave_lite.execute.columns import (
     to_numpy,
 )
 from weave_lite.execute.executor import KernelCall, kernel
+from weave_lite.execute.time_bins import TimeFloorVec
 from weave_lite.execute.vectors import ArrayVec, ConstVec, Vec
 from weave_lite.graph.ops.timestamps import parse_unit
 from weave_lite.lazy import lazy_module
@@ -106,6 +107,8 @@ def _widths(call: KernelCall, unit: Vec, n: int) -> np.ndarray | int:
 def floor(call: KernelCall, args: list, n: int) -> Vec:
     us, valid = micros(args[0], n)
     w = _widths(call, args[1], n)
+    if isinstance(w, int):  # floored when read: groupby reads the bins themselves
+        return TimeFloorVec(us, valid, w)
     return ArrayVec(timestamps(us - np.mod(us, w), valid))
 
 
