@@ -141,7 +141,7 @@ def run_quantile(values: np.ndarray, lo: int, hi: int, q: float, scratch: np.nda
         if s >= _SAMPLE // 2:
             sample = np.sort(sample[:s])
             center = q * (s - 1)
-            margin = 3.0 * np.sqrt(s * max(q * (1.0 - q), 0.01)) + 2.0
+            margin = 2.5 * np.sqrt(s * max(q * (1.0 - q), 0.01)) + 1.0
             a_index = int(np.floor(center - margin))
             b_index = int(np.ceil(center + margin))
             a = sample[a_index] if a_index >= 0 else -np.inf
