@@ -200,6 +200,25 @@ def _load_with_constant(slot, source, op, c, m):
 
 
 @njit(cache=True, nogil=True)
+def _count_compare(code, x, c, n):
+    """How many of ``x[:n]`` compare true with ``c`` (NaN never does)."""
+    kept = 0
+    if code == LT:
+        for j in range(n):
+            kept += x[j] < c
+    elif code == LE:
+        for j in range(n):
+            kept += x[j] <= c
+    elif code == GT:
+        for j in range(n):
+            kept += x[j] > c
+    else:  # GE
+        for j in range(n):
+            kept += x[j] >= c
+    return kept
+
+
+@njit(cache=True, nogil=True)
 def scan_reduce(
     codes,
     operands,
@@ -235,6 +254,16 @@ def scan_reduce(
     nan_seen = False
     want_max = mode == R_MAX
     extreme = mode in (R_MIN, R_MAX)
+    if (
+        mode == R_COUNT
+        and codes.shape[0] == 2
+        and codes[0] == LOAD
+        and codes[1] == CMP_C
+        and operands[1] & 7 <= GE
+        and not has_nulls[operands[0]]
+    ):  # `column OP constant`, counted, no nulls: one vectorized pass, no stack
+        kept = _count_compare(operands[1] & 7, fcols[operands[0]], constants[operands[1] >> 3], n)
+        return kept, 0.0, 0, 0.0, 0, False
     fuse = _fusable_loads(codes, operands)
     for start in range(0, n, BLOCK):
         m = min(BLOCK, n - start)
