@@ -7,6 +7,16 @@ and no float column is ever written out; each input column is read once.  One co
 serves every expression shape (no code is generated per expression), so the first query pays
 one compilation, cached on disk.
 
+What keeps it near memory speed: every loop over a block does one operator (a branch on the
+operator outside the loop, so LLVM vectorizes it); a load does the constant operation or
+comparison after it in the same loop (and LOADI, TOF, a constant operation: ints converted
+and operated on at once); block counts are branch-free; float sums run in eight lanes (one
+chain would wait on each add's latency), so their rounding differs from a left-to-right sum
+(within the usual float tolerance, and deterministic: the lanes depend on the rows only); a
+lone ``column OP constant`` count on a null-free column is one pass with no stack.  The
+caller (``execute/ops/fused.py``) runs a morsel's rows in pieces on the threads (the kernel
+releases the GIL).
+
 Semantics are the op-by-op kernels': nulls propagate through arithmetic and ordering
 comparisons, ``==`` / ``!=`` are null-safe (never null), ``&&`` / ``||`` are Kleene logic,
 division by zero is null, and a row is kept only where the predicate is true.  Int slots are
