@@ -275,11 +275,12 @@ def test_fused_loads_and_pieces_match_the_old_path(monkeypatch, piece, value, re
         assert ran >= 1
 
 
+@pytest.mark.parametrize("null_rate", [0.1, 0.0])  # 0.0: a lone comparison's one-pass count
 @pytest.mark.parametrize("piece", [1 << 18, 1000, 7])
 @pytest.mark.parametrize("p", FUSED_PREDICATES)
-def test_fused_comparisons_count_as_duckdb(monkeypatch, piece, p):
+def test_fused_comparisons_count_as_duckdb(monkeypatch, piece, p, null_rate):
     monkeypatch.setattr(fused_ops, "SCAN_PIECE_ROWS", piece)
-    table = _big_table(9_001, 2_500, seed=piece).drop_columns(["g"])
+    table = _big_table(9_001, 2_500, seed=piece, null_rate=null_rate).drop_columns(["g"])
     table = table.set_column(0, "f", pc.if_else(pc.is_nan(table["f"]), 1.0, table["f"]))  # DuckDB orders NaN
     got, ran = _both(f'table("t").rows.filter(row => {p}).count', table, 4_000)
     assert ran >= 1

@@ -7,6 +7,16 @@ and no float column is ever written out; each input column is read once.  One co
 serves every expression shape (no code is generated per expression), so the first query pays
 one compilation, cached on disk.
 
+What keeps it near memory speed: every loop over a block does one operator (a branch on the
+operator outside the loop, so LLVM vectorizes it); a load does the constant operation or
+comparison after it in the same loop (and LOADI, TOF, a constant operation: ints converted
+and operated on at once); block counts are branch-free; float sums run in eight lanes (one
+chain would wait on each add's latency), so their rounding differs from a left-to-right sum
+(within the usual float tolerance, and deterministic: the lanes depend on the rows only); a
+lone ``column OP constant`` count on a null-free column is one pass with no stack.  The
+caller (``execute/ops/fused.py``) runs a morsel's rows in pieces on the threads (the kernel
+releases the GIL).
+
 Semantics are the op-by-op kernels': nulls propagate through arithmetic and ordering
 comparisons, ``==`` / ``!=`` are null-safe (never null), ``&&`` / ``||`` are Kleene logic,
 division by zero is null, and a row is kept only where the predicate is true.  Int slots are
@@ -200,6 +210,25 @@ def _load_with_constant(slot, source, op, c, m):
 
 
 @njit(cache=True, nogil=True)
+def _count_compare(code, x, c, n):
+    """How many of ``x[:n]`` compare true with ``c`` (NaN never does)."""
+    kept = 0
+    if code == LT:
+        for j in range(n):
+            kept += x[j] < c
+    elif code == LE:
+        for j in range(n):
+            kept += x[j] <= c
+    elif code == GT:
+        for j in range(n):
+            kept += x[j] > c
+    else:  # GE
+        for j in range(n):
+            kept += x[j] >= c
+    return kept
+
+
+@njit(cache=True, nogil=True)
 def scan_reduce(
     codes,
     operands,
@@ -235,6 +264,16 @@ def scan_reduce(
     nan_seen = False
     want_max = mode == R_MAX
     extreme = mode in (R_MIN, R_MAX)
+    if (
+        mode == R_COUNT
+        and codes.shape[0] == 2
+        and codes[0] == LOAD
+        and codes[1] == CMP_C
+        and operands[1] & 7 <= GE
+        and not has_nulls[operands[0]]
+    ):  # `column OP constant`, counted, no nulls: one vectorized pass, no stack
+        kept = _count_compare(operands[1] & 7, fcols[operands[0]], constants[operands[1] >> 3], n)
+        return kept, 0.0, 0, 0.0, 0, False
     fuse = _fusable_loads(codes, operands)
     for start in range(0, n, BLOCK):
         m = min(BLOCK, n - start)
