@@ -119,3 +119,22 @@ def test_the_live_state_is_sorted_values():
         assert state.sorted[0].tolist() == [1.0, 2.0, 3.0] and len(state.sorted[1]) == 0
         assert to_python(live.result)[1] == {"g": "b", "n": 1, "p": None}
         table.finish()
+
+
+def test_large_groups_keep_a_second_small_run(monkeypatch):
+    """A group past LARGE_GROUP values takes new ones into a small sorted run, merged into
+    the large one now and then; the ranks read across both runs."""
+    monkeypatch.setattr(accumulate, "LARGE_GROUP", 8)
+    rng = random.Random(11)
+    batches = [
+        [
+            {
+                "g": rng.choice("ab"),
+                "x": None if rng.random() < 0.1 else float(rng.randint(-4, 4)),
+                "i": rng.randint(-3, 3),
+            }
+            for _ in range(rng.randint(1, 9))
+        ]
+        for _ in range(40)
+    ]
+    _check(batches, queries=[QUERIES[0], QUERIES[1], QUERIES[3]])

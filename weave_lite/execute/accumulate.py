@@ -336,6 +336,9 @@ class DistinctState(ValuesState):
 # Beyond this many groups touched by one morsel, sorted values are merged in one vectorized
 # sort instead of group by group (a Python step per group costs more than sorting then).
 LOOP_GROUPS = 4096
+# A group holding this many sorted values takes new ones into a second, small sorted run (a
+# whole-table p95 then costs the new values per poll, not a pass over the table's).
+LARGE_GROUP = 1 << 16
 _NO_VALUES = np.zeros(0, dtype=np.float64)
 
 
@@ -350,6 +353,8 @@ class QuantileState:
         self.leaf = leaf
         self.q = q
         self.sorted: list[np.ndarray] = []  # per group
+        # A large group's newest values, sorted, until they are 1/16 of its sorted array.
+        self.recent: dict[int, np.ndarray] = {}
         self.out = np.zeros(0, dtype=np.float64)
         self.has = np.zeros(0, dtype=bool)
         self.result: Vec | None = None
@@ -383,22 +388,30 @@ class QuantileState:
     def _merge_each(self, groups: np.ndarray, starts: np.ndarray, ends: np.ndarray, values: np.ndarray) -> None:
         kept, out, has, q = self.sorted, self.out, self.has, self.q
         for g, lo, hi in zip(groups.tolist(), starts.tolist(), ends.tolist()):
-            merged = np.concatenate([kept[g], values[lo:hi]])
-            merged.sort(kind="stable")  # timsort: the kept run is merged, not sorted again
-            kept[g] = merged
-            k = len(merged)
+            main, recent = kept[g], _NO_VALUES
+            if len(main) >= LARGE_GROUP:  # merged into a small run; the large one now and then
+                recent = np.concatenate([self.recent.pop(g, _NO_VALUES), values[lo:hi]])
+                recent.sort(kind="stable")
+                if len(recent) * 16 <= len(main):
+                    self.recent[g] = recent
+                else:
+                    main = kept[g] = _merged_runs(main, recent)
+                    recent = _NO_VALUES
+            else:
+                main = kept[g] = _merged_runs(main, values[lo:hi])
+            k = len(main) + len(recent)
             position = q * (k - 1)
             below = int(np.floor(position))
             above = min(below + 1, k - 1)
             frac = position - below
-            low, high = merged[below], merged[above]
+            low, high = _kth(main, recent, below), _kth(main, recent, above)
             with np.errstate(invalid="ignore"):  # ranks -inf and inf: NaN, as the kernel gives
                 out[g] = low if frac == 0.0 or high == low else low + (high - low) * frac
             has[g] = True
 
     def _merge_all(self, groups: np.ndarray, group_of: np.ndarray, values: np.ndarray) -> None:
         """Many groups at once: their kept values and the new ones in one sort."""
-        olds = [self.sorted[g] for g in groups.tolist()]
+        olds = [np.concatenate([self.sorted[g], self.recent.pop(g, _NO_VALUES)]) for g in groups.tolist()]
         lengths = np.array([len(o) for o in olds], dtype=np.int64)
         slot = np.searchsorted(groups, group_of)
         all_values = np.concatenate([*olds, values])
@@ -423,6 +436,31 @@ class QuantileState:
             between = low + (high - low) * frac
         self.out[groups] = np.where((frac == 0.0) | (high == low), low, between)
         self.has[groups] = True
+
+
+def _merged_runs(kept: np.ndarray, new: np.ndarray) -> np.ndarray:
+    """A sorted array and new values, sorted (timsort merges the kept run, never re-sorts it)."""
+    merged = np.concatenate([kept, new])
+    merged.sort(kind="stable")
+    return merged
+
+
+def _kth(a: np.ndarray, b: np.ndarray, r: int) -> float:
+    """The ``r``-th smallest (from 0) of two sorted arrays together (a binary search over
+    how many come from ``a``)."""
+    if not len(b):
+        return a[r]
+    lo, hi = max(0, r + 1 - len(b)), min(r + 1, len(a))
+    while lo < hi:  # the fewest i with: the i-th of a is at least the (r - i)-th of b
+        i = (lo + hi) // 2
+        if b[r - i] > a[i]:
+            lo = i + 1
+        else:
+            hi = i
+    j = r + 1 - lo
+    if lo == 0:
+        return b[j - 1]
+    return a[lo - 1] if j == 0 else max(a[lo - 1], b[j - 1])
 
 
 def _float_numpy(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
