@@ -69,7 +69,7 @@ BLOCK = 2048
 MAX_COLUMNS = 8
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True)
 def _compare_slots(code, out, x, y, m):
     """``out[j] = x[j] OP y[j]`` as 1.0 / 0.0 for the ordering comparison ``code`` (one loop
     per operator: a branch on the operator inside the loop would keep it from vectorizing)."""
@@ -87,7 +87,7 @@ def _compare_slots(code, out, x, y, m):
             out[j] = 1.0 if x[j] >= y[j] else 0.0
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True)
 def _compare_constant(code, out, x, c, m):
     """``out[j] = x[j] OP c`` as 1.0 / 0.0 for the ordering comparison ``code``."""
     if code == LT:
@@ -104,7 +104,7 @@ def _compare_constant(code, out, x, c, m):
             out[j] = 1.0 if x[j] >= c else 0.0
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True)
 def _materialize(valid, full, slot, m):
     """Give a stack slot per-element validity (all valid so far)."""
     if full[slot]:
@@ -114,7 +114,7 @@ def _materialize(valid, full, slot, m):
         full[slot] = False
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True)
 def _sum_block(fv, v_full, v_ok, keep, has_predicate, p_full, keep_ok, m):
     """(kept valid values, their sum) of one block.  Eight running sums, one per lane of eight
     rows (a single chain waits on each add's latency; eight measured fastest), added pairwise
@@ -161,7 +161,7 @@ def _sum_block(fv, v_full, v_ok, keep, has_predicate, p_full, keep_ok, m):
     return kept, ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True)
 def _kept(v_full, v_ok, keep, has_predicate, p_full, keep_ok, j):
     """Whether row ``j`` of the block is kept (predicate true) with a valid value."""
     if has_predicate and not (keep[j] != 0.0 and (p_full or keep_ok[j])):
@@ -188,7 +188,7 @@ def _fusable_loads(codes, operands):
     return fuse
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True)
 def _load_with_constant(slot, source, op, c, m):
     """``slot = source OP c`` (or ``c - source``): a LOAD and the constant operation after it
     (an int source is converted to the nearest float first, as TOF does)."""
