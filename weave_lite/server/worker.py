@@ -2,7 +2,8 @@
 
 ``python -m weave_lite.server.worker JOB_FD CONTROL_FD`` is started by the server with two
 socket descriptors. On the job channel it first receives ``{"root", "engine", "sys_path"}``,
-imports the engine once, says ``("ready", pid, features)`` and then answers jobs one at a time:
+imports the engine once, warms it up on a small in-memory query, says ``("ready", pid,
+features)`` and then answers jobs one at a time:
 ``EvalJob`` in, ``("done", job id, HTTP status, JSON body)`` out. The control channel carries
 ``("cancel", job id, reason)``: a thread hands it to the running evaluation's
 :class:`weave_lite.budgets.Budget` (when the engine takes ``budget=``), which stops at its next
@@ -219,6 +220,8 @@ def worker_main(conn: Connection, control: Connection, root: str, engine_path: s
     from weave_lite.server.result_cache import ResultCache
 
     engine = Engine(load_function(engine_path))
+    if engine_path == DEFAULT_ENGINE:
+        _warm_up(engine.evaluate)
     running = Running()
     cache = ResultCache()
     threading.Thread(target=_listen_for_cancels, args=(control, running), name="weave-lite-cancel", daemon=True).start()
@@ -235,6 +238,22 @@ def worker_main(conn: Connection, control: Connection, root: str, engine_path: s
             conn.send(("done", job.id, status, body))
         except Exception as exc:  # an unpicklable body: should not happen; never hang the server
             conn.send(("done", job.id, 500, internal_error_body(exc)))
+
+
+# Loads what every table query needs (the parser, planner, executor, Arrow): ``import weave_lite``
+# defers all of it, and a fresh worker's first job would pay it inside its time budget.
+_WARM_UP_EXPR = 'table("warm").rows.filter(r => r["x"] > 0).map(r => r["x"] * 2).sum'
+
+
+def _warm_up(evaluate: Callable[..., Any]) -> None:
+    """Run one small query on an in-memory table before saying ready (errors ignored: a worker
+    that cannot warm up still answers, and reports its real errors per job)."""
+    try:
+        import pyarrow as pa
+
+        evaluate(_WARM_UP_EXPR, tables={"warm": pa.table({"x": [1, 2, 3]})})
+    except Exception:  # a warm-up only
+        pass
 
 
 def main(argv: list[str] | None = None) -> None:
