@@ -21,9 +21,7 @@ import pyarrow as pa
 
 from weave_lite.execute.encodings import chunk_encoding
 from weave_lite.execute.vectors import ArrayVec, GatheredVec, Vec
-from weave_lite.lazy import lazy_module
-
-pc = lazy_module("pyarrow.compute")  # loaded by the first query, not at import weave_lite
+from weave_lite.lazy import call_compute
 
 _UNIFIED_ENTRIES = 64
 # Unified dictionaries by the identity of the dictionaries they unify: (the dictionaries, kept
@@ -55,7 +53,8 @@ def chunk_codes(chunk: pa.Array) -> tuple[np.ndarray, int, pa.Array]:
     dictionary = encoded.dictionary
     indices = encoded.indices
     if indices.null_count:
-        indices = pc.fill_null(indices, pa.scalar(len(dictionary), indices.type))
+        # pc.fill_null, without importing pyarrow.compute on a fresh process's first group-by
+        indices = call_compute("coalesce", indices, pa.scalar(len(dictionary), indices.type))
     return indices.to_numpy(zero_copy_only=False), len(dictionary) + 1, dictionary
 
 
@@ -128,7 +127,9 @@ def _unified(dictionaries: list[pa.Array]) -> tuple[pa.Array, list[np.ndarray]]:
         unified = dictionaries[0]
         transposes = [np.arange(len(unified) + 1, dtype=np.int64)]
     else:
-        encoded = pc.dictionary_encode(pa.chunked_array(dictionaries, type=dictionaries[0].type).combine_chunks())
+        encoded = call_compute(
+            "dictionary_encode", pa.chunked_array(dictionaries, type=dictionaries[0].type).combine_chunks()
+        )
         unified = encoded.dictionary
         at = np.asarray(encoded.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
         bounds = np.cumsum([0] + [len(d) for d in dictionaries])

@@ -155,3 +155,26 @@ def _iso_timestamps(array: pa.Array) -> pa.Array:
     offsets = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.where(valid, 27, 0), out=offsets[1:])
     return make_strings(out.ravel(), offsets, valid)
+
+
+def element_strings(array: pa.Array) -> pa.Array:
+    """``joinToStr``'s text of every element (nulls stay null), as docs/semantics.md defines it."""
+    t = array.type
+    if pa.types.is_string(t) or pa.types.is_large_string(t):
+        return array.cast(pa.large_string())
+    if pa.types.is_null(t):
+        return pa.nulls(len(array), pa.large_string())
+    if pa.types.is_dictionary(t):
+        return element_strings(array.cast(t.value_type))
+    if pa.types.is_floating(t):
+        if t != pa.float64():
+            array = array.cast(pa.float64())
+        return array.cast(pa.large_string())
+    if pa.types.is_integer(t) or pa.types.is_boolean(t):
+        return array.cast(pa.large_string())
+    if pa.types.is_timestamp(t):
+        us = array.cast(pa.timestamp("us", tz=t.tz), safe=False) if t.unit != "us" else array
+        return pc.strftime(us, format="%Y-%m-%dT%H:%M:%SZ").cast(pa.large_string())
+    if pa.types.is_union(t):
+        return map_union(array, element_strings, pa.large_string())
+    raise TypeError(f"`joinToStr` cannot turn {t} into a string")

@@ -18,7 +18,6 @@ from weave_lite.execute.columns import (
     is_null_type,
     key_codes,
     list_positions,
-    map_union,
     null_like,
     ranges,
     take_or_null,
@@ -486,31 +485,10 @@ def list_literal(call: KernelCall) -> Vec:
 # -- joinToStr -------------------------------------------------------------------------------------
 
 
-def _to_strings(array: pa.Array) -> pa.Array:
-    """``toString`` of every element (nulls stay null), as docs/semantics.md defines it."""
-    t = array.type
-    if pa.types.is_string(t) or pa.types.is_large_string(t):
-        return array.cast(pa.large_string())
-    if pa.types.is_null(t):
-        return pa.nulls(len(array), pa.large_string())
-    if pa.types.is_dictionary(t):
-        return _to_strings(array.cast(t.value_type))
-    if pa.types.is_floating(t):
-        if t != pa.float64():
-            array = array.cast(pa.float64())
-        return array.cast(pa.large_string())
-    if pa.types.is_integer(t) or pa.types.is_boolean(t):
-        return array.cast(pa.large_string())
-    if pa.types.is_timestamp(t):
-        us = array.cast(pa.timestamp("us", tz=t.tz), safe=False) if t.unit != "us" else array
-        return pc.strftime(us, format="%Y-%m-%dT%H:%M:%SZ").cast(pa.large_string())
-    if pa.types.is_union(t):
-        return map_union(array, _to_strings, pa.large_string())
-    raise TypeError(f"`joinToStr` cannot turn {t} into a string")
-
-
 @kernel("joinToStr")
 def join_to_str(call: KernelCall) -> Vec:
+    from weave_lite.execute.text_arrays import element_strings  # joinToStr only: pyarrow.compute
+
     lists = as_list(call.args[0])
     n = lists.length
     sep_vec = call.args[1]
@@ -522,7 +500,7 @@ def join_to_str(call: KernelCall) -> Vec:
     if pa.types.is_nested(values.type) and not pa.types.is_union(values.type):
         raise call.error("`joinToStr` joins a list of numbers, strings, booleans or timestamps")
     try:
-        strings = _to_strings(values)
+        strings = element_strings(values)
     except TypeError as exc:
         raise call.error(str(exc)) from None
     # Null elements are written as "" (Weave: "1,,2" for ["1", null, "2"]).
