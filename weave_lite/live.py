@@ -48,6 +48,7 @@ from weave_lite.compile.physical import (
     mentions,
 )
 from weave_lite.compile.planner import PCall, PConst, PLambda, PNode, PVar
+from weave_lite.compile.rewrites.fuse_scan import ScanProgram
 from weave_lite.execute.accumulate import MergedAggregate
 from weave_lite.execute.columns import as_list
 from weave_lite.execute.executor import Frame, LambdaFn, Runtime, run
@@ -55,6 +56,7 @@ from weave_lite.execute.morsel_sources import RowsTask, elements, split_morsels
 from weave_lite.execute.morsels import PartialsCache, concat_rows, run_task
 from weave_lite.execute.partials import MorselPartial, morsel_partial
 from weave_lite.execute.results import to_result
+from weave_lite.execute.scan_totals import scan_totals
 from weave_lite.execute.vectors import ArrayVec, ListVec, Vec
 from weave_lite.lazy import lazy_module
 from weave_lite.sources import TableSources
@@ -176,6 +178,8 @@ class LiveQuery:
         return self.result
 
     def _update(self, deltas: dict[str, tuple[Snapshot, list]], start: float) -> None:
+        if self._update_totals(deltas, start):
+            return
         sources = TableSources(self.root, self.tables, self.compiled.source)
         for name, (latest, appended) in deltas.items():
             sources.snapshots[name] = _restricted(latest, appended)
@@ -195,6 +199,40 @@ class LiveQuery:
         read = sum(t.num_rows for t in sources.loaded.values())
         segments = sum(len(appended) for _, appended in deltas.values())
         self.last_update = UpdateStats(INCREMENTAL, read, segments, time.perf_counter() - start)
+
+    def _update_totals(self, deltas: dict[str, tuple[Snapshot, list]], start: float) -> bool:
+        """The fast path of a whole-table fused count or sum as the result (``Q1``, ``Q4``):
+        the new segments' totals by the scan kernel alone, added to the kept one; False (and
+        nothing changed) when the query is not that shape or the kernel cannot read them."""
+        if len(self._keepers) != 1 or not isinstance(self._shell, PVar) or len(deltas) != 1:
+            return False
+        keeper = self._keepers[0]
+        name, (latest, appended) = next(iter(deltas.items()))
+        if not isinstance(keeper, _Aggregate) or keeper.program is None or keeper.scan.table != name:
+            return False
+        if not appended:
+            self._snapshots[name] = latest
+            keeper.changed = False
+            self.incremental_runs += 1
+            self.last_update = UpdateStats(INCREMENTAL, 0, 0, time.perf_counter() - start)
+            return True
+        tables = [latest.table.read_segment(segment) for segment in appended]
+        totals = scan_totals(keeper.program, tables)
+        if totals is None:
+            return False
+        count, ftotal, itotal = totals
+        program = keeper.program
+        value = count if keeper.program_reducer == "count" else itotal if program.value_int else ftotal
+        if not keeper.state.add_total(value):
+            return False
+        keeper.value = keeper.state.leaves[0].result
+        keeper.changed = True
+        self.result = to_result(keeper.value)
+        self._snapshots[name] = latest
+        self.incremental_runs += 1
+        read = sum(t.num_rows for t in tables)
+        self.last_update = UpdateStats(INCREMENTAL, read, len(appended), time.perf_counter() - start)
+        return True
 
     def _run_shell(self, top: Frame, runtime: Runtime) -> Any:
         values = {keeper.var: keeper.value for keeper in self._keepers}
@@ -342,6 +380,7 @@ class _Aggregate(_Keeper):
         leaves = ", ".join(f"{leaf.node.op}:{leaf.partial.kind}" for leaf in operator.partial.leaves)
         self.kind = f"aggregate state per group ({leaves})"
         self.state = MergedAggregate(operator, top, runtime)
+        self.program, self.program_reducer = _fused_total(operator)
         self._absorb(top, runtime)
 
     def update(self, top: Frame, runtime: Runtime) -> None:
@@ -357,6 +396,27 @@ class _Aggregate(_Keeper):
             self.value = run(self.stage.logical, Frame(1, dict(top.vars), budget=runtime.budget), runtime)
         else:
             self.value = self.state.result(top, runtime)
+
+
+def _fused_total(operator: Merge) -> tuple[ScanProgram | None, str]:
+    """The scan program and reducer (``count``/``sum``) of a whole-table aggregate that is
+    one fused count or sum of the stage's rows, its result the merged value itself (what
+    :meth:`LiveQuery._update_totals` updates by the kernel alone); (None, "") otherwise."""
+    partial = operator.partial
+    if partial.group is not None or len(partial.leaves) != 1:
+        return None, ""
+    leaf = partial.leaves[0]
+    node = leaf.node
+    if node.key not in ("scan:count", "scan:sum") or leaf.partial.kind != "fold" or leaf.partial.merge_with != "sum":
+        return None, ""
+    if not (isinstance(operator.body, PVar) and operator.body.name == leaf.var):
+        return None, ""
+    rows = node.args[0]
+    root = chain_root(rows) if isinstance(rows, PCall) else None
+    if not (isinstance(rows, PCall) and rows.key == "rows" and root is rows.args[0] and root.key == "stream_table"):
+        return None, ""
+    program = dict(node.hints).get("scan")
+    return (program, node.key.removeprefix("scan:")) if isinstance(program, ScanProgram) else (None, "")
 
 
 def _raw_partial(aggregate, piece, top: Frame, runtime: Runtime) -> MorselPartial:
