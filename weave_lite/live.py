@@ -48,7 +48,6 @@ from weave_lite.compile.physical import (
     mentions,
 )
 from weave_lite.compile.planner import PCall, PConst, PLambda, PNode, PVar
-from weave_lite.compile.rewrites.fuse_scan import ScanProgram
 from weave_lite.execute.accumulate import MergedAggregate
 from weave_lite.execute.columns import as_list
 from weave_lite.execute.executor import Frame, LambdaFn, Runtime, run
@@ -59,6 +58,7 @@ from weave_lite.execute.results import to_result
 from weave_lite.execute.scan_totals import scan_totals
 from weave_lite.execute.vectors import ArrayVec, ListVec, Vec
 from weave_lite.lazy import lazy_module
+from weave_lite.live_totals import count_by_stats, fused_total, range_count
 from weave_lite.sources import TableSources
 from weave_lite.storage.table import Snapshot
 from weave_lite.threads import map_in_order
@@ -208,7 +208,9 @@ class LiveQuery:
             return False
         keeper = self._keepers[0]
         name, (latest, appended) = next(iter(deltas.items()))
-        if not isinstance(keeper, _Aggregate) or keeper.program is None or keeper.scan.table != name:
+        if not isinstance(keeper, _Aggregate) or keeper.scan.table != name:
+            return False
+        if keeper.program is None and keeper.predicates is None:
             return False
         if not appended:
             self._snapshots[name] = latest
@@ -216,13 +218,20 @@ class LiveQuery:
             self.incremental_runs += 1
             self.last_update = UpdateStats(INCREMENTAL, 0, 0, time.perf_counter() - start)
             return True
-        tables = [latest.table.read_segment(segment) for segment in appended]
-        totals = scan_totals(keeper.program, tables)
-        if totals is None:
-            return False
-        count, ftotal, itotal = totals
-        program = keeper.program
-        value = count if keeper.program_reducer == "count" else itotal if program.value_int else ftotal
+        if keeper.predicates is not None:  # a range count: the new segments' statistics decide
+            counted = [count_by_stats(latest, segment, keeper.predicates) for segment in appended]
+            if any(c is None for c in counted):
+                return False
+            value: int | float = sum(c for c in counted if c is not None)
+            tables: list = []
+        else:
+            assert keeper.program is not None
+            tables = [latest.table.read_segment(segment) for segment in appended]
+            totals = scan_totals(keeper.program, tables)
+            if totals is None:
+                return False
+            count, ftotal, itotal = totals
+            value = count if keeper.program_reducer == "count" else itotal if keeper.program.value_int else ftotal
         if not keeper.state.add_total(value):
             return False
         keeper.value = keeper.state.leaves[0].result
@@ -380,7 +389,8 @@ class _Aggregate(_Keeper):
         leaves = ", ".join(f"{leaf.node.op}:{leaf.partial.kind}" for leaf in operator.partial.leaves)
         self.kind = f"aggregate state per group ({leaves})"
         self.state = MergedAggregate(operator, top, runtime)
-        self.program, self.program_reducer = _fused_total(operator)
+        self.program, self.program_reducer = fused_total(operator)
+        self.predicates = range_count(operator)
         self._absorb(top, runtime)
 
     def update(self, top: Frame, runtime: Runtime) -> None:
@@ -396,27 +406,6 @@ class _Aggregate(_Keeper):
             self.value = run(self.stage.logical, Frame(1, dict(top.vars), budget=runtime.budget), runtime)
         else:
             self.value = self.state.result(top, runtime)
-
-
-def _fused_total(operator: Merge) -> tuple[ScanProgram | None, str]:
-    """The scan program and reducer (``count``/``sum``) of a whole-table aggregate that is
-    one fused count or sum of the stage's rows, its result the merged value itself (what
-    :meth:`LiveQuery._update_totals` updates by the kernel alone); (None, "") otherwise."""
-    partial = operator.partial
-    if partial.group is not None or len(partial.leaves) != 1:
-        return None, ""
-    leaf = partial.leaves[0]
-    node = leaf.node
-    if node.key not in ("scan:count", "scan:sum") or leaf.partial.kind != "fold" or leaf.partial.merge_with != "sum":
-        return None, ""
-    if not (isinstance(operator.body, PVar) and operator.body.name == leaf.var):
-        return None, ""
-    rows = node.args[0]
-    root = chain_root(rows) if isinstance(rows, PCall) else None
-    if not (isinstance(rows, PCall) and rows.key == "rows" and root is rows.args[0] and root.key == "stream_table"):
-        return None, ""
-    program = dict(node.hints).get("scan")
-    return (program, node.key.removeprefix("scan:")) if isinstance(program, ScanProgram) else (None, "")
 
 
 def _raw_partial(aggregate, piece, top: Frame, runtime: Runtime) -> MorselPartial:

@@ -117,3 +117,68 @@ def test_an_empty_table_then_rows(counted):
         for query, live in zip(QUERIES, lives):
             assert _same(to_python(live.poll()), to_python(evaluate(query, root=root))), query
         table.finish()
+
+
+RANGE_QUERIES = [
+    f'{T}.filter(r => r["ts"] >= Date("2024-01-02T00:00:00Z") && r["ts"] < Date("2024-01-03T00:00:00Z")).count',
+    f'{T}.filter(r => r["n"] > 2 && r["n"] <= 7).count',
+    f'{T}.filter(r => r["n"] == 4).count',
+]
+range_rows = st.fixed_dictionaries(
+    {
+        "ts": st.one_of(st.none(), st.integers(0, 96)),  # hours from 2024-01-01
+        "n": st.one_of(st.none(), st.integers(0, 9)),
+    }
+)
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    polls=st.lists(
+        st.lists(st.lists(range_rows, min_size=1, max_size=6), min_size=1, max_size=3), min_size=1, max_size=4
+    )
+)
+def test_range_counts_equal_a_cold_run(polls):
+    """Q8's shape: segments the statistics decide (all rows in the range, or none) are counted
+    without being read; the others take the general path; every poll equals a cold run."""
+    import datetime as dt
+
+    day = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
+
+    def row(r):
+        ts = None if r["ts"] is None else day + dt.timedelta(hours=r["ts"])
+        return {"ts": ts, "n": r["n"]}
+
+    with tempfile.TemporaryDirectory() as root:
+        table = StreamTable("e/r/t", root=root)
+        table.log([{"ts": day, "n": 0}])
+        table.flush()
+        lives = [compile(q).watch(root=root) for q in RANGE_QUERIES]
+        for segments in polls:
+            for batch in segments:
+                table.log([row(r) for r in batch])
+                table.flush()
+            for query, live in zip(RANGE_QUERIES, lives):
+                assert to_python(live.poll()) == to_python(evaluate(query, root=root)), query
+                assert live.last_update.path == "incremental"
+        table.finish()
+
+
+def test_a_range_count_of_rows_inside_the_range_reads_nothing():
+    import datetime as dt
+
+    day = dt.datetime(2024, 1, 2, tzinfo=dt.UTC)
+    with tempfile.TemporaryDirectory() as root:
+        table = StreamTable("e/r/t", root=root)
+        table.log([{"ts": day - dt.timedelta(hours=1), "n": 0}, {"ts": day, "n": 0}])
+        table.flush()
+        live = compile(RANGE_QUERIES[0]).watch(root=root)
+        table.log([{"ts": day + dt.timedelta(hours=h), "n": h} for h in range(5)])  # all inside
+        table.flush()
+        assert live.poll() == 6 == evaluate(RANGE_QUERIES[0], root=root)
+        assert (live.last_update.rows_read, live.last_update.segments_read) == (0, 1)
+        table.log([{"ts": day + dt.timedelta(hours=h), "n": h} for h in (3, 30)])  # across the end
+        table.flush()
+        assert live.poll() == 7 == evaluate(RANGE_QUERIES[0], root=root)
+        assert live.last_update.rows_read == 2  # the general path read them
+        table.finish()
