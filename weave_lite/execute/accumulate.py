@@ -528,7 +528,7 @@ class MergedAggregate:
         state = self.leaves[0]
         if not isinstance(state, FoldState) or state.leaf.partial.merge_with != "sum" or state.result is None:
             return False
-        kept = _plain_numbers(state.result)
+        kept = state._sums if state._sums is not None else _plain_numbers(state.result)  # (numpy: kept by the last add)
         if kept is None or len(kept) != 1 or (kept.dtype == np.int64) != isinstance(value, int):
             return False
         total = kept + np.array([value], dtype=kept.dtype)
