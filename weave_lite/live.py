@@ -55,8 +55,10 @@ from weave_lite.execute.morsel_sources import RowsTask, elements, split_morsels
 from weave_lite.execute.morsels import PartialsCache, concat_rows, run_task
 from weave_lite.execute.partials import MorselPartial, morsel_partial
 from weave_lite.execute.results import to_result
+from weave_lite.execute.scan_totals import scan_totals
 from weave_lite.execute.vectors import ArrayVec, ListVec, Vec
 from weave_lite.lazy import lazy_module
+from weave_lite.live_totals import count_by_stats, fused_total, range_count
 from weave_lite.sources import TableSources
 from weave_lite.storage.table import Snapshot
 from weave_lite.threads import map_in_order
@@ -176,6 +178,8 @@ class LiveQuery:
         return self.result
 
     def _update(self, deltas: dict[str, tuple[Snapshot, list]], start: float) -> None:
+        if self._update_totals(deltas, start):
+            return
         sources = TableSources(self.root, self.tables, self.compiled.source)
         for name, (latest, appended) in deltas.items():
             sources.snapshots[name] = _restricted(latest, appended)
@@ -195,6 +199,49 @@ class LiveQuery:
         read = sum(t.num_rows for t in sources.loaded.values())
         segments = sum(len(appended) for _, appended in deltas.values())
         self.last_update = UpdateStats(INCREMENTAL, read, segments, time.perf_counter() - start)
+
+    def _update_totals(self, deltas: dict[str, tuple[Snapshot, list]], start: float) -> bool:
+        """The fast path of a whole-table fused count or sum as the result (``Q1``, ``Q4``):
+        the new segments' totals by the scan kernel alone, added to the kept one; False (and
+        nothing changed) when the query is not that shape or the kernel cannot read them."""
+        if len(self._keepers) != 1 or not isinstance(self._shell, PVar) or len(deltas) != 1:
+            return False
+        keeper = self._keepers[0]
+        name, (latest, appended) = next(iter(deltas.items()))
+        if not isinstance(keeper, _Aggregate) or keeper.scan.table != name:
+            return False
+        if keeper.program is None and keeper.predicates is None:
+            return False
+        if not appended:
+            self._snapshots[name] = latest
+            keeper.changed = False
+            self.incremental_runs += 1
+            self.last_update = UpdateStats(INCREMENTAL, 0, 0, time.perf_counter() - start)
+            return True
+        if keeper.predicates is not None:  # a range count: the new segments' statistics decide
+            counted = [count_by_stats(latest, segment, keeper.predicates) for segment in appended]
+            if any(c is None for c in counted):
+                return False
+            value: int | float = sum(c for c in counted if c is not None)
+            tables: list = []
+        else:
+            assert keeper.program is not None
+            tables = [latest.table.read_segment(segment) for segment in appended]
+            totals = scan_totals(keeper.program, tables)
+            if totals is None:
+                return False
+            count, ftotal, itotal = totals
+            value = count if keeper.program_reducer == "count" else itotal if keeper.program.value_int else ftotal
+        if not keeper.state.add_total(value):
+            return False
+        keeper.value = keeper.state.leaves[0].result
+        keeper.changed = True
+        self.result = to_result(keeper.value)
+        self._snapshots[name] = latest
+        self.incremental_runs += 1
+        read = sum(t.num_rows for t in tables)
+        self.last_update = UpdateStats(INCREMENTAL, read, len(appended), time.perf_counter() - start)
+        return True
 
     def _run_shell(self, top: Frame, runtime: Runtime) -> Any:
         values = {keeper.var: keeper.value for keeper in self._keepers}
@@ -342,6 +389,8 @@ class _Aggregate(_Keeper):
         leaves = ", ".join(f"{leaf.node.op}:{leaf.partial.kind}" for leaf in operator.partial.leaves)
         self.kind = f"aggregate state per group ({leaves})"
         self.state = MergedAggregate(operator, top, runtime)
+        self.program, self.program_reducer = fused_total(operator)
+        self.predicates = range_count(operator)
         self._absorb(top, runtime)
 
     def update(self, top: Frame, runtime: Runtime) -> None:

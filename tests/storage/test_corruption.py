@@ -218,3 +218,27 @@ def test_check_cli_exit_status(root, table):
     fixed = CliRunner().invoke(main, ["check", "e/p/t", "--root", str(root), "--repair", "--yes"])
     assert fixed.exit_code == 0, fixed.output
     assert CliRunner().invoke(main, ["check", "e/p/t", "--root", str(root)]).exit_code == 0
+
+
+def test_commit_checksums_hold_for_compact_and_reencoded_bytes():
+    """A commit is checked on its bytes as written (the fast check) and, for a file written
+    another way (spaces, other key order), on its re-encoded body; any changed value fails."""
+    import json
+
+    from weave_lite.storage import entries
+
+    seg = {"path": "_segments/" + "a" * 32 + ".arrow", "rows": 3, "bytes": 10, "schema": "x", "stats": {}}
+    seg["checksum"] = "0123456789abcdef"
+    data = entries.encode({"op": "append", "add": [seg], "batch_id": "b", "time_us": 5})
+    assert entries.decode_entry("c", data)["add"][0]["rows"] == 3
+    obj = json.loads(data)
+    spaced = json.dumps(obj, indent=1).encode()  # same content, another layout: the slow check
+    assert entries._written_canonical(spaced, obj["checksum"]) is False
+    assert entries.decode_entry("c", spaced)["batch_id"] == "b"
+    for damaged in (
+        data.replace(b'"rows":3', b'"rows":4'),
+        data.replace(b'"b"', b'"c"'),
+        data.replace(b'"time_us":5', b'"time_us":6'),
+    ):
+        with pytest.raises(CorruptTableError, match="checksum"):
+            entries.decode_entry("c", damaged)

@@ -519,6 +519,24 @@ class MergedAggregate:
         self.parts += 1
         self.touched = len(gid)
 
+    def add_total(self, value: int | float) -> bool:
+        """Add a new rows' total to a whole-table count or sum kept as one plain number (the
+        ``sum`` reducer over [kept, new], as :meth:`FoldState.absorb` adds them); False, the
+        state untouched, when the aggregate is not that shape."""
+        if self.grouped or len(self.leaves) != 1 or self.parts == 0:
+            return False
+        state = self.leaves[0]
+        if not isinstance(state, FoldState) or state.leaf.partial.merge_with != "sum" or state.result is None:
+            return False
+        kept = state._sums if state._sums is not None else _plain_numbers(state.result)  # (numpy: kept by the last add)
+        if kept is None or len(kept) != 1 or (kept.dtype == np.int64) != isinstance(value, int):
+            return False
+        total = kept + np.array([value], dtype=kept.dtype)
+        state.result, state._sums = ArrayVec(pa.array(total)), total
+        self.parts += 1
+        self.touched = 1
+        return True
+
     def _global_groups(self, part: MorselPartial) -> np.ndarray:
         """The kept group of each of the morsel's groups (new ones numbered after the kept)."""
         if not self.grouped:
