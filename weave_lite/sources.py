@@ -122,7 +122,7 @@ class TableSources:
                 found = self.memory[name]
                 table = found if isinstance(found, pa.Table) else _read_dataset(found, predicates, columns)
             else:
-                table = self.snapshots[name].prune(predicates).to_arrow(predicates=predicates)
+                table = self.snapshots[name].scan(predicates)
             self.loaded[key] = table
         return table
 

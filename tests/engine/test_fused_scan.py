@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from tests.reference.interpreter import values_equal
 from weave_lite import api
+from weave_lite.execute import morsels
 from weave_lite.execute.ops import fused as fused_ops
 from weave_lite.execute.ops.fused import SCAN_RUNS
 
@@ -113,9 +114,9 @@ def test_sums_match_duckdb_and_pyarrow(rows, chunk):
     assert values_equal(got, want_f)
 
 
-def test_the_fused_kernel_is_the_path_taken():
+def test_the_fused_kernel_is_the_path_taken(monkeypatch: pytest.MonkeyPatch):
     """Fails if the rewrite or the kernel is disabled: explain shows the fused op, and the
-    kernel's counter counts every morsel."""
+    kernel's counter counts one whole-table scan (or every morsel, on the morsel path)."""
     table = _table([{"f": float(k), "g": None, "i": k, "j": 1} for k in range(100)], 10)
     text = (
         'table("t").rows.filter(row => row["f"] > 10 && row["g"].isNone).map(row => row["f"] * 2 + row["i"] / 10).sum'
@@ -124,9 +125,13 @@ def test_the_fused_kernel_is_the_path_taken():
     assert "kernel=scan:sum" in plan and "fuse_scan x1" in plan
     before = dict(SCAN_RUNS)
     got = api.to_python(api.evaluate(text, tables={"t": table}, morsel_rows=20))
-    assert SCAN_RUNS["fused"] - before["fused"] == 5  # 100 rows in morsels of 20
+    assert SCAN_RUNS["fused"] - before["fused"] == 1  # the whole table at once (morsels.py)
+    monkeypatch.setattr(morsels, "_scans_whole", lambda *_: False)
+    by_morsel = api.to_python(api.evaluate(text, tables={"t": table}, morsel_rows=20))
+    assert SCAN_RUNS["fused"] - before["fused"] == 1 + 5  # 100 rows in morsels of 20
     assert SCAN_RUNS["fallback"] == before["fallback"]
     assert got == pytest.approx(sum(2.0 * k + k / 10 for k in range(11, 100)))
+    assert by_morsel == pytest.approx(got)
     count = 'table("t").rows.filter(row => row["f"] > 10).count'
     assert "kernel=scan:count" in api.compile(count).explain(tables={"t": table})
 

@@ -74,6 +74,15 @@ def use_numba(
     return False
 
 
+def is_ready(signature: tuple) -> bool:
+    """Whether a kernel call of ``signature`` runs on Numba now whatever its size (compiled or
+    loaded already, or forced), without starting a warm-up."""
+    forced = _forced()
+    if forced in ("numba", "numpy"):
+        return forced == "numba"
+    return signature in _ready
+
+
 @functools.cache
 def _on_disk(module: str, function: str) -> bool:
     """Whether Numba's on-disk cache has an index for ``module.function`` (found without

@@ -11,11 +11,12 @@ count gives the very same result.
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 import pyarrow as pa
 
 from weave_lite.compile.physical import CANDIDATES_VAR, Concat, Limit, Merge, PartialAggregate, PStage, TopK
-from weave_lite.execute import partials
+from weave_lite.execute import kernel_choice, partials
 from weave_lite.execute.columns import concat_vecs
 from weave_lite.execute.executor import Frame, Runtime, operator, run
 from weave_lite.execute.morsel_sources import PartialTask, RowsTask, Task, WholeTask, elements, source_of, split_morsels
@@ -71,6 +72,13 @@ def run_stage(stage: PStage, top: Frame, runtime: Runtime) -> Vec:
     evaluation's morsel source runs them (:mod:`weave_lite.execute.morsel_sources`)."""
     operator = stage.operator
     source = source_of(runtime)
+    if (
+        isinstance(operator, Merge)
+        and not source.remote
+        and runtime.partials is None
+        and _scans_whole(operator, runtime)
+    ):
+        return run(stage.logical, top, runtime)
     pieces = list(source.morsels(operator.scan, runtime))
     if len(pieces) <= 1:
         if not pieces or not source.remote:
@@ -96,6 +104,34 @@ def run_stage(stage: PStage, top: Frame, runtime: Runtime) -> Vec:
     # The same op over the morsels' candidates (in morsel order, so ties keep row order).
     rows_frame = Frame(1, {**top.vars, CANDIDATES_VAR: ListVec.single(concat_rows(candidates))}, budget=runtime.budget)
     return run(operator.final, rows_frame, runtime)
+
+
+# The fused scan kernels (execute/ops/fused.py) cut a table's chunks into pieces on the threads
+# themselves; the column types (per ScanProgram kind) they read in place.
+_SCAN_REDUCERS = frozenset({"scan:count", "scan:sum", "scan:avg", "scan:min", "scan:max"})
+_SCAN_TYPES = {"f": pa.float64(), "i": pa.int64()}
+
+
+def _scans_whole(operator: Merge, runtime: Runtime) -> bool:
+    """Whether the aggregate is one fused scan the kernel can run over the whole table at once
+    (its Numba kernel ready, its columns of the kernel's types).  Then no morsels, partials or
+    merge are made: their Python costs ~0.1 ms a morsel, a third of the kernel's time on a
+    million rows.  The kernel cuts the rows into pieces on the threads itself, at rows that
+    depend on the table only (so any thread count gives the same bits)."""
+    aggregate = operator.partial
+    if aggregate.group is not None or len(aggregate.leaves) != 1:
+        return False
+    node = aggregate.leaves[0].node
+    program: Any = dict(node.hints).get("scan")  # a compile.rewrites.fuse_scan.ScanProgram
+    if node.key not in _SCAN_REDUCERS or program is None or not kernel_choice.is_ready(("scan",)):
+        return False
+    scan = operator.scan
+    schema = runtime.load_arrow(scan.op, scan.table, scan.predicates, scan.columns).schema
+    for name, kind in zip(program.columns, program.kinds):
+        index = schema.get_field_index(name)
+        if index < 0 or schema.field(index).type != _SCAN_TYPES[kind]:
+            return False  # the op-by-op fallback: morsel by morsel
+    return True
 
 
 def run_task(task: Task, piece: pa.Table, top: Frame, runtime: Runtime):

@@ -33,6 +33,7 @@ from weave_lite.storage.dataset import snapshot_batches, snapshot_dataset
 from weave_lite.storage.filesystem import open_filesystem
 from weave_lite.storage.log import LOG_DIR, SEGMENT_DIR, CommitLog, LogState
 from weave_lite.storage.names import NAME_PART, ObjectRoot, TableName, data_root
+from weave_lite.storage.scan_cache import ScanCache, scan_key
 from weave_lite.storage.segments import ZONE_ROWS, SegmentInfo, compute_segment_stats, may_match
 from weave_lite.storage.values import conform, unify_schemas
 from weave_lite.threads import map_in_order
@@ -72,6 +73,9 @@ class TableLog:
         # (plans are cached per schema version, not per commit).
         self._schema: pa.Schema = pa.schema([])
         self.schema_version = 0
+        # Scans' tables (zones checked, segments joined) by segments, predicates and columns;
+        # only over memory-mapped local segments (an object store's are bounded by bytes).
+        self.scans = ScanCache()
 
     @classmethod
     def open(cls, name: str | TableName, root: str | os.PathLike | None = None) -> TableLog:
@@ -371,6 +375,16 @@ class Snapshot:
         if not predicates:
             return self
         return self.select(lambda segment: may_match(segment, predicates))
+
+    def scan(self, predicates: tuple = (), columns: Sequence[str] | None = None) -> pa.Table:
+        """``prune(predicates).to_arrow(columns, predicates)``: the rows a scan reads, reused
+        while the segments, schema, predicates and columns stay the same (see
+        :mod:`weave_lite.storage.scan_cache`)."""
+        read = lambda: self.prune(predicates).to_arrow(columns, predicates)  # noqa: E731
+        if self.table._cache_limit is not None:
+            return read()
+        key = scan_key(tuple(s.path for s in self.segments), predicates, columns)
+        return self.table.scans.get_or_read(key, self.schema, read)
 
     def batches(self, columns: Sequence[str] | None = None) -> Iterator[pa.RecordBatch]:
         for segment in self.segments:
