@@ -11,12 +11,10 @@ kernel compiled); otherwise ``None`` and the caller takes the general path.
 
 from __future__ import annotations
 
-import numpy as np
 import pyarrow as pa
 
 from weave_lite.compile.rewrites.fuse_scan import ScanProgram
-from weave_lite.execute import kernel_choice
-from weave_lite.execute.ops.fused import _ARROW_KINDS, _EMPTY_B, _EMPTY_F, _EMPTY_I, _chunk_parts, _pad, _warm_scan
+from weave_lite.execute.ops.fused import _ARROW_KINDS, ScanPieces, chunk_parts, scan_kernel_ready
 
 
 def scan_totals(program: ScanProgram, tables: list[pa.Table]) -> tuple[int, float, int] | None:
@@ -40,15 +38,9 @@ def scan_totals(program: ScanProgram, tables: list[pa.Table]) -> tuple[int, floa
         size += table.num_rows
     if not program.columns:  # a count of every row (no column read): no kernel needed
         return None
-    warm = lambda _: _warm_scan(program.mode)  # noqa: E731
-    if not kernel_choice.use_numba(("scan",), size, warm, ("weave_lite.kernels.scan", "scan_reduce")):
+    if not scan_kernel_ready(program, size):
         return None
-    from weave_lite.kernels.scan import MAX_COLUMNS, scan_reduce  # Numba: compiled by the cold run
-
-    codes = np.array([c for c, _ in program.codes], dtype=np.int64)
-    operands = np.array([o for _, o in program.codes], dtype=np.int64)
-    constants = np.array(program.constants or (0.0,), dtype=np.float64)
-    iconstants = np.array(program.iconstants or (0,), dtype=np.int64)
+    run = ScanPieces(program)
     count, ftotal, itotal = 0, 0.0, 0
     for picked in columns:
         for i in range(picked[0].num_chunks):
@@ -58,24 +50,7 @@ def scan_totals(program: ScanProgram, tables: list[pa.Table]) -> tuple[int, floa
                 continue
             if any(len(c) != n for c in chunks[1:]):
                 return None
-            parts = [_chunk_parts(chunk, kind) for chunk, kind in zip(chunks, program.kinds)]
-            c, ft, it, _, _, _ = scan_reduce(
-                codes,
-                operands,
-                constants,
-                iconstants,
-                _pad([p[0] for p in parts], _EMPTY_F, MAX_COLUMNS),
-                _pad([p[1] for p in parts], _EMPTY_I, MAX_COLUMNS),
-                _pad([p[2] for p in parts], _EMPTY_B, MAX_COLUMNS),
-                np.array(_pad([p[3] for p in parts], 0, MAX_COLUMNS), dtype=np.int64),
-                np.array(_pad([p[4] for p in parts], False, MAX_COLUMNS), dtype=np.bool_),
-                n,
-                program.depth,
-                program.has_predicate,
-                program.has_value,
-                program.value_int,
-                program.mode,
-            )
+            c, ft, it, _, _, _ = run([chunk_parts(chunk, kind) for chunk, kind in zip(chunks, program.kinds)], 0, n)
             count += c
             ftotal += ft
             itotal += it

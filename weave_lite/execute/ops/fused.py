@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
@@ -16,6 +17,9 @@ from weave_lite.execute.vectors import ArrayVec, ListVec, StructVec, Vec
 from weave_lite.kernels.opcodes import CMP_C, EQ, GE, GT, LE, LOAD, LT, R_COUNT, R_MAX, R_MIN
 from weave_lite.lazy import lazy_module
 from weave_lite.threads import map_in_order
+
+if TYPE_CHECKING:
+    from weave_lite.compile.rewrites.fuse_scan import ScanProgram
 
 fused = lazy_module("weave_lite.kernels.fused")  # Numba: loaded by the first fused program
 pc = lazy_module("pyarrow.compute")
@@ -97,7 +101,7 @@ def _scan_columns(call: KernelCall, program) -> list[pa.ChunkedArray] | None:
     return columns
 
 
-def _chunk_parts(chunk: pa.Array, kind: str):
+def chunk_parts(chunk: pa.Array, kind: str):
     """(float data, int data, validity bitmap, bit offset, has nulls) of one Arrow chunk."""
     buffers = chunk.buffers()
     dtype = np.float64 if kind == "f" else np.int64
@@ -108,6 +112,48 @@ def _chunk_parts(chunk: pa.Array, kind: str):
     if kind == "f":
         return data, _EMPTY_I, bitmap, chunk.offset, has_nulls
     return _EMPTY_F, data, bitmap, chunk.offset, has_nulls
+
+
+def scan_kernel_ready(program: ScanProgram, size: int) -> bool:
+    """Whether the scan kernel runs now for ``size`` rows; if not, the caller answers another
+    way and the kernel compiles in the background (see :func:`kernel_choice.use_numba`)."""
+    warm = lambda _: _warm_scan(program.mode)  # noqa: E731
+    return kernel_choice.use_numba(("scan",), size, warm, ("weave_lite.kernels.scan", "scan_reduce"))
+
+
+class ScanPieces:
+    """``program``'s kernel over one piece of a chunk: called with the chunk's
+    :func:`chunk_parts` per column, the piece's first row and its rows; returns the kernel's
+    (count, float total, int total, float best, int best, NaN seen)."""
+
+    def __init__(self, program: ScanProgram) -> None:
+        self.program = program
+        self.codes = np.array([c for c, _ in program.codes], dtype=np.int64)
+        self.operands = np.array([o for _, o in program.codes], dtype=np.int64)
+        self.constants = np.array(program.constants or (0.0,), dtype=np.float64)
+        self.iconstants = np.array(program.iconstants or (0,), dtype=np.int64)
+
+    def __call__(self, parts: list, lo: int, n: int) -> tuple:
+        from weave_lite.kernels.scan import MAX_COLUMNS, scan_reduce  # Numba: on first use
+
+        program = self.program
+        return scan_reduce(
+            self.codes,
+            self.operands,
+            self.constants,
+            self.iconstants,
+            _pad([p[0][lo : lo + n] if len(p[0]) else p[0] for p in parts], _EMPTY_F, MAX_COLUMNS),
+            _pad([p[1][lo : lo + n] if len(p[1]) else p[1] for p in parts], _EMPTY_I, MAX_COLUMNS),
+            _pad([p[2] for p in parts], _EMPTY_B, MAX_COLUMNS),
+            np.array(_pad([p[3] + lo for p in parts], 0, MAX_COLUMNS), dtype=np.int64),
+            np.array(_pad([p[4] for p in parts], False, MAX_COLUMNS), dtype=np.bool_),
+            n,
+            program.depth,
+            program.has_predicate,
+            program.has_value,
+            program.value_int,
+            program.mode,
+        )
 
 
 def _pad(items: list, filler, size: int) -> tuple:
@@ -147,49 +193,23 @@ def _scan_state(call: KernelCall):
     if columns is None:
         return None
     size = len(columns[0]) if columns else call.args[0].child.length
-    warm = lambda _: _warm_scan(program.mode)  # noqa: E731
-    if not kernel_choice.use_numba(("scan",), size, warm, ("weave_lite.kernels.scan", "scan_reduce")):
+    if not scan_kernel_ready(program, size):
         return None
-    from weave_lite.kernels.scan import MAX_COLUMNS, scan_reduce  # Numba: on first use
-
-    codes = np.array([c for c, _ in program.codes], dtype=np.int64)
-    operands = np.array([o for _, o in program.codes], dtype=np.int64)
-    constants = np.array(program.constants or (0.0,), dtype=np.float64)
-    iconstants = np.array(program.iconstants or (0,), dtype=np.int64)
+    run = ScanPieces(program)
     lengths = [len(c) for c in columns[0].chunks] if columns else [call.args[0].child.length]
     pieces: list[tuple[list, int, int]] = []  # (a chunk's column parts, first row, rows)
     for i, n in enumerate(lengths):
         if n == 0:
             continue
-        parts = [_chunk_parts(col.chunk(i), kind) for col, kind in zip(columns, program.kinds)]
+        parts = [chunk_parts(col.chunk(i), kind) for col, kind in zip(columns, program.kinds)]
         pieces.extend((parts, lo, min(SCAN_PIECE_ROWS, n - lo)) for lo in range(0, n, SCAN_PIECE_ROWS))
-
-    def run_piece(piece) -> tuple:
-        parts, lo, n = piece
-        return scan_reduce(
-            codes,
-            operands,
-            constants,
-            iconstants,
-            _pad([p[0][lo : lo + n] if len(p[0]) else p[0] for p in parts], _EMPTY_F, MAX_COLUMNS),
-            _pad([p[1][lo : lo + n] if len(p[1]) else p[1] for p in parts], _EMPTY_I, MAX_COLUMNS),
-            _pad([p[2] for p in parts], _EMPTY_B, MAX_COLUMNS),
-            np.array(_pad([p[3] + lo for p in parts], 0, MAX_COLUMNS), dtype=np.int64),
-            np.array(_pad([p[4] for p in parts], False, MAX_COLUMNS), dtype=np.bool_),
-            n,
-            program.depth,
-            program.has_predicate,
-            program.has_value,
-            program.value_int,
-            program.mode,
-        )
 
     count, ftotal, itotal, fbest, ibest, nan_seen = 0, 0.0, 0, 0.0, 0, False
     extreme = program.mode in (R_MIN, R_MAX)
     want_max = program.mode == R_MAX
     # Pieces merge in row order, and the cut depends on the rows only: every thread count
     # gives the same bits.
-    for c, ft, it, fb, ib, ns in map_in_order(run_piece, pieces, call.runtime.threads):
+    for c, ft, it, fb, ib, ns in map_in_order(lambda piece: run(*piece), pieces, call.runtime.threads):
         nan_seen = nan_seen or ns
         if extreme and c:
             if count == 0:
