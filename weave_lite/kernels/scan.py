@@ -189,9 +189,10 @@ def _fusable_loads(codes, operands):
 
 
 @njit(cache=True, nogil=True)
-def _load_with_constant(slot, source, op, c, m):
-    """``slot = source OP c`` (or ``c - source``): a LOAD and the constant operation after it
-    (an int source is converted to the nearest float first, as TOF does)."""
+def _constant_op(slot, source, op, c, m):
+    """``slot = source OP c`` (or ``c - source``) for ADD_C, SUB_C, MUL_C, DIV_C and C_SUB: a
+    LOAD and the constant operation after it (an int source is converted to the nearest float
+    first, as TOF does), or the operation in place (``slot`` is ``source``)."""
     if op == ADD_C:
         for j in range(m):
             slot[j] = source[j] + c
@@ -293,14 +294,14 @@ def scan_reduce(
                     if skip and codes[pc + 1] == CMP_C:  # the load and the comparison, in one loop
                         _compare_constant(operands[pc + 1] & 7, slot, source, constants[operands[pc + 1] >> 3], m)
                     elif skip:  # the load and the constant operation after it, in one loop
-                        _load_with_constant(slot, source, codes[pc + 1], constants[operands[pc + 1]], m)
+                        _constant_op(slot, source, codes[pc + 1], constants[operands[pc + 1]], m)
                     else:
                         for j in range(m):
                             slot[j] = source[j]
                 else:
                     isource = icols[k][start : start + m]
                     if skip == 2:  # LOADI, TOF, a constant operation: ints to floats, operated on
-                        _load_with_constant(values[sp], isource, codes[pc + 2], constants[operands[pc + 2]], m)
+                        _constant_op(values[sp], isource, codes[pc + 2], constants[operands[pc + 2]], m)
                     elif skip:  # LOADI, TOF: the ints read straight into the float slot
                         slot = values[sp]
                         for j in range(m):
@@ -376,21 +377,8 @@ def scan_reduce(
             elif op >= ADD_C and op <= C_DIV:
                 c = constants[operands[pc]]
                 x = values[sp - 1]
-                if op == ADD_C:
-                    for j in range(m):
-                        x[j] = x[j] + c
-                elif op == SUB_C:
-                    for j in range(m):
-                        x[j] = x[j] - c
-                elif op == MUL_C:
-                    for j in range(m):
-                        x[j] = x[j] * c
-                elif op == C_SUB:
-                    for j in range(m):
-                        x[j] = c - x[j]
-                elif op == DIV_C:  # c != 0 (a zero divisor is emitted as DIV)
-                    for j in range(m):
-                        x[j] = x[j] / c
+                if op != C_DIV:  # ADD_C, SUB_C, MUL_C, DIV_C (c != 0), C_SUB: in place
+                    _constant_op(x, x, op, c, m)
                 else:  # C_DIV: c / x, null where x is zero
                     zero = False
                     for j in range(m):
