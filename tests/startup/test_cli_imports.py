@@ -4,37 +4,12 @@ kernels run in numpy until Numba is ready, and pyarrow's pandas shim is primed w
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pyarrow as pa
 
+from tests.startup.cli_process import run_cli
 from weave_lite import StreamTable
-
-ROOT = Path(__file__).resolve().parents[2]
-
-# Runs the CLI as `python -m weave_lite.cli` would, then reports the modules it loaded.
-CHILD = r"""
-import json, runpy, sys
-sys.argv = ["weave-lite", "query", sys.argv[1], "--root", sys.argv[2], "-f", "json"]
-try:
-    runpy.run_module("weave_lite.cli", run_name="__main__")
-except SystemExit as exc:
-    assert not exc.code, exc.code
-print("\n" + json.dumps(sorted(sys.modules)))
-"""
-
-
-def _cli(tmp_path: Path, expr: str) -> tuple[object, list[str]]:
-    env = dict(os.environ, PYTHONPATH=str(ROOT), NUMBA_CACHE_DIR=str(tmp_path / "numba"))
-    out = subprocess.run(
-        [sys.executable, "-c", CHILD, expr, str(tmp_path / "data")], env=env, capture_output=True, text=True, check=True
-    ).stdout
-    result, _, modules = out.rpartition("\n\n")
-    return json.loads(result), json.loads(modules)
 
 
 def _heavy(modules: list[str]) -> list[str]:
@@ -48,7 +23,7 @@ def _log(tmp_path: Path) -> None:
 
 def test_a_count_loads_no_numba_and_no_pandas(tmp_path: Path) -> None:
     _log(tmp_path)
-    result, modules = _cli(tmp_path, 'stream_table("e/p/t").rows.count')
+    result, modules = run_cli(tmp_path, 'stream_table("e/p/t").rows.count')
     assert result == 300
     assert _heavy(modules) == []
 
@@ -56,7 +31,7 @@ def test_a_count_loads_no_numba_and_no_pandas(tmp_path: Path) -> None:
 def test_a_per_group_quantile_loads_no_numba_and_no_pandas(tmp_path: Path) -> None:
     _log(tmp_path)
     expr = 'stream_table("e/p/t").rows.groupby(r => r["m"]).map(g => {m: g.groupkey, p: g["x"].quantile(0.95)}).sort(r => [r["m"]])'
-    result, modules = _cli(tmp_path, expr)
+    result, modules = run_cli(tmp_path, expr)
     import numpy as np
 
     expected = [{"m": f"m{k}", "p": float(np.quantile(np.arange(k, 300, 3, dtype=float), 0.95))} for k in range(3)]

@@ -16,6 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
+from tests.startup.cli_process import ROOT, run_cli
 from weave_lite import StreamTable
 from weave_lite.cli import lean_imports
 from weave_lite.execute.encodings import string_codes
@@ -23,27 +24,7 @@ from weave_lite.execute.vectors import take_rows
 from weave_lite.lazy import call_compute
 from weave_lite.storage.filesystem import LogFileSystem
 
-ROOT = Path(__file__).resolve().parents[2]
-
-CHILD = r"""
-import json, runpy, sys
-sys.argv = ["weave-lite", "query", sys.argv[1], "--root", sys.argv[2], "-f", "json"]
-try:
-    runpy.run_module("weave_lite.cli", run_name="__main__")
-except SystemExit as exc:
-    assert not exc.code, exc.code
-print("\n" + json.dumps(sorted(sys.modules)))
-"""
 UNUSED = ("pyarrow.compute", "pyarrow.fs", "pyarrow.dataset", "ssl", "cloudpickle", "regex")
-
-
-def _cli(tmp_path: Path, expr: str) -> tuple[object, list[str]]:
-    env = dict(os.environ, PYTHONPATH=str(ROOT), NUMBA_CACHE_DIR=str(tmp_path / "numba"))
-    out = subprocess.run(
-        [sys.executable, "-c", CHILD, expr, str(tmp_path / "data")], env=env, capture_output=True, text=True, check=True
-    ).stdout
-    result, _, modules = out.rpartition("\n\n")
-    return json.loads(result), json.loads(modules)
 
 
 def _log(tmp_path: Path) -> None:
@@ -65,7 +46,7 @@ def _log(tmp_path: Path) -> None:
 )
 def test_a_query_loads_none_of_the_unused_modules(tmp_path: Path, expr: str, want: object) -> None:
     _log(tmp_path)
-    result, modules = _cli(tmp_path, expr)
+    result, modules = run_cli(tmp_path, expr)
     if want is None:  # the group-by: against numpy
         xs = {f"m{k}": [float(i) for i in range(k, 300, 3)] for k in range(3)}
         xs["m1"].append(1000.0)
