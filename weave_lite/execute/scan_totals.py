@@ -14,7 +14,7 @@ from __future__ import annotations
 import pyarrow as pa
 
 from weave_lite.compile.rewrites.fuse_scan import ScanProgram
-from weave_lite.execute.ops.fused import _ARROW_KINDS, ScanPieces, chunk_parts, scan_kernel_ready
+from weave_lite.execute.ops.fused import SCAN_COLUMN_TYPES, ScanPieces, chunk_parts, scan_kernel_ready
 
 
 def scan_totals(program: ScanProgram, tables: list[pa.Table]) -> tuple[int, float, int] | None:
@@ -29,7 +29,7 @@ def scan_totals(program: ScanProgram, tables: list[pa.Table]) -> tuple[int, floa
             if index < 0:  # missing here: the executor sees nulls (a conformed column)
                 return None
             column = table.column(index)
-            if column.type != _ARROW_KINDS[kind]:
+            if column.type != SCAN_COLUMN_TYPES[kind]:
                 return None
             picked.append(column)
         if picked and any(c.num_chunks != picked[0].num_chunks for c in picked[1:]):

@@ -63,7 +63,8 @@ def fused_arith(call: KernelCall) -> Vec:
 # How many morsels (or whole lists) ran the fused scan kernel, and how many fell back to the
 # op-by-op path (read by tests and benchmarks: proof of which path ran).
 SCAN_RUNS = {"fused": 0, "fallback": 0}
-_ARROW_KINDS = {"f": pa.float64(), "i": pa.int64()}
+# The Arrow type of each ScanProgram column kind: the kernel reads these columns in place.
+SCAN_COLUMN_TYPES = {"f": pa.float64(), "i": pa.int64()}
 _EMPTY_F = _read_only(np.zeros(0, dtype=np.float64))
 _EMPTY_I = _read_only(np.zeros(0, dtype=np.int64))
 _EMPTY_B = _read_only(np.zeros(0, dtype=np.uint8))
@@ -91,7 +92,7 @@ def _scan_columns(call: KernelCall, program) -> list[pa.ChunkedArray] | None:
         array = vec.array
         if isinstance(array, pa.Array):
             array = pa.chunked_array([array], type=array.type)
-        if array.type != _ARROW_KINDS[kind]:
+        if array.type != SCAN_COLUMN_TYPES[kind]:
             return None
         columns.append(array)
     if columns:
