@@ -286,7 +286,8 @@ def _exact(snapshot: Snapshot, segment: SegmentInfo, column: str, value: Any) ->
     if index < 0:
         return None
     t = segment.schema.field(index).type
-    if not snapshot.schema.field(column).type.equals(t):
+    kept = snapshot.schema.get_field_index(column)
+    if kept < 0 or not snapshot.schema.field(kept).type.equals(t):
         return None
     if pa.types.is_timestamp(t):
         aware = isinstance(value, datetime) and value.tzinfo is not None
