@@ -48,6 +48,7 @@ from weave_lite.compile.physical import (
     mentions,
 )
 from weave_lite.compile.planner import PCall, PConst, PLambda, PNode, PVar
+from weave_lite.execute import kernel_choice
 from weave_lite.execute.accumulate import MergedAggregate
 from weave_lite.execute.columns import as_list
 from weave_lite.execute.executor import Frame, LambdaFn, Runtime, run
@@ -55,10 +56,9 @@ from weave_lite.execute.morsel_sources import RowsTask, elements, split_morsels
 from weave_lite.execute.morsels import PartialsCache, concat_rows, run_task
 from weave_lite.execute.partials import MorselPartial, morsel_partial
 from weave_lite.execute.results import to_result
-from weave_lite.execute.scan_totals import scan_totals
 from weave_lite.execute.vectors import ArrayVec, ListVec, Vec
 from weave_lite.lazy import lazy_module
-from weave_lite.live_totals import count_by_stats, fused_total, range_count
+from weave_lite.live_totals import DONE, FULL_RERUN, LiveTotal, fused_total, live_total, range_count
 from weave_lite.sources import TableSources
 from weave_lite.storage.table import Snapshot
 from weave_lite.threads import map_in_order
@@ -89,6 +89,7 @@ class LiveQuery:
     reason: str  # why (the stages kept, or what forces full re-runs)
     last_update: UpdateStats | None
     _snapshots: dict[str, Snapshot]  # the snapshot each table was last read at
+    _total: LiveTotal | None  # a whole-table count or sum kept as a number (the fast path)
 
     def __init__(self, compiled, *, root=None, tables=None, vars=None, threads=None, morsel_rows=None):
         # ``compiled`` is a weave_lite.api.CompiledExpression: its public ``plan``, ``runtime``
@@ -154,6 +155,7 @@ class LiveQuery:
 
     def _refresh_full(self) -> Any:
         start = time.perf_counter()
+        self.path, self._total = FULL, None  # (until it succeeds: a failed run is retried)
         plan, sources = self.compiled.plan(root=self.root, tables=self.tables, vars=self.vars)
         shape = incremental_shape(plan)
         if isinstance(shape, str):
@@ -162,14 +164,15 @@ class LiveQuery:
             self._partials.end_run()
         else:
             shell, stages = shape
-            self.path = INCREMENTAL
             runtime, top = self.compiled.runtime(sources, self.vars, **self.options)
             self._keepers = [_keeper(stage, var) for stage, var in stages]
             for keeper in self._keepers:
                 keeper.start(top, runtime)
             self._shell = shell
             self.result = self._run_shell(top, runtime)
-            self.reason = _describe_shell(shell, self._keepers)
+            self.path, self.reason = INCREMENTAL, _describe_shell(shell, self._keepers)
+            self._total = live_total(self._keepers, shell)
+            kernel_choice.start_pending_warmups()  # kernels the start did without (see api.run_plan)
         self._snapshots = dict(sources.snapshots)
         self.full_runs += 1
         read = sum(s.num_rows for s in sources.snapshots.values())
@@ -179,6 +182,9 @@ class LiveQuery:
 
     def _update(self, deltas: dict[str, tuple[Snapshot, list]], start: float) -> None:
         if self._update_totals(deltas, start):
+            return
+        if self._total is not None and not self._total.sync():  # the kept total into the state
+            self._refresh_full()
             return
         sources = TableSources(self.root, self.tables, self.compiled.source)
         for name, (latest, appended) in deltas.items():
@@ -199,48 +205,30 @@ class LiveQuery:
         read = sum(t.num_rows for t in sources.loaded.values())
         segments = sum(len(appended) for _, appended in deltas.values())
         self.last_update = UpdateStats(INCREMENTAL, read, segments, time.perf_counter() - start)
+        self._total = live_total(self._keepers, self._shell)  # rebased on the state just updated
+        kernel_choice.start_pending_warmups()  # kernels this update did without, compiled now
 
     def _update_totals(self, deltas: dict[str, tuple[Snapshot, list]], start: float) -> bool:
-        """The fast path of a whole-table fused count or sum as the result (``Q1``, ``Q4``):
-        the new segments' totals by the scan kernel alone, added to the kept one; False (and
-        nothing changed) when the query is not that shape or the kernel cannot read them."""
-        if len(self._keepers) != 1 or not isinstance(self._shell, PVar) or len(deltas) != 1:
+        """The fast path of a whole-table fused count or sum, or range count, as the result
+        (``Q1``, ``Q4``, ``Q8``; see :class:`weave_lite.live_totals.LiveTotal`): the new
+        segments' total added to the kept number; False (nothing changed) when the query is not
+        that shape or the new segments need the general path."""
+        total = self._total
+        if total is None or len(deltas) != 1:
             return False
-        keeper = self._keepers[0]
         name, (latest, appended) = next(iter(deltas.items()))
-        if not isinstance(keeper, _Aggregate) or keeper.scan.table != name:
+        if name != total.table:
             return False
-        if keeper.program is None and keeper.predicates is None:
-            return False
-        if not appended:
-            self._snapshots[name] = latest
-            keeper.changed = False
-            self.incremental_runs += 1
-            self.last_update = UpdateStats(INCREMENTAL, 0, 0, time.perf_counter() - start)
+        outcome = total.add(latest, appended)
+        if outcome == FULL_RERUN:
+            self._refresh_full()
             return True
-        if keeper.predicates is not None:  # a range count: the new segments' statistics decide
-            counted = [count_by_stats(latest, segment, keeper.predicates) for segment in appended]
-            if any(c is None for c in counted):
-                return False
-            value: int | float = sum(c for c in counted if c is not None)
-            tables: list = []
-        else:
-            assert keeper.program is not None
-            tables = [latest.table.read_segment(segment) for segment in appended]
-            totals = scan_totals(keeper.program, tables)
-            if totals is None:
-                return False
-            count, ftotal, itotal = totals
-            value = count if keeper.program_reducer == "count" else itotal if keeper.program.value_int else ftotal
-        if not keeper.state.add_total(value):
+        if outcome != DONE:
             return False
-        keeper.value = keeper.state.leaves[0].result
-        keeper.changed = True
-        self.result = to_result(keeper.value)
+        self.result = total.value
         self._snapshots[name] = latest
         self.incremental_runs += 1
-        read = sum(t.num_rows for t in tables)
-        self.last_update = UpdateStats(INCREMENTAL, read, len(appended), time.perf_counter() - start)
+        self.last_update = UpdateStats(INCREMENTAL, total.rows_read, len(appended), time.perf_counter() - start)
         return True
 
     def _run_shell(self, top: Frame, runtime: Runtime) -> Any:

@@ -6,6 +6,7 @@ runs on all cores.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import os
 import threading
@@ -24,7 +25,14 @@ _INSIDE = threading.local()  # .active: this thread is running items of a map_in
 def default_threads() -> int:
     """``WEAVE_LITE_THREADS`` if set, else every core."""
     configured = os.environ.get("WEAVE_LITE_THREADS")
-    return max(1, int(configured)) if configured else (os.cpu_count() or 1)
+    return max(1, int(configured)) if configured else _cores()
+
+
+@functools.cache
+def _cores() -> int:
+    # Asked once: os.cpu_count reads the system per call, and every run (each live poll's
+    # runtime too) asks for the default.
+    return os.cpu_count() or 1
 
 
 def _pool(threads: int) -> ThreadPoolExecutor:

@@ -519,23 +519,37 @@ class MergedAggregate:
         self.parts += 1
         self.touched = len(gid)
 
-    def add_total(self, value: int | float) -> bool:
-        """Add a new rows' total to a whole-table count or sum kept as one plain number (the
-        ``sum`` reducer over [kept, new], as :meth:`FoldState.absorb` adds them); False, the
-        state untouched, when the aggregate is not that shape."""
-        if self.grouped or len(self.leaves) != 1 or self.parts == 0:
+    def total(self) -> int | float | None:
+        """The kept result of a whole-table count or sum kept as one plain number (a fold
+        merged with ``sum``, no nulls), as a Python number; None when the aggregate is not that
+        shape (see :class:`weave_lite.live_totals.LiveTotal`)."""
+        state = self._single_sum()
+        if state is None:
+            return None
+        kept = state._sums if state._sums is not None else _plain_numbers(state.result)  # type: ignore[arg-type]
+        return None if kept is None or len(kept) != 1 else kept[0].item()
+
+    def set_total(self, value: int | float, parts: int) -> bool:
+        """Make that one plain number ``value`` (``parts`` more partials' totals added to it
+        elsewhere, in order, as :meth:`FoldState.absorb` adds them); False, the state untouched,
+        when the aggregate is not that shape or ``value`` not of its type."""
+        state = self._single_sum()
+        kept = self.total()
+        if state is None or kept is None or isinstance(kept, int) != isinstance(value, int):
             return False
-        state = self.leaves[0]
-        if not isinstance(state, FoldState) or state.leaf.partial.merge_with != "sum" or state.result is None:
-            return False
-        kept = state._sums if state._sums is not None else _plain_numbers(state.result)  # (numpy: kept by the last add)
-        if kept is None or len(kept) != 1 or (kept.dtype == np.int64) != isinstance(value, int):
-            return False
-        total = kept + np.array([value], dtype=kept.dtype)
+        total = np.array([value], dtype=np.int64 if isinstance(value, int) else np.float64)
         state.result, state._sums = ArrayVec(pa.array(total)), total
-        self.parts += 1
+        self.parts += parts
         self.touched = 1
         return True
+
+    def _single_sum(self) -> FoldState | None:
+        if self.grouped or len(self.leaves) != 1 or self.parts == 0:
+            return None
+        state = self.leaves[0]
+        if not isinstance(state, FoldState) or state.leaf.partial.merge_with != "sum" or state.result is None:
+            return None
+        return state
 
     def _global_groups(self, part: MorselPartial) -> np.ndarray:
         """The kept group of each of the morsel's groups (new ones numbered after the kept)."""
