@@ -58,6 +58,7 @@ from weave_lite.execute.partials import MorselPartial, morsel_partial
 from weave_lite.execute.results import to_result
 from weave_lite.execute.vectors import ArrayVec, ListVec, Vec
 from weave_lite.lazy import lazy_module
+from weave_lite.live_groups import absorb_new_rows, direct_shape
 from weave_lite.live_totals import DONE, FULL_RERUN, LiveTotal, fused_total, live_total, range_count
 from weave_lite.sources import TableSources
 from weave_lite.storage.table import Snapshot
@@ -379,14 +380,24 @@ class _Aggregate(_Keeper):
         self.state = MergedAggregate(operator, top, runtime)
         self.program, self.program_reducer = fused_total(operator)
         self.predicates = range_count(operator)
+        self.direct_pieces = 0  # pieces the last update grouped straight into the kept groups
         self._absorb(top, runtime)
 
     def update(self, top: Frame, runtime: Runtime) -> None:
-        self._absorb(top, runtime)
+        self._absorb(top, runtime, direct=True)
 
-    def _absorb(self, top: Frame, runtime: Runtime) -> None:
+    def _absorb(self, top: Frame, runtime: Runtime, direct: bool = False) -> None:
         aggregate = self.state.operator.partial
         pieces = self.rows(runtime)
+        if direct and self.state.index is not None and direct_shape(aggregate):
+            # A group-by's new rows straight into the kept groups (in row order: piece by piece).
+            self.direct_pieces = 0
+            for piece in pieces:
+                if absorb_new_rows(self.state, piece, top, runtime):
+                    self.direct_pieces += 1
+                else:
+                    self.state.absorb(_raw_partial(aggregate, piece, top, runtime), top, runtime)
+            pieces = []
         parts = map_in_order(lambda piece: _raw_partial(aggregate, piece, top, runtime), pieces, runtime.threads)
         for part in parts:
             self.state.absorb(part, top, runtime)

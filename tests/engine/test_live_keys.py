@@ -119,12 +119,12 @@ def test_the_kept_keys_are_kept_across_polls():
         table.flush()
         live = compile(QUERIES[1]).watch(root=root)
         (keeper,) = live._keepers
-        index = keeper.state._sorted
+        index = keeper.state.index
         assert isinstance(index, KeyIndex)
         table.log([{"user": "u3", "v": 2}, {"user": "new\x00", "v": 5}])
         table.flush()
         result = to_python(live.poll())
-        assert keeper.state._sorted is index  # updated in place, not rebuilt from all keys
+        assert keeper.state.index is index  # updated in place, not rebuilt from all keys
         assert len(index) == 51
         assert result == to_python(evaluate(QUERIES[1], root=root))
         table.finish()

@@ -37,7 +37,7 @@ import pyarrow as pa
 from weave_lite.compile.physical import KEY_VAR, Leaf, Merge, PartialAggregate
 from weave_lite.execute.columns import concat_vecs, first_appearance_groups, key_codes
 from weave_lite.execute.executor import Frame, Runtime, run
-from weave_lite.execute.key_index import KeyIndex
+from weave_lite.execute.key_index import KeyIndex, lookup_array
 from weave_lite.execute.ops.reducers import finish_moments
 from weave_lite.execute.partials import MorselPartial, reduce_groups
 from weave_lite.execute.partials import _constant_quantile as constant_quantile
@@ -73,24 +73,6 @@ def hashable_values(vec: Vec) -> list | None:
         return array.cast(pa.int64()).to_pylist()
     if pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_integer(t) or pa.types.is_boolean(t):
         return array.to_pylist()
-    return None
-
-
-def lookup_array(vec: Vec) -> pa.Array | None:
-    """``vec`` as one Arrow array whose equality (nulls equal) is :func:`key_codes`' (strings,
-    integers, booleans; timestamps as their integers), else None (floats: NaN, -0.0)."""
-    if not isinstance(vec, ArrayVec):
-        return None
-    array = vec.array
-    if isinstance(array, pa.ChunkedArray):
-        array = array.combine_chunks()
-    if pa.types.is_dictionary(array.type):
-        array = array.dictionary_decode()
-    t = array.type
-    if pa.types.is_temporal(t):
-        return array.cast(pa.int64())
-    if pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_integer(t) or pa.types.is_boolean(t):
-        return array
     return None
 
 
@@ -503,15 +485,16 @@ class MergedAggregate:
         for state in self.leaves:
             if isinstance(state, DistinctState):
                 state.ungrouped = not self.grouped
-        self._sorted: KeyIndex | None = None  # the kept keys, for lookup_array's types
+        self.index: KeyIndex | None = None  # the kept keys, for lookup_array's types
         self.parts = 0  # morsel partials absorbed
         self.touched = 0  # groups the last absorb recomputed
 
-    def absorb(self, part: MorselPartial, top: Frame, runtime: Runtime) -> None:
-        """Fold one morsel's partial (the next in row order) into the state."""
+    def absorb(self, part: MorselPartial, top: Frame, runtime: Runtime, gid: np.ndarray | None = None) -> None:
+        """Fold one morsel's partial (the next in row order) into the state; ``gid``: its
+        groups' kept groups, when the caller mapped them (and kept the new keys) itself."""
         if self.grouped and part.n_groups == 0:
             return  # a morsel without rows here
-        gid = self._global_groups(part)
+        gid = self._global_groups(part) if gid is None else gid
         n = self.n_groups
         frame = Frame(len(gid), {}, top, lambda: np.zeros(len(gid), dtype=np.int64))
         for state, partial in zip(self.leaves, part.leaves):
@@ -560,20 +543,20 @@ class MergedAggregate:
         if self.keys is None or n_old == 0:
             self.keys, self.n_groups = part.keys, part.n_groups
             first = lookup_array(part.keys)
-            self._sorted = KeyIndex(first) if first is not None else None
-            if self._sorted is not None and not self._sorted.ok:
-                self._sorted = None
+            self.index = KeyIndex(first) if first is not None else None
+            if self.index is not None and not self.index.ok:
+                self.index = None
             return np.arange(part.n_groups, dtype=np.int64)
-        keys = lookup_array(part.keys) if self._sorted is not None else None
-        found = self._sorted.find(keys) if keys is not None and self._sorted is not None else None
+        keys = lookup_array(part.keys) if self.index is not None else None
+        found = self.index.find(keys) if keys is not None and self.index is not None else None
         if found is not None:
             gid = found
             new = gid < 0
             gid[new] = n_old + np.arange(int(new.sum()), dtype=np.int64)
-            if new.any() and not self._sorted.add(keys.filter(pa.array(new)), gid[new]):  # type: ignore[union-attr]
-                self._sorted = None  # a hash collision: the exact path from now on
+            if new.any() and not self.index.add(keys.filter(pa.array(new)), gid[new]):  # type: ignore[union-attr]
+                self.index = None  # a hash collision: the exact path from now on
         else:
-            self._sorted = None
+            self.index = None
             codes = key_codes(concat_vecs([self.keys, part.keys]))
             of_code = np.full(int(codes.max()) + 1, -1, dtype=np.int64)
             of_code[codes[:n_old]] = np.arange(n_old, dtype=np.int64)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
+from weave_lite.execute.vectors import ArrayVec, Vec
 from weave_lite.lazy import lazy_module
 
 pc = lazy_module("pyarrow.compute")  # loaded by the first query, not at import weave_lite
@@ -281,3 +282,21 @@ def _valid(keys: pa.Array) -> np.ndarray:
     if keys.null_count == 0:
         return np.ones(len(keys), dtype=bool)
     return keys.is_valid().to_numpy(zero_copy_only=False)
+
+
+def lookup_array(vec: Vec) -> pa.Array | None:
+    """``vec`` as one Arrow array whose equality (nulls equal) is :func:`key_codes`' (strings,
+    integers, booleans; timestamps as their integers), else None (floats: NaN, -0.0)."""
+    if not isinstance(vec, ArrayVec):
+        return None
+    array = vec.array
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    if pa.types.is_dictionary(array.type):
+        array = array.dictionary_decode()
+    t = array.type
+    if pa.types.is_temporal(t):
+        return array.cast(pa.int64())
+    if pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_integer(t) or pa.types.is_boolean(t):
+        return array
+    return None
