@@ -300,6 +300,29 @@ def _exact(snapshot: Snapshot, segment: SegmentInfo, column: str, value: Any) ->
 _ARROW_OPS = {"gt": "greater", "ge": "greater_equal", "lt": "less", "le": "less_equal", "eq": "equal"}
 
 
+def _comparable(snapshot: Snapshot, segment: SegmentInfo, column: str, value: Any) -> pa.DataType | None:
+    """The segment column's type when Arrow's ``column OP value`` agrees with the engine's:
+    :func:`_exact`'s cases, float columns with a number (a NaN value compares false in both; a
+    NaN literal is refused), string columns with a string and booleans with a boolean."""
+    t = _exact(snapshot, segment, column, value)
+    if t is not None:
+        return t
+    index = segment.schema.get_field_index(column)
+    if index < 0:
+        return None
+    t = segment.schema.field(index).type
+    if not snapshot.schema.field(column).type.equals(t):
+        return None
+    number = isinstance(value, (int, float)) and not isinstance(value, bool) and value == value
+    if pa.types.is_floating(t) and number and abs(value) < 2**53:
+        return t
+    if (pa.types.is_string(t) or pa.types.is_large_string(t)) and isinstance(value, str):
+        return t
+    if pa.types.is_boolean(t) and isinstance(value, bool):
+        return t
+    return None
+
+
 def _count_in(snapshot: Snapshot, segment: SegmentInfo, predicates: tuple) -> int | None:
     """How many of ``segment``'s rows satisfy every predicate, by Arrow's comparisons over its
     columns (a null compares to nothing, as in the engine); None when a comparison is not exact."""
@@ -308,7 +331,7 @@ def _count_in(snapshot: Snapshot, segment: SegmentInfo, predicates: tuple) -> in
         index = segment.schema.get_field_index(column)
         if index < 0 or segment.schema.field(index).type == pa.null():
             return 0  # all null here: a null compares to nothing
-        t = _exact(snapshot, segment, column, value)
+        t = _comparable(snapshot, segment, column, value)
         if t is None:
             return None
         types.append(t)
@@ -320,8 +343,12 @@ def _count_in(snapshot: Snapshot, segment: SegmentInfo, predicates: tuple) -> in
             if pa.types.is_timestamp(t):  # compared in microseconds: exact for s, ms and us
                 us = pa.timestamp("us", tz=t.tz)
                 data, literal = data.cast(us), pa.scalar(value, type=us)
-            else:
+            elif pa.types.is_floating(t):
+                literal = pa.scalar(float(value), type=pa.float64())
+            elif pa.types.is_integer(t):
                 literal = pa.scalar(value, type=pa.int64())
+            else:  # a string or a boolean
+                literal = pa.scalar(value, type=t)
             term = pc.call_function(_ARROW_OPS[op], [data, literal])
             mask = term if mask is None else pc.and_kleene(mask, term)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OverflowError, TypeError):
