@@ -133,8 +133,15 @@ class LogFileSystem:
     # -- small files ---------------------------------------------------------------------------
 
     def read_bytes(self, rel: str) -> bytes:
-        with open(self.full(rel), "rb") as f:
-            return f.read()
+        # os.read, not open(): no buffered file object per read (~5 us of every poll's two).
+        fd = os.open(self.full(rel), os.O_RDONLY)
+        try:
+            chunks = []
+            while chunk := os.read(fd, 1 << 20):
+                chunks.append(chunk)
+        finally:
+            os.close(fd)
+        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
     def put_if_absent(self, rel: str, data: bytes) -> bool:
         """Atomically create ``rel`` holding ``data``; ``False`` if it already exists.
