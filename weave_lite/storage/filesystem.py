@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import mmap
 import os
 import sys
 import uuid
@@ -132,8 +133,15 @@ class LogFileSystem:
     # -- small files ---------------------------------------------------------------------------
 
     def read_bytes(self, rel: str) -> bytes:
-        with open(self.full(rel), "rb") as f:
-            return f.read()
+        # os.read, not open(): no buffered file object per read (~5 us of every poll's two).
+        fd = os.open(self.full(rel), os.O_RDONLY)
+        try:
+            chunks = []
+            while chunk := os.read(fd, 1 << 20):
+                chunks.append(chunk)
+        finally:
+            os.close(fd)
+        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
     def put_if_absent(self, rel: str, data: bytes) -> bool:
         """Atomically create ``rel`` holding ``data``; ``False`` if it already exists.
@@ -203,7 +211,7 @@ class LogFileSystem:
             if expected_bytes is not None and expected_bytes <= SMALL_SEGMENT_BYTES:
                 # A small segment (a live append): the pages the check touches are few, so
                 # it checks the table it returns (one open, not two: ~0.1 ms a poll).
-                table = ipc.open_file(self._open_segment(full, expected_bytes)).read_all()
+                table = ipc.open_file(_map_small(full, expected_bytes)).read_all()
                 table.validate()
                 return table
             with self._open_segment(full, expected_bytes) as source:
@@ -300,6 +308,26 @@ def _write_segment_file(path: str, batches: list[pa.RecordBatch], schema: pa.Sch
         raise
     os.close(fd)
     return sink.size, sink.digest.hexdigest()
+
+
+def _map_small(full: str, expected_bytes: int) -> pa.Buffer:
+    """A small segment's bytes as a buffer over a Python ``mmap`` of the file (zero-copy: the
+    map lives while Arrow holds the buffer).  ~40 us less than ``pa.memory_map`` and a
+    ``BufferReader`` on every live poll's new segment (measured on a 20k-row segment)."""
+    try:
+        fd = os.open(full, os.O_RDONLY)
+    except FileNotFoundError:
+        raise CorruptTableError(full, "segment file is missing") from None
+    try:
+        size = os.fstat(fd).st_size
+        if size != expected_bytes:
+            raise CorruptTableError(full, f"segment is {size} bytes, its commit recorded {expected_bytes}")
+        if size == 0:  # (mmap refuses an empty file; a zero-byte segment is no IPC file)
+            raise CorruptTableError(full, "not a readable Arrow IPC file (empty)")
+        mapped = mmap.mmap(fd, 0, access=mmap.ACCESS_READ)
+    finally:
+        os.close(fd)
+    return pa.py_buffer(mapped)
 
 
 def replace_durably(path: str | os.PathLike, data: bytes) -> None:

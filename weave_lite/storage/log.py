@@ -72,10 +72,12 @@ class LogState:
     version: int = 0
     segments: list[SegmentInfo] = field(default_factory=list)
     # Removed segment path -> time (epoch us) of the commit that removed it (for vacuum).
+    # Never changed in place (apply_entry replaces it), so copies share it: a poll after an
+    # append copies no tombstones (they grow with every compaction).
     tombstones: dict[str, int] = field(default_factory=dict)
 
     def copy(self) -> LogState:
-        return LogState(self.version, list(self.segments), dict(self.tombstones))
+        return LogState(self.version, list(self.segments), self.tombstones)
 
     def live_paths(self) -> set[str]:
         return {s.path for s in self.segments}
@@ -145,6 +147,32 @@ class CommitLog:
             else:
                 top = mid
         return hi
+
+    def read_forward(self, known: int) -> list[tuple[int, dict]]:
+        """``(version, entry)`` of every commit after ``known`` (which exists), read until the
+        first missing version: one failed ``open`` when nothing is new, and no ``stat`` probes
+        before reading what is (a commit file appears whole, by ``link()``, or not at all)."""
+        found: list[tuple[int, dict]] = []
+        version = known + 1
+        while True:
+            rel = commit_path(version)
+            try:
+                data = self.fs.read_bytes(rel)
+            except FileNotFoundError:
+                return found
+            found.append((version, decode_entry(self.fs.full(rel), data)))
+            version += 1
+
+    def load_forward(self, base: LogState) -> LogState:
+        """The newest state, replaying what :meth:`read_forward` finds after ``base`` (which
+        is returned itself when nothing is new)."""
+        found = self.read_forward(base.version)
+        if not found:
+            return base
+        state = base.copy()
+        for v, entry in found:
+            apply_entry(state, v, entry, self.fs.full(commit_path(v)))
+        return state
 
     def load(self, upto: int | None = None, base: LogState | None = None) -> LogState:
         """The state at version ``upto`` (default: the latest), replaying from ``base``."""
@@ -337,8 +365,8 @@ def apply_entry(state: LogState, version: int, entry: dict, path: str = "") -> N
         first = live[0]
         state.segments = [s for s in state.segments if s.path not in gone]
         state.segments[first:first] = added
-        for p in removed:
-            state.tombstones[p] = entry.get("time_us", 0)
+        at = entry.get("time_us", 0)
+        state.tombstones = {**state.tombstones, **dict.fromkeys(removed, at)}  # (copies share it)
     else:
         state.segments.extend(added)
     state.version = version

@@ -59,6 +59,10 @@ class TableLog:
         self.path = self.name.path(self.root)
         self.fs = open_filesystem(self.path)
         self.log = CommitLog(self.fs)
+        # Refreshes read the commits after the cached version until one is missing (a failed
+        # open costs what a stat does locally; on an object store the gallop of HEADs and
+        # parallel GETs is cheaper far behind).
+        self._read_forward = bool(getattr(self.fs, "is_local", True))
         self._lock = threading.Lock()
         self._state = LogState()
         self._segment_cache: OrderedDict[str, pa.Table] = OrderedDict()
@@ -205,12 +209,17 @@ class TableLog:
         found to exist, when it is newer than the state) and return it."""
         with self._lock:
             try:
-                if latest is None or latest <= self._state.version:
-                    latest = self.log.latest_version(self._state.version)
-                if latest != self._state.version:
-                    previous = self._state
-                    base = previous if previous.version else None  # None: start at the checkpoint
-                    self._state = self.log.load(upto=latest, base=base)
+                previous = self._state
+                if previous.version and self._read_forward:
+                    # A local log: read the new commits themselves, no stat probes first.
+                    self._state = self.log.load_forward(previous)
+                else:
+                    if latest is None or latest <= previous.version:
+                        latest = self.log.latest_version(previous.version)
+                    if latest != previous.version:
+                        base = previous if previous.version else None  # None: start at the checkpoint
+                        self._state = self.log.load(upto=latest, base=base)
+                if self._state is not previous:
                     self._update_schema(previous, self._state)
             except OSError as exc:
                 raise StorageError(f"could not read the log of `{self.name}`: {exc}") from exc
@@ -234,21 +243,27 @@ class TableLog:
         """A consistent view of the table at ``version`` (default: the newest; ``latest``, a
         version just found to exist, spares probing for it again)."""
         if version is None:
-            with_schema = self.refresh(latest)
-            snap = Snapshot(self, with_schema.version, tuple(with_schema.segments))
-            with self._lock:
-                if self._state is with_schema:
-                    snap.__dict__["schema"] = self._schema  # known already: no re-unification
-                    snap.__dict__["schema_version"] = self.schema_version
-            return snap
+            return self._snapshot_of(self.refresh(latest))
         state = self.log.load(upto=version)
         return Snapshot(self, state.version, tuple(state.segments))
+
+    def _snapshot_of(self, state: LogState) -> Snapshot:
+        """The snapshot of ``state`` (a state this object just cached)."""
+        snap = Snapshot(self, state.version, tuple(state.segments))
+        with self._lock:
+            if self._state is state:
+                snap.__dict__["schema"] = self._schema  # known already: no re-unification
+                snap.__dict__["schema_version"] = self.schema_version
+        return snap
 
     def poll(self, snapshot: Snapshot) -> Snapshot | None:
         """A newer snapshot if anything was committed after ``snapshot``, else ``None``.
 
         Costs one ``stat`` when nothing changed.
         """
+        if self._read_forward and snapshot.version:
+            state = self.refresh()  # reads what is new (nothing: one failed open)
+            return None if state.version == snapshot.version else self._snapshot_of(state)
         latest = self.log.latest_version(snapshot.version)
         if latest == snapshot.version:
             return None
