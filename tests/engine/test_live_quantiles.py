@@ -1,6 +1,6 @@
-"""Live exact quantiles: each group's values kept sorted (accumulate.QuantileState) give, after
+"""Live exact quantiles: each group's values kept sorted (QuantileState) give, after
 every poll, what a cold run gives on the same snapshot: random appends with nulls, NaN-free
-ties, infinities, new groups, one group, many groups (the vectorized merge), many polls."""
+ties, infinities, new groups, one group, many groups, many polls."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from weave_lite import StreamTable, compile, evaluate, to_python
-from weave_lite.execute import accumulate
+from weave_lite.execute.sorted_values import QuantileState
 
 T = 'stream_table("e/q/t").rows'
 QUERIES = [
@@ -92,8 +92,7 @@ def test_many_polls_ties_and_new_groups():
     _check(batches, queries=QUERIES[:2])
 
 
-def test_many_groups_take_the_vectorized_merge(monkeypatch):
-    monkeypatch.setattr(accumulate, "LOOP_GROUPS", 2)  # every morsel here touches more
+def test_many_groups_in_one_morsel():
     rng = random.Random(7)
     batches = [
         [
@@ -112,19 +111,19 @@ def test_the_live_state_is_sorted_values():
         table.flush()
         live = compile(QUERIES[0]).watch(root=root)
         (state,) = live._keepers[0].state.leaves[1:]
-        assert isinstance(state, accumulate.QuantileState)
+        assert isinstance(state, QuantileState)
         table.log([{"g": "a", "x": 2.0, "i": 1}])
         table.flush()
         live.poll()
-        assert state.sorted[0].tolist() == [1.0, 2.0, 3.0] and len(state.sorted[1]) == 0
+        assert state.values(0).tolist() == [1.0, 2.0, 3.0] and len(state.values(1)) == 0
         assert to_python(live.result)[1] == {"g": "b", "n": 1, "p": None}
         table.finish()
 
 
 def test_large_groups_keep_a_second_small_run(monkeypatch):
-    """A group past LARGE_GROUP values takes new ones into a small sorted run, merged into
-    the large one now and then; the ranks read across both runs."""
-    monkeypatch.setattr(accumulate, "LARGE_GROUP", 8)
+    """A group takes new values into a small sorted run, merged into its large one once
+    it holds 1/share of it; the ranks read across both runs."""
+    monkeypatch.setattr(QuantileState, "share", 1)
     rng = random.Random(11)
     batches = [
         [

@@ -12,8 +12,8 @@ rows touch is recomputed, the others keep their results.  Per kind of
 * ``moments``: each group's count, sum, shift, shifted mean and M2, merged with Chan et al.'s
   update (the same arithmetic as the kernel that merges morsels);
 * ``values`` of an exact ``quantile``/``median`` with a constant q: each group's non-null values
-  as one sorted array (:class:`QuantileState`); new values are merged into the groups they
-  touch and the quantile is read off at its two ranks;
+  kept sorted (:class:`~weave_lite.execute.sorted_values.QuantileState`); new values are merged
+  into the groups they touch and the quantile is read off at its two ranks;
 * other ``values`` / ``distinct``: each group's values (distinct ones for ``distinct``) in row order,
   kept as a few blocks sorted by group; a touched group's reducer (``quantile``, ``mode``,
   ``countDistinct``...) runs again over its kept values and the new ones, so an exact p95 per
@@ -41,6 +41,7 @@ from weave_lite.execute.key_index import KeyIndex, lookup_array
 from weave_lite.execute.ops.reducers import finish_moments
 from weave_lite.execute.partials import MorselPartial, reduce_groups
 from weave_lite.execute.partials import _constant_quantile as constant_quantile
+from weave_lite.execute.sorted_values import QuantileState
 from weave_lite.execute.vectors import ArrayVec, ListVec, Vec
 from weave_lite.lazy import lazy_module
 
@@ -313,143 +314,6 @@ class DistinctState(ValuesState):
             kept_counts = self.result.take(np.minimum(touched, n_old - 1)).to_arrow().to_numpy(zero_copy_only=False)
             counts = counts + np.where(touched < n_old, kept_counts, 0)
         self.result = _scatter(self.result, touched, ArrayVec(pa.array(counts, type=pa.int64())), n)
-
-
-# Beyond this many groups touched by one morsel, sorted values are merged in one vectorized
-# sort instead of group by group (a Python step per group costs more than sorting then).
-LOOP_GROUPS = 4096
-# A group holding this many sorted values takes new ones into a second, small sorted run (a
-# whole-table p95 then costs the new values per poll, not a pass over the table's).
-LARGE_GROUP = 1 << 16
-_NO_VALUES = np.zeros(0, dtype=np.float64)
-
-
-class QuantileState:
-    """Each group's non-null values as one sorted float64 array, for an exact ``quantile``
-    (or ``median``) with a constant q: a morsel merges its values into the groups it touches
-    (two sorted runs: a linear merge) and their quantiles are read off at two ranks, so a
-    poll costs the touched groups' values, never a selection over them again.  The ranks
-    and the interpolation are the kernel's (:func:`weave_lite.kernels.grouping.select_quantiles`)."""
-
-    def __init__(self, leaf: Leaf, q: float):
-        self.leaf = leaf
-        self.q = q
-        self.sorted: list[np.ndarray] = []  # per group
-        # A large group's newest values, sorted, until they are 1/16 of its sorted array.
-        self.recent: dict[int, np.ndarray] = {}
-        self.out = np.zeros(0, dtype=np.float64)
-        self.has = np.zeros(0, dtype=bool)
-        self.result: Vec | None = None
-
-    def absorb(self, partial: tuple, gid: np.ndarray, n: int, frame: Frame, runtime: Runtime) -> None:
-        from weave_lite.execute.ops.reducers import float_values  # loads the reducers' area
-
-        local, elements = partial
-        values = _float_numpy(float_values(elements))
-        group_of = gid[np.asarray(local, dtype=np.int64)]
-        keep = values == values  # nulls arrive as NaN, skipped as the kernel skips them
-        if not keep.all():
-            group_of, values = group_of[keep], values[keep]
-        grow = n - len(self.sorted)
-        if grow > 0:
-            self.sorted.extend([_NO_VALUES] * grow)
-            self.out = np.concatenate([self.out, np.zeros(grow, dtype=np.float64)])
-            self.has = np.concatenate([self.has, np.zeros(grow, dtype=bool)])
-        # By group (a radix sort for 16-bit ids); each group's values are sorted as merged.
-        order = np.argsort(group_of.astype(np.uint16) if n <= 0xFFFF else group_of, kind="stable")
-        values, group_of = values[order], group_of[order]
-        starts = np.flatnonzero(np.diff(group_of, prepend=-1))
-        groups = group_of[starts]
-        ends = np.append(starts[1:], len(values))
-        if len(groups) <= LOOP_GROUPS:
-            self._merge_each(groups, starts, ends, values)
-        else:
-            self._merge_all(groups, group_of, values)
-        self.result = ArrayVec(pa.array(self.out, type=pa.float64(), mask=~self.has))
-
-    def _merge_each(self, groups: np.ndarray, starts: np.ndarray, ends: np.ndarray, values: np.ndarray) -> None:
-        kept, out, has, q = self.sorted, self.out, self.has, self.q
-        for g, lo, hi in zip(groups.tolist(), starts.tolist(), ends.tolist()):
-            main, recent = kept[g], _NO_VALUES
-            if len(main) >= LARGE_GROUP:  # merged into a small run; the large one now and then
-                recent = np.concatenate([self.recent.pop(g, _NO_VALUES), values[lo:hi]])
-                recent.sort(kind="stable")
-                if len(recent) * 16 <= len(main):
-                    self.recent[g] = recent
-                else:
-                    main = kept[g] = _merged_runs(main, recent)
-                    recent = _NO_VALUES
-            else:
-                main = kept[g] = _merged_runs(main, values[lo:hi])
-            k = len(main) + len(recent)
-            position = q * (k - 1)
-            below = int(np.floor(position))
-            above = min(below + 1, k - 1)
-            frac = position - below
-            low, high = _kth(main, recent, below), _kth(main, recent, above)
-            with np.errstate(invalid="ignore"):  # ranks -inf and inf: NaN, as the kernel gives
-                out[g] = low if frac == 0.0 or high == low else low + (high - low) * frac
-            has[g] = True
-
-    def _merge_all(self, groups: np.ndarray, group_of: np.ndarray, values: np.ndarray) -> None:
-        """Many groups at once: their kept values and the new ones in one sort."""
-        olds = [np.concatenate([self.sorted[g], self.recent.pop(g, _NO_VALUES)]) for g in groups.tolist()]
-        lengths = np.array([len(o) for o in olds], dtype=np.int64)
-        slot = np.searchsorted(groups, group_of)
-        all_values = np.concatenate([*olds, values])
-        all_slots = np.concatenate([np.repeat(np.arange(len(groups), dtype=np.int64), lengths), slot])
-        # By value, then stably by slot (a radix sort for 16-bit slots): each slot's values in order.
-        by_value = np.argsort(all_values)
-        slots = all_slots[by_value]
-        ordered = all_values[
-            by_value[np.argsort(slots.astype(np.uint16) if len(groups) <= 0xFFFF else slots, kind="stable")]
-        ]
-        counts = np.bincount(all_slots, minlength=len(groups))
-        offsets = np.zeros(len(groups) + 1, dtype=np.int64)
-        np.cumsum(counts, out=offsets[1:])
-        for i, g in enumerate(groups.tolist()):
-            self.sorted[g] = ordered[offsets[i] : offsets[i + 1]]
-        position = self.q * (counts - 1).astype(np.float64)
-        below = np.floor(position).astype(np.int64)
-        above = np.minimum(below + 1, counts - 1)
-        frac = position - below
-        low, high = ordered[offsets[:-1] + below], ordered[offsets[:-1] + above]
-        with np.errstate(invalid="ignore"):  # inf - inf where both ranks are inf: not picked
-            between = low + (high - low) * frac
-        self.out[groups] = np.where((frac == 0.0) | (high == low), low, between)
-        self.has[groups] = True
-
-
-def _merged_runs(kept: np.ndarray, new: np.ndarray) -> np.ndarray:
-    """A sorted array and new values, sorted (timsort merges the kept run, never re-sorts it)."""
-    merged = np.concatenate([kept, new])
-    merged.sort(kind="stable")
-    return merged
-
-
-def _kth(a: np.ndarray, b: np.ndarray, r: int) -> float:
-    """The ``r``-th smallest (from 0) of two sorted arrays together (a binary search over
-    how many come from ``a``)."""
-    if not len(b):
-        return a[r]
-    lo, hi = max(0, r + 1 - len(b)), min(r + 1, len(a))
-    while lo < hi:  # the fewest i with: the i-th of a is at least the (r - i)-th of b
-        i = (lo + hi) // 2
-        if b[r - i] > a[i]:
-            lo = i + 1
-        else:
-            hi = i
-    j = r + 1 - lo
-    if lo == 0:
-        return b[j - 1]
-    return a[lo - 1] if j == 0 else max(a[lo - 1], b[j - 1])
-
-
-def _float_numpy(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
-    """float64 Arrow values as numpy, nulls as NaN."""
-    if isinstance(values, pa.ChunkedArray):
-        values = values.combine_chunks() if values.num_chunks != 1 else values.chunk(0)
-    return np.asarray(values.to_numpy(zero_copy_only=False), dtype=np.float64)
 
 
 def _state(leaf: Leaf, frame: Frame, runtime: Runtime) -> Any:
