@@ -32,11 +32,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
-import numpy as np
-import pyarrow as pa
-
 from weave_lite.compile.physical import (
-    CANDIDATES_VAR,
     Concat,
     Limit,
     Merge,
@@ -50,21 +46,19 @@ from weave_lite.compile.physical import (
 from weave_lite.compile.planner import PCall, PConst, PLambda, PNode, PVar
 from weave_lite.execute import kernel_choice
 from weave_lite.execute.accumulate import MergedAggregate
-from weave_lite.execute.columns import as_list
-from weave_lite.execute.executor import Frame, LambdaFn, Runtime, run
+from weave_lite.execute.executor import Frame, Runtime, run
 from weave_lite.execute.morsel_sources import RowsTask, elements, split_morsels
 from weave_lite.execute.morsels import PartialsCache, concat_rows, run_task
 from weave_lite.execute.partials import MorselPartial, morsel_partial
 from weave_lite.execute.results import to_result
-from weave_lite.execute.vectors import ArrayVec, ListVec, Vec
-from weave_lite.lazy import lazy_module
+from weave_lite.execute.vectors import ListVec, Vec
 from weave_lite.live_groups import absorb_new_rows, direct_shape
+from weave_lite.live_topk import LimitKeeper as _Limit
+from weave_lite.live_topk import TopKKeeper as _TopK
 from weave_lite.live_totals import DONE, FULL_RERUN, LiveTotal, fused_total, live_total, range_count
 from weave_lite.sources import TableSources
 from weave_lite.storage.table import Snapshot
 from weave_lite.threads import map_in_order
-
-pc = lazy_module("pyarrow.compute")  # loaded by the first query, not at import weave_lite
 
 INCREMENTAL, FULL = "incremental", "full"
 # Updates appending fewer rows run on the polling thread alone.
@@ -415,109 +409,6 @@ def _raw_partial(aggregate, piece, top: Frame, runtime: Runtime) -> MorselPartia
     return morsel_partial(aggregate, frame, replace(runtime, load_arrow=lambda *_: piece), raw=True)
 
 
-class _TopK(_Keeper):
-    kind = "top k rows, merged with the new rows that beat the k-th"
-
-    def start(self, top: Frame, runtime: Runtime) -> None:
-        super().start(top, runtime)
-        operator = self.stage.operator
-        assert isinstance(operator, TopK)
-        self._key = _primary_key(operator.final)
-        self._bound = self._kept_bound(top, runtime)
-
-    def update(self, top: Frame, runtime: Runtime) -> None:
-        self.changed = False
-        if self._bound is None:  # fewer than k rows kept, or no bound: the new rows' top k
-            candidates = self._new_rows(top, runtime)
-        else:
-            candidates = self._beating_rows(top, runtime)
-        if candidates:
-            self.value = self._final(top, runtime, candidates)
-            self.changed = True
-            self._bound = self._kept_bound(top, runtime)
-
-    def _keys(self, rows: Vec, top: Frame, runtime: Runtime) -> pa.Array | None:
-        """The primary sort key of each of ``rows`` (None when it is not a plain column)."""
-        assert self._key is not None
-        fn, _ = self._key
-        n = rows.length
-        key = LambdaFn(fn, Frame(1, dict(top.vars), budget=runtime.budget), runtime)(
-            [rows], lambda: np.zeros(n, np.int64)
-        )
-        if not isinstance(key, ArrayVec):
-            return None
-        array = key.to_arrow()
-        t = array.type
-        plain = pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_string(t) or pa.types.is_timestamp(t)
-        return array if plain and len(array) == n else None
-
-    def _kept_bound(self, top: Frame, runtime: Runtime) -> tuple[str, pa.Scalar] | None:
-        """The comparison a new row's primary key must pass to place among the kept k:
-        at least as good as the k-th kept row's (ties too: the exact sort of the kept rows
-        and those candidates decides).  None while fewer than k rows are kept, or when the
-        k-th key is null or NaN (sorted last: any row could still place)."""
-        operator = self.stage.operator
-        assert isinstance(operator, TopK)
-        final = operator.final
-        count = final.args[3] if len(final.args) > 3 else None
-        if self._key is None or not isinstance(count, PConst) or not isinstance(count.value, int):
-            return None
-        kept = elements(self.value)
-        if count.value <= 0 or kept.length < count.value:
-            return None
-        keys = self._keys(kept, top, runtime)
-        if keys is None or keys.null_count or (pa.types.is_floating(keys.type) and pc.any(pc.is_nan(keys)).as_py()):
-            return None
-        descending = self._key[1]
-        return ("greater_equal", pc.min(keys)) if descending else ("less_equal", pc.max(keys))
-
-    def _beating_rows(self, top: Frame, runtime: Runtime) -> list[Vec]:
-        """The new rows whose primary key passes the bound (usually none)."""
-        assert self._bound is not None
-        chain = RowsTask(self.stage.operator.pipeline.node.args[0])  # type: ignore[union-attr]
-        function, bound = self._bound
-        found = []
-        for piece in self.rows(runtime):
-            rows = run_task(chain, piece, top, runtime)
-            keys = self._keys(rows, top, runtime)
-            if keys is None or keys.type != bound.type:  # not comparable here: this piece's top k
-                found.append(run_task(RowsTask(self.stage.operator.pipeline.node), piece, top, runtime))  # type: ignore[union-attr]
-                continue
-            passing = np.flatnonzero(
-                pc.call_function(function, [keys, bound]).fill_null(False).to_numpy(zero_copy_only=False)
-            )
-            if len(passing):
-                found.append(rows.take(passing))
-        return found
-
-    def _final(self, top: Frame, runtime: Runtime, candidates: list[Vec]) -> Vec:
-        # The kept rows first: they come before the new ones, so ties keep row order.
-        operator = self.stage.operator
-        assert isinstance(operator, (TopK, Limit))
-        rows = ListVec.single(concat_rows([elements(self.value), *candidates]))
-        return run(operator.final, Frame(1, {**top.vars, CANDIDATES_VAR: rows}, budget=runtime.budget), runtime)
-
-
-class _Limit(_TopK):
-    kind = "first n rows (final once n are kept)"
-
-    def start(self, top: Frame, runtime: Runtime) -> None:
-        _Keeper.start(self, top, runtime)
-
-    def update(self, top: Frame, runtime: Runtime) -> None:
-        operator = self.stage.operator
-        assert isinstance(operator, Limit)
-        if operator.count is not None:
-            wanted = run(operator.count, Frame(1, dict(top.vars), budget=runtime.budget), runtime).to_arrow()[0].as_py()
-            if wanted is not None and int(as_list(self.value).lengths()[0]) >= wanted:
-                self.changed = False
-                return  # the first n rows are found: new rows come after them
-        self.changed = True
-        candidates = self._new_rows(top, runtime)
-        if candidates:
-            self.value = self._final(top, runtime, candidates)
-
-
 class _Concat(_Keeper):
     kind = "rows, extended with the new rows'"
 
@@ -527,42 +418,7 @@ class _Concat(_Keeper):
             self.value = ListVec.single(concat_rows([elements(self.value), *new]))
 
 
-def _primary_key(final: PCall) -> tuple[PLambda, bool] | None:
-    """A top-k's first sort key that is not a constant, as a one-parameter function of the
-    row, and whether it sorts descending; None when the key function has another shape."""
-    if final.key != "limit:sorted" or len(final.args) < 4:
-        return None
-    fn, directions = final.args[1], final.args[2]
-    if not isinstance(fn, PLambda) or len(fn.params) != 1:
-        return None
-    body = fn.body
-    if not (isinstance(body, PCall) and body.key == "sort:keys"):
-        return None
-    dirs = _constant(directions)
-    if isinstance(dirs, str):
-        dirs = [dirs]
-    if not isinstance(dirs, list):
-        return None
-    items = [a for a in body.args if a is not None]
-    for i, item in enumerate(items):
-        if isinstance(item, PConst):
-            continue  # a constant key orders nothing (the kernel skips it too)
-        direction = dirs[i] if i < len(dirs) else "asc"
-        if direction not in ("asc", "desc"):
-            return None
-        return replace(fn, body=item), direction == "desc"
-    return None
-
-
-def _constant(node: PNode | None) -> Any:
-    """The value of a constant or of a list literal of constants (``["desc"]``), else None."""
-    if isinstance(node, PConst):
-        return node.value
-    if isinstance(node, PCall) and node.key == "list" and all(isinstance(a, PConst) for a in node.args):
-        return [a.value for a in node.args if isinstance(a, PConst)]
-    return None
-
-
 def _keeper(stage: PStage, var: str) -> _Keeper:
-    kinds = {Merge: _Aggregate, TopK: _TopK, Limit: _Limit, Concat: _Concat}
+    # (the top-k and limit keepers of weave_lite.live_topk follow _Keeper's protocol)
+    kinds: dict[type, Any] = {Merge: _Aggregate, TopK: _TopK, Limit: _Limit, Concat: _Concat}
     return kinds[type(stage.operator)](stage, var)

@@ -60,6 +60,71 @@ def top_k_order(column: pa.Array | pa.ChunkedArray, k: int, descending: bool) ->
     return rows[np.asarray(order, dtype=np.int64)]
 
 
+def rows_at_least(
+    column: pa.Array | pa.ChunkedArray, bound: pa.Scalar, descending: bool, strict: bool = False
+) -> np.ndarray | None:
+    """Increasing row indices of ``column`` whose values are at least as good as ``bound`` in
+    sort order (``>=`` descending, ``<=`` ascending; better only, with ``strict``): a live
+    top-k's new rows that may beat its k-th kept row.  Nulls and NaN never pass (sorted last);
+    ``bound`` must be neither.  None when the values cannot be compared here (a type without a
+    vectorized comparison, a bound not exactly of the column's type)."""
+    chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
+    t = column.type
+    dtype = _numeric_dtype(t)
+    if dtype is not None:
+        value = _numeric_bound(bound, t, dtype)
+        if value is None or any(len(c) and c.buffers()[1] is None for c in chunks):
+            return None
+        found, start = [], 0
+        for chunk in chunks:
+            values: np.ndarray = np.frombuffer(chunk.buffers()[1], dtype=dtype, count=chunk.offset + len(chunk))
+            values = values[chunk.offset :]
+            if descending:
+                local = np.flatnonzero(values > value if strict else values >= value)  # NaN: False
+            else:
+                local = np.flatnonzero(values < value if strict else values <= value)
+            if chunk.null_count and len(local):
+                local = local[_valid_at(chunk, local)]
+            found.append(local + start)
+            start += len(chunk)
+        return np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
+    if pa.types.is_string(t) or pa.types.is_large_string(t):
+        if not (pa.types.is_string(bound.type) or pa.types.is_large_string(bound.type)):
+            return None
+        bound = bound.cast(t)
+        compare = {
+            (True, True): pc.greater,
+            (True, False): pc.greater_equal,
+            (False, True): pc.less,
+            (False, False): pc.less_equal,
+        }[(descending, strict)]
+        found, start = [], 0
+        for chunk in chunks:
+            local = np.asarray(pc.indices_nonzero(compare(chunk, bound)), dtype=np.int64)  # nulls: no row
+            found.append(local + start)
+            start += len(chunk)
+        return np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
+    return None
+
+
+def _numeric_bound(bound: pa.Scalar, t: pa.DataType, dtype: type) -> Any:
+    """``bound`` as a numpy value of ``dtype`` (the view of ``t``), or None when it is not of
+    type ``t`` and does not convert to it exactly."""
+    if not bound.type.equals(t):
+        try:
+            converted = bound.cast(t)  # a safe cast: overflow and truncation raise
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            return None
+        if converted.cast(bound.type) != bound:
+            return None
+        bound = converted
+    if not bound.is_valid:
+        return None
+    if pa.types.is_integer(t) or pa.types.is_floating(t):
+        return dtype(bound.as_py())  # exact: a Python int or float holds any such value
+    return dtype(bound.value)  # temporal: the integer count the column's buffer holds
+
+
 def _top_k(column: pa.Array | pa.ChunkedArray, k: int, descending: bool, keep_ties: bool):
     """(rows, their values) of :func:`top_k_rows`, or None."""
     chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
