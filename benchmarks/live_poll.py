@@ -1,6 +1,6 @@
 """The poll floor: what every live query's update pays in storage before any query work.
 
-    python benchmarks/live_poll.py [--segments 100] [--rows 20000] [--polls 40] [--data /work/data]
+    python benchmarks/live_poll.py [--segments 100] [--rows 20000] [--polls 40] [--data benchmarks/.data]
 
 Builds a table of ``--segments`` segments of ``--rows`` rows each (slices of the benchmark
 table under ``--data`` when it exists, else generated rows), then ``--polls`` times: a writer
@@ -86,7 +86,7 @@ def main() -> None:
     parser.add_argument("--segments", type=int, default=100)
     parser.add_argument("--rows", type=int, default=20_000)
     parser.add_argument("--polls", type=int, default=40)
-    parser.add_argument("--data", type=Path, default=Path("/work/data"))
+    parser.add_argument("--data", type=Path, default=Path(__file__).parent / ".data")
     parser.add_argument("--dir", type=Path, default=None, help="where the temporary table goes")
     args = parser.parse_args()
     data = args.data if args.data.is_dir() else None
