@@ -47,12 +47,13 @@ from weave_lite.compile.planner import PCall, PConst, PLambda, PNode, PVar
 from weave_lite.execute import kernel_choice
 from weave_lite.execute.accumulate import MergedAggregate
 from weave_lite.execute.executor import Frame, Runtime, run
-from weave_lite.execute.morsel_sources import RowsTask, elements, split_morsels
-from weave_lite.execute.morsels import PartialsCache, concat_rows, run_task
+from weave_lite.execute.morsel_sources import elements
+from weave_lite.execute.morsels import PartialsCache, concat_rows
 from weave_lite.execute.partials import MorselPartial, morsel_partial
 from weave_lite.execute.results import to_result
-from weave_lite.execute.vectors import ListVec, Vec
+from weave_lite.execute.vectors import ListVec
 from weave_lite.live_groups import absorb_new_rows, direct_shape
+from weave_lite.live_keeper import Keeper
 from weave_lite.live_topk import LimitKeeper as _Limit
 from weave_lite.live_topk import TopKKeeper as _TopK
 from weave_lite.live_totals import DONE, FULL_RERUN, LiveTotal, fused_total, live_total, range_count
@@ -331,39 +332,7 @@ def _describe_shell(shell: PNode, keepers: list) -> str:
 # -- what each stage keeps ---------------------------------------------------------------------
 
 
-class _Keeper:
-    """One stage's kept value and how new rows update it."""
-
-    kind = ""
-
-    def __init__(self, stage: PStage, var: str):
-        self.stage = stage
-        self.var = var
-        self.scan = stage.operator.scan
-        self.value: Vec
-        self.changed = True  # whether the last update changed the value
-
-    def rows(self, runtime: Runtime) -> list:
-        """The stage's table (all of it at the start, the new rows on updates) as morsels."""
-        return split_morsels(
-            runtime.load_arrow(self.scan.op, self.scan.table, self.scan.predicates), runtime.morsel_rows
-        )
-
-    def start(self, top: Frame, runtime: Runtime) -> None:
-        self.value = run(self.stage, Frame(1, dict(top.vars), budget=runtime.budget), runtime)
-
-    def update(self, top: Frame, runtime: Runtime) -> None:
-        raise NotImplementedError
-
-    def describe(self) -> str:
-        return f"{self.var}: {self.kind} over {self.scan}"
-
-    def _new_rows(self, top: Frame, runtime: Runtime) -> list[Vec]:
-        task = RowsTask(self.stage.operator.pipeline.node)  # type: ignore[union-attr]
-        return [run_task(task, piece, top, runtime) for piece in self.rows(runtime)]
-
-
-class _Aggregate(_Keeper):
+class _Aggregate(Keeper):
     kind = "aggregate state per group"
 
     def start(self, top: Frame, runtime: Runtime) -> None:
@@ -409,7 +378,7 @@ def _raw_partial(aggregate, piece, top: Frame, runtime: Runtime) -> MorselPartia
     return morsel_partial(aggregate, frame, replace(runtime, load_arrow=lambda *_: piece), raw=True)
 
 
-class _Concat(_Keeper):
+class _Concat(Keeper):
     kind = "rows, extended with the new rows'"
 
     def update(self, top: Frame, runtime: Runtime) -> None:
@@ -418,7 +387,6 @@ class _Concat(_Keeper):
             self.value = ListVec.single(concat_rows([elements(self.value), *new]))
 
 
-def _keeper(stage: PStage, var: str) -> _Keeper:
-    # (the top-k and limit keepers of weave_lite.live_topk follow _Keeper's protocol)
-    kinds: dict[type, Any] = {Merge: _Aggregate, TopK: _TopK, Limit: _Limit, Concat: _Concat}
+def _keeper(stage: PStage, var: str) -> Keeper:
+    kinds: dict[type, type[Keeper]] = {Merge: _Aggregate, TopK: _TopK, Limit: _Limit, Concat: _Concat}
     return kinds[type(stage.operator)](stage, var)

@@ -31,11 +31,12 @@ from weave_lite.compile.physical import CANDIDATES_VAR, Limit, PStage, TopK
 from weave_lite.compile.planner import PCall, PConst, PLambda, PNode, PVar
 from weave_lite.execute.columns import as_list
 from weave_lite.execute.executor import Frame, LambdaFn, Runtime, run
-from weave_lite.execute.morsel_sources import RowsTask, elements, split_morsels
+from weave_lite.execute.morsel_sources import RowsTask, elements
 from weave_lite.execute.morsels import concat_rows, run_task
 from weave_lite.execute.top_k import rows_at_least
 from weave_lite.execute.vectors import ArrayVec, ListVec, Vec
 from weave_lite.lazy import lazy_module
+from weave_lite.live_keeper import Keeper
 from weave_lite.storage.table import Snapshot
 
 pc = lazy_module("pyarrow.compute")  # loaded by the first query, not at import weave_lite
@@ -44,21 +45,13 @@ pc = lazy_module("pyarrow.compute")  # loaded by the first query, not at import 
 STATISTICS, COLUMN, ROWS, ALL = "statistics", "column", "rows", "all"
 
 
-class TopKKeeper:
-    """A top-k stage's kept k rows and bound (see the module docstring).
-
-    The keeper protocol of :mod:`weave_lite.live` (``start``/``update``/``describe``, the
-    ``value`` and whether the last update ``changed`` it); it does not subclass live's base,
-    which imports this module."""
+class TopKKeeper(Keeper):
+    """A top-k stage's kept k rows and bound (see the module docstring)."""
 
     kind = "top k rows, merged with the new rows that beat the k-th"
 
     def __init__(self, stage: PStage, var: str):
-        self.stage = stage
-        self.var = var
-        self.scan = stage.operator.scan
-        self.value: Vec
-        self.changed = True  # whether the last update changed the value
+        super().__init__(stage, var)
         self.last_path = ""  # how the last update found its candidates (STATISTICS, COLUMN, ...)
         self._key: tuple[PLambda, bool] | None = None
         self._column: str | None = None
@@ -66,15 +59,8 @@ class TopKKeeper:
         self._bound: tuple[str, pa.Scalar] | None = None
         self._bound_value: Any = None  # the bound as a Python value, for statistics (or None)
 
-    def describe(self) -> str:
-        return f"{self.var}: {self.kind} over {self.scan}"
-
-    def rows(self, runtime: Runtime) -> list:
-        """The stage's table (all of it at the start, the new rows on updates) as morsels."""
-        return split_morsels(self._table(runtime), runtime.morsel_rows)
-
     def start(self, top: Frame, runtime: Runtime) -> None:
-        self.value = run(self.stage, Frame(1, dict(top.vars), budget=runtime.budget), runtime)
+        super().start(top, runtime)
         operator = self.stage.operator
         assert isinstance(operator, TopK)
         self._key = primary_key(operator.final)
@@ -143,13 +129,6 @@ class TopKKeeper:
             if len(passing):
                 found.append(rows.take(np.asarray(passing, dtype=np.int64)))
         return found
-
-    def _new_rows(self, top: Frame, runtime: Runtime) -> list[Vec]:
-        task = RowsTask(self.stage.operator.pipeline.node)  # type: ignore[union-attr]
-        return [run_task(task, piece, top, runtime) for piece in self.rows(runtime)]
-
-    def _table(self, runtime: Runtime) -> pa.Table:
-        return runtime.load_arrow(self.scan.op, self.scan.table, self.scan.predicates)
 
     # -- the kept rows ---------------------------------------------------------------------------
 
@@ -223,7 +202,7 @@ class LimitKeeper(TopKKeeper):
     kind = "first n rows (final once n are kept)"
 
     def start(self, top: Frame, runtime: Runtime) -> None:
-        self.value = run(self.stage, Frame(1, dict(top.vars), budget=runtime.budget), runtime)
+        Keeper.start(self, top, runtime)  # the kept rows alone: no bound
 
     def update(self, top: Frame, runtime: Runtime) -> None:
         operator = self.stage.operator
