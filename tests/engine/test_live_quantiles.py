@@ -4,13 +4,13 @@ ties, infinities, new groups, one group, many groups, many polls."""
 
 from __future__ import annotations
 
-import math
 import random
 import tempfile
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.engine.live_compare import same_result
 from weave_lite import StreamTable, compile, evaluate, to_python
 from weave_lite.execute.sorted_values import QuantileState
 
@@ -22,16 +22,6 @@ QUERIES = [
     f'{T}["x"].quantile(0.9)',
     f'{T}.filter(r => r["i"] != 2)["i"].median',
 ]
-
-
-def _same(a, b) -> bool:
-    if isinstance(a, float) and isinstance(b, float):
-        return a == b or (math.isnan(a) and math.isnan(b))
-    if isinstance(a, dict) and isinstance(b, dict):
-        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
-    if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
-    return a == b
 
 
 def _check(batches, morsel_rows=None, queries=QUERIES):
@@ -48,7 +38,7 @@ def _check(batches, morsel_rows=None, queries=QUERIES):
             for query, live in zip(queries, lives):
                 updated = to_python(live.poll())
                 expected = to_python(evaluate(query, root=root, morsel_rows=morsel_rows))
-                assert _same(updated, expected), (query, updated, expected)
+                assert same_result(updated, expected), (query, updated, expected)
                 assert live.last_update.path == "incremental"
         table.finish()
 

@@ -7,13 +7,13 @@ table, many polls."""
 from __future__ import annotations
 
 import datetime as dt
-import math
 import random
 import tempfile
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.engine.live_compare import same_result
 from weave_lite import StreamTable, compile, evaluate, to_python
 
 T = 'stream_table("e/k/t").rows'
@@ -29,16 +29,6 @@ QUERIES = [
     f'{T}.sort(r => [r["x"] * 2], ["desc"]).limit(3)["n"]',
 ]
 START = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
-
-
-def _same(a, b) -> bool:
-    if isinstance(a, float) and isinstance(b, float):
-        return a == b or (math.isnan(a) and math.isnan(b))
-    if isinstance(a, dict) and isinstance(b, dict):
-        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
-    if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
-    return a == b
 
 
 def _check(batches, morsel_rows=None, queries=QUERIES):
@@ -66,7 +56,7 @@ def _check(batches, morsel_rows=None, queries=QUERIES):
             for query, live in zip(queries, lives):
                 updated = to_python(live.poll())
                 expected = to_python(evaluate(query, root=root, morsel_rows=morsel_rows))
-                assert _same(updated, expected), (query, updated, expected)
+                assert same_result(updated, expected), (query, updated, expected)
         table.finish()
 
 

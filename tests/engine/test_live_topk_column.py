@@ -17,6 +17,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.engine.live_compare import same_result
 from weave_lite import StreamTable, compile, evaluate, live_topk, to_python
 from weave_lite.execute.top_k import rows_at_least
 from weave_lite.live_topk import ALL, COLUMN, ROWS, STATISTICS
@@ -36,16 +37,6 @@ COLUMN_QUERIES = [
     f'{T}.sort(r => [r["x"]], ["desc"]).limit(40)',  # often more than the rows
 ]
 START = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
-
-
-def _same(a, b) -> bool:
-    if isinstance(a, float) and isinstance(b, float):
-        return a == b or (math.isnan(a) and math.isnan(b))
-    if isinstance(a, dict) and isinstance(b, dict):
-        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
-    if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
-    return a == b
 
 
 rows = st.fixed_dictionaries(
@@ -87,7 +78,7 @@ def test_every_poll_equals_a_cold_run_and_takes_the_column_path(batches, morsel_
                 had_bound = keeper._bound is not None
                 updated = to_python(live.poll())
                 expected = to_python(evaluate(query, root=root, morsel_rows=morsel_rows))
-                assert _same(updated, expected), (query, updated, expected)
+                assert same_result(updated, expected), (query, updated, expected)
                 # A plain key column never takes the general path (the key function per row).
                 allowed = (STATISTICS, COLUMN) if had_bound else (ALL,)
                 assert keeper.last_path in allowed, (query, keeper.last_path)
@@ -180,11 +171,13 @@ def test_more_k_than_rows_and_a_null_bound_take_the_new_rows_top_k():
         table.log([{"x": None, "n": 2}, {"x": float("nan"), "n": 3}, {"x": 1.5, "n": 4}])
         table.flush()
         updated = to_python(live.poll())
-        assert [r["n"] for r in updated[:3]] == [1, 4, 0] and _same(updated, to_python(evaluate(query, root=root)))
+        assert [r["n"] for r in updated[:3]] == [1, 4, 0] and same_result(
+            updated, to_python(evaluate(query, root=root))
+        )
         assert keeper.last_path == ALL and keeper._bound is None  # the 4th key is NaN or null
         table.log([{"x": 0.5, "n": 5}])
         table.flush()
-        assert _same(to_python(live.poll()), to_python(evaluate(query, root=root)))
+        assert same_result(to_python(live.poll()), to_python(evaluate(query, root=root)))
         table.finish()
 
 
